@@ -1,0 +1,1 @@
+"""The enrolment service: system of record for programmes, cohorts, people and enrolments."""

@@ -1,0 +1,1 @@
+"""Contracts and infrastructure shared by the Polku services: never business rules."""

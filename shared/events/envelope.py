@@ -1,0 +1,89 @@
+"""The integration-event envelope: CloudEvents 1.0 plus Polku's extensions.
+
+Extensions: ``sequence`` (the aggregate version), ``position`` (the notification id in the
+source log), ``actor`` (``role:subject`` of whoever caused it), ``correlationid`` and
+``causationid``. The id is derived from (subject, sequence), so re-publishing an event gives the
+same id and consumers can ignore what they have already applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+ID_NAMESPACE = uuid.UUID("7d0f3b8e-3c41-4a8e-9a55-2a6b1f0b9c11")
+
+
+def event_id(subject: str, sequence: int) -> str:
+    """Deterministic: the same aggregate event always gets the same id."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{subject}/{sequence}"))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: dt.datetime
+    dataschema: str
+    sequence: int
+    position: int
+    actor: str
+    correlationid: str
+    causationid: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    specversion: str = SPECVERSION
+    datacontenttype: str = CONTENT_TYPE
+
+    def to_dict(self) -> dict[str, Any]:
+        return EnvelopeSchema().dump(self)  # type: ignore[no-any-return]
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True).encode()
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Envelope:
+        """Validates the envelope; raises marshmallow's ValidationError naming bad fields."""
+        return cls(**EnvelopeSchema().load(raw))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Envelope:
+        try:
+            decoded = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError(f"not JSON: {exc}") from None
+        if not isinstance(decoded, dict):
+            raise ValidationError("a CloudEvent must be a JSON object")
+        return cls.from_dict(decoded)
+
+    def comparable(self) -> dict[str, Any]:
+        """Everything but transport details, for checking that two feeds agree."""
+        return asdict(self)
+
+
+class EnvelopeSchema(Schema):
+    """CloudEvents 1.0 JSON format (structured mode) with Polku's extension attributes."""
+
+    specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.Length(min=1))
+    subject = fields.String(required=True, validate=validate.Length(min=1))
+    time = fields.AwareDateTime(required=True, format="iso")
+    datacontenttype = fields.String(required=True, validate=validate.Equal(CONTENT_TYPE))
+    dataschema = fields.String(required=True)
+    sequence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    actor = fields.String(required=True)
+    correlationid = fields.String(required=True)
+    causationid = fields.String(required=True, allow_none=True)
+    data = fields.Dict(keys=fields.String(), required=True)

@@ -1,0 +1,95 @@
+"""The base of every write service's ``eventsourcing`` Application.
+
+It takes its persistence environment only from :class:`~shared.settings.Settings` (never from
+``os.environ``), registers the transcodings our events need, translates optimistic-concurrency
+failures into :class:`~shared.errors.ConflictError`, and wakes in-process followers on save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    Transcoder,
+    Transcoding,
+)
+from eventsourcing.utils import Environment
+
+from shared.errors import ConflictError, NotFoundError
+
+
+class DateAsISO(Transcoding):
+    type = dt.date
+    name = "date_iso"
+
+    def encode(self, obj: dt.date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> dt.date:
+        return dt.date.fromisoformat(data)
+
+
+class ServiceApplication(Application[UUID]):
+    """An event-sourced application whose environment is given, never read from the process."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        super().__init__(env)
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)  # type: ignore[arg-type]
+        transcoder.register(DateAsISO())
+
+    def on_saved(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` after every successful save (used to wake embedded followers)."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def save_all(self, *aggregates: Aggregate) -> None:
+        """Saves the aggregates' pending events atomically; a lost race becomes a 409."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise ConflictError(
+                "the resource was changed by another request at the same time; retry"
+            ) from None
+        for listener in list(self._listeners):
+            listener()
+
+    def get(self, aggregate_id: UUID, kind: type[Any], what: str, field: str | None = None) -> Any:
+        """Loads an aggregate of the expected kind, or raises NotFoundError naming it."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field) from None
+        if not isinstance(aggregate, kind):
+            raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field)
+        return aggregate
+
+    def notifications_after(
+        self, position: int, limit: int, topics: Sequence[str] = ()
+    ) -> Sequence[Notification]:
+        """Notifications strictly after ``position``; gaps in the ids are harmless."""
+        return self.recorder.select_notifications(  # type: ignore[attr-defined,no-any-return]
+            position, limit, topics=topics, inclusive_of_start=False
+        )
+
+    def head(self) -> int:
+        """The id of the newest notification, 0 for an empty log."""
+        return self.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+
+    def ping(self) -> None:
+        """Raises if the store cannot be reached."""
+        self.recorder.max_notification_id()  # type: ignore[attr-defined]

@@ -1,0 +1,175 @@
+"""Settings: built once from the environment by the composition root, then passed down.
+
+Nothing in Polku reads ``os.environ`` except :meth:`Settings.from_env`. Every variable is
+listed in :data:`VARIABLES`, which the README and the docker-compose consistency test use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+VARIABLES: dict[str, str] = {
+    "POLKU_DATA_DIR": "Folder for the embedded SQLite files and the local JWT secret (default var).",
+    "POLKU_DATABASE_URL": "postgresql://user:password@host:port/db for the event stores; SQLite if unset.",
+    "POLKU_TRACKING_DATABASE_URL": "Read-model database URL; defaults to POLKU_DATABASE_URL.",
+    "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means embedded (no Kafka).",
+    "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
+    "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
+    "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (default: kafka if brokers set).",
+    "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
+    "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
+    "POLKU_SERVICE_TOKEN": "Bearer token the http feed presents to the write services.",
+    "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 500).",
+    "POLKU_POLL_INTERVAL": "Seconds between polls of an idle log or feed (default 0.2).",
+}
+
+WRITE_SERVICES = ("enrolment", "assessment")
+FEEDS = ("embedded", "kafka", "http")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    tracking_database_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
+    kafka_group_id: str = "polku-tracking"
+    jwt_secret: str | None = None
+    feed: str = "embedded"
+    service_urls: Mapping[str, str] = field(default_factory=dict)
+    service_token: str | None = None
+    relay_batch_size: int = 500
+    poll_interval: float = 0.2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Reads the documented ``POLKU_*`` variables; anything else is ignored."""
+        unknown = sorted(k for k in environ if k.startswith("POLKU_") and k not in VARIABLES)
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        brokers = environ.get("POLKU_KAFKA_BOOTSTRAP_SERVERS") or None
+        feed = environ.get("POLKU_FEED") or ("kafka" if brokers else "embedded")
+        settings = cls(
+            data_dir=Path(environ.get("POLKU_DATA_DIR") or "var"),
+            database_url=environ.get("POLKU_DATABASE_URL") or None,
+            tracking_database_url=environ.get("POLKU_TRACKING_DATABASE_URL") or None,
+            kafka_bootstrap_servers=brokers,
+            kafka_group_id=environ.get("POLKU_KAFKA_GROUP_ID") or "polku-tracking",
+            jwt_secret=environ.get("POLKU_JWT_SECRET") or None,
+            feed=feed,
+            service_urls={
+                name: environ[f"POLKU_{name.upper()}_URL"]
+                for name in WRITE_SERVICES
+                if environ.get(f"POLKU_{name.upper()}_URL")
+            },
+            service_token=environ.get("POLKU_SERVICE_TOKEN") or None,
+            relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 500),
+            poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.feed not in FEEDS:
+            raise SettingsError(f"POLKU_FEED must be one of {', '.join(FEEDS)}, not {self.feed!r}")
+        if self.feed == "kafka" and not self.kafka_bootstrap_servers:
+            raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
+        for name in ("database_url", "tracking_database_url"):
+            url = getattr(self, name)
+            if url and urlsplit(url).scheme not in ("postgresql", "postgres", "sqlite"):
+                raise SettingsError(f"POLKU_{name.upper()} must be a postgresql:// or sqlite:// URL")
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    # Persistence -------------------------------------------------------------------------
+
+    def sqlite_path(self, name: str) -> Path:
+        """One SQLite file per application or read model: eventsourcing fixes the table names."""
+        return self.data_dir / f"{name}.sqlite"
+
+    def store_url(self, service: str) -> str:
+        """The database of a write service: its event store, relay position and key tables."""
+        if self.database_url and not self.database_url.startswith("sqlite"):
+            return self.database_url
+        return f"sqlite:///{self.sqlite_path(service)}"
+
+    def readmodel_url(self) -> str:
+        url = self.tracking_database_url or self.database_url
+        if url and not url.startswith("sqlite"):
+            return url
+        return url or f"sqlite:///{self.sqlite_path('tracking')}"
+
+    def eventstore_env(self, service: str) -> dict[str, str]:
+        """The eventsourcing environment for one write service's application."""
+        url = self.store_url(service)
+        if url.startswith("sqlite"):
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": sqlite_file(url),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        parts = urlsplit(url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/"),
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+
+    # Auth ----------------------------------------------------------------------------------
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or a random one created once and kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def sqlite_file(url: str) -> str:
+    """The file path of a ``sqlite:///path`` URL (relative paths stay relative)."""
+    return url.split("sqlite:///", 1)[1]
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value

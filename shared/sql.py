@@ -1,0 +1,103 @@
+"""A minimal SQL adapter over SQLite and PostgreSQL for read models and position tables.
+
+Statements are written once with ``?`` placeholders and portable SQL (``INSERT ... ON CONFLICT``
+works on both). PostgreSQL connections come from a psycopg pool; SQLite opens a connection per
+transaction, which is cheap and keeps threads apart.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from shared.settings import sqlite_file
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Database:
+    """A database reached by URL: ``sqlite:///path`` or ``postgresql://...``."""
+
+    dialect: str
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.dialect = "sqlite"
+            self._path = sqlite_file(url)
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._pool: Any = None
+        else:
+            from psycopg_pool import ConnectionPool
+
+            self.dialect = "postgresql"
+            self._pool = ConnectionPool(
+                url, min_size=1, max_size=4, open=True, timeout=10, kwargs={"connect_timeout": 5}
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One atomic transaction: committed on normal exit, rolled back on any exception."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction():
+                yield _PgCursor(conn.cursor())
+            return
+        conn = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn.cursor()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def ping(self) -> None:
+        with self.transaction() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+class _PgCursor:
+    """Adapts ``?`` placeholders to psycopg's ``%s``."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(_PLACEHOLDER.sub("%s", sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(_PLACEHOLDER.sub("%s", sql), [tuple(r) for r in rows])
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)

@@ -1,0 +1,122 @@
+"""The web base: one Flask application factory per service, problem+json errors, auth, health.
+
+Each service app serves its routes under ``/<service>``, its OpenAPI document at
+``/<service>/openapi.json`` and interactive docs at ``/<service>/docs``, plus ``/healthz`` and
+``/readyz``. :func:`shared.web.mount.combine` joins several of them for embedded mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shared.errors import PolkuError
+from shared.web.problems import from_domain_error, from_http_exception, problem
+
+log = logging.getLogger("polku.web")
+
+ReadyCheck = Callable[[], dict[str, str]]
+"""Returns ``{component: "ok" | error text}``; ready when every value is "ok"."""
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+class PolkuApi(Api):
+    """flask-smorest's Api, answering every HTTP error as RFC 9457 problem+json."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return from_http_exception(error)
+
+
+def create_service_app(
+    service: str,
+    *,
+    title: str,
+    description: str,
+    jwt_secret: str,
+    ready_check: ReadyCheck,
+    blueprints: list[Any],
+    extensions: dict[str, Any] | None = None,
+) -> Flask:
+    app = Flask(f"polku.{service}")
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=f"/{service}",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+    )
+    app.extensions["polku.jwt_secret"] = jwt_secret
+    app.extensions["polku.service"] = service
+    app.extensions.update(extensions or {})
+    api = PolkuApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _install_common(app, ready_check)
+    app.extensions["polku.api"] = api
+    return app
+
+
+def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
+    app.before_request(_take_correlation_id)
+    app.after_request(_echo_correlation_id)
+    app.register_error_handler(PolkuError, from_domain_error)
+    app.register_error_handler(Exception, _unexpected)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Response | tuple[Response, int]:
+        checks = ready_check()
+        ready = all(value == "ok" for value in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), (
+            200 if ready else 503
+        )
+
+
+def _take_correlation_id() -> None:
+    given = request.headers.get(CORRELATION_HEADER, "").strip()
+    # Only a sane header is propagated into events and logs; anything else is replaced.
+    valid = 0 < len(given) <= 128 and given.replace("-", "").replace("_", "").isalnum()
+    g.correlation_id = given if valid else str(uuid.uuid4())
+
+
+def _echo_correlation_id(response: Response) -> Response:
+    correlation_id = getattr(g, "correlation_id", None)
+    if correlation_id:
+        response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return from_http_exception(error)
+    log.exception("unhandled error (correlation id %s)", getattr(g, "correlation_id", "-"))
+    return from_http_exception(InternalServerError())
+
+
+def jwt_secret() -> str:
+    return str(current_app.extensions["polku.jwt_secret"])
+
+
+__all__ = ["CORRELATION_HEADER", "PolkuApi", "create_service_app", "problem"]

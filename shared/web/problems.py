@@ -1,0 +1,104 @@
+"""RFC 9457 problem details for every error, with field-level details for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import ConflictError, NotFoundError, PolkuError, RuleViolation
+
+PROBLEM_TYPE_BASE = "https://polku.dev/problems/"
+STATUS_OF = {NotFoundError: 404, ConflictError: 409, RuleViolation: 422}
+SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + SLUGS.get(status, "error"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    correlation_id = getattr(g, "correlation_id", None)
+    if correlation_id:
+        body["correlation_id"] = correlation_id
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(messages: Any) -> list[dict[str, Any]]:
+    """Flattens webargs' ``{location: {field: [messages]}}`` into a list naming each field."""
+    flat: list[dict[str, Any]] = []
+
+    def walk(location: str, path: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(location, f"{path}.{key}" if path else str(key), value)
+        elif isinstance(node, list) and all(isinstance(m, str) for m in node):
+            for message in node:
+                flat.append({"location": location, "field": path or None, "message": message})
+        else:
+            flat.append({"location": location, "field": path or None, "message": str(node)})
+
+    if isinstance(messages, dict):
+        for location, node in messages.items():
+            if location == "_schema":
+                walk("json", "", node)
+            else:
+                walk(str(location), "", node)
+    else:
+        walk("json", "", messages)
+    return flat
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = None
+    if "messages" in data:
+        errors = field_errors(data["messages"])
+    elif "errors" in data:
+        errors = field_errors(data["errors"])
+    detail = data.get("message") or error.description or error.name
+    if status == 422 and errors:
+        names = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
+        detail = f"invalid input: {names}" if names else "invalid input"
+    headers = dict(data.get("headers") or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="polku"')
+    if status == 500:
+        detail = "an unexpected error occurred; it has been logged with the correlation id"
+    return problem(status, error.name, str(detail), errors, headers)
+
+
+def from_domain_error(error: PolkuError) -> Response:
+    status = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+    errors = None
+    if error.field:
+        errors = [{"location": "json", "field": error.field, "message": error.message}]
+    titles = {404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}
+    return problem(status, titles[status], error.message, errors)
