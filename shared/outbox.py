@@ -36,9 +36,7 @@ class Batch:
 
 
 class Outbox:
-    def __init__(
-        self, service: str, app: Any, translate: Translation, registry: Registry
-    ) -> None:
+    def __init__(self, service: str, app: Any, translate: Translation, registry: Registry) -> None:
         self.service = service
         self.source = f"/polku/{service}"
         self.topic = f"polku.{service}.events"

@@ -13,13 +13,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 VARIABLES: dict[str, str] = {
-    "POLKU_DATA_DIR": "Folder for the embedded SQLite files and the local JWT secret (default var).",
-    "POLKU_DATABASE_URL": "postgresql://user:password@host:port/db for the event stores; SQLite if unset.",
+    "POLKU_DATA_DIR": "Folder for embedded SQLite files and the local JWT secret (default var).",
+    "POLKU_DATABASE_URL": "postgresql://user:pw@host:port/db for event stores; SQLite if unset.",
     "POLKU_TRACKING_DATABASE_URL": "Read-model database URL; defaults to POLKU_DATABASE_URL.",
-    "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means embedded (no Kafka).",
+    "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
     "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
-    "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (default: kafka if brokers set).",
+    "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (kafka if brokers set).",
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
     "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
     "POLKU_SERVICE_TOKEN": "Bearer token the http feed presents to the write services.",
@@ -85,7 +85,9 @@ class Settings:
         for name in ("database_url", "tracking_database_url"):
             url = getattr(self, name)
             if url and urlsplit(url).scheme not in ("postgresql", "postgres", "sqlite"):
-                raise SettingsError(f"POLKU_{name.upper()} must be a postgresql:// or sqlite:// URL")
+                raise SettingsError(
+                    f"POLKU_{name.upper()} must be a postgresql:// or sqlite:// URL"
+                )
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -9,17 +10,16 @@ from flask import Flask, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.events import default_registry
-from shared.outbox import Outbox
-from shared.web import create_service_app
-from shared.web.feed import feed_blueprint
-from shared.web.pagination import PageArgs
-from shared.web.security import event_meta, requires
-
 from services.enrolment import schemas as s
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain import Cohort, Person, Programme
 from services.enrolment.integration import translate
+from shared.events import default_registry
+from shared.outbox import Outbox
+from shared.web import create_service_app, readiness
+from shared.web.feed import feed_blueprint
+from shared.web.pagination import PageArgs
+from shared.web.security import event_meta, requires
 
 WRITERS = ("hr_admin", "coordinator")
 READERS = ("hr_admin", "coordinator", "coach", "auditor")
@@ -196,16 +196,14 @@ class PersonById(MethodView):
         return person_view(app_().person(person_id))
 
 
-def create_app(application: EnrolmentApplication, jwt_secret: str) -> Flask:
+def create_app(
+    application: EnrolmentApplication,
+    jwt_secret: str,
+    probes: Mapping[str, Callable[[], object]] | None = None,
+) -> Flask:
+    """The enrolment service's Flask app; ``probes`` add readiness checks (e.g. the broker)."""
     outbox = Outbox("enrolment", application, translate, default_registry())
-
-    def ready() -> dict[str, str]:
-        try:
-            application.ping()
-        except Exception as exc:  # readiness reports, it does not fail
-            return {"store": f"unreachable: {exc.__class__.__name__}"}
-        return {"store": "ok"}
-
+    ready = readiness({"store": application.ping, **(probes or {})})
     return create_service_app(
         "enrolment",
         title="Polku enrolment",

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.eventstore import ServiceApplication
-from shared.errors import NotFoundError
-
 from services.enrolment.domain import Cohort, Meta, Person, Programme
+from shared.errors import NotFoundError
+from shared.eventstore import ServiceApplication
 
 # The "created" topics double as an index: listing a kind reads only its creation events.
 LISTABLE = {
@@ -89,7 +88,7 @@ class EnrolmentApplication(ServiceApplication):
         """A page of one kind of aggregate, in creation order; ``next_after`` is the cursor."""
         if kind not in LISTABLE:
             raise NotFoundError(f"nothing called {kind}")
-        aggregate_class, topic = LISTABLE[kind]
+        _, topic = LISTABLE[kind]
         notifications = self.notifications_after(after, limit + 1, topics=[topic])
         page = notifications[:limit]
         items = [self.repository.get(n.originator_id) for n in page]

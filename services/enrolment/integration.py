@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.events import enrolment as contract
-
 from services.enrolment.domain import Cohort, Person, Programme
+from shared.events import enrolment as contract
 
 
 def translate(event: Any) -> tuple[str, dict[str, Any]] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -25,6 +25,22 @@ ReadyCheck = Callable[[], dict[str, str]]
 """Returns ``{component: "ok" | error text}``; ready when every value is "ok"."""
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def readiness(probes: Mapping[str, Callable[[], object]]) -> ReadyCheck:
+    """A ready check from probes that raise when their component is unreachable."""
+
+    def check() -> dict[str, str]:
+        results = {}
+        for name, probe in probes.items():
+            try:
+                probe()
+                results[name] = "ok"
+            except Exception as exc:  # readiness reports failures, it does not raise them
+                results[name] = f"unreachable: {exc.__class__.__name__}: {exc}"[:300]
+        return results
+
+    return check
 
 
 class PolkuApi(Api):
@@ -66,6 +82,7 @@ def create_service_app(
     )
     app.extensions["polku.jwt_secret"] = jwt_secret
     app.extensions["polku.service"] = service
+    app.extensions["polku.ready_check"] = ready_check
     app.extensions.update(extensions or {})
     api = PolkuApi(app)
     for blueprint in blueprints:
@@ -119,4 +136,4 @@ def jwt_secret() -> str:
     return str(current_app.extensions["polku.jwt_secret"])
 
 
-__all__ = ["CORRELATION_HEADER", "PolkuApi", "create_service_app", "problem"]
+__all__ = ["CORRELATION_HEADER", "PolkuApi", "create_service_app", "problem", "readiness"]

@@ -1,0 +1,238 @@
+"""The ``polku`` command line: run the product, its processes, and local helpers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from shared.auth import ROLES, issue_token
+from shared.settings import VARIABLES, WRITE_SERVICES, Settings, SettingsError
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group(
+    epilog="Settings come from POLKU_* environment variables; `polku settings` lists them."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level (default WARNING).")
+def main(verbose: bool) -> None:
+    """Polku: programmes, cohorts and what happens to the participants afterwards."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--demo", is_flag=True, help="Load the synthetic example once the server is up.")
+def up(host: str, port: int, demo: bool) -> None:
+    """Serve all three services in one process (embedded mode, SQLite under var/).
+
+    With POLKU_KAFKA_BOOTSTRAP_SERVERS set, relay threads publish to Kafka and the projector
+    consumes it; otherwise the projector follows the in-process logs.
+    """
+    from werkzeug.serving import make_server
+
+    from services.runtime import build_embedded
+
+    settings = load_settings()
+    embedded = build_embedded(settings)
+    embedded.start()
+    server = make_server(host, port, embedded.wsgi, threaded=True)
+    base = f"http://{host}:{server.server_port}"
+    click.echo(f"Polku is serving on {base} (feed: {settings.feed}, data: {settings.data_dir})")
+    for name in ("enrolment", "assessment", "tracking"):
+        click.echo(f"  {name:<10} {base}/{name}/docs   (OpenAPI: {base}/{name}/openapi.json)")
+    if demo:
+        threading.Thread(target=_run_demo, args=(base, settings), daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedded.close()
+        click.echo("Polku stopped.")
+
+
+def _run_demo(base: str, settings: Settings) -> None:
+    from services.demo import DemoError, load
+
+    token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
+    try:
+        result = load(base, token)
+    except DemoError as exc:
+        click.echo(f"The demo could not load: {exc}", err=True)
+        return
+    _print_demo(base, token, result)
+
+
+def _print_demo(base: str, token: str, result: dict[str, Any]) -> None:
+    roster = result["roster"]
+    click.echo("\nDemo loaded: a programme, a cohort and five synthetic people, enrolled.")
+    click.echo(f"Token (coordinator, 12 h):\n  {token}")
+    click.echo("Try:")
+    roster_url = f"{base}/tracking/cohorts/{result['cohort_id']}/roster"
+    click.echo(f'  curl -H "Authorization: Bearer $TOKEN" {roster_url}')
+    click.echo(f"Roster of cohort {result['cohort_id']} as tracking reports it:")
+    for p in roster["participants"]:
+        click.echo(f"  {p['person_id']}  {p['department']:<40} enrolled {p['enrolled_at']}")
+    click.echo("Press Ctrl-C to stop.")
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Polku base URL.")
+def demo(url: str) -> None:
+    """Load the synthetic example into a running Polku and print the tracking roster."""
+    from services.demo import DemoError, load
+
+    settings = load_settings()
+    token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
+    try:
+        result = load(url, token)
+    except (DemoError, OSError) as exc:
+        raise click.ClickException(f"could not load the demo into {url}: {exc}") from None
+    _print_demo(url, token, result)
+
+
+@main.command()
+@click.argument("service", type=click.Choice([*WRITE_SERVICES, "tracking"]))
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--projector/--no-projector",
+    default=True,
+    show_default=True,
+    help="tracking only: also run the projector in this process.",
+)
+def serve(service: str, host: str, port: int, projector: bool) -> None:
+    """Serve one service on its own (the distributed deployment)."""
+    from werkzeug.serving import make_server
+
+    from services import runtime
+
+    settings = load_settings()
+    stop = threading.Event()
+    closers: list[Any] = []
+    if service == "tracking":
+        tracking = runtime.build_tracking(settings)
+        app = runtime.tracking_app(settings, tracking)
+        if projector:
+            from services.tracking.projector import start_thread
+
+            start_thread(tracking.projector, stop, settings.poll_interval)
+        closers.append(tracking.close)
+    else:
+        write = runtime.build_write_service(settings, service)
+        app = runtime.write_service_app(settings, write)
+        closers.append(write.close)
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"Polku {service} serving on http://{host}:{server.server_port}/{service}/docs")
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for close in closers:
+            close()
+
+
+@main.command()
+@click.argument("service", type=click.Choice(WRITE_SERVICES))
+@click.option("--once", is_flag=True, help="Publish until caught up, then exit.")
+def relay(service: str, once: bool) -> None:
+    """Publish a write service's events to Kafka (polku.<service>.events)."""
+    from services import runtime
+    from shared import kafka
+    from shared.relay import Relay
+
+    settings = load_settings()
+    if not settings.kafka_bootstrap_servers:
+        raise click.UsageError("the relay needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
+    write = runtime.build_write_service(settings, service)
+    kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+    publisher: Relay = write.relay(settings)
+    try:
+        if once:
+            sent = publisher.drain()
+            click.echo(f"published {sent} events; position {publisher.positions.get('kafka')}")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        click.echo(f"relaying {service} to Kafka; Ctrl-C to stop")
+        try:
+            publisher.run_forever(stop, settings.poll_interval)
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        publisher.producer.close(timeout=5)
+        write.close()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Apply until the feed is drained, then exit.")
+def project(once: bool) -> None:
+    """Run the tracking projector alone (Kafka or HTTP feed, per POLKU_FEED)."""
+    from services import runtime
+
+    settings = load_settings()
+    if settings.feed == "embedded":
+        raise click.UsageError(
+            "a projector process needs POLKU_FEED=kafka or http; embedded mode runs it in `up`"
+        )
+    tracking = runtime.build_tracking(settings)
+    try:
+        if once:
+            click.echo(f"applied {tracking.projector.drain()} events")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            tracking.projector.run_forever(stop, settings.poll_interval)
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        tracking.close()
+
+
+@main.command()
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The role to carry.")
+@click.option("--sub", required=True, help="The subject (a user id, or a person's id).")
+@click.option("--ttl-hours", default=12, show_default=True, type=click.IntRange(1, 24 * 30))
+def token(role: str, sub: str, ttl_hours: int) -> None:
+    """Print a signed bearer token for local use."""
+    import datetime as dt
+
+    settings = load_settings()
+    click.echo(
+        issue_token(settings.resolved_jwt_secret(), sub, role, dt.timedelta(hours=ttl_hours))
+    )
+
+
+@main.command(name="settings")
+def show_settings() -> None:
+    """List the environment variables Polku reads, and their current values."""
+    for name, description in VARIABLES.items():
+        value = os.environ.get(name)
+        if value and ("SECRET" in name or "TOKEN" in name or "PASSWORD" in value.upper()):
+            value = "(set)"
+        click.echo(f"{name}={value or ''}\n    {description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

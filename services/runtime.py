@@ -1,0 +1,197 @@
+"""The composition root: builds every process shape of Polku from one :class:`Settings`.
+
+Nothing here runs at import time. ``Embedded`` is the one-process default (all three services,
+SQLite files, the projector following the in-process logs); with Kafka configured it also runs
+a relay thread per write service and the projector consumes Kafka instead. The single-service
+builders are what ``polku serve``, ``polku relay`` and ``polku project`` run in a deployment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from services.assessment import api as assessment_api
+from services.assessment.application import AssessmentApplication
+from services.assessment.application import translate as assessment_translate
+from services.enrolment import api as enrolment_api
+from services.enrolment.application import EnrolmentApplication
+from services.enrolment.integration import translate as enrolment_translate
+from services.tracking import api as tracking_api
+from services.tracking.projector import Projector
+from services.tracking.projector import start_thread as start_projector_thread
+from services.tracking.readmodels import ReadModels
+from shared import kafka
+from shared.auth import issue_token
+from shared.events import default_registry
+from shared.feeds import Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.outbox import Outbox
+from shared.positions import RelayPositions
+from shared.relay import Relay
+from shared.relay import start_thread as start_relay_thread
+from shared.settings import WRITE_SERVICES, Settings
+from shared.sql import Database
+from shared.web import readiness
+from shared.web.mount import combine
+
+log = logging.getLogger("polku")
+
+APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
+    "enrolment": (EnrolmentApplication, enrolment_translate, enrolment_api.create_app),
+    "assessment": (AssessmentApplication, assessment_translate, assessment_api.create_app),
+}
+
+
+@dataclass
+class WriteService:
+    name: str
+    application: Any
+    outbox: Outbox
+    database: Database
+
+    def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
+        if producer is None:
+            assert settings.kafka_bootstrap_servers, "a relay needs Kafka"
+            producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+        return Relay(
+            self.outbox,
+            producer,
+            RelayPositions(self.database, self.name),
+            batch_size=settings.relay_batch_size,
+        )
+
+    def close(self) -> None:
+        self.application.close()
+        self.database.close()
+
+
+def build_write_service(settings: Settings, name: str) -> WriteService:
+    if name not in APPLICATIONS:
+        raise ValueError(f"unknown write service {name!r}; expected one of {WRITE_SERVICES}")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app_class, translate, _ = APPLICATIONS[name]
+    application = app_class(settings.eventstore_env(name))
+    outbox = Outbox(name, application, translate, default_registry())
+    return WriteService(name, application, outbox, Database(settings.store_url(name)))
+
+
+def write_service_app(settings: Settings, service: WriteService) -> Flask:
+    create_app = APPLICATIONS[service.name][2]
+    return create_app(  # type: ignore[no-any-return]
+        service.application, settings.resolved_jwt_secret(), probes=broker_probe(settings)
+    )
+
+
+def broker_probe(settings: Settings) -> dict[str, Callable[[], object]]:
+    if not settings.kafka_bootstrap_servers:
+        return {}
+    servers = settings.kafka_bootstrap_servers
+    return {"kafka": lambda: kafka.ping(servers)}
+
+
+@dataclass
+class Tracking:
+    readmodels: ReadModels
+    projector: Projector
+    feed: Feed
+
+    def close(self) -> None:
+        self.feed.close()
+        self.readmodels.database.close()
+
+
+def build_tracking(settings: Settings, feed: Feed | None = None, **projector_args: Any) -> Tracking:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    readmodels = ReadModels(Database(settings.readmodel_url()))
+    readmodels.create()
+    if feed is None:
+        feed = remote_feed(settings, readmodels)
+    projector = Projector(readmodels, feed, default_registry(), **projector_args)
+    return Tracking(readmodels, projector, feed)
+
+
+def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
+    """The feed of a tracking process that does not share memory with the write services."""
+    if settings.feed == "kafka":
+        assert settings.kafka_bootstrap_servers
+        kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+        return KafkaFeed(
+            settings.kafka_bootstrap_servers,
+            settings.kafka_group_id,
+            WRITE_SERVICES,
+            readmodels.positions,
+        )
+    if settings.feed == "http":
+        token = settings.service_token or issue_token(
+            settings.resolved_jwt_secret(), "tracking", "service"
+        )
+        return HttpFeed(settings.service_urls, token)
+    raise ValueError("the embedded feed needs the write services in the same process")
+
+
+def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
+    return tracking_api.create_app(
+        tracking.readmodels,
+        tracking.feed.kind,
+        settings.resolved_jwt_secret(),
+        readiness({"readmodels": tracking.readmodels.database.ping, **broker_probe(settings)}),
+    )
+
+
+@dataclass
+class Embedded:
+    """All three services in one process: what ``polku up`` and ``polku demo`` run."""
+
+    settings: Settings
+    services: dict[str, WriteService]
+    tracking: Tracking
+    wsgi: Any
+    apps: dict[str, Flask]
+    relays: dict[str, Relay] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Starts the background threads: relays (Kafka mode) and the projector."""
+        interval = self.settings.poll_interval
+        for relay in self.relays.values():
+            self.threads.append(start_relay_thread(relay, self.stop, interval))
+        self.threads.append(start_projector_thread(self.tracking.projector, self.stop, interval))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.tracking.projector.wakeup.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        for relay in self.relays.values():
+            relay.producer.close(timeout=5)
+        self.tracking.close()
+        for service in self.services.values():
+            service.close()
+
+
+def build_embedded(settings: Settings) -> Embedded:
+    services = {name: build_write_service(settings, name) for name in WRITE_SERVICES}
+    relays: dict[str, Relay] = {}
+    if settings.feed == "kafka":
+        assert settings.kafka_bootstrap_servers
+        kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+        relays = {name: service.relay(settings) for name, service in services.items()}
+    feed: Feed | None = None
+    if settings.feed == "embedded":
+        feed = OutboxFeed({name: s.outbox for name, s in services.items()})
+    tracking = build_tracking(settings, feed)
+    if settings.feed == "embedded":
+        # A save wakes the projector at once, so freshness is not bound by the poll interval.
+        for service in services.values():
+            service.application.on_saved(tracking.projector.wakeup.set)
+    apps = {name: write_service_app(settings, s) for name, s in services.items()}
+    apps["tracking"] = tracking_app(settings, tracking)
+    checks = {name: app.extensions["polku.ready_check"] for name, app in apps.items()}
+    wsgi = combine(apps, checks)
+    return Embedded(settings, services, tracking, wsgi, apps, relays)

@@ -1,0 +1,1 @@
+"""The tracking service: read-only views projected from the write services' events."""

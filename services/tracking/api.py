@@ -1,0 +1,96 @@
+"""Tracking HTTP API under ``/tracking``: the projected views and the projector's status."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Flask, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from services.tracking.readmodels import ReadModels
+from shared.web import ReadyCheck, create_service_app
+from shared.web.security import requires
+
+VIEWERS = ("hr_admin", "coordinator", "coach", "auditor")
+OPERATORS = ("hr_admin", "auditor", "service")
+
+blp = Blueprint("tracking", __name__, url_prefix="/tracking", description="Projected views.")
+
+
+class RosterEntry(Schema):
+    person_id = fields.String(metadata={"description": "Pseudonymous id."})
+    department = fields.String(allow_none=True, metadata={"description": "Null until known."})
+    unit = fields.String(allow_none=True)
+    enrolled_at = fields.String()
+
+
+class Roster(Schema):
+    cohort_id = fields.UUID()
+    count = fields.Integer()
+    participants = fields.List(fields.Nested(RosterEntry))
+
+
+class SourceStatus(Schema):
+    source = fields.String()
+    partition = fields.Integer()
+    position = fields.Integer(
+        allow_none=True, metadata={"description": "Last position consumed (log id or offset)."}
+    )
+    last_event_position = fields.Integer(
+        allow_none=True, metadata={"description": "Source-log position of the last event."}
+    )
+    head = fields.Integer(allow_none=True, metadata={"description": "Newest position known."})
+    head_checked_at = fields.String(allow_none=True)
+    lag = fields.Integer(allow_none=True, metadata={"description": "head - position."})
+    events_applied = fields.Integer()
+    dead_lettered = fields.Integer()
+    updated_at = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class Status(Schema):
+    feed = fields.String(allow_none=True)
+    sources = fields.List(fields.Nested(SourceStatus))
+
+
+def readmodels() -> ReadModels:
+    return current_app.extensions["polku.readmodels"]  # type: ignore[no-any-return]
+
+
+@blp.route("/cohorts/<uuid:cohort_id>/roster")
+class CohortRoster(MethodView):
+    @requires(*VIEWERS)
+    @blp.response(200, Roster)
+    def get(self, cohort_id: UUID) -> dict[str, Any]:
+        """Enrolled participants by pseudonymous id, department and enrolment time."""
+        if not readmodels().cohort_exists(str(cohort_id)):
+            abort(404, message=f"cohort {cohort_id} is not known to tracking (yet)")
+        participants = readmodels().roster(str(cohort_id))
+        return {"cohort_id": cohort_id, "count": len(participants), "participants": participants}
+
+
+@blp.route("/status")
+class ProjectionStatus(MethodView):
+    @requires(*OPERATORS, "coordinator")
+    @blp.response(200, Status)
+    def get(self) -> dict[str, Any]:
+        """Per source and partition: last position projected, head, lag, events applied."""
+        status = readmodels().status()
+        return {"feed": current_app.extensions.get("polku.feed_kind"), "sources": status["sources"]}
+
+
+def create_app(
+    models: ReadModels, feed_kind: str, jwt_secret: str, ready_check: ReadyCheck
+) -> Flask:
+    return create_service_app(
+        "tracking",
+        title="Polku tracking",
+        description="Longitudinal views projected from the enrolment and assessment events.",
+        jwt_secret=jwt_secret,
+        ready_check=ready_check,
+        blueprints=[blp],
+        extensions={"polku.readmodels": models, "polku.feed_kind": feed_kind},
+    )

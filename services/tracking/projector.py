@@ -1,0 +1,211 @@
+"""The projection runner: applies polled batches to the read models, exactly once in effect.
+
+One database transaction per batch holds the view changes, the applied event ids and the
+cursor per (source, partition). Only after it commits does the feed acknowledge (Kafka offsets).
+An event id seen before is skipped; an event that cannot be applied is dead-lettered, visibly,
+and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+
+from services.tracking.projections import HANDLERS
+from services.tracking.readmodels import ReadModels, now, store_cursor
+from shared.events import Registry
+from shared.feeds import Delivery, Feed, Poll
+from shared.sql import Cursor
+
+log = logging.getLogger("polku.projector")
+
+
+@dataclass
+class ProjectorStats:
+    batches: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    last_error: str | None = None
+    last_error_at: str | None = None
+    by_source_error: dict[str, str] = field(default_factory=dict)
+
+
+class Projector:
+    def __init__(
+        self,
+        readmodels: ReadModels,
+        feed: Feed,
+        registry: Registry,
+        batch_size: int = 1000,
+        after_db_commit: Callable[[Poll], None] | None = None,
+    ) -> None:
+        self.readmodels = readmodels
+        self.feed = feed
+        self.registry = registry
+        self.batch_size = batch_size
+        self.after_db_commit = after_db_commit
+        self.stats = ProjectorStats()
+        self.wakeup = threading.Event()
+        self.heads: dict[tuple[str, int], int] = {}
+        self.heads_at: str | None = None
+        self._heads_refreshed = 0.0
+
+    def refresh_heads(self, every: float = 0.0) -> None:
+        """Caches the feed's heads; only the projector's own thread may touch the feed."""
+        if time.monotonic() - self._heads_refreshed < every:
+            return
+        try:
+            self.heads = self.feed.heads()
+            self.heads_at = now()
+            self.readmodels.record_heads(self.heads)
+        except Exception as exc:  # status shows the failure; projection goes on
+            self._record_error(self.feed.kind, f"reading heads: {exc}")
+        self._heads_refreshed = time.monotonic()
+
+    def run_once(self) -> int | None:
+        """Polls one batch, applies it, then acknowledges it.
+
+        Returns the number of events applied, or None when the feed had nothing new.
+        """
+        poll = self.feed.poll(self.readmodels.positions(), self.batch_size)
+        if poll.empty:
+            return None
+        applied = self.apply(poll)
+        if self.after_db_commit is not None:
+            self.after_db_commit(poll)
+        self.feed.commit(poll)
+        return applied
+
+    def apply(self, poll: Poll) -> int:
+        applied_per_key: dict[tuple[str, int], int] = {}
+        last_event: dict[tuple[str, int], int] = {}
+        with self.readmodels.database.transaction() as cur:
+            for delivery in poll.deliveries:
+                key = (delivery.source, delivery.partition)
+                if self._apply_one(cur, delivery):
+                    applied_per_key[key] = applied_per_key.get(key, 0) + 1
+                if delivery.envelope is not None:
+                    last_event[key] = delivery.envelope.position
+            for key, cursor in poll.cursors.items():
+                store_cursor(cur, key, cursor, last_event.get(key), applied_per_key.get(key, 0))
+        applied = sum(applied_per_key.values())
+        self.stats.batches += 1
+        self.stats.applied += applied
+        return applied
+
+    def _apply_one(self, cur: Cursor, delivery: Delivery) -> bool:
+        envelope = delivery.envelope
+        if envelope is None:
+            self._dead_letter(cur, delivery, delivery.error or "unreadable")
+            return False
+        cur.execute(
+            "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+            (envelope.id, delivery.source, envelope.type, envelope.position, now()),
+        )
+        if cur.rowcount == 0:
+            self.stats.duplicates += 1
+            return False
+        try:
+            data = self.registry.load(envelope.type, envelope.data)
+        except ValidationError as exc:
+            self._dead_letter(cur, delivery, f"{envelope.type}: {exc.messages}")
+            return False
+        handler = HANDLERS.get(envelope.type)
+        if handler is not None:
+            handler(cur, envelope, data)
+        return True
+
+    def _dead_letter(self, cur: Cursor, delivery: Delivery, error: str) -> None:
+        envelope = delivery.envelope
+        payload = (
+            envelope.to_json().decode()
+            if envelope
+            else (delivery.raw or b"").decode("utf-8", "replace")
+        )
+        cur.execute(
+            "INSERT INTO tr_dead_letters (source, partition_no, offset_no, event_id, type, error,"
+            " payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (source, partition_no, offset_no) DO NOTHING",
+            (
+                delivery.source,
+                delivery.partition,
+                delivery.offset,
+                envelope.id if envelope else None,
+                envelope.type if envelope else None,
+                error,
+                json.dumps(payload),
+                now(),
+            ),
+        )
+        message = f"dead-lettered offset {delivery.offset}: {error}"
+        # Same transaction as the batch: a second one would wait on this one's write lock.
+        cur.execute(
+            "INSERT INTO tr_errors (source, error, recorded_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (source) DO UPDATE SET error = excluded.error,"
+            " recorded_at = excluded.recorded_at",
+            (delivery.source, message[:2000], now()),
+        )
+        self.stats.dead_lettered += 1
+        self.stats.last_error = message
+        self.stats.by_source_error[delivery.source] = message
+        log.error(
+            "dead-lettered %s/%d@%d: %s",
+            delivery.source,
+            delivery.partition,
+            delivery.offset,
+            error,
+        )
+
+    def _record_error(self, source: str, message: str) -> None:
+        self.stats.last_error = message
+        self.stats.last_error_at = now()
+        self.stats.by_source_error[source] = message
+        try:
+            self.readmodels.record_error(source, message)
+        except Exception:  # the database may be what failed; the log line still has it
+            log.exception("could not record the projector error")
+
+    def drain(self, timeout: float = 30.0) -> int:
+        """Applies batches until a poll comes back empty (for tests, replays and the demo)."""
+        total = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            poll_applied = self.run_once()
+            if poll_applied is None:
+                self.refresh_heads()
+                return total
+            total += poll_applied
+        return total
+
+    def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
+        backoff = poll_interval
+        while not stop.is_set():
+            try:
+                applied = self.run_once()
+                self.refresh_heads(every=1.0)
+                backoff = poll_interval
+                if applied is None:
+                    # Idle: sleep until woken by a local save or the poll interval passes.
+                    self.wakeup.wait(poll_interval)
+                    self.wakeup.clear()
+            except Exception as exc:  # a feed or database outage: record it, back off, retry
+                self._record_error(self.feed.kind, f"{exc.__class__.__name__}: {exc}")
+                log.warning("projector: %s; retrying in %.1fs", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+def start_thread(projector: Projector, stop: threading.Event, interval: float) -> threading.Thread:
+    thread = threading.Thread(
+        target=projector.run_forever, args=(stop, interval), name="projector", daemon=True
+    )
+    thread.start()
+    return thread

@@ -1,0 +1,182 @@
+"""The tracking read models: SQL tables holding pseudonymous ids and attributes only.
+
+``tr_positions`` and ``tr_applied_events`` are the projector's bookkeeping; they change in the
+same transaction as the views, which is what makes a crash at any point harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from shared.feeds import Key
+from shared.sql import Cursor, Database
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS tr_positions (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, position BIGINT NOT NULL,
+        last_event_position BIGINT, events_applied BIGINT NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_feed_state (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, head BIGINT,
+        checked_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_errors (
+        source TEXT PRIMARY KEY, error TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_applied_events (
+        event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
+        position BIGINT NOT NULL, applied_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_dead_letters (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, offset_no BIGINT NOT NULL,
+        event_id TEXT, type TEXT, error TEXT NOT NULL, payload TEXT, recorded_at TEXT NOT NULL,
+        PRIMARY KEY (source, partition_no, offset_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_people (
+        person_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, department TEXT NOT NULL,
+        unit TEXT NOT NULL, registered_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_programmes (
+        programme_id TEXT PRIMARY KEY, name TEXT NOT NULL, organisation TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_cohorts (
+        cohort_id TEXT PRIMARY KEY, programme_id TEXT NOT NULL, name TEXT NOT NULL,
+        capacity INTEGER NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_enrolments (
+        cohort_id TEXT NOT NULL, person_id TEXT NOT NULL, enrolled_at TEXT NOT NULL,
+        PRIMARY KEY (cohort_id, person_id))""",
+]
+
+VIEW_TABLES = ("tr_people", "tr_programmes", "tr_cohorts", "tr_enrolments")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+class ReadModels:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def create(self) -> None:
+        with self.database.transaction() as cur:
+            for statement in SCHEMA:
+                cur.execute(statement)
+
+    def positions(self) -> dict[Key, int]:
+        with self.database.transaction() as cur:
+            cur.execute("SELECT source, partition_no, position FROM tr_positions")
+            return {(r[0], int(r[1])): int(r[2]) for r in cur.fetchall()}
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        with self.database.transaction() as cur:
+            cur.execute(
+                "SELECT source, partition_no, position, last_event_position, events_applied,"
+                " updated_at FROM tr_positions ORDER BY source, partition_no"
+            )
+            rows = cur.fetchall()
+        keys = (
+            "source",
+            "partition",
+            "position",
+            "last_event_position",
+            "events_applied",
+            "updated_at",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def record_heads(self, heads: dict[Key, int]) -> None:
+        """Persists the feed heads, so any process serving /tracking/status can report lag."""
+        with self.database.transaction() as cur:
+            for (source, partition), head in heads.items():
+                cur.execute(
+                    "INSERT INTO tr_feed_state (source, partition_no, head, checked_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (source, partition_no) DO UPDATE SET"
+                    " head = excluded.head, checked_at = excluded.checked_at",
+                    (source, partition, head, now()),
+                )
+
+    def record_error(self, source: str, error: str) -> None:
+        with self.database.transaction() as cur:
+            cur.execute(
+                "INSERT INTO tr_errors (source, error, recorded_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET error = excluded.error,"
+                " recorded_at = excluded.recorded_at",
+                (source, error[:2000], now()),
+            )
+
+    def status(self) -> dict[str, Any]:
+        """Per (source, partition): position, head, lag and events applied; plus errors."""
+        with self.database.transaction() as cur:
+            cur.execute(
+                "SELECT f.source, f.partition_no, p.position, p.last_event_position,"
+                " p.events_applied, p.updated_at, f.head, f.checked_at"
+                " FROM tr_feed_state f LEFT JOIN tr_positions p"
+                " ON p.source = f.source AND p.partition_no = f.partition_no"
+                " UNION SELECT p.source, p.partition_no, p.position, p.last_event_position,"
+                " p.events_applied, p.updated_at, NULL, NULL FROM tr_positions p"
+                " WHERE NOT EXISTS (SELECT 1 FROM tr_feed_state f WHERE f.source = p.source"
+                " AND f.partition_no = p.partition_no) ORDER BY 1, 2"
+            )
+            rows = cur.fetchall()
+            cur.execute("SELECT source, error, recorded_at FROM tr_errors")
+            errors = {r[0]: {"error": r[1], "at": r[2]} for r in cur.fetchall()}
+            cur.execute("SELECT source, COUNT(*) FROM tr_dead_letters GROUP BY source")
+            dead = {r[0]: int(r[1]) for r in cur.fetchall()}
+        sources = []
+        for source, partition, position, last_event, applied, updated, head, checked in rows:
+            sources.append(
+                {
+                    "source": source,
+                    "partition": int(partition),
+                    "position": None if position is None else int(position),
+                    "last_event_position": None if last_event is None else int(last_event),
+                    "events_applied": int(applied or 0),
+                    "updated_at": updated,
+                    "head": None if head is None else int(head),
+                    "head_checked_at": checked,
+                    "lag": None if head is None else max(0, int(head) - int(position or 0)),
+                    "dead_lettered": dead.get(source, 0),
+                    "last_error": (errors.get(source) or {}).get("error"),
+                }
+            )
+        return {"sources": sources, "errors": errors}
+
+    def dead_letter_count(self) -> dict[str, int]:
+        with self.database.transaction() as cur:
+            cur.execute("SELECT source, COUNT(*) FROM tr_dead_letters GROUP BY source")
+            return {r[0]: int(r[1]) for r in cur.fetchall()}
+
+    def cohort_exists(self, cohort_id: str) -> bool:
+        with self.database.transaction() as cur:
+            cur.execute("SELECT 1 FROM tr_cohorts WHERE cohort_id = ?", (cohort_id,))
+            return cur.fetchone() is not None
+
+    def roster(self, cohort_id: str) -> list[dict[str, Any]]:
+        """Enrolled participants by pseudonymous id; the department joins in when it is known."""
+        with self.database.transaction() as cur:
+            cur.execute(
+                "SELECT e.person_id, p.department, p.unit, e.enrolled_at FROM tr_enrolments e"
+                " LEFT JOIN tr_people p ON p.person_id = e.person_id"
+                " WHERE e.cohort_id = ? ORDER BY e.enrolled_at, e.person_id",
+                (cohort_id,),
+            )
+            rows = cur.fetchall()
+        return [
+            {"person_id": r[0], "department": r[1], "unit": r[2], "enrolled_at": r[3]} for r in rows
+        ]
+
+    def count(self, table: str) -> int:
+        if table not in (*VIEW_TABLES, "tr_applied_events", "tr_dead_letters"):
+            raise ValueError(table)
+        with self.database.transaction() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            return int(cur.fetchone()[0])
+
+
+def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n: int) -> None:
+    cur.execute(
+        "INSERT INTO tr_positions (source, partition_no, position, last_event_position,"
+        " events_applied, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (source, partition_no) DO UPDATE SET position = excluded.position,"
+        " last_event_position = COALESCE(excluded.last_event_position,"
+        " tr_positions.last_event_position),"
+        " events_applied = tr_positions.events_applied + excluded.events_applied,"
+        " updated_at = excluded.updated_at",
+        (key[0], key[1], position, last_event, n, now()),
+    )

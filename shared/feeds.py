@@ -1,0 +1,202 @@
+"""Feeds the tracking projector consumes: Kafka, the in-process log, or the HTTP endpoint.
+
+Every feed yields :class:`Delivery` objects built from the same :class:`~shared.outbox.Outbox`
+mapping, so the three give identical envelopes. A poll also reports a *cursor* per
+(source, partition): how far it has read, including notifications that map to no event, so the
+projector can store it in the same transaction as the views it updates.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from marshmallow import ValidationError
+
+from shared.events import Envelope
+from shared.kafka import make_consumer, topic_of
+from shared.outbox import Outbox
+
+Key = tuple[str, int]
+"""(source, partition): a log feed has one partition, 0; Kafka has the topic's partitions."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event at one place in a feed; ``envelope`` is None when the bytes were unreadable."""
+
+    source: str
+    partition: int
+    offset: int
+    envelope: Envelope | None
+    raw: bytes | None = None
+    error: str | None = None
+
+
+@dataclass
+class Poll:
+    deliveries: list[Delivery] = field(default_factory=list)
+    cursors: dict[Key, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.deliveries and not self.cursors
+
+
+class Feed(Protocol):
+    kind: str
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll: ...
+    def commit(self, poll: Poll) -> None: ...
+    def heads(self) -> dict[Key, int]: ...
+    def close(self) -> None: ...
+
+
+class OutboxFeed:
+    """Reads write services' outboxes directly: embedded mode, in one process."""
+
+    kind = "embedded"
+
+    def __init__(self, outboxes: Mapping[str, Outbox]) -> None:
+        self.outboxes = dict(outboxes)
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
+        poll = Poll()
+        for source, outbox in self.outboxes.items():
+            after = positions.get((source, 0), 0)
+            batch = outbox.read(after, max_records)
+            if batch.last_position > after:
+                poll.cursors[(source, 0)] = batch.last_position
+                poll.deliveries.extend(Delivery(source, 0, e.position, e) for e in batch.envelopes)
+        return poll
+
+    def commit(self, poll: Poll) -> None:
+        """Nothing to acknowledge: the projector's stored cursor is the only position."""
+
+    def heads(self) -> dict[Key, int]:
+        return {(source, 0): outbox.head() for source, outbox in self.outboxes.items()}
+
+    def close(self) -> None:
+        pass
+
+
+class HttpFeed:
+    """Pulls ``GET /<service>/events?after=&limit=`` from each write service."""
+
+    kind = "http"
+
+    def __init__(self, base_urls: Mapping[str, str], token: str, timeout: float = 10.0) -> None:
+        self.base_urls = {s: u.rstrip("/") for s, u in base_urls.items()}
+        self.token = token
+        self.timeout = timeout
+        self._heads: dict[Key, int] = {}
+
+    def _get(self, source: str, after: int, limit: int) -> dict[str, Any]:
+        query = urllib.parse.urlencode({"after": after, "limit": limit})
+        request = urllib.request.Request(
+            f"{self.base_urls[source]}/{source}/events?{query}",
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
+        poll = Poll()
+        for source in self.base_urls:
+            after = positions.get((source, 0), 0)
+            page = self._get(source, after, min(max_records, 1000))
+            self._heads[(source, 0)] = int(page["head"])
+            if int(page["next_after"]) > after:
+                poll.cursors[(source, 0)] = int(page["next_after"])
+                for raw in page["events"]:
+                    envelope = Envelope.from_dict(raw)
+                    poll.deliveries.append(Delivery(source, 0, envelope.position, envelope))
+        return poll
+
+    def commit(self, poll: Poll) -> None:
+        """The HTTP feed is stateless: the stored cursor is the only position."""
+
+    def heads(self) -> dict[Key, int]:
+        for source in self.base_urls:
+            self._heads[(source, 0)] = int(self._get(source, 0, 1)["head"])
+        return dict(self._heads)
+
+    def close(self) -> None:
+        pass
+
+
+class KafkaFeed:
+    """Consumes ``polku.<service>.events`` in a consumer group.
+
+    On assignment it seeks to the positions stored with the read models, so a crash between
+    the database commit and the offset commit redelivers nothing that was applied.
+    """
+
+    kind = "kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        group_id: str,
+        services: tuple[str, ...],
+        stored_positions: Callable[[], Mapping[Key, int]],
+        poll_timeout_ms: int = 200,
+        **consumer_overrides: Any,
+    ) -> None:
+        from kafka import ConsumerRebalanceListener
+
+        self.services = services
+        self.topics = {topic_of(s): s for s in services}
+        self.poll_timeout_ms = poll_timeout_ms
+        self.consumer = make_consumer(bootstrap_servers, group_id, **consumer_overrides)
+        feed = self
+
+        class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                pass
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                stored = stored_positions()
+                for tp in assigned:
+                    last = stored.get((feed.topics[tp.topic], tp.partition))
+                    if last is not None:
+                        feed.consumer.seek(tp, last + 1)
+
+        self.consumer.subscribe(topics=list(self.topics), listener=SeekToStored())
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
+        records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=max_records)
+        poll = Poll()
+        for tp, batch in records.items():
+            source = self.topics[tp.topic]
+            for record in batch:
+                try:
+                    envelope: Envelope | None = Envelope.from_json(record.value)
+                    error = None
+                except ValidationError as exc:
+                    envelope, error = None, f"malformed CloudEvent: {exc.messages}"
+                poll.deliveries.append(
+                    Delivery(source, tp.partition, record.offset, envelope, record.value, error)
+                )
+            poll.cursors[(source, tp.partition)] = batch[-1].offset
+        return poll
+
+    def commit(self, poll: Poll) -> None:
+        if poll.deliveries:
+            self.consumer.commit()
+
+    def heads(self) -> dict[Key, int]:
+        partitions = self.consumer.assignment()
+        if not partitions:
+            return {}
+        ends = self.consumer.end_offsets(list(partitions))
+        # end_offsets is the next offset to be written; the newest record is one less.
+        return {(self.topics[tp.topic], tp.partition): end - 1 for tp, end in ends.items()}
+
+    def close(self) -> None:
+        self.consumer.close(autocommit=False)

@@ -1,0 +1,98 @@
+"""The Kafka adapter: producer and consumer settings, and envelope (de)serialisation.
+
+Envelopes travel in CloudEvents structured mode: the value is the JSON event, the key is the
+subject (so one aggregate's events stay in one partition, in order), and a ``content-type``
+header says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from shared.events import Envelope
+from shared.events.envelope import STRUCTURED_CONTENT_TYPE
+
+TOPIC_PARTITIONS = 6
+
+
+def topic_of(service: str) -> str:
+    return f"polku.{service}.events"
+
+
+def make_producer(bootstrap_servers: str, **overrides: Any) -> KafkaProducer:
+    """Idempotent, acks=all, batched: the relay sends a batch and flushes once."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "batch_size": 256 * 1024,
+        "compression_type": None,
+        "max_in_flight_requests_per_connection": 5,
+        "request_timeout_ms": 10_000,
+        "delivery_timeout_ms": 30_000,
+        "max_block_ms": 10_000,
+        "client_id": "polku-relay",
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> KafkaConsumer:
+    """Offsets are committed by hand, after the read models have committed."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "max_poll_records": 1000,
+        "client_id": "polku-projector",
+    }
+    config.update(overrides)
+    return KafkaConsumer(**config)
+
+
+def ensure_topics(bootstrap_servers: str, services: tuple[str, ...]) -> None:
+    """Creates the services' topics with enough partitions to scale projectors out."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), client_id="polku")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(topic_of(s), num_partitions=TOPIC_PARTITIONS, replication_factor=1)
+            for s in services
+            if topic_of(s) not in existing
+        ]
+        if wanted:
+            # Another process may win the race; the topic is then what we wanted anyway.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(wanted)
+    finally:
+        admin.close()
+
+
+def headers_for(envelope: Envelope) -> list[tuple[str, bytes]]:
+    return [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+
+
+def envelope_of(record: Any) -> Envelope:
+    return Envelope.from_json(record.value)
+
+
+def ping(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
+    """Raises unless a broker answers a metadata request within the timeout."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        request_timeout_ms=max(timeout_ms, 1000) + 500,
+        bootstrap_timeout_ms=timeout_ms,
+        client_id="polku-ping",
+    )
+    try:
+        consumer.topics()
+    finally:
+        consumer.close()

@@ -1,0 +1,110 @@
+"""The relay: a write service's outbox, published to Kafka in batches, at least once.
+
+Each round reads the notifications after the stored position, sends their envelopes keyed by
+subject, flushes (waiting for every acknowledgement), and only then stores the new position.
+A crash between flush and store republishes the same envelopes with the same ids, which
+consumers ignore. If Kafka is down, the round fails, the position stays, and commands go on
+being accepted; the next round catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.kafka import headers_for
+from shared.outbox import Outbox
+from shared.positions import RelayPositions
+
+log = logging.getLogger("polku.relay")
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    rounds: int = 0
+    failures: int = 0
+    position: int = 0
+    last_error: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Relay:
+    def __init__(
+        self,
+        outbox: Outbox,
+        producer: Any,
+        positions: RelayPositions,
+        batch_size: int = 500,
+        name: str = "kafka",
+    ) -> None:
+        self.outbox = outbox
+        self.producer = producer
+        self.positions = positions
+        self.batch_size = batch_size
+        self.name = name
+        self.stats = RelayStats(position=positions.get(name))
+
+    def run_once(self) -> int:
+        """Publishes one batch; returns how many envelopes were sent (0 when caught up)."""
+        after = self.positions.get(self.name)
+        batch = self.outbox.read(after, self.batch_size)
+        if batch.last_position == after:
+            return 0
+        futures = [
+            self.producer.send(
+                self.outbox.topic,
+                key=envelope.subject.encode(),
+                value=envelope.to_json(),
+                headers=headers_for(envelope),
+            )
+            for envelope in batch.envelopes
+        ]
+        self.producer.flush()
+        for future in futures:
+            # After flush every future is resolved; get() raises if the broker refused one.
+            future.get(timeout=0)
+        self.positions.put(self.name, batch.last_position)
+        self.stats.published += len(batch.envelopes)
+        self.stats.rounds += 1
+        self.stats.position = batch.last_position
+        return len(batch.envelopes)
+
+    def drain(self) -> int:
+        """Publishes until caught up with the head of the log."""
+        total = 0
+        while True:
+            sent = self.run_once()
+            total += sent
+            if self.positions.get(self.name) >= self.outbox.head():
+                return total
+
+    def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
+        backoff = poll_interval
+        while not stop.is_set():
+            try:
+                self.run_once()
+                caught_up = self.positions.get(self.name) >= self.outbox.head()
+                backoff = poll_interval
+                if caught_up:
+                    stop.wait(poll_interval)
+            except Exception as exc:  # Kafka down or store busy: log, back off, retry
+                self.stats.failures += 1
+                self.stats.last_error = f"{exc.__class__.__name__}: {exc}"
+                log.warning("relay %s: %s; retrying in %.1fs", self.outbox.service, exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        log.info("relay %s stopped at position %d", self.outbox.service, self.stats.position)
+
+
+def start_thread(relay: Relay, stop: threading.Event, poll_interval: float) -> threading.Thread:
+    thread = threading.Thread(
+        target=relay.run_forever,
+        args=(stop, poll_interval),
+        name=f"relay-{relay.outbox.service}",
+        daemon=True,
+    )
+    thread.start()
+    return thread

@@ -1,0 +1,65 @@
+"""Embedded mode's single WSGI application: each service app under its own path prefix.
+
+The service apps already route under ``/<service>``, so dispatch keeps the path whole. The
+root answers ``/`` (an index), ``/healthz`` and ``/readyz`` for the whole process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def combine(
+    apps: Mapping[str, Flask], ready_checks: Mapping[str, Callable[[], dict[str, str]]]
+) -> WSGIApp:
+    root = Flask("polku")
+
+    @root.get("/")
+    def index() -> Response:
+        return jsonify(
+            name="polku",
+            services={
+                name: {"openapi": f"/{name}/openapi.json", "docs": f"/{name}/docs"} for name in apps
+            },
+        )
+
+    @root.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @root.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        checks = {
+            f"{service}.{component}": value
+            for service, check in ready_checks.items()
+            for component, value in check().items()
+        }
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), (
+            200 if ready else 503
+        )
+
+    @root.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        response = jsonify(
+            type="https://polku.dev/problems/not-found",
+            title="Not Found",
+            status=404,
+            detail="no such path; the services live under " + ", ".join(f"/{n}" for n in apps),
+        )
+        response.status_code = 404
+        response.mimetype = "application/problem+json"
+        return response
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        prefix = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
+        target = apps.get(prefix, root)
+        return target(environ, start_response)
+
+    return dispatch
