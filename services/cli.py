@@ -165,7 +165,9 @@ def relay(service: str, once: bool) -> None:
     if not settings.kafka_bootstrap_servers:
         raise click.UsageError("the relay needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
     write = runtime.build_write_service(settings, service)
-    kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+    kafka.ensure_topics(
+        settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+    )
     publisher: Relay = write.relay(settings)
     try:
         if once:

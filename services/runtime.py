@@ -62,6 +62,7 @@ class WriteService:
             self.outbox,
             producer,
             RelayPositions(self.database, self.name),
+            kafka.topic_of(self.name, settings.kafka_topic_prefix),
             batch_size=settings.relay_batch_size,
         )
 
@@ -119,12 +120,15 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
     """The feed of a tracking process that does not share memory with the write services."""
     if settings.feed == "kafka":
         assert settings.kafka_bootstrap_servers
-        kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+        kafka.ensure_topics(
+            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+        )
         return KafkaFeed(
             settings.kafka_bootstrap_servers,
             settings.kafka_group_id,
             WRITE_SERVICES,
             readmodels.positions,
+            topic_prefix=settings.kafka_topic_prefix,
         )
     if settings.feed == "http":
         token = settings.service_token or issue_token(
@@ -166,6 +170,8 @@ class Embedded:
     def close(self) -> None:
         self.stop.set()
         self.tracking.projector.wakeup.set()
+        for relay in self.relays.values():
+            relay.wakeup.set()
         for thread in self.threads:
             thread.join(timeout=10)
         for relay in self.relays.values():
@@ -180,7 +186,9 @@ def build_embedded(settings: Settings) -> Embedded:
     relays: dict[str, Relay] = {}
     if settings.feed == "kafka":
         assert settings.kafka_bootstrap_servers
-        kafka.ensure_topics(settings.kafka_bootstrap_servers, WRITE_SERVICES)
+        kafka.ensure_topics(
+            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+        )
         relays = {name: service.relay(settings) for name, service in services.items()}
     feed: Feed | None = None
     if settings.feed == "embedded":
@@ -190,6 +198,8 @@ def build_embedded(settings: Settings) -> Embedded:
         # A save wakes the projector at once, so freshness is not bound by the poll interval.
         for service in services.values():
             service.application.on_saved(tracking.projector.wakeup.set)
+    for name, relay in relays.items():
+        services[name].application.on_saved(relay.wakeup.set)
     apps = {name: write_service_app(settings, s) for name, s in services.items()}
     apps["tracking"] = tracking_app(settings, tracking)
     checks = {name: app.extensions["polku.ready_check"] for name, app in apps.items()}

@@ -145,13 +145,14 @@ class KafkaFeed:
         group_id: str,
         services: tuple[str, ...],
         stored_positions: Callable[[], Mapping[Key, int]],
+        topic_prefix: str = "polku",
         poll_timeout_ms: int = 200,
         **consumer_overrides: Any,
     ) -> None:
         from kafka import ConsumerRebalanceListener
 
         self.services = services
-        self.topics = {topic_of(s): s for s in services}
+        self.topics = {topic_of(s, topic_prefix): s for s in services}
         self.poll_timeout_ms = poll_timeout_ms
         self.consumer = make_consumer(bootstrap_servers, group_id, **consumer_overrides)
         feed = self

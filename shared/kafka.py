@@ -20,8 +20,8 @@ from shared.events.envelope import STRUCTURED_CONTENT_TYPE
 TOPIC_PARTITIONS = 6
 
 
-def topic_of(service: str) -> str:
-    return f"polku.{service}.events"
+def topic_of(service: str, prefix: str = "polku") -> str:
+    return f"{prefix}.{service}.events"
 
 
 def make_producer(bootstrap_servers: str, **overrides: Any) -> KafkaProducer:
@@ -58,15 +58,15 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
     return KafkaConsumer(**config)
 
 
-def ensure_topics(bootstrap_servers: str, services: tuple[str, ...]) -> None:
+def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str = "polku") -> None:
     """Creates the services' topics with enough partitions to scale projectors out."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), client_id="polku")
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(topic_of(s), num_partitions=TOPIC_PARTITIONS, replication_factor=1)
+            NewTopic(topic_of(s, prefix), num_partitions=TOPIC_PARTITIONS, replication_factor=1)
             for s in services
-            if topic_of(s) not in existing
+            if topic_of(s, prefix) not in existing
         ]
         if wanted:
             # Another process may win the race; the topic is then what we wanted anyway.

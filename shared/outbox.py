@@ -39,7 +39,6 @@ class Outbox:
     def __init__(self, service: str, app: Any, translate: Translation, registry: Registry) -> None:
         self.service = service
         self.source = f"/polku/{service}"
-        self.topic = f"polku.{service}.events"
         self.app = app
         self.translate = translate
         self.registry = registry

@@ -37,15 +37,18 @@ class Relay:
         outbox: Outbox,
         producer: Any,
         positions: RelayPositions,
+        topic: str,
         batch_size: int = 500,
         name: str = "kafka",
     ) -> None:
         self.outbox = outbox
+        self.topic = topic
         self.producer = producer
         self.positions = positions
         self.batch_size = batch_size
         self.name = name
         self.stats = RelayStats(position=positions.get(name))
+        self.wakeup = threading.Event()
 
     def run_once(self) -> int:
         """Publishes one batch; returns how many envelopes were sent (0 when caught up)."""
@@ -55,7 +58,7 @@ class Relay:
             return 0
         futures = [
             self.producer.send(
-                self.outbox.topic,
+                self.topic,
                 key=envelope.subject.encode(),
                 value=envelope.to_json(),
                 headers=headers_for(envelope),
@@ -89,7 +92,9 @@ class Relay:
                 caught_up = self.positions.get(self.name) >= self.outbox.head()
                 backoff = poll_interval
                 if caught_up:
-                    stop.wait(poll_interval)
+                    # A local save sets wakeup, so an idle relay reacts at once.
+                    self.wakeup.wait(poll_interval)
+                    self.wakeup.clear()
             except Exception as exc:  # Kafka down or store busy: log, back off, retry
                 self.stats.failures += 1
                 self.stats.last_error = f"{exc.__class__.__name__}: {exc}"

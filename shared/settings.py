@@ -17,6 +17,7 @@ VARIABLES: dict[str, str] = {
     "POLKU_DATABASE_URL": "postgresql://user:pw@host:port/db for event stores; SQLite if unset.",
     "POLKU_TRACKING_DATABASE_URL": "Read-model database URL; defaults to POLKU_DATABASE_URL.",
     "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
+    "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
     "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
     "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (kafka if brokers set).",
@@ -42,6 +43,7 @@ class Settings:
     tracking_database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_group_id: str = "polku-tracking"
+    kafka_topic_prefix: str = "polku"
     jwt_secret: str | None = None
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
@@ -63,6 +65,7 @@ class Settings:
             tracking_database_url=environ.get("POLKU_TRACKING_DATABASE_URL") or None,
             kafka_bootstrap_servers=brokers,
             kafka_group_id=environ.get("POLKU_KAFKA_GROUP_ID") or "polku-tracking",
+            kafka_topic_prefix=environ.get("POLKU_KAFKA_TOPIC_PREFIX") or "polku",
             jwt_secret=environ.get("POLKU_JWT_SECRET") or None,
             feed=feed,
             service_urls={

@@ -1,0 +1,52 @@
+"""Fixtures for end-to-end runs: settings per mode, and a started embedded runtime."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.settings import Settings
+from services.runtime import Embedded, build_embedded
+from tests.support.slice import SECRET
+
+
+@pytest.fixture
+def kafka_settings(
+    tmp_path: Path, kafka_bootstrap_servers: str, fresh_postgres_url: str
+) -> Settings:
+    """The production shape: PostgreSQL stores and read models, Kafka between them."""
+    tag = uuid.uuid4().hex[:10]
+    return Settings(
+        data_dir=tmp_path / "kafka-mode",
+        database_url=fresh_postgres_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=f"e2e{tag}",
+        kafka_group_id=f"tracking-{tag}",
+        feed="kafka",
+        jwt_secret=SECRET,
+        poll_interval=0.05,
+    )
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "embedded", jwt_secret=SECRET, poll_interval=0.05)
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[[Settings], Embedded]]:
+    """Builds and starts a runtime; everything started is closed after the test."""
+    started: list[Embedded] = []
+
+    def run(settings: Settings) -> Embedded:
+        runtime = build_embedded(settings)
+        started.append(runtime)
+        runtime.start()
+        return runtime
+
+    yield run
+    for runtime in reversed(started):
+        runtime.close()

@@ -1,0 +1,110 @@
+"""The same event-store behaviour on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.errors import ConflictError, NotFoundError
+from shared.sql import Database
+from shared.settings import Settings
+from services.enrolment.application import EnrolmentApplication
+from services.enrolment.domain import Cohort
+from services.runtime import WriteService, build_write_service
+
+META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
+PERSON = {
+    "full_name": "Maija Meikäläinen",
+    "email": "maija@example.invalid",
+    "employee_number": "E1",
+    "organisation": "TEM",
+    "department": "D",
+    "unit": "U",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WriteService]:
+    url = request.getfixturevalue("fresh_postgres_url") if request.param == "postgres" else None
+    built = build_write_service(Settings(data_dir=tmp_path, database_url=url), "enrolment")
+    yield built
+    built.close()
+
+
+def plan(app: EnrolmentApplication, capacity: int = 5) -> tuple[object, object]:
+    programme = app.define_programme("TEMPO", "TEM", META)
+    cohort = app.plan_cohort(
+        programme, "2020", capacity, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
+    )
+    return programme, cohort
+
+
+def test_saved_aggregates_reload_with_their_state(service: WriteService) -> None:
+    app = service.application
+    _, cohort_id = plan(app)
+    person = app.register_person(PERSON, META)
+    app.enrol(cohort_id, person, META)
+    cohort = app.cohort(cohort_id)
+    assert list(cohort.enrolled) == [person]
+    assert cohort.version == 2
+    assert app.person(person).full_name == "Maija Meikäläinen"
+
+
+def test_notifications_are_read_strictly_after_a_position(service: WriteService) -> None:
+    app = service.application
+    plan(app)
+    ids = [n.id for n in app.notifications_after(0, 10)]
+    assert len(ids) == 2 and ids == sorted(ids)
+    assert [n.id for n in app.notifications_after(ids[0], 10)] == ids[1:]
+    assert app.head() == ids[-1]
+
+
+def test_a_lost_race_is_a_conflict_and_writes_nothing(service: WriteService) -> None:
+    app = service.application
+    _, cohort_id = plan(app)
+    first, second = app.register_person(PERSON, META), app.register_person(PERSON, META)
+    stale: Cohort = app.repository.get(cohort_id)
+    app.enrol(cohort_id, first, META)
+    head = app.head()
+    stale.enrol(second, META)
+    with pytest.raises(ConflictError):
+        app.save_all(stale)
+    assert app.head() == head
+    assert list(app.cohort(cohort_id).enrolled) == [first]
+
+
+def test_unknown_ids_are_not_found(service: WriteService) -> None:
+    app = service.application
+    _, cohort_id = plan(app)
+    with pytest.raises(NotFoundError):
+        app.enrol(cohort_id, cohort_id, META)  # a cohort id is not a person
+
+
+def test_outbox_and_relay_positions_tolerate_gaps(service: WriteService) -> None:
+    """A PostgreSQL sequence leaves gaps on rollback; simulate one by removing a row."""
+    app = service.application
+    plan(app)
+    app.register_person(PERSON, META)
+    ids = [n.id for n in app.notifications_after(0, 10)]
+    table = "stored_events" if service.database.dialect == "sqlite" else "enrolment_events"
+    id_column = "rowid" if service.database.dialect == "sqlite" else "notification_id"
+    with service.database.transaction() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE {id_column} = ?", (ids[1],))
+    batch = service.outbox.read(0, 10)
+    assert [e.position for e in batch.envelopes] == [ids[0], ids[2]]
+    assert batch.last_position == ids[2]
+
+
+def test_relay_positions_live_in_the_service_database(service: WriteService) -> None:
+    from shared.positions import RelayPositions
+
+    positions = RelayPositions(service.database, "enrolment")
+    assert positions.get("kafka") == 0
+    positions.put("kafka", 41)
+    positions.put("kafka", 42)
+    again = RelayPositions(Database(service.database.url), "enrolment")
+    assert again.get("kafka") == 42
+    again.database.close()

@@ -1,0 +1,125 @@
+"""The relay against a real Kafka broker: exactly the outbox, in per-subject order, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer
+
+from shared import kafka
+from shared.events import Envelope
+from shared.settings import Settings
+from services.runtime import WriteService, build_write_service
+
+META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, kafka_bootstrap_servers: str) -> Settings:
+    # A topic prefix per test keeps tests on the shared broker apart.
+    return Settings(
+        data_dir=tmp_path,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+        feed="kafka",
+        relay_batch_size=7,  # several batches for the events below
+    )
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[WriteService]:
+    built = build_write_service(settings, "enrolment")
+    yield built
+    built.close()
+
+
+def consume_all(settings: Settings, expected: int) -> list[Envelope]:
+    assert settings.kafka_bootstrap_servers
+    consumer = KafkaConsumer(
+        kafka.topic_of("enrolment", settings.kafka_topic_prefix),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,  # stop iterating once nothing more arrives
+        group_id=None,
+    )
+    try:
+        received = [Envelope.from_json(record.value) for record in consumer]
+    finally:
+        consumer.close()
+    assert len(received) >= expected or not expected, f"only {len(received)} of {expected}"
+    return received
+
+
+def make_events(service: WriteService, people: int) -> int:
+    app = service.application
+    programme = app.define_programme("TEMPO", "TEM", META)
+    cohort = app.plan_cohort(
+        programme, "2020", people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
+    )
+    for n in range(people):
+        person = app.register_person(
+            {
+                "full_name": f"P {n}",
+                "email": f"p{n}@example.invalid",
+                "employee_number": f"E{n}",
+                "organisation": "TEM",
+                "department": "D",
+                "unit": "U",
+            },
+            META,
+        )
+        app.enrol(cohort, person, META)
+    return 2 + 2 * people
+
+
+def test_relay_publishes_each_event_once_in_subject_order(
+    settings: Settings, service: WriteService
+) -> None:
+    assert settings.kafka_bootstrap_servers
+    kafka.ensure_topics(
+        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
+    )
+    expected = make_events(service, people=12)
+    relay = service.relay(settings)
+    try:
+        assert relay.drain() == expected
+        received = consume_all(settings, expected)
+        assert len(received) == expected
+        assert len({e.id for e in received}) == expected
+        by_subject: dict[str, list[int]] = defaultdict(list)
+        for envelope in received:
+            by_subject[envelope.subject].append(envelope.sequence)
+        for sequences in by_subject.values():
+            assert sequences == sorted(sequences) == list(range(1, len(sequences) + 1))
+        # The cohort's events went to one partition, keyed by subject, so it saw all 13.
+        assert max(len(s) for s in by_subject.values()) == 13
+
+        # Rerunning publishes nothing new, and the stored position is the head of the log.
+        assert relay.drain() == 0
+        assert relay.positions.get("kafka") == service.application.head()
+        assert len(consume_all(settings, expected)) == expected
+    finally:
+        relay.producer.close(timeout=5)
+
+
+def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_ids(
+    settings: Settings, service: WriteService
+) -> None:
+    """At-least-once: a republished batch carries the same ids, so consumers can drop it."""
+    expected = make_events(service, people=2)
+    relay = service.relay(settings)
+    try:
+        relay.drain()
+        relay.positions.put("kafka", 0)  # the crash: the position was never stored
+        relay.drain()
+        received = consume_all(settings, expected * 2)
+        assert len(received) == expected * 2
+        assert len({e.id for e in received}) == expected
+    finally:
+        relay.producer.close(timeout=5)
