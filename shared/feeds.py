@@ -155,6 +155,7 @@ class KafkaFeed:
         self.topics = {topic_of(s, topic_prefix): s for s in services}
         self.poll_timeout_ms = poll_timeout_ms
         self.consumer = make_consumer(bootstrap_servers, group_id, **consumer_overrides)
+        self.commit_pending = False
         feed = self
 
         class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -167,6 +168,8 @@ class KafkaFeed:
                     last = stored.get((feed.topics[tp.topic], tp.partition))
                     if last is not None:
                         feed.consumer.seek(tp, last + 1)
+                        # Bring the group's offsets up to what the database already holds.
+                        feed.commit_pending = True
 
         self.consumer.subscribe(topics=list(self.topics), listener=SeekToStored())
 
@@ -185,11 +188,15 @@ class KafkaFeed:
                     Delivery(source, tp.partition, record.offset, envelope, record.value, error)
                 )
             poll.cursors[(source, tp.partition)] = batch[-1].offset
+        if not records and self.commit_pending:
+            self.commit(poll)
         return poll
 
     def commit(self, poll: Poll) -> None:
-        if poll.deliveries:
+        """Commits the consumed offsets; called only after the database has committed."""
+        if poll.deliveries or self.commit_pending:
             self.consumer.commit()
+            self.commit_pending = False
 
     def heads(self) -> dict[Key, int]:
         partitions = self.consumer.assignment()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import Settings
 from services.runtime import Embedded, build_embedded
+from shared.settings import Settings
 from tests.support.slice import SECRET
 
 

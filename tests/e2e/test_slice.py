@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from services.runtime import Embedded, build_tracking
 from shared.feeds import Feed, HttpFeed, OutboxFeed
 from shared.settings import Settings
-from services.runtime import Embedded, build_tracking
 from tests.support.slice import Http, load_slice, roster_when, wait_for
 
 Start = Callable[[Settings], Embedded]

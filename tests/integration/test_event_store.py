@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import ConflictError, NotFoundError
-from shared.sql import Database
-from shared.settings import Settings
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain import Cohort
 from services.runtime import WriteService, build_write_service
+from shared.errors import ConflictError, NotFoundError
+from shared.settings import Settings
+from shared.sql import Database
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 PERSON = {

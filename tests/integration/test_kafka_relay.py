@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from services.runtime import WriteService, build_write_service
 from shared import kafka
 from shared.events import Envelope
 from shared.settings import Settings
-from services.runtime import WriteService, build_write_service
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
