@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
+    JSONTranscoder,
     Notification,
     Transcoder,
     Transcoding,
@@ -50,6 +51,7 @@ class ServiceApplication(Application[UUID]):
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)  # type: ignore[arg-type]
+        assert isinstance(transcoder, JSONTranscoder)
         transcoder.register(DateAsISO())
 
     def on_saved(self, listener: Callable[[], None]) -> None:
@@ -71,7 +73,7 @@ class ServiceApplication(Application[UUID]):
     def get(self, aggregate_id: UUID, kind: type[Any], what: str, field: str | None = None) -> Any:
         """Loads an aggregate of the expected kind, or raises NotFoundError naming it."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field) from None
         if not isinstance(aggregate, kind):
@@ -82,14 +84,14 @@ class ServiceApplication(Application[UUID]):
         self, position: int, limit: int, topics: Sequence[str] = ()
     ) -> Sequence[Notification]:
         """Notifications strictly after ``position``; gaps in the ids are harmless."""
-        return self.recorder.select_notifications(  # type: ignore[attr-defined,no-any-return]
+        return self.recorder.select_notifications(
             position, limit, topics=topics, inclusive_of_start=False
         )
 
     def head(self) -> int:
         """The id of the newest notification, 0 for an empty log."""
-        return self.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+        return self.recorder.max_notification_id() or 0
 
     def ping(self) -> None:
         """Raises if the store cannot be reached."""
-        self.recorder.max_notification_id()  # type: ignore[attr-defined]
+        self.recorder.max_notification_id()

@@ -158,7 +158,7 @@ class KafkaFeed:
         self.commit_pending = False
         feed = self
 
-        class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+        class SeekToStored(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked: Any) -> None:
                 pass
 

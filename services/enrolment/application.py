@@ -91,6 +91,6 @@ class EnrolmentApplication(ServiceApplication):
         _, topic = LISTABLE[kind]
         notifications = self.notifications_after(after, limit + 1, topics=[topic])
         page = notifications[:limit]
-        items = [self.repository.get(n.originator_id) for n in page]
+        items: list[Any] = [self.repository.get(UUID(str(n.originator_id))) for n in page]
         more = len(notifications) > limit
         return Page(items, page[-1].id if more and page else None)

@@ -6,6 +6,7 @@ unknown to the registry or data that breaks its schema never crosses a service b
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from marshmallow import Schema, ValidationError
 class EventType:
     type: str
     version: int
-    schema: type[Schema]
+    schema: builtins.type[Schema]
     description: str
 
     @property

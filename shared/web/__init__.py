@@ -46,7 +46,7 @@ def readiness(probes: Mapping[str, Callable[[], object]]) -> ReadyCheck:
 class PolkuApi(Api):
     """flask-smorest's Api, answering every HTTP error as RFC 9457 problem+json."""
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return from_http_exception(error)
 
 
