@@ -1,0 +1,38 @@
+# Polku: one image for every process shape (see docker-compose.yml).
+#   docker build -t polku .
+#   docker run -p 8000:8000 polku                      # embedded: all three services, SQLite
+#   docker run polku serve enrolment --port 8000       # one service of the distributed deployment
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    POLKU_DATA_DIR=/var/lib/polku
+
+WORKDIR /app
+
+# Metadata first, so the dependency layer is cached across code-only changes.
+# (README.md* : the readme is optional for the build; the glob keeps COPY from failing.)
+COPY pyproject.toml README.md* ./
+COPY shared ./shared
+COPY services ./services
+RUN pip install . \
+    && rm -rf /app/build /app/*.egg-info
+
+RUN groupadd --system --gid 10001 polku \
+    && useradd --system --uid 10001 --gid polku --home-dir /home/polku --create-home polku \
+    && mkdir -p "$POLKU_DATA_DIR" \
+    && chown polku:polku "$POLKU_DATA_DIR"
+VOLUME ["/var/lib/polku"]
+USER polku
+
+EXPOSE 8000
+
+# Only meaningful for the HTTP processes (up, serve); docker-compose.yml disables it for the
+# relay and projector containers. Slim images have no curl, so ask Python.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+
+ENTRYPOINT ["polku"]
+CMD ["up", "--host", "0.0.0.0"]
