@@ -1,0 +1,19 @@
+# The two commands a newcomer needs. Both install what is missing first.
+.PHONY: demo test lint bench clean
+
+PYTEST_ARGS ?=
+
+demo: ## Serve all three services in one process (SQLite under var/) with the synthetic example.
+	scripts/bootstrap.sh run
+	.venv/bin/polku up --demo
+
+test: ## Install everything (incl. Kafka jars, PostgreSQL) and run the whole suite.
+	scripts/bootstrap.sh test
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+lint: ## ruff, mypy and the import contracts (also part of `make test`).
+	scripts/bootstrap.sh test
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports
+
+clean: ## Remove local data (var/) and caches, keeping .venv and the Kafka jars.
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis

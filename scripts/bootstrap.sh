@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what Polku needs on a fresh machine, idempotently: a Python 3.11+ virtualenv with the
+# package, and for `test` also Java, Maven and PostgreSQL 15 (from Debian when missing) and the
+# Kafka broker jars (from Maven Central, cached in .cache/). Every step is skipped when done.
+#
+#   scripts/bootstrap.sh run    # the product only
+#   scripts/bootstrap.sh test   # the product, the test tools and the real infrastructure
+set -euo pipefail
+
+purpose="${1:-run}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        command -v "$candidate"
+        return
+    fi
+  done
+  say "Python 3.11 or later is required"; exit 1
+}
+
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing $*, and no apt-get to install it with"; exit 1
+  fi
+  say "installing $* from Debian"
+  if [[ ! -f /tmp/.polku-apt-updated ]]; then
+    apt-get update -qq && touch /tmp/.polku-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Python environment --------------------------------------------------------------------------
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv"
+  "$(find_python)" -m venv .venv
+fi
+extra=""
+[[ "$purpose" == "test" ]] && extra="[test]"
+stamp=".venv/.polku-installed${extra}"
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+  say "installing polku${extra} into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extra}"
+  touch "$stamp"
+fi
+
+[[ "$purpose" == "test" ]] || exit 0
+
+# Real infrastructure for the tests -----------------------------------------------------------
+command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+command -v mvn >/dev/null 2>&1 || apt_install maven
+pg_bin=""
+for dir in /usr/lib/postgresql/*/bin; do
+  [[ -x "$dir/initdb" ]] && pg_bin="$dir"
+done
+if [[ -z "$pg_bin" ]] && ! command -v initdb >/dev/null 2>&1; then
+  apt_install postgresql-15 || apt_install postgresql
+fi
+
+started=$(date +%s)
+jars="$(infra/kafka/fetch-jars.sh)"
+say "Kafka jars ready in $jars ($(( $(date +%s) - started ))s)"

@@ -1,0 +1,1 @@
+"""Polku test suite: unit, integration and end-to-end tests plus shared fixtures."""

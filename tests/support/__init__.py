@@ -1,0 +1,1 @@
+"""Real-infrastructure helpers for the test suite: local Kafka and PostgreSQL processes."""
