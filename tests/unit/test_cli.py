@@ -1,0 +1,74 @@
+"""The polku command line: help everywhere, tokens that verify, usage errors that explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from services.cli import main
+from shared.auth import verify_token
+
+COMMANDS = sorted(main.commands)
+
+
+@pytest.mark.parametrize("command", [[], *[[name] for name in COMMANDS]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    if command:
+        described = main.commands[command[0]].help or ""
+        assert described.strip(), f"`polku {command[0]}` has no help text"
+
+
+def test_token_prints_a_token_the_services_accept(tmp_path: Path) -> None:
+    secret = "s" * 40
+    result = CliRunner().invoke(
+        main, ["token", "--role", "auditor", "--sub", "aino"], env={"POLKU_JWT_SECRET": secret}
+    )
+    assert result.exit_code == 0, result.output
+    principal = verify_token(secret, result.output.strip())
+    assert (principal.role, principal.sub) == ("auditor", "aino")
+
+
+def test_token_without_a_secret_uses_one_kept_in_the_data_dir(tmp_path: Path) -> None:
+    env = {"POLKU_DATA_DIR": str(tmp_path)}
+    first = CliRunner().invoke(main, ["token", "--role", "coach", "--sub", "c"], env=env)
+    assert first.exit_code == 0, first.output
+    secret = (tmp_path / "jwt.secret").read_text().strip()
+    assert verify_token(secret, first.output.strip()).role == "coach"
+
+
+def test_an_unknown_role_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["token", "--role", "king", "--sub", "x"])
+    assert result.exit_code == 2
+    assert "king" in result.output
+
+
+def test_bad_settings_are_reported_by_name() -> None:
+    result = CliRunner().invoke(
+        main, ["token", "--role", "coach", "--sub", "x"], env={"POLKU_FEED": "carrier-pigeon"}
+    )
+    assert result.exit_code == 2
+    assert "POLKU_FEED" in result.output
+
+
+def test_relay_refuses_to_start_without_kafka(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["relay", "enrolment", "--once"], env={"POLKU_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    assert "POLKU_KAFKA_BOOTSTRAP_SERVERS" in result.output
+
+
+def test_settings_lists_every_variable() -> None:
+    from shared.settings import VARIABLES
+
+    result = CliRunner().invoke(main, ["settings"], env={"POLKU_JWT_SECRET": "hidden-value"})
+    assert result.exit_code == 0
+    for name in VARIABLES:
+        assert name in result.output
+    assert "hidden-value" not in result.output
+
