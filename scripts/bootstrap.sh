@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Polku needs on a fresh machine, idempotently: a Python 3.11+ virtualenv with the
-# package, and for `test` also Java, Maven and PostgreSQL 15 (from Debian when missing) and the
-# Kafka broker jars (from Maven Central, cached in .cache/). Every step is skipped when done.
+# package; for `test` also Java, Maven, PostgreSQL 15 and Chromium (from Debian when missing)
+# and the Kafka broker jars (from Maven Central, cached in .cache/). Done steps are skipped.
 #
 #   scripts/bootstrap.sh run    # the product only
 #   scripts/bootstrap.sh test   # the product, the test tools and the real infrastructure
@@ -62,6 +62,9 @@ done
 if [[ -z "$pg_bin" ]] && ! command -v initdb >/dev/null 2>&1; then
   apt_install postgresql-15 || apt_install postgresql
 fi
+
+# The interactive API docs are a page: a test renders them in real headless Chromium.
+command -v chromium >/dev/null 2>&1 || apt_install chromium
 
 started=$(date +%s)
 jars="$(infra/kafka/fetch-jars.sh)"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -68,7 +69,8 @@ def create_service_app(
         OPENAPI_URL_PREFIX=f"/{service}",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Served from the installed flask-swagger-ui package: the docs work with no CDN.
+        OPENAPI_SWAGGER_UI_URL=f"/{service}/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "components": {
@@ -88,8 +90,19 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _install_common(app, ready_check)
+    _serve_swagger_assets(app, service)
     app.extensions["polku.api"] = api
     return app
+
+
+def _serve_swagger_assets(app: Flask, service: str) -> None:
+    import flask_swagger_ui
+
+    assets = Path(flask_swagger_ui.__file__).parent / "dist"
+
+    @app.get(f"/{service}/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        return send_from_directory(assets, filename, max_age=86400)
 
 
 def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
