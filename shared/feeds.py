@@ -171,6 +171,10 @@ class KafkaFeed:
                         # Bring the group's offsets up to what the database already holds.
                         feed.commit_pending = True
 
+        # Learn the topics' partitions before joining: a group leader without them assigns
+        # nothing until its next metadata refresh.
+        for topic in self.topics:
+            self.consumer.partitions_for_topic(topic)
         self.consumer.subscribe(topics=list(self.topics), listener=SeekToStored())
 
     def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:

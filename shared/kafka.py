@@ -52,6 +52,8 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
         "auto_offset_reset": "earliest",
         "isolation_level": "read_committed",
         "max_poll_records": 1000,
+        # A member that joined before a topic's metadata arrived notices it within seconds.
+        "metadata_max_age_ms": 10_000,
         "client_id": "polku-projector",
     }
     config.update(overrides)

@@ -6,7 +6,10 @@ listed in :data:`VARIABLES`, which the README and the docker-compose consistency
 
 from __future__ import annotations
 
+import math
+import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -142,11 +145,21 @@ class Settings:
         if self.jwt_secret:
             return self.jwt_secret
         path = self.data_dir / "jwt.secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Created 0600 in one step, and only once even if two processes race here.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+        for _ in range(50):  # a racing creator may not have written it yet
+            secret = path.read_text().strip()
+            if secret:
+                return secret
+            time.sleep(0.02)
+        raise SettingsError(f"{path} is empty; delete it or set POLKU_JWT_SECRET")
 
 
 def sqlite_file(url: str) -> str:
@@ -175,6 +188,6 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be a positive, finite number")
     return value

@@ -54,6 +54,10 @@ class Registry:
     def dump(self, type_: str, data: dict[str, Any]) -> dict[str, Any]:
         """Serialises and validates outgoing data for ``type_``."""
         schema = self[type_].schema()
+        undeclared = sorted(set(data) - set(schema.fields))
+        if undeclared:
+            # dump() would drop them silently; a mapping that leaks a field must fail loudly.
+            raise ValidationError({key: ["Unknown field."] for key in undeclared})
         dumped = schema.dump(data)
         schema.load(dumped)  # a mapping bug must fail here, not in a consumer
         return dumped  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
-from flask_smorest import Api
+from flask_smorest import Api, abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PolkuError
@@ -107,6 +107,7 @@ def _serve_swagger_assets(app: Flask, service: str) -> None:
 
 def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
     app.before_request(_take_correlation_id)
+    app.before_request(_check_json_body)
     app.after_request(_echo_correlation_id)
     app.register_error_handler(PolkuError, from_domain_error)
     app.register_error_handler(Exception, _unexpected)
@@ -122,6 +123,46 @@ def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
         return jsonify(status="ready" if ready else "not ready", checks=checks), (
             200 if ready else 503
         )
+
+
+def _check_json_body() -> None:
+    """Refuses JSON that would only fail deep inside: absurd nesting, unencodable text."""
+    if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    try:
+        body = request.get_json(silent=True)  # invalid JSON is reported by webargs
+        where = _unencodable(body, "")
+    except RecursionError:
+        abort(400, message="the JSON body is nested too deeply")
+    if where is not None:
+        abort(
+            422,
+            errors={"json": {where or "_body": ["text must be valid Unicode (lone surrogate)"]}},
+        )
+
+
+def _unencodable(node: Any, path: str) -> str | None:
+    """The dotted path of the first string that cannot be stored as UTF-8, if any."""
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = f"{path}.{key}" if path else str(key)
+            found = _unencodable(key, child)
+            if found is None:
+                found = _unencodable(value, child)
+            if found is not None:
+                return found
+    if isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _unencodable(value, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 def _take_correlation_id() -> None:

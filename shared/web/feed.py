@@ -10,13 +10,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.outbox import Outbox
+from shared.web.pagination import MAX_POSITION
 from shared.web.security import requires
 
 FEED_READERS = ("service", "auditor", "hr_admin")
 
 
 class FeedArgs(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

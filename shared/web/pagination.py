@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 MAX_LIMIT = 500
+MAX_POSITION = 2**63 - 1  # the largest id a BIGINT or SQLite rowid can hold
 
 
 class PageArgs(Schema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Cursor: return items after this position (0 = from start)."},
     )
     limit = fields.Integer(

@@ -71,4 +71,3 @@ def test_settings_lists_every_variable() -> None:
     for name in VARIABLES:
         assert name in result.output
     assert "hidden-value" not in result.output
-

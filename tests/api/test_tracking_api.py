@@ -1,0 +1,148 @@
+"""The tracking API: the roster projected from enrolment events, and the projector's status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from tests.api.helpers import Api, assert_problem, unknown_id
+
+NAMES = ("Ilmari Kivijärvi", "Saga Lindqvist-Berg")
+EMAILS = ("ilmari.kivijarvi@example.fi", "saga.lindqvist@example.fi")
+NUMBERS = ("EMP-77001", "EMP-77002")
+
+
+@dataclass
+class Scene:
+    cohort_id: str
+    people: list[str]
+
+
+@pytest.fixture
+def scene(api: Api) -> Scene:
+    """Two people registered and enrolled through the API, then projected."""
+    cohort_id = api.cohort(capacity=5)
+    people = []
+    for name, email, number, department in zip(
+        NAMES, EMAILS, NUMBERS, ("Innovation", "Energy"), strict=True
+    ):
+        person_id = api.person(
+            full_name=name, email=email, employee_number=number, department=department
+        )
+        assert api.enrol(cohort_id, person_id).status_code == 201
+        people.append(person_id)
+    api.embedded.tracking.projector.drain()
+    return Scene(cohort_id, people)
+
+
+def test_the_roster_lists_enrolled_people_by_pseudonymous_id(api: Api, scene: Scene) -> None:
+    response = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster", role="coach")
+    assert response.status_code == 200
+    roster = response.get_json()
+    assert roster["cohort_id"] == scene.cohort_id
+    assert roster["count"] == 2
+    assert [(p["person_id"], p["department"], p["unit"]) for p in roster["participants"]] == [
+        (scene.people[0], "Innovation", "Digital"),
+        (scene.people[1], "Energy", "Digital"),
+    ]
+    for participant in roster["participants"]:
+        assert dt.datetime.fromisoformat(participant["enrolled_at"]).tzinfo is not None
+
+
+def test_the_roster_enrolment_times_match_the_write_side(api: Api, scene: Scene) -> None:
+    listing = api.get(f"/enrolment/cohorts/{scene.cohort_id}/enrolments").get_json()
+    written = {
+        e["person_id"]: dt.datetime.fromisoformat(e["enrolled_at"]) for e in listing["items"]
+    }
+    roster = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster").get_json()
+    projected = {
+        p["person_id"]: dt.datetime.fromisoformat(p["enrolled_at"]) for p in roster["participants"]
+    }
+    assert projected == written
+
+
+def test_the_roster_contains_no_names_or_contact_details(api: Api, scene: Scene) -> None:
+    text = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster").get_data(as_text=True)
+    for secret in (*NAMES, *EMAILS, *NUMBERS, "Kivij", "Lindqvist"):
+        assert secret.lower() not in text.lower()
+
+
+def test_a_cohort_unknown_to_tracking_is_a_not_found_problem(api: Api, scene: Scene) -> None:
+    assert_problem(api.get(f"/tracking/cohorts/{unknown_id()}/roster"), 404)
+
+
+def test_a_cohort_not_yet_projected_is_not_found(api: Api) -> None:
+    # Written but not drained: tracking says "not known yet" rather than an empty roster.
+    cohort_id = api.cohort()
+    assert_problem(api.get(f"/tracking/cohorts/{cohort_id}/roster"), 404)
+    api.embedded.tracking.projector.drain()
+    assert api.get(f"/tracking/cohorts/{cohort_id}/roster").get_json()["count"] == 0
+
+
+def test_draining_twice_changes_nothing(api: Api, scene: Scene) -> None:
+    before = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster").get_json()
+    assert api.embedded.tracking.projector.drain() == 0
+    assert api.get(f"/tracking/cohorts/{scene.cohort_id}/roster").get_json() == before
+
+
+@pytest.mark.parametrize("role", ["participant", "service"])
+def test_the_roster_is_closed_to_participants_and_services(
+    api: Api, scene: Scene, role: str
+) -> None:
+    response = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster", role=role)
+    assert_problem(response, 403)
+
+
+def test_the_roster_needs_a_token(api: Api, scene: Scene) -> None:
+    response = api.client.get(f"/tracking/cohorts/{scene.cohort_id}/roster")
+    assert_problem(response, 401)
+    assert "WWW-Authenticate" in response.headers
+
+
+# Status --------------------------------------------------------------------------------------
+
+
+def sources(api: Api, role: str = "coordinator") -> dict[str, dict]:
+    response = api.get("/tracking/status", role=role)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["feed"] == "embedded"
+    return {s["source"]: s for s in body["sources"]}
+
+
+def test_status_shows_no_lag_after_a_drain(api: Api, scene: Scene) -> None:
+    enrolment = sources(api)["enrolment"]
+    head = api.enrolment.head()  # 1 programme + 1 cohort + 2 people + 2 enrolments
+    assert head == 6
+    assert (enrolment["position"], enrolment["head"], enrolment["lag"]) == (head, head, 0)
+    assert enrolment["events_applied"] == 6
+    assert enrolment["last_event_position"] == head
+    assert enrolment["dead_lettered"] == 0
+    assert enrolment["last_error"] is None
+    assert sources(api)["assessment"]["lag"] == 0
+
+
+def test_status_shows_lag_after_a_command_until_the_next_drain(api: Api, scene: Scene) -> None:
+    api.person(employee_number="E-late")
+    api.embedded.tracking.projector.refresh_heads()
+    enrolment = sources(api, role="service")["enrolment"]
+    assert (enrolment["position"], enrolment["head"], enrolment["lag"]) == (6, 7, 1)
+
+    api.embedded.tracking.projector.drain()
+    enrolment = sources(api, role="auditor")["enrolment"]
+    assert (enrolment["position"], enrolment["head"], enrolment["lag"]) == (7, 7, 0)
+
+
+def test_status_before_anything_is_projected_shows_the_full_backlog(api: Api) -> None:
+    api.programme()
+    api.programme()
+    api.embedded.tracking.projector.refresh_heads()
+    enrolment = sources(api)["enrolment"]
+    assert (enrolment["position"], enrolment["head"], enrolment["lag"]) == (None, 2, 2)
+
+
+@pytest.mark.parametrize("role", ["participant", "coach"])
+def test_status_is_closed_to_participants_and_coaches(api: Api, role: str) -> None:
+    assert_problem(api.get("/tracking/status", role=role), 403)

@@ -1,0 +1,250 @@
+"""Settings from the environment, and bearer tokens."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import stat
+from pathlib import Path
+
+import jwt
+import pytest
+
+from shared.auth import ROLES, AuthError, Principal, issue_token, verify_token
+from shared.settings import Settings, SettingsError
+
+SECRET = "k" * 32
+
+# Settings ------------------------------------------------------------------------------------
+
+
+def test_defaults_are_sqlite_files_under_var_and_the_embedded_feed() -> None:
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("var")
+    assert settings.feed == "embedded"
+    assert settings.store_url("enrolment") == "sqlite:///var/enrolment.sqlite"
+    assert settings.readmodel_url() == "sqlite:///var/tracking.sqlite"
+    assert settings.eventstore_env("enrolment") == {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": "var/enrolment.sqlite",
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+    assert (settings.relay_batch_size, settings.poll_interval) == (500, 0.2)
+    assert settings.kafka_group_id == "polku-tracking"
+
+
+def test_variables_outside_polku_are_ignored() -> None:
+    assert Settings.from_env({"PATH": "/bin", "DATABASE_URL": "mysql://x"}) == Settings()
+
+
+def test_each_write_service_gets_its_own_sqlite_file() -> None:
+    settings = Settings.from_env({"POLKU_DATA_DIR": "/data"})
+    assert settings.store_url("enrolment") != settings.store_url("assessment")
+    assert settings.eventstore_env("assessment")["SQLITE_DBNAME"] == "/data/assessment.sqlite"
+
+
+def test_a_postgresql_url_becomes_the_eventsourcing_postgres_environment() -> None:
+    settings = Settings.from_env(
+        {"POLKU_DATABASE_URL": "postgresql://po%40lku:s%2Fcret@db.internal:6543/polku"}
+    )
+    env = settings.eventstore_env("enrolment")
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    # Percent-encoded credentials are decoded: "@" and "/" are legal in real passwords.
+    assert env["POSTGRES_USER"] == "po@lku"
+    assert env["POSTGRES_PASSWORD"] == "s/cret"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.internal",
+        "6543",
+        "polku",
+    )
+    # The read models follow the event stores unless told otherwise.
+    assert settings.readmodel_url() == settings.database_url
+
+
+def test_the_postgres_port_defaults_to_5432() -> None:
+    env = Settings(database_url="postgresql://u@db/polku").eventstore_env("enrolment")
+    assert env["POSTGRES_PORT"] == "5432"
+
+
+def test_a_separate_tracking_database_wins_for_read_models() -> None:
+    settings = Settings.from_env(
+        {
+            "POLKU_DATABASE_URL": "postgresql://u:p@db/events",
+            "POLKU_TRACKING_DATABASE_URL": "postgresql://u:p@db/views",
+        }
+    )
+    assert settings.readmodel_url() == "postgresql://u:p@db/views"
+    assert settings.store_url("enrolment") == "postgresql://u:p@db/events"
+
+
+def test_kafka_brokers_switch_the_feed_to_kafka() -> None:
+    settings = Settings.from_env({"POLKU_KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9092"})
+    assert settings.feed == "kafka"
+    assert settings.kafka_bootstrap_servers == "k1:9092,k2:9092"
+
+
+def test_an_explicit_feed_wins_over_the_kafka_default() -> None:
+    settings = Settings.from_env({"POLKU_KAFKA_BOOTSTRAP_SERVERS": "k:9092", "POLKU_FEED": "http"})
+    assert settings.feed == "http"
+
+
+def test_service_urls_are_read_per_write_service() -> None:
+    settings = Settings.from_env({"POLKU_ENROLMENT_URL": "http://enrolment:8000"})
+    assert dict(settings.service_urls) == {"enrolment": "http://enrolment:8000"}
+
+
+def test_an_unknown_polku_variable_is_rejected_by_name() -> None:
+    # A typo must not silently fall back to a default (e.g. SQLite instead of PostgreSQL).
+    with pytest.raises(SettingsError, match="POLKU_DATABSE_URL"):
+        Settings.from_env({"POLKU_DATABSE_URL": "postgresql://db/polku"})
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "0", "-3"])
+def test_a_bad_batch_size_is_rejected_by_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="POLKU_RELAY_BATCH_SIZE"):
+        Settings.from_env({"POLKU_RELAY_BATCH_SIZE": value})
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-0.5"])
+def test_a_bad_poll_interval_is_rejected_by_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="POLKU_POLL_INTERVAL"):
+        Settings.from_env({"POLKU_POLL_INTERVAL": value})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_non_finite_poll_interval_is_rejected(value: str) -> None:
+    with pytest.raises(SettingsError, match="POLKU_POLL_INTERVAL"):
+        Settings.from_env({"POLKU_POLL_INTERVAL": value})
+
+
+def test_a_good_batch_size_and_interval_are_parsed() -> None:
+    settings = Settings.from_env({"POLKU_RELAY_BATCH_SIZE": "20", "POLKU_POLL_INTERVAL": "0.05"})
+    assert (settings.relay_batch_size, settings.poll_interval) == (20, 0.05)
+
+
+def test_the_kafka_feed_without_brokers_is_rejected() -> None:
+    with pytest.raises(SettingsError, match="POLKU_KAFKA_BOOTSTRAP_SERVERS"):
+        Settings.from_env({"POLKU_FEED": "kafka"})
+
+
+def test_an_unknown_feed_is_rejected() -> None:
+    with pytest.raises(SettingsError, match="POLKU_FEED"):
+        Settings.from_env({"POLKU_FEED": "carrier-pigeon"})
+
+
+def test_a_database_url_of_another_kind_is_rejected() -> None:
+    with pytest.raises(SettingsError, match="POLKU_DATABASE_URL"):
+        Settings.from_env({"POLKU_DATABASE_URL": "mysql://db/polku"})
+
+
+# Tokens --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_issued_token_verifies_to_its_subject_and_role(role: str) -> None:
+    token = issue_token(SECRET, "person-42", role)
+    assert verify_token(SECRET, token) == Principal(sub="person-42", role=role)
+
+
+def test_an_expired_token_is_refused() -> None:
+    token = issue_token(SECRET, "alice", "coach", ttl=dt.timedelta(seconds=-1))
+    with pytest.raises(AuthError, match="expired"):
+        verify_token(SECRET, token)
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    token = issue_token("o" * 32, "alice", "hr_admin")
+    with pytest.raises(AuthError):
+        verify_token(SECRET, token)
+
+
+def test_a_token_naming_an_unknown_role_is_refused() -> None:
+    # Signed correctly, so only the role check stands between it and access.
+    token = jwt.encode(
+        {"sub": "alice", "role": "superuser", "iss": "polku", "exp": _in_an_hour()},
+        SECRET,
+        algorithm="HS256",
+    )
+    with pytest.raises(AuthError, match="role"):
+        verify_token(SECRET, token)
+
+
+def test_issuing_a_token_for_an_unknown_role_is_refused() -> None:
+    with pytest.raises(ValueError):
+        issue_token(SECRET, "alice", "superuser")
+
+
+def test_a_tampered_token_is_refused() -> None:
+    # Promote a coach to hr_admin by rewriting the payload but keeping the signature.
+    header, payload, signature = issue_token(SECRET, "alice", "coach").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["role"] = "hr_admin"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(AuthError):
+        verify_token(SECRET, f"{header}.{forged}.{signature}")
+
+
+@pytest.mark.parametrize("missing", ["sub", "role", "exp", "iss"])
+def test_a_token_without_a_required_claim_is_refused(missing: str) -> None:
+    claims = {"sub": "alice", "role": "coach", "iss": "polku", "exp": _in_an_hour()}
+    del claims[missing]
+    with pytest.raises(AuthError):
+        verify_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"))
+
+
+def test_an_unsigned_token_is_refused() -> None:
+    claims = {"sub": "alice", "role": "hr_admin", "iss": "polku", "exp": _in_an_hour()}
+    with pytest.raises(AuthError):
+        verify_token(SECRET, jwt.encode(claims, None, algorithm="none"))
+
+
+@pytest.mark.parametrize("garbage", ["", "garbage", "a.b.c"])
+def test_garbage_is_refused(garbage: str) -> None:
+    with pytest.raises(AuthError):
+        verify_token(SECRET, garbage)
+
+
+def _in_an_hour() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+
+# The local JWT secret ------------------------------------------------------------------------
+
+
+def test_the_local_secret_is_created_once_private_and_reused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    secret = settings.resolved_jwt_secret()
+    path = tmp_path / "data" / "jwt.secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(secret) >= 32
+    # A restart (a new Settings) must keep every issued token valid.
+    assert Settings(data_dir=tmp_path / "data").resolved_jwt_secret() == secret
+    token = issue_token(secret, "alice", "coach")
+    assert verify_token(Settings(data_dir=tmp_path / "data").resolved_jwt_secret(), token)
+
+
+def test_separate_data_dirs_get_separate_secrets(tmp_path: Path) -> None:
+    one = Settings(data_dir=tmp_path / "one").resolved_jwt_secret()
+    two = Settings(data_dir=tmp_path / "two").resolved_jwt_secret()
+    assert one != two
+
+
+def test_a_configured_secret_is_used_and_no_file_is_written(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, jwt_secret=SECRET).resolved_jwt_secret() == SECRET
+    assert not (tmp_path / "jwt.secret").exists()
+
+
+def test_the_local_secret_is_never_on_disk_with_wider_permissions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a permissive umask and no later chmod, only creating the file 0600 keeps it private.
+    monkeypatch.setattr(os, "chmod", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(Path, "chmod", lambda *_args, **_kwargs: None)
+    old_umask = os.umask(0)
+    try:
+        Settings(data_dir=tmp_path).resolved_jwt_secret()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "jwt.secret").stat().st_mode) == 0o600
