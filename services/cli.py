@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -44,27 +45,41 @@ def up(host: str, port: int, demo: bool) -> None:
     With POLKU_KAFKA_BOOTSTRAP_SERVERS set, relay threads publish to Kafka and the projector
     consumes it; otherwise the projector follows the in-process logs.
     """
-    from werkzeug.serving import make_server
-
     from services.runtime import build_embedded
 
     settings = load_settings()
     embedded = build_embedded(settings)
     embedded.start()
-    server = make_server(host, port, embedded.wsgi, threaded=True)
-    base = f"http://{host}:{server.server_port}"
-    click.echo(f"Polku is serving on {base} (feed: {settings.feed}, data: {settings.data_dir})")
-    for name in ("enrolment", "assessment", "tracking"):
-        click.echo(f"  {name:<10} {base}/{name}/docs   (OpenAPI: {base}/{name}/openapi.json)")
-    if demo:
-        threading.Thread(target=_run_demo, args=(base, settings), daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+
+    def announce(base: str) -> None:
+        click.echo(f"Polku is serving on {base} (feed: {settings.feed}, data: {settings.data_dir})")
+        for name in ("enrolment", "assessment", "tracking"):
+            click.echo(f"  {name:<10} {base}/{name}/docs   (OpenAPI: {base}/{name}/openapi.json)")
+        if demo:
+            threading.Thread(target=_run_demo, args=(base, settings), daemon=True).start()
+
+    _serve(embedded.wsgi, host, port, announce, embedded.close)
+
+
+def _serve(
+    wsgi: Any, host: str, port: int, announce: Callable[[str], None], close: Callable[[], None]
+) -> None:
+    """Serves until Ctrl-C or SIGTERM, then closes what was built, whatever happened."""
+    from werkzeug.serving import make_server
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt  # shutdown() from this thread would wait on itself
+
+    server = make_server(host, port, wsgi, threaded=True)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
+        announce(f"http://{host}:{server.server_port}")
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        embedded.close()
+        server.server_close()
+        close()
         click.echo("Polku stopped.")
 
 
@@ -120,36 +135,31 @@ def demo(url: str) -> None:
 )
 def serve(service: str, host: str, port: int, projector: bool) -> None:
     """Serve one service on its own (the distributed deployment)."""
-    from werkzeug.serving import make_server
-
     from services import runtime
 
     settings = load_settings()
     stop = threading.Event()
-    closers: list[Any] = []
+    closers: list[Callable[[], None]] = [stop.set]
     if service == "tracking":
         tracking = runtime.build_tracking(settings)
         app = runtime.tracking_app(settings, tracking)
         if projector:
-            from services.tracking.projector import start_thread
+            from shared.polling import start_worker
 
-            start_thread(tracking.projector, stop, settings.poll_interval)
+            start_worker("projector", tracking.projector.run_forever, stop, settings.poll_interval)
         closers.append(tracking.close)
     else:
         write = runtime.build_write_service(settings, service)
         app = runtime.write_service_app(settings, write)
         closers.append(write.close)
-    server = make_server(host, port, app, threaded=True)
-    click.echo(f"Polku {service} serving on http://{host}:{server.server_port}/{service}/docs")
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        for close in closers:
-            close()
+
+    def close() -> None:
+        for closer in closers:
+            closer()
+
+    _serve(
+        app, host, port, lambda base: click.echo(f"Polku {service}: {base}/{service}/docs"), close
+    )
 
 
 @main.command()

@@ -24,16 +24,15 @@ from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
 from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
-from services.tracking.projector import start_thread as start_projector_thread
 from services.tracking.readmodels import ReadModels
 from shared import kafka
 from shared.auth import issue_token
 from shared.events import default_registry
 from shared.feeds import Feed, HttpFeed, KafkaFeed, OutboxFeed
 from shared.outbox import Outbox
+from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.relay import Relay
-from shared.relay import start_thread as start_relay_thread
 from shared.settings import WRITE_SERVICES, Settings
 from shared.sql import Database
 from shared.web import readiness
@@ -84,7 +83,7 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
 def write_service_app(settings: Settings, service: WriteService) -> Flask:
     create_app = APPLICATIONS[service.name][2]
     return create_app(  # type: ignore[no-any-return]
-        service.application, settings.resolved_jwt_secret(), probes=broker_probe(settings)
+        service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
 
 
@@ -163,9 +162,12 @@ class Embedded:
     def start(self) -> None:
         """Starts the background threads: relays (Kafka mode) and the projector."""
         interval = self.settings.poll_interval
-        for relay in self.relays.values():
-            self.threads.append(start_relay_thread(relay, self.stop, interval))
-        self.threads.append(start_projector_thread(self.tracking.projector, self.stop, interval))
+        for name, relay in self.relays.items():
+            self.threads.append(
+                start_worker(f"relay-{name}", relay.run_forever, self.stop, interval)
+            )
+        projector = self.tracking.projector
+        self.threads.append(start_worker("projector", projector.run_forever, self.stop, interval))
 
     def close(self) -> None:
         self.stop.set()

@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.kafka import headers_for
 from shared.outbox import Outbox
+from shared.polling import run_until_stopped
 from shared.positions import RelayPositions
 
 log = logging.getLogger("polku.relay")
@@ -85,31 +86,14 @@ class Relay:
                 return total
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        backoff = poll_interval
-        while not stop.is_set():
-            try:
-                self.run_once()
-                caught_up = self.positions.get(self.name) >= self.outbox.head()
-                backoff = poll_interval
-                if caught_up:
-                    # A local save sets wakeup, so an idle relay reacts at once.
-                    self.wakeup.wait(poll_interval)
-                    self.wakeup.clear()
-            except Exception as exc:  # Kafka down or store busy: log, back off, retry
-                self.stats.failures += 1
-                self.stats.last_error = f"{exc.__class__.__name__}: {exc}"
-                log.warning("relay %s: %s; retrying in %.1fs", self.outbox.service, exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+        def step() -> bool:
+            self.run_once()
+            return self.positions.get(self.name) >= self.outbox.head()
+
+        run_until_stopped(step, stop, self.wakeup, poll_interval, self._failed)
         log.info("relay %s stopped at position %d", self.outbox.service, self.stats.position)
 
-
-def start_thread(relay: Relay, stop: threading.Event, poll_interval: float) -> threading.Thread:
-    thread = threading.Thread(
-        target=relay.run_forever,
-        args=(stop, poll_interval),
-        name=f"relay-{relay.outbox.service}",
-        daemon=True,
-    )
-    thread.start()
-    return thread
+    def _failed(self, exc: Exception, retry_in: float) -> None:
+        self.stats.failures += 1
+        self.stats.last_error = f"{exc.__class__.__name__}: {exc}"
+        log.warning("relay %s: %s; retrying in %.1fs", self.outbox.service, exc, retry_in)

@@ -13,13 +13,10 @@ from flask_smorest import Blueprint, abort
 from services.enrolment import schemas as s
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain import Cohort, Person, Programme
-from services.enrolment.integration import translate
-from shared.events import default_registry
 from shared.outbox import Outbox
-from shared.web import create_service_app, readiness
-from shared.web.feed import feed_blueprint
 from shared.web.pagination import PageArgs
 from shared.web.security import event_meta, requires
+from shared.web.write_service import create_write_service_app
 
 WRITERS = ("hr_admin", "coordinator")
 READERS = ("hr_admin", "coordinator", "coach", "auditor")
@@ -197,19 +194,16 @@ class PersonById(MethodView):
 
 
 def create_app(
-    application: EnrolmentApplication,
+    outbox: Outbox,
     jwt_secret: str,
     probes: Mapping[str, Callable[[], object]] | None = None,
 ) -> Flask:
     """The enrolment service's Flask app; ``probes`` add readiness checks (e.g. the broker)."""
-    outbox = Outbox("enrolment", application, translate, default_registry())
-    ready = readiness({"store": application.ping, **(probes or {})})
-    return create_service_app(
-        "enrolment",
+    return create_write_service_app(
+        outbox,
         title="Polku enrolment",
         description="Programmes, cohorts, people and enrolments. Every change is an event.",
         jwt_secret=jwt_secret,
-        ready_check=ready,
-        blueprints=[blp, feed_blueprint("enrolment")],
-        extensions={"polku.enrolment": application, "polku.outbox": outbox},
+        blueprints=[blp],
+        probes=probes,
     )

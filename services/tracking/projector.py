@@ -21,6 +21,7 @@ from services.tracking.projections import HANDLERS
 from services.tracking.readmodels import ReadModels, now, store_cursor
 from shared.events import Registry
 from shared.feeds import Delivery, Feed, Poll
+from shared.polling import run_until_stopped
 from shared.sql import Cursor
 
 log = logging.getLogger("polku.projector")
@@ -186,26 +187,13 @@ class Projector:
         return total
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        backoff = poll_interval
-        while not stop.is_set():
-            try:
-                applied = self.run_once()
-                self.refresh_heads(every=1.0)
-                backoff = poll_interval
-                if applied is None:
-                    # Idle: sleep until woken by a local save or the poll interval passes.
-                    self.wakeup.wait(poll_interval)
-                    self.wakeup.clear()
-            except Exception as exc:  # a feed or database outage: record it, back off, retry
-                self._record_error(self.feed.kind, f"{exc.__class__.__name__}: {exc}")
-                log.warning("projector: %s; retrying in %.1fs", exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+        def step() -> bool:
+            applied = self.run_once()
+            self.refresh_heads(every=1.0)
+            return applied is None
 
+        run_until_stopped(step, stop, self.wakeup, poll_interval, self._failed)
 
-def start_thread(projector: Projector, stop: threading.Event, interval: float) -> threading.Thread:
-    thread = threading.Thread(
-        target=projector.run_forever, args=(stop, interval), name="projector", daemon=True
-    )
-    thread.start()
-    return thread
+    def _failed(self, exc: Exception, retry_in: float) -> None:
+        self._record_error(self.feed.kind, f"{exc.__class__.__name__}: {exc}")
+        log.warning("projector: %s; retrying in %.1fs", exc, retry_in)
