@@ -1,0 +1,188 @@
+"""The relay and the projector against in-memory fakes of Kafka: ordering of commits matters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.runtime import WriteService, build_tracking, build_write_service
+from services.tracking.projector import Projector
+from shared.events import Envelope
+from shared.feeds import Delivery, Key, OutboxFeed, Poll
+from shared.settings import Settings
+from tests.unit.factories import meta, person_fields
+
+
+class BrokerDown(Exception):
+    pass
+
+
+@dataclass
+class FakeFuture:
+    error: Exception | None = None
+
+    def get(self, timeout: float | None = None) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass
+class FakeProducer:
+    """The slice of KafkaProducer the relay uses; records what a broker would have received."""
+
+    fail_flush: bool = False
+    sent: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    pending: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    futures: list[FakeFuture] = field(default_factory=list)
+
+    def send(self, topic: str, key: bytes, value: bytes, headers: Any = None) -> FakeFuture:
+        self.pending.append((topic, key, value))
+        future = FakeFuture()
+        self.futures.append(future)
+        return future
+
+    def flush(self) -> None:
+        if self.fail_flush:
+            for future in self.futures:
+                future.error = BrokerDown("no broker")
+            self.pending.clear()
+            return
+        self.sent.extend(self.pending)
+        self.pending.clear()
+
+    def close(self, timeout: float | None = None) -> None:
+        pass
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[WriteService]:
+    built = build_write_service(Settings(data_dir=tmp_path), "enrolment")
+    yield built
+    built.close()
+
+
+def fill(service: WriteService, people: int) -> int:
+    app = service.application
+    programme = app.define_programme("TEMPO", "TEM", meta())
+    cohort = app.plan_cohort(
+        programme, "2020", people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), meta()
+    )
+    for n in range(people):
+        app.enrol(
+            cohort, app.register_person(person_fields(employee_number=f"E{n}"), meta()), meta()
+        )
+    return 2 + 2 * people
+
+
+def test_the_relay_stores_its_position_only_after_a_successful_flush(
+    service: WriteService, tmp_path: Path
+) -> None:
+    total = fill(service, 3)
+    producer = FakeProducer(fail_flush=True)
+    relay = service.relay(Settings(data_dir=tmp_path, relay_batch_size=4), producer)
+    with pytest.raises(BrokerDown):
+        relay.run_once()
+    assert relay.positions.get("kafka") == 0 and producer.sent == []
+
+    producer.fail_flush = False
+    assert relay.drain() == total
+    assert relay.positions.get("kafka") == service.application.head()
+    keys = [key.decode() for _, key, _ in producer.sent]
+    subjects = [Envelope.from_json(value).subject for _, _, value in producer.sent]
+    assert keys == subjects  # keyed by subject, so one aggregate stays in one partition
+    assert {topic for topic, _, _ in producer.sent} == {"polku.enrolment.events"}
+
+
+@dataclass
+class ScriptedFeed:
+    """A feed that hands out prepared polls and records what was acknowledged, in order."""
+
+    polls: list[Poll]
+    log: list[str]
+    kind: str = "fake"
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
+        return self.polls.pop(0) if self.polls else Poll()
+
+    def commit(self, poll: Poll) -> None:
+        self.log.append("offsets committed")
+
+    def heads(self) -> dict[Key, int]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def deliveries(service: WriteService) -> list[Delivery]:
+    return [
+        Delivery("enrolment", 0, envelope.position, envelope)
+        for envelope in service.outbox.read(0, 100).envelopes
+    ]
+
+
+def test_offsets_are_acknowledged_only_after_the_database_commit(
+    service: WriteService, tmp_path: Path
+) -> None:
+    fill(service, 2)
+    log: list[str] = []
+    batch = deliveries(service)
+    feed = ScriptedFeed([Poll(batch, {("enrolment", 0): batch[-1].offset})], log)
+
+    def after_db_commit(poll: Poll) -> None:
+        # The views are already visible to a fresh connection when this runs.
+        log.append(f"db committed with {tracking.readmodels.count('tr_enrolments')} enrolments")
+
+    tracking = build_tracking(
+        Settings(data_dir=tmp_path / "t"), feed, after_db_commit=after_db_commit
+    )
+    try:
+        assert tracking.projector.run_once() == len(batch)
+        assert log == ["db committed with 2 enrolments", "offsets committed"]
+        assert tracking.readmodels.positions() == {("enrolment", 0): batch[-1].offset}
+    finally:
+        tracking.close()
+
+
+def test_redelivered_events_are_ignored_and_bad_ones_dead_lettered(
+    service: WriteService, tmp_path: Path
+) -> None:
+    fill(service, 2)
+    batch = deliveries(service)
+    broken = Delivery("enrolment", 0, 999, None, b"{not json", "malformed CloudEvent")
+    polls = [
+        Poll(batch, {("enrolment", 0): batch[-1].offset}),
+        Poll([*batch, broken], {("enrolment", 0): 999}),
+    ]
+    tracking = build_tracking(Settings(data_dir=tmp_path / "t"), ScriptedFeed(polls, []))
+    projector: Projector = tracking.projector
+    try:
+        assert projector.run_once() == len(batch)
+        assert projector.run_once() == 0
+        assert projector.stats.duplicates == len(batch)
+        assert projector.stats.dead_lettered == 1
+        assert tracking.readmodels.count("tr_enrolments") == 2
+        assert tracking.readmodels.count("tr_dead_letters") == 1
+        status = tracking.readmodels.status()["sources"]
+        assert status[0]["position"] == 999 and status[0]["dead_lettered"] == 1
+        assert "malformed" in (status[0]["last_error"] or "")
+    finally:
+        tracking.close()
+
+
+def test_an_idle_in_process_feed_reports_nothing_new(service: WriteService, tmp_path: Path) -> None:
+    fill(service, 1)
+    tracking = build_tracking(
+        Settings(data_dir=tmp_path / "t"), OutboxFeed({"enrolment": service.outbox})
+    )
+    try:
+        assert tracking.projector.drain() == 4
+        assert tracking.projector.run_once() is None
+        assert tracking.projector.heads == {("enrolment", 0): service.application.head()}
+    finally:
+        tracking.close()
