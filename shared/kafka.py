@@ -37,6 +37,8 @@ def make_producer(bootstrap_servers: str, **overrides: Any) -> KafkaProducer:
         "request_timeout_ms": 10_000,
         "delivery_timeout_ms": 30_000,
         "max_block_ms": 10_000,
+        # After an outage, reconnect within seconds rather than the default 30 s backoff.
+        "reconnect_backoff_max_ms": 2_000,
         "client_id": "polku-relay",
     }
     config.update(overrides)
@@ -54,6 +56,7 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
         "max_poll_records": 1000,
         # A member that joined before a topic's metadata arrived notices it within seconds.
         "metadata_max_age_ms": 10_000,
+        "reconnect_backoff_max_ms": 2_000,
         "client_id": "polku-projector",
     }
     config.update(overrides)
