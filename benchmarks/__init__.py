@@ -1,0 +1,1 @@
+"""Benchmarks for the targets in DESIGN.md ("Targets"): run ``python -m benchmarks.run``."""
