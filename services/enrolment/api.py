@@ -76,8 +76,8 @@ def page(kind: str, args: dict[str, Any], view: Any) -> dict[str, Any]:
 @blp.route("/programmes")
 class Programmes(MethodView):
     @requires(*WRITERS)
-    @blp.arguments(s.ProgrammeIn)
-    @blp.response(201, s.ProgrammeOut)
+    @blp.arguments(s.ProgrammeIn())
+    @blp.response(201, s.ProgrammeOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Define a programme."""
         programme_id = app_().define_programme(
@@ -90,8 +90,8 @@ class Programmes(MethodView):
         return programme_view(app_().programme(programme_id))
 
     @requires(*READERS)
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, s.ProgrammePage)
+    @blp.arguments(PageArgs(), location="query")
+    @blp.response(200, s.ProgrammePage())
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List programmes in the order they were defined."""
         return page("programmes", args, programme_view)
@@ -100,7 +100,7 @@ class Programmes(MethodView):
 @blp.route("/programmes/<uuid:programme_id>")
 class ProgrammeById(MethodView):
     @requires(*READERS)
-    @blp.response(200, s.ProgrammeOut)
+    @blp.response(200, s.ProgrammeOut())
     def get(self, programme_id: UUID) -> dict[str, Any]:
         """One programme."""
         return programme_view(app_().programme(programme_id))
@@ -109,8 +109,8 @@ class ProgrammeById(MethodView):
 @blp.route("/cohorts")
 class Cohorts(MethodView):
     @requires(*WRITERS)
-    @blp.arguments(s.CohortIn)
-    @blp.response(201, s.CohortOut)
+    @blp.arguments(s.CohortIn())
+    @blp.response(201, s.CohortOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Plan a cohort of a programme. 404 if the programme does not exist."""
         cohort_id = app_().plan_cohort(
@@ -124,8 +124,8 @@ class Cohorts(MethodView):
         return cohort_view(app_().cohort(cohort_id))
 
     @requires(*READERS)
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, s.CohortPage)
+    @blp.arguments(PageArgs(), location="query")
+    @blp.response(200, s.CohortPage())
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List cohorts in the order they were planned."""
         return page("cohorts", args, cohort_view)
@@ -134,7 +134,7 @@ class Cohorts(MethodView):
 @blp.route("/cohorts/<uuid:cohort_id>")
 class CohortById(MethodView):
     @requires(*READERS)
-    @blp.response(200, s.CohortOut)
+    @blp.response(200, s.CohortOut())
     def get(self, cohort_id: UUID) -> dict[str, Any]:
         """One cohort."""
         return cohort_view(app_().cohort(cohort_id))
@@ -143,8 +143,8 @@ class CohortById(MethodView):
 @blp.route("/cohorts/<uuid:cohort_id>/enrolments")
 class Enrolments(MethodView):
     @requires(*WRITERS)
-    @blp.arguments(s.EnrolmentIn)
-    @blp.response(201, s.EnrolmentOut)
+    @blp.arguments(s.EnrolmentIn())
+    @blp.response(201, s.EnrolmentOut())
     @blp.alt_response(404, description="The cohort or the person does not exist.")
     @blp.alt_response(409, description="The cohort is full, or the person is already enrolled.")
     def post(self, body: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
@@ -153,7 +153,7 @@ class Enrolments(MethodView):
         return {"cohort_id": cohort_id, "person_id": body["person_id"], "enrolled_at": enrolled_at}
 
     @requires(*READERS)
-    @blp.response(200, s.EnrolmentList)
+    @blp.response(200, s.EnrolmentList())
     def get(self, cohort_id: UUID) -> dict[str, Any]:
         """Everyone enrolled in a cohort, in enrolment order."""
         cohort = app_().cohort(cohort_id)
@@ -167,16 +167,16 @@ class Enrolments(MethodView):
 @blp.route("/people")
 class People(MethodView):
     @requires(*WRITERS)
-    @blp.arguments(s.PersonIn)
-    @blp.response(201, s.PersonOut)
+    @blp.arguments(s.PersonIn())
+    @blp.response(201, s.PersonOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a person. The returned id is the pseudonymous id used everywhere else."""
         person_id = app_().register_person(body, event_meta())
         return person_view(app_().person(person_id))
 
     @requires(*PERSONAL_READERS)
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, s.PersonPage)
+    @blp.arguments(PageArgs(), location="query")
+    @blp.response(200, s.PersonPage())
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List people in the order they were registered."""
         return page("people", args, person_view)
@@ -185,7 +185,7 @@ class People(MethodView):
 @blp.route("/people/<uuid:person_id>")
 class PersonById(MethodView):
     @requires(*PERSONAL_READERS, "participant")
-    @blp.response(200, s.PersonOut)
+    @blp.response(200, s.PersonOut())
     def get(self, person_id: UUID) -> dict[str, Any]:
         """One person. A participant may read only their own record."""
         if g.principal.role == "participant" and g.principal.sub != str(person_id):

@@ -63,7 +63,7 @@ def readmodels() -> ReadModels:
 @blp.route("/cohorts/<uuid:cohort_id>/roster")
 class CohortRoster(MethodView):
     @requires(*VIEWERS)
-    @blp.response(200, Roster)
+    @blp.response(200, Roster())
     def get(self, cohort_id: UUID) -> dict[str, Any]:
         """Enrolled participants by pseudonymous id, department and enrolment time."""
         if not readmodels().cohort_exists(str(cohort_id)):
@@ -75,7 +75,7 @@ class CohortRoster(MethodView):
 @blp.route("/status")
 class ProjectionStatus(MethodView):
     @requires(*OPERATORS, "coordinator")
-    @blp.response(200, Status)
+    @blp.response(200, Status())
     def get(self) -> dict[str, Any]:
         """Per source and partition: last position projected, head, lag, events applied."""
         status = readmodels().status()

@@ -38,8 +38,8 @@ def feed_blueprint(service: str) -> Blueprint:
     @blp.route("")
     class Events(MethodView):
         @requires(*FEED_READERS)
-        @blp.arguments(FeedArgs, location="query")
-        @blp.response(200, FeedPage)
+        @blp.arguments(FeedArgs(), location="query")
+        @blp.response(200, FeedPage())
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
             """Events after a position; empty pages still advance ``next_after`` past gaps."""
             outbox: Outbox = current_app.extensions["polku.outbox"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from flask import g, request
 from flask_smorest import abort
 
-from shared.auth import AuthError, Principal, verify_token
+from shared.auth import AuthError, Principal, token_expiry, verify_token
 from shared.web import jwt_secret
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,10 +22,30 @@ def current_principal() -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="a bearer token is required (Authorization: Bearer <token>)")
     try:
-        return verify_token(jwt_secret(), token.strip())
+        return _verified(jwt_secret(), token.strip())
     except AuthError as exc:
         abort(401, message=str(exc))
         raise  # unreachable: abort raises
+
+
+_CACHE_SIZE = 4096
+_verified_tokens: dict[tuple[str, str], tuple[Principal, float]] = {}
+
+
+def _verified(secret: str, token: str) -> Principal:
+    """Verifies a token once, then trusts it from memory until it expires.
+
+    HS256 verification is a noticeable share of a short request; clients reuse tokens.
+    """
+    key = (secret, token)
+    cached = _verified_tokens.get(key)
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
+    principal = verify_token(secret, token)
+    if len(_verified_tokens) >= _CACHE_SIZE:
+        _verified_tokens.clear()  # crude but bounded; a miss only costs one verification
+    _verified_tokens[key] = (principal, token_expiry(token))
+    return principal
 
 
 def requires(*roles: str) -> Callable[[F], F]:
