@@ -50,6 +50,8 @@ class Poll:
 
 class Feed(Protocol):
     kind: str
+    waits_for_events: bool
+    """True when poll() itself blocks until events arrive, so idle callers need not sleep."""
 
     def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll: ...
     def commit(self, poll: Poll) -> None: ...
@@ -61,6 +63,7 @@ class OutboxFeed:
     """Reads write services' outboxes directly: embedded mode, in one process."""
 
     kind = "embedded"
+    waits_for_events = False
 
     def __init__(self, outboxes: Mapping[str, Outbox]) -> None:
         self.outboxes = dict(outboxes)
@@ -89,6 +92,7 @@ class HttpFeed:
     """Pulls ``GET /<service>/events?after=&limit=`` from each write service."""
 
     kind = "http"
+    waits_for_events = False
 
     def __init__(self, base_urls: Mapping[str, str], token: str, timeout: float = 10.0) -> None:
         self.base_urls = {s: u.rstrip("/") for s, u in base_urls.items()}
@@ -138,6 +142,7 @@ class KafkaFeed:
     """
 
     kind = "kafka"
+    waits_for_events = True
 
     def __init__(
         self,

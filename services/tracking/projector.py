@@ -190,7 +190,8 @@ class Projector:
         def step() -> bool:
             applied = self.run_once()
             self.refresh_heads(every=1.0)
-            return applied is None
+            # A Kafka poll already waited for records; sleeping again only adds latency.
+            return applied is None and not self.feed.waits_for_events
 
         run_until_stopped(step, stop, self.wakeup, poll_interval, self._failed)
 

@@ -105,6 +105,7 @@ class ScriptedFeed:
     polls: list[Poll]
     log: list[str]
     kind: str = "fake"
+    waits_for_events: bool = False
 
     def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
         return self.polls.pop(0) if self.polls else Poll()
