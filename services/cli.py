@@ -70,7 +70,12 @@ def _serve(
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt  # shutdown() from this thread would wait on itself
 
-    server = make_server(host, port, wsgi, threaded=True)
+    try:
+        # On a busy port werkzeug explains itself and exits; what was built must close first.
+        server = make_server(host, port, wsgi, threaded=True)
+    except BaseException:
+        close()
+        raise
     signal.signal(signal.SIGTERM, interrupt)
     try:
         announce(f"http://{host}:{server.server_port}")

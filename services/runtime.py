@@ -8,7 +8,6 @@ builders are what ``polku serve``, ``polku relay`` and ``polku project`` run in 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,8 +37,7 @@ from shared.sql import Database
 from shared.web import readiness
 from shared.web.mount import combine
 
-log = logging.getLogger("polku")
-
+# Per write service: its application class, its domain → integration mapping, its app factory.
 APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
     "enrolment": (EnrolmentApplication, enrolment_translate, enrolment_api.create_app),
     "assessment": (AssessmentApplication, assessment_translate, assessment_api.create_app),

@@ -34,7 +34,6 @@ class ProjectorStats:
     duplicates: int = 0
     dead_lettered: int = 0
     last_error: str | None = None
-    last_error_at: str | None = None
     by_source_error: dict[str, str] = field(default_factory=dict)
 
 
@@ -167,7 +166,6 @@ class Projector:
 
     def _record_error(self, source: str, message: str) -> None:
         self.stats.last_error = message
-        self.stats.last_error_at = now()
         self.stats.by_source_error[source] = message
         try:
             self.readmodels.record_error(source, message)

@@ -71,3 +71,18 @@ def test_settings_lists_every_variable() -> None:
     for name in VARIABLES:
         assert name in result.output
     assert "hidden-value" not in result.output
+
+
+def test_a_busy_port_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            main, ["up", "--port", str(port)], env={"POLKU_DATA_DIR": str(tmp_path)}
+        )
+    assert result.exit_code == 1, result.output
+    assert f"Port {port} is in use" in result.output
+    assert "Traceback" not in result.output
