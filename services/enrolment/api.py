@@ -80,14 +80,14 @@ class Programmes(MethodView):
     @blp.response(201, s.ProgrammeOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Define a programme."""
-        programme_id = app_().define_programme(
+        programme = app_().define_programme(
             body["name"],
             body["organisation"],
             event_meta(),
             description=body["description"],
             goals=tuple(body["goals"]),
         )
-        return programme_view(app_().programme(programme_id))
+        return programme_view(programme)
 
     @requires(*READERS)
     @blp.arguments(PageArgs(), location="query")
@@ -113,7 +113,7 @@ class Cohorts(MethodView):
     @blp.response(201, s.CohortOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Plan a cohort of a programme. 404 if the programme does not exist."""
-        cohort_id = app_().plan_cohort(
+        cohort = app_().plan_cohort(
             body["programme_id"],
             body["name"],
             body["capacity"],
@@ -121,7 +121,7 @@ class Cohorts(MethodView):
             body["end_date"],
             event_meta(),
         )
-        return cohort_view(app_().cohort(cohort_id))
+        return cohort_view(cohort)
 
     @requires(*READERS)
     @blp.arguments(PageArgs(), location="query")
@@ -171,8 +171,7 @@ class People(MethodView):
     @blp.response(201, s.PersonOut())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a person. The returned id is the pseudonymous id used everywhere else."""
-        person_id = app_().register_person(body, event_meta())
-        return person_view(app_().person(person_id))
+        return person_view(app_().register_person(body, event_meta()))
 
     @requires(*PERSONAL_READERS)
     @blp.arguments(PageArgs(), location="query")

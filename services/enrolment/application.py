@@ -27,6 +27,8 @@ class Page:
 
 
 class EnrolmentApplication(ServiceApplication):
+    """Commands return what they saved, so callers need not read it back."""
+
     name = "enrolment"
 
     def define_programme(
@@ -36,10 +38,10 @@ class EnrolmentApplication(ServiceApplication):
         meta: Meta,
         description: str = "",
         goals: tuple[str, ...] = (),
-    ) -> UUID:
+    ) -> Programme:
         programme = Programme(name, organisation, description, list(goals), meta)
         self.save_all(programme)
-        return programme.id
+        return programme
 
     def plan_cohort(
         self,
@@ -49,13 +51,13 @@ class EnrolmentApplication(ServiceApplication):
         start_date: dt.date,
         end_date: dt.date,
         meta: Meta,
-    ) -> UUID:
+    ) -> Cohort:
         self.get(programme_id, Programme, "programme", field="programme_id")
         cohort = Cohort.plan(programme_id, name, capacity, start_date, end_date, meta)
         self.save_all(cohort)
-        return cohort.id
+        return cohort
 
-    def register_person(self, fields: Mapping[str, str], meta: Meta) -> UUID:
+    def register_person(self, fields: Mapping[str, str], meta: Meta) -> Person:
         person = Person(
             fields["full_name"],
             fields["email"],
@@ -66,7 +68,7 @@ class EnrolmentApplication(ServiceApplication):
             meta,
         )
         self.save_all(person)
-        return person.id
+        return person
 
     def enrol(self, cohort_id: UUID, person_id: UUID, meta: Meta) -> dt.datetime:
         cohort: Cohort = self.get(cohort_id, Cohort, "cohort")

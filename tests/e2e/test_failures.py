@@ -60,10 +60,10 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
     try:
         app = write.application
         meta = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
-        programme = app.define_programme("TEMPO", "TEM", meta)
+        programme = app.define_programme("TEMPO", "TEM", meta).id
         cohort = app.plan_cohort(
             programme, "2020", 20, dt.date(2020, 2, 1), dt.date(2020, 6, 30), meta
-        )
+        ).id
         for n in range(8):
             person = app.register_person(
                 {
@@ -75,7 +75,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
                     "unit": "U",
                 },
                 meta,
-            )
+            ).id
             app.enrol(cohort, person, meta)
         assert kafka_settings.kafka_bootstrap_servers
         kafka.ensure_topics(

@@ -35,17 +35,17 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WriteSer
 
 
 def plan(app: EnrolmentApplication, capacity: int = 5) -> tuple[object, object]:
-    programme = app.define_programme("TEMPO", "TEM", META)
+    programme = app.define_programme("TEMPO", "TEM", META).id
     cohort = app.plan_cohort(
         programme, "2020", capacity, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
-    )
+    ).id
     return programme, cohort
 
 
 def test_saved_aggregates_reload_with_their_state(service: WriteService) -> None:
     app = service.application
     _, cohort_id = plan(app)
-    person = app.register_person(PERSON, META)
+    person = app.register_person(PERSON, META).id
     app.enrol(cohort_id, person, META)
     cohort = app.cohort(cohort_id)
     assert list(cohort.enrolled) == [person]
@@ -65,7 +65,7 @@ def test_notifications_are_read_strictly_after_a_position(service: WriteService)
 def test_a_lost_race_is_a_conflict_and_writes_nothing(service: WriteService) -> None:
     app = service.application
     _, cohort_id = plan(app)
-    first, second = app.register_person(PERSON, META), app.register_person(PERSON, META)
+    first, second = app.register_person(PERSON, META).id, app.register_person(PERSON, META).id
     stale: Cohort = app.repository.get(cohort_id)
     app.enrol(cohort_id, first, META)
     head = app.head()

@@ -58,10 +58,10 @@ def consume_all(settings: Settings, expected: int) -> list[Envelope]:
 
 def make_events(service: WriteService, people: int) -> int:
     app = service.application
-    programme = app.define_programme("TEMPO", "TEM", META)
+    programme = app.define_programme("TEMPO", "TEM", META).id
     cohort = app.plan_cohort(
         programme, "2020", people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
-    )
+    ).id
     for n in range(people):
         person = app.register_person(
             {
@@ -73,7 +73,7 @@ def make_events(service: WriteService, people: int) -> int:
                 "unit": "U",
             },
             META,
-        )
+        ).id
         app.enrol(cohort, person, META)
     return 2 + 2 * people
 

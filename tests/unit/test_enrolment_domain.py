@@ -138,9 +138,9 @@ PINNED = {
 
 
 def test_stored_notifications_use_the_pinned_topics(enrolment: EnrolmentApplication) -> None:
-    programme_id = enrolment.define_programme("Leadership", "TEM", meta())
-    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta())
-    person_id = enrolment.register_person(person_fields(), meta())
+    programme_id = enrolment.define_programme("Leadership", "TEM", meta()).id
+    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta()).id
+    person_id = enrolment.register_person(person_fields(), meta()).id
     enrolment.enrol(cohort_id, person_id, meta())
 
     topics = {n.topic for n in enrolment.notifications_after(0, 100)}
@@ -151,8 +151,8 @@ def test_stored_notifications_use_the_pinned_topics(enrolment: EnrolmentApplicat
 def test_stored_events_reload_in_a_fresh_application(
     enrolment: EnrolmentApplication, settings: Settings
 ) -> None:
-    programme_id = enrolment.define_programme("Leadership", "TEM", meta())
-    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta())
+    programme_id = enrolment.define_programme("Leadership", "TEM", meta()).id
+    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta()).id
     enrolled = uuid.uuid4()
     cohort = enrolment.cohort(cohort_id)
     cohort.enrol(enrolled, meta())
@@ -172,8 +172,8 @@ def test_stored_events_reload_in_a_fresh_application(
 
 
 def test_application_enrols_only_people_who_exist(enrolment: EnrolmentApplication) -> None:
-    programme_id = enrolment.define_programme("Leadership", "TEM", meta())
-    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta())
+    programme_id = enrolment.define_programme("Leadership", "TEM", meta()).id
+    cohort_id = enrolment.plan_cohort(programme_id, "C", 2, JAN_1, JUN_30, meta()).id
     head = enrolment.head()
     with pytest.raises(NotFoundError) as caught:
         enrolment.enrol(cohort_id, uuid.uuid4(), meta())
@@ -185,7 +185,7 @@ def test_application_does_not_mistake_one_kind_of_aggregate_for_another(
     enrolment: EnrolmentApplication,
 ) -> None:
     # A programme id passed as a cohort id must be "not found", not an AttributeError (500).
-    programme_id = enrolment.define_programme("Leadership", "TEM", meta())
+    programme_id = enrolment.define_programme("Leadership", "TEM", meta()).id
     with pytest.raises(NotFoundError):
         enrolment.cohort(programme_id)
 

@@ -39,14 +39,14 @@ class Story:
 def story(enrolment: EnrolmentApplication) -> Story:
     programme_id = enrolment.define_programme(
         "Leadership", "TEM", meta("hr-1", "hr_admin", "corr-programme")
-    )
+    ).id
     cohort_id = enrolment.plan_cohort(
         programme_id, "Spring", 12, START, END, meta("co-1", "coordinator", "corr-cohort")
-    )
+    ).id
     person_id = enrolment.register_person(
         person_fields(full_name=SECRET_NAME, email=SECRET_EMAIL, employee_number=SECRET_NUMBER),
         meta("hr-1", "hr_admin", "corr-person"),
-    )
+    ).id
     enrolled_at = enrolment.enrol(
         cohort_id, person_id, meta("co-1", "coordinator", "corr-enrol") | {"causation_id": "c-9"}
     )

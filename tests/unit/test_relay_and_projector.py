@@ -68,13 +68,13 @@ def service(tmp_path: Path) -> Iterator[WriteService]:
 
 def fill(service: WriteService, people: int) -> int:
     app = service.application
-    programme = app.define_programme("TEMPO", "TEM", meta())
+    programme = app.define_programme("TEMPO", "TEM", meta()).id
     cohort = app.plan_cohort(
         programme, "2020", people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), meta()
-    )
+    ).id
     for n in range(people):
         app.enrol(
-            cohort, app.register_person(person_fields(employee_number=f"E{n}"), meta()), meta()
+            cohort, app.register_person(person_fields(employee_number=f"E{n}"), meta()).id, meta()
         )
     return 2 + 2 * people
 
