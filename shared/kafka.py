@@ -14,7 +14,6 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from shared.events import Envelope
 from shared.events.envelope import STRUCTURED_CONTENT_TYPE
 
 TOPIC_PARTITIONS = 6
@@ -81,12 +80,8 @@ def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str
         admin.close()
 
 
-def headers_for(envelope: Envelope) -> list[tuple[str, bytes]]:
-    return [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
-
-
-def envelope_of(record: Any) -> Envelope:
-    return Envelope.from_json(record.value)
+STRUCTURED_HEADERS = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+"""Every record is a structured-mode CloudEvent; the headers never vary."""
 
 
 def ping(bootstrap_servers: str, timeout_ms: int = 2000) -> None:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.kafka import headers_for
+from shared.kafka import STRUCTURED_HEADERS
 from shared.outbox import Outbox
 from shared.polling import run_until_stopped
 from shared.positions import RelayPositions
@@ -39,7 +39,7 @@ class Relay:
         producer: Any,
         positions: RelayPositions,
         topic: str,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         name: str = "kafka",
     ) -> None:
         self.outbox = outbox
@@ -62,7 +62,7 @@ class Relay:
                 self.topic,
                 key=envelope.subject.encode(),
                 value=envelope.to_json(),
-                headers=headers_for(envelope),
+                headers=STRUCTURED_HEADERS,
             )
             for envelope in batch.envelopes
         ]

@@ -27,7 +27,7 @@ VARIABLES: dict[str, str] = {
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
     "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
     "POLKU_SERVICE_TOKEN": "Bearer token the http feed presents to the write services.",
-    "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 500).",
+    "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 2000).",
     "POLKU_POLL_INTERVAL": "Seconds between polls of an idle log or feed (default 0.2).",
 }
 
@@ -51,7 +51,7 @@ class Settings:
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
     service_token: str | None = None
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
     poll_interval: float = 0.2
 
     @classmethod
@@ -77,7 +77,7 @@ class Settings:
                 if environ.get(f"POLKU_{name.upper()}_URL")
             },
             service_token=environ.get("POLKU_SERVICE_TOKEN") or None,
-            relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 500),
+            relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 2000),
             poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
         )
         settings.validate()

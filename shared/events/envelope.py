@@ -64,7 +64,8 @@ class Envelope:
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True).encode()
+        # to_dict() builds keys in a fixed order, so the bytes are deterministic unsorted.
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Envelope:
