@@ -16,7 +16,7 @@ class RelayPositions:
             )
 
     def get(self, relay: str) -> int:
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute(f"SELECT position FROM {self.table} WHERE relay = ?", (relay,))
             row = cur.fetchone()
         return int(row[0]) if row else 0

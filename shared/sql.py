@@ -50,8 +50,12 @@ class Database:
             )
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        """One atomic transaction: committed on normal exit, rolled back on any exception."""
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        """One atomic transaction: committed on normal exit, rolled back on any exception.
+
+        ``write=False`` is for queries: on SQLite it does not take the write lock, so readers
+        never wait for (or hold up) the projector.
+        """
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction():
                 yield _PgCursor(conn.cursor())
@@ -60,7 +64,7 @@ class Database:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
             try:
                 yield conn.cursor()
             except BaseException:
@@ -71,7 +75,7 @@ class Database:
             conn.close()
 
     def ping(self) -> None:
-        with self.transaction() as cur:
+        with self.transaction(write=False) as cur:
             cur.execute("SELECT 1")
             cur.fetchone()
 

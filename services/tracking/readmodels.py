@@ -59,12 +59,12 @@ class ReadModels:
                 cur.execute(statement)
 
     def positions(self) -> dict[Key, int]:
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute("SELECT source, partition_no, position FROM tr_positions")
             return {(r[0], int(r[1])): int(r[2]) for r in cur.fetchall()}
 
     def status_rows(self) -> list[dict[str, Any]]:
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute(
                 "SELECT source, partition_no, position, last_event_position, events_applied,"
                 " updated_at FROM tr_positions ORDER BY source, partition_no"
@@ -102,7 +102,7 @@ class ReadModels:
 
     def status(self) -> dict[str, Any]:
         """Per (source, partition): position, head, lag and events applied; plus errors."""
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute(
                 "SELECT f.source, f.partition_no, p.position, p.last_event_position,"
                 " p.events_applied, p.updated_at, f.head, f.checked_at"
@@ -138,18 +138,18 @@ class ReadModels:
         return {"sources": sources, "errors": errors}
 
     def dead_letter_count(self) -> dict[str, int]:
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute("SELECT source, COUNT(*) FROM tr_dead_letters GROUP BY source")
             return {r[0]: int(r[1]) for r in cur.fetchall()}
 
     def cohort_exists(self, cohort_id: str) -> bool:
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute("SELECT 1 FROM tr_cohorts WHERE cohort_id = ?", (cohort_id,))
             return cur.fetchone() is not None
 
     def roster(self, cohort_id: str) -> list[dict[str, Any]]:
         """Enrolled participants by pseudonymous id; the department joins in when it is known."""
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute(
                 "SELECT e.person_id, p.department, p.unit, e.enrolled_at FROM tr_enrolments e"
                 " LEFT JOIN tr_people p ON p.person_id = e.person_id"
@@ -164,7 +164,7 @@ class ReadModels:
     def count(self, table: str) -> int:
         if table not in (*VIEW_TABLES, "tr_applied_events", "tr_dead_letters"):
             raise ValueError(table)
-        with self.database.transaction() as cur:
+        with self.database.transaction(write=False) as cur:
             cur.execute(f"SELECT COUNT(*) FROM {table}")
             return int(cur.fetchone()[0])
 
