@@ -28,7 +28,11 @@ Key = tuple[str, int]
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event at one place in a feed; ``envelope`` is None when the bytes were unreadable."""
+    """One event at one place in a feed; ``envelope`` is None when the bytes were unreadable.
+
+    ``trusted`` marks data this process has just serialised through the registry itself (the
+    in-process feed); anything read from Kafka or HTTP is validated again by the consumer.
+    """
 
     source: str
     partition: int
@@ -36,6 +40,7 @@ class Delivery:
     envelope: Envelope | None
     raw: bytes | None = None
     error: str | None = None
+    trusted: bool = False
 
 
 @dataclass
@@ -75,7 +80,9 @@ class OutboxFeed:
             batch = outbox.read(after, max_records)
             if batch.last_position > after:
                 poll.cursors[(source, 0)] = batch.last_position
-                poll.deliveries.extend(Delivery(source, 0, e.position, e) for e in batch.envelopes)
+                poll.deliveries.extend(
+                    Delivery(source, 0, e.position, e, trusted=True) for e in batch.envelopes
+                )
         return poll
 
     def commit(self, poll: Poll) -> None:

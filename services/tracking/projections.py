@@ -1,4 +1,8 @@
-"""How each integration event changes the read models: one small function per event type."""
+"""How each integration event changes the read models: one small function per event type.
+
+Handlers receive the event's data in its JSON form (ids and dates as strings), exactly as it
+travels on every feed, so the rows are the same whichever feed delivered it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ def person_registered(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
         "INSERT INTO tr_people (person_id, organisation, department, unit, registered_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO NOTHING",
         (
-            str(data["person_id"]),
+            data["person_id"],
             data["organisation"],
             data["department"],
             data["unit"],
@@ -30,7 +34,7 @@ def programme_defined(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     cur.execute(
         "INSERT INTO tr_programmes (programme_id, name, organisation) VALUES (?, ?, ?)"
         " ON CONFLICT (programme_id) DO NOTHING",
-        (str(data["programme_id"]), data["name"], data["organisation"]),
+        (data["programme_id"], data["name"], data["organisation"]),
     )
 
 
@@ -39,12 +43,12 @@ def cohort_planned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
         "INSERT INTO tr_cohorts (cohort_id, programme_id, name, capacity, start_date, end_date)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cohort_id) DO NOTHING",
         (
-            str(data["cohort_id"]),
-            str(data["programme_id"]),
+            data["cohort_id"],
+            data["programme_id"],
             data["name"],
             data["capacity"],
-            data["start_date"].isoformat(),
-            data["end_date"].isoformat(),
+            data["start_date"],
+            data["end_date"],
         ),
     )
 
@@ -53,7 +57,7 @@ def participant_enrolled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> No
     cur.execute(
         "INSERT INTO tr_enrolments (cohort_id, person_id, enrolled_at) VALUES (?, ?, ?)"
         " ON CONFLICT (cohort_id, person_id) DO NOTHING",
-        (str(data["cohort_id"]), str(data["person_id"]), data["enrolled_at"].isoformat()),
+        (data["cohort_id"], data["person_id"], data["enrolled_at"]),
     )
 
 
