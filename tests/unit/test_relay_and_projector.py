@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -185,5 +186,31 @@ def test_an_idle_in_process_feed_reports_nothing_new(service: WriteService, tmp_
         assert tracking.projector.drain() == 4
         assert tracking.projector.run_once() is None
         assert tracking.projector.heads == {("enrolment", 0): service.application.head()}
+    finally:
+        tracking.close()
+
+
+def test_data_that_breaks_its_schema_is_dead_lettered_when_it_crossed_a_boundary(
+    service: WriteService, tmp_path: Path
+) -> None:
+    fill(service, 1)
+    planned = next(d for d in deliveries(service) if d.envelope and "Cohort" in d.envelope.type)
+    assert planned.envelope is not None
+    tampered = dataclasses.replace(
+        planned.envelope, data={**planned.envelope.data, "capacity": "many"}
+    )
+    from_kafka = Delivery("enrolment", 3, 7, tampered)  # untrusted, as every remote delivery
+    tracking = build_tracking(
+        Settings(data_dir=tmp_path / "t"),
+        ScriptedFeed([Poll([from_kafka], {("enrolment", 3): 7})], []),
+    )
+    try:
+        assert tracking.projector.run_once() == 0
+        assert tracking.readmodels.count("tr_cohorts") == 0
+        assert tracking.readmodels.count("tr_applied_events") == 0
+        with tracking.readmodels.database.transaction() as cur:
+            cur.execute("SELECT error FROM tr_dead_letters")
+            (error,) = cur.fetchone()
+        assert "capacity" in error
     finally:
         tracking.close()
