@@ -125,8 +125,7 @@ class HttpFeed:
             if int(page["next_after"]) > after:
                 poll.cursors[(source, 0)] = int(page["next_after"])
                 for raw in page["events"]:
-                    envelope = Envelope.from_dict(raw)
-                    poll.deliveries.append(Delivery(source, 0, envelope.position, envelope))
+                    poll.deliveries.append(_delivery_from_page(source, raw, after))
         return poll
 
     def commit(self, poll: Poll) -> None:
@@ -139,6 +138,18 @@ class HttpFeed:
 
     def close(self) -> None:
         pass
+
+
+def _delivery_from_page(source: str, raw: Any, after: int) -> Delivery:
+    """One event of an HTTP page; a malformed one becomes a delivery to dead-letter."""
+    try:
+        envelope = Envelope.from_dict(raw)
+    except (ValidationError, TypeError) as exc:
+        position = raw.get("position") if isinstance(raw, dict) else None
+        offset = position if isinstance(position, int) else after
+        error = getattr(exc, "messages", str(exc))
+        return Delivery(source, 0, offset, None, json.dumps(raw).encode(), f"malformed: {error}")
+    return Delivery(source, 0, envelope.position, envelope)
 
 
 class KafkaFeed:

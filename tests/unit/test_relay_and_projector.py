@@ -14,7 +14,7 @@ import pytest
 from services.runtime import WriteService, build_tracking, build_write_service
 from services.tracking.projector import Projector
 from shared.events import Envelope
-from shared.feeds import Delivery, Key, OutboxFeed, Poll
+from shared.feeds import Delivery, HttpFeed, Key, OutboxFeed, Poll
 from shared.settings import Settings
 from tests.unit.factories import meta, person_fields
 
@@ -214,3 +214,22 @@ def test_data_that_breaks_its_schema_is_dead_lettered_when_it_crossed_a_boundary
         assert "capacity" in error
     finally:
         tracking.close()
+
+
+def test_a_malformed_event_in_an_http_page_is_delivered_for_dead_lettering(
+    service: WriteService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(service, 1)
+    good = service.outbox.read(0, 1).envelopes[0]
+    page = {
+        "events": [good.to_dict(), {"specversion": "0.3", "position": 2}],
+        "next_after": 2,
+        "head": 4,
+    }
+    feed = HttpFeed({"enrolment": "http://127.0.0.1:9"}, token="t")
+    monkeypatch.setattr(feed, "_get", lambda source, after, limit: page)
+    poll = feed.poll({}, 10)
+    assert [d.envelope for d in poll.deliveries] == [good, None]
+    assert poll.deliveries[1].offset == 2
+    assert "specversion" in (poll.deliveries[1].error or "")
+    assert poll.cursors == {("enrolment", 0): 2}
