@@ -45,12 +45,17 @@ class Projector:
         registry: Registry,
         batch_size: int = 1000,
         after_db_commit: Callable[[Poll], None] | None = None,
+        max_attempts: int = 3,
     ) -> None:
         self.readmodels = readmodels
         self.feed = feed
         self.registry = registry
         self.batch_size = batch_size
         self.after_db_commit = after_db_commit
+        self.max_attempts = max_attempts
+        # A batch that failed is retried as it was: polling again would move past it.
+        self._pending: Poll | None = None
+        self._attempts = 0
         self.stats = ProjectorStats()
         self.wakeup = threading.Event()
         self.heads: dict[tuple[str, int], int] = {}
@@ -72,25 +77,33 @@ class Projector:
     def run_once(self) -> int | None:
         """Polls one batch, applies it, then acknowledges it.
 
-        Returns the number of events applied, or None when the feed had nothing new.
+        Returns the number of events applied, or None when the feed had nothing new. A batch
+        that fails is kept and retried; its last attempt isolates each event, so one that
+        still fails is dead-lettered and the rest are applied.
         """
-        poll = self.feed.poll(self.readmodels.positions(), self.batch_size)
-        if poll.empty:
-            return None
-        applied = self.apply(poll)
+        poll = self._pending
+        if poll is None:
+            poll = self.feed.poll(self.readmodels.positions(), self.batch_size)
+            if poll.empty:
+                return None
+        self._pending = poll
+        self._attempts += 1
+        applied = self.apply(poll, isolate=self._attempts >= self.max_attempts)
+        self._pending, self._attempts = None, 0
         if self.after_db_commit is not None:
             self.after_db_commit(poll)
         self.feed.commit(poll)
         return applied
 
-    def apply(self, poll: Poll) -> int:
+    def apply(self, poll: Poll, isolate: bool = False) -> int:
         applied_per_key: dict[tuple[str, int], int] = {}
         last_event: dict[tuple[str, int], int] = {}
         applied_at = now()
+        apply_one = self._apply_isolated if isolate else self._apply_one
         with self.readmodels.database.transaction() as cur:
             for delivery in poll.deliveries:
                 key = (delivery.source, delivery.partition)
-                if self._apply_one(cur, delivery, applied_at):
+                if apply_one(cur, delivery, applied_at):
                     applied_per_key[key] = applied_per_key.get(key, 0) + 1
                 if delivery.envelope is not None:
                     last_event[key] = delivery.envelope.position
@@ -99,6 +112,21 @@ class Projector:
         applied = sum(applied_per_key.values())
         self.stats.batches += 1
         self.stats.applied += applied
+        return applied
+
+    def _apply_isolated(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+        """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
+        cur.execute("SAVEPOINT polku_event")
+        try:
+            applied = self._apply_one(cur, delivery, applied_at)
+        except Exception as exc:  # after the retries, this event alone is at fault
+            cur.execute("ROLLBACK TO SAVEPOINT polku_event")
+            cur.execute("RELEASE SAVEPOINT polku_event")
+            self._dead_letter(
+                cur, delivery, f"could not be applied: {exc.__class__.__name__}: {exc}"
+            )
+            return False
+        cur.execute("RELEASE SAVEPOINT polku_event")
         return applied
 
     def _apply_one(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:

@@ -233,3 +233,50 @@ def test_a_malformed_event_in_an_http_page_is_delivered_for_dead_lettering(
     assert poll.deliveries[1].offset == 2
     assert "specversion" in (poll.deliveries[1].error or "")
     assert poll.cursors == {("enrolment", 0): 2}
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_a_failed_batch_is_retried_as_it_was_and_a_poisonous_event_is_parked(
+    service: WriteService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    store: str,
+) -> None:
+    """Polling again after a failure would move past the batch; it must be retried whole."""
+    from services.tracking import projections
+    from shared.events import enrolment as contract
+
+    fill(service, 3)
+    batch = deliveries(service)
+    poisonous = next(d for d in batch if d.envelope and d.envelope.type == contract.COHORT_PLANNED)
+    feed = ScriptedFeed([Poll(batch, {("enrolment", 0): batch[-1].offset})], [])
+
+    def broken_handler(*_: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(projections.HANDLERS, contract.COHORT_PLANNED, broken_handler)
+    # Savepoints behave differently after an error on PostgreSQL; both stores must park it.
+    url = request.getfixturevalue("fresh_postgres_url") if store == "postgres" else None
+    settings = Settings(data_dir=tmp_path / "t", tracking_database_url=url)
+    tracking = build_tracking(settings, feed, max_attempts=3)
+    projector = tracking.projector
+    try:
+        for _ in range(2):  # the first attempts fail whole and keep the batch
+            with pytest.raises(RuntimeError):
+                projector.run_once()
+            assert tracking.readmodels.count("tr_applied_events") == 0
+            assert feed.log == []
+        assert projector.run_once() == len(batch) - 1  # the last attempt isolates the culprit
+        assert feed.log == ["offsets committed"]
+        assert tracking.readmodels.count("tr_enrolments") == 3
+        assert tracking.readmodels.count("tr_cohorts") == 0
+        with tracking.readmodels.database.transaction() as cur:
+            cur.execute("SELECT event_id, error FROM tr_dead_letters")
+            rows = cur.fetchall()
+        assert poisonous.envelope is not None
+        assert [(r[0], "disk on fire" in r[1]) for r in rows] == [(poisonous.envelope.id, True)]
+        assert tracking.readmodels.positions() == {("enrolment", 0): batch[-1].offset}
+        assert projector.run_once() is None  # nothing pending, nothing new
+    finally:
+        tracking.close()
