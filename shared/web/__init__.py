@@ -126,8 +126,12 @@ def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
 
 
 def _check_json_body() -> None:
-    """Refuses JSON that would only fail deep inside: absurd nesting, unencodable text."""
-    if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+    """Refuses bodies that would only fail deep inside: not JSON, absurdly nested, unencodable."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    if not request.is_json:
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            abort(415, message="send the body as JSON (Content-Type: application/json)")
         return
     try:
         body = request.get_json(silent=True)  # invalid JSON is reported by webargs

@@ -57,6 +57,9 @@ def field_errors(messages: Any) -> list[dict[str, Any]]:
     def walk(location: str, path: str, node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
+                if key == "_schema":  # marshmallow's name for "the body as a whole"
+                    walk(location, path, value)
+                    continue
                 walk(location, f"{path}.{key}" if path else str(key), value)
         elif isinstance(node, list) and all(isinstance(m, str) for m in node):
             for message in node:

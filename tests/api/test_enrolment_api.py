@@ -245,7 +245,22 @@ def test_malformed_json_is_a_bad_request(api: Api, path: str) -> None:
 @pytest.mark.parametrize("body", [[1, 2], "a string", 42, None])
 def test_a_body_that_is_not_an_object_is_refused(api: Api, body: Any) -> None:
     with api.writes_nothing():
-        assert_problem(api.post("/enrolment/people", body), 422)
+        problem = assert_problem(api.post("/enrolment/people", body), 422)
+    if body is not None:  # no body at all is reported as each missing field instead
+        # The body as a whole is at fault, so no field is named (not marshmallow's "_schema").
+        assert problem["errors"] and all(e["field"] is None for e in problem["errors"])
+
+
+def test_a_body_that_is_not_json_is_an_unsupported_media_type(api: Api) -> None:
+    with api.writes_nothing():
+        response = api.client.post(
+            "/enrolment/programmes",
+            data="name=TEMPO&organisation=TEM",
+            content_type="application/x-www-form-urlencoded",
+            headers=bearer(),
+        )
+        problem = assert_problem(response, 415)
+    assert "application/json" in problem["detail"]
 
 
 @pytest.mark.parametrize("end", ["2020-02-29", "2020-03-01"], ids=["before", "same-day"])
