@@ -103,8 +103,9 @@ def _run_demo(base: str, settings: Settings) -> None:
 def _print_demo(base: str, token: str, result: dict[str, Any]) -> None:
     roster = result["roster"]
     click.echo("\nDemo loaded: a programme, a cohort and five synthetic people, enrolled.")
-    click.echo(f"Token (coordinator, 12 h):\n  {token}")
-    click.echo("Try:")
+    click.echo("A coordinator's token, valid for 12 hours:")
+    click.echo(f"  export TOKEN={token}")
+    click.echo("Then try:")
     roster_url = f"{base}/tracking/cohorts/{result['cohort_id']}/roster"
     click.echo(f'  curl -H "Authorization: Bearer $TOKEN" {roster_url}')
     click.echo(f"Roster of cohort {result['cohort_id']} as tracking reports it:")
