@@ -1,0 +1,48 @@
+"""`polku demo` against a running embedded Polku prints a token and the projected roster."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from click.testing import CliRunner
+from werkzeug.serving import make_server
+
+from services.cli import main
+from services.demo import PEOPLE
+from services.runtime import Embedded
+from shared.auth import verify_token
+from shared.settings import Settings
+from tests.support.slice import SECRET
+
+
+def test_demo_loads_the_example_and_prints_the_roster(
+    embedded_settings: Settings, start: Callable[[Settings], Embedded]
+) -> None:
+    runtime = start(embedded_settings)
+    server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        result = CliRunner().invoke(main, ["demo", "--url", url], env={"POLKU_JWT_SECRET": SECRET})
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    token = next(
+        line.split("=", 1)[1] for line in result.output.splitlines() if "export TOKEN=" in line
+    )
+    assert verify_token(SECRET, token).role == "coordinator"
+    for _, department, _ in PEOPLE:
+        assert department in result.output
+    assert "Synthetic Expert" not in result.output  # the roster shows pseudonymous ids only
+    with runtime.tracking.readmodels.database.transaction() as cur:
+        cur.execute("SELECT COUNT(*) FROM tr_enrolments")
+        assert cur.fetchone()[0] == len(PEOPLE)
+
+
+def test_demo_against_nothing_is_a_clear_error() -> None:
+    result = CliRunner().invoke(
+        main, ["demo", "--url", "http://127.0.0.1:9"], env={"POLKU_JWT_SECRET": SECRET}
+    )
+    assert result.exit_code == 1
+    assert "could not load the demo into http://127.0.0.1:9" in result.output
