@@ -9,6 +9,7 @@ same id and consumers can ignore what they have already applied.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -22,9 +23,22 @@ STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 ID_NAMESPACE = uuid.UUID("7d0f3b8e-3c41-4a8e-9a55-2a6b1f0b9c11")
 
 
+_NAMESPACED = hashlib.sha1(ID_NAMESPACE.bytes, usedforsecurity=False)
+
+
 def event_id(subject: str, sequence: int) -> str:
-    """Deterministic: the same aggregate event always gets the same id."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{subject}/{sequence}"))
+    """Deterministic: the same aggregate event always gets the same id.
+
+    It is ``uuid5(ID_NAMESPACE, f"{subject}/{sequence}")``, computed from a pre-hashed
+    namespace: every relayed and projected event derives one.
+    """
+    digest = _NAMESPACED.copy()
+    digest.update(f"{subject}/{sequence}".encode())
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = raw.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,59 @@ unknown to the registry or data that breaks its schema never crosses a service b
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
+
+Converter = Callable[[Any], Any]
+
+
+def _isoformat(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converters(schema: Schema) -> dict[str, Converter] | None:
+    """A converter per field when every field is a simple kind dumped under its own name."""
+    converters = {}
+    for name, schema_field in schema.fields.items():
+        convert = _converter(schema_field)
+        renamed = schema_field.data_key not in (None, name)
+        if convert is None or renamed or schema_field.load_only or schema_field.dump_only:
+            return None
+        converters[name] = convert
+    return converters
+
+
+def _converter(schema_field: fields.Field) -> Converter | None:
+    """What marshmallow's dump does to a value of this field, for the simple field kinds.
+
+    The relay and the rebuild serialise every event; marshmallow's generic dump machinery was
+    a quarter of their time. Kinds not listed here return None and keep marshmallow's dump.
+    """
+    if isinstance(schema_field, fields.UUID):
+        return _text
+    if isinstance(schema_field, fields.DateTime | fields.Date) and schema_field.format in (
+        None,
+        "iso",
+    ):
+        return _isoformat
+    if type(schema_field) in (fields.String, fields.Integer) and not getattr(
+        schema_field, "as_string", False
+    ):
+        return _same
+    if isinstance(schema_field, fields.List) and type(schema_field.inner) is fields.String:
+        return lambda value: None if value is None else list(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -23,6 +71,7 @@ class EventType:
     instance: Schema = field(init=False, repr=False, compare=False)
     declared: frozenset[str] = field(init=False, repr=False, compare=False)
     required: frozenset[str] = field(init=False, repr=False, compare=False)
+    converters: dict[str, Converter] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Building a marshmallow schema costs more than using one; build it once per type.
@@ -31,6 +80,15 @@ class EventType:
         object.__setattr__(self, "declared", frozenset(instance.fields))
         required = frozenset(name for name, f in instance.fields.items() if f.required)
         object.__setattr__(self, "required", required)
+        object.__setattr__(self, "converters", _converters(instance))
+
+    def dump(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The JSON form of ``data``: what ``schema.dump`` gives, without its overhead."""
+        if self.converters is None:
+            return self.instance.dump(data)  # type: ignore[no-any-return]
+        return {
+            name: convert(data[name]) for name, convert in self.converters.items() if name in data
+        }
 
     @property
     def dataschema(self) -> str:
@@ -78,7 +136,7 @@ class Registry:
                 {key: ["Unknown field."] for key in undeclared}
                 | {key: ["Missing data for required field."] for key in missing}
             )
-        return event_type.instance.dump(data)  # type: ignore[no-any-return]
+        return event_type.dump(data)
 
     def load(self, type_: str, data: dict[str, Any]) -> dict[str, Any]:
         """Deserialises and validates incoming data for ``type_``."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from shared.events import Envelope, UnknownEventType, default_registry, event_id
 from shared.events import enrolment as contract
+from shared.events.envelope import ID_NAMESPACE
 
 
 def envelope(**changes: Any) -> Envelope:
@@ -144,3 +148,9 @@ def test_registering_a_type_twice_is_refused() -> None:
     registry = default_registry()
     with pytest.raises(ValueError):
         contract.register(registry)
+
+
+@given(subject=st.text(), sequence=st.integers(min_value=1, max_value=2**63))
+def test_event_ids_are_the_uuid5_of_subject_and_sequence(subject: str, sequence: int) -> None:
+    expected = uuid.uuid5(ID_NAMESPACE, f"{subject}/{sequence}")
+    assert event_id(subject, sequence) == str(expected)

@@ -1,0 +1,73 @@
+"""The registry's fast dump gives exactly what marshmallow's dump gives, for every event type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema, fields
+
+from shared.events import default_registry
+from shared.events.registry import EventType, Registry
+
+REGISTRY = default_registry()
+
+aware_datetimes = st.datetimes(
+    min_value=dt.datetime(1970, 1, 1),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=2))]),
+)
+
+
+def values_for(schema_field: fields.Field) -> st.SearchStrategy[Any]:
+    if isinstance(schema_field, fields.UUID):
+        return st.uuids()
+    if isinstance(schema_field, fields.DateTime):
+        return aware_datetimes
+    if isinstance(schema_field, fields.Date):
+        return st.dates()
+    if isinstance(schema_field, fields.Integer):
+        return st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    if isinstance(schema_field, fields.List):
+        return st.lists(st.text())
+    return st.text()
+
+
+def data_for(event_type: EventType) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {name: values_for(f) for name, f in event_type.instance.fields.items()}
+    )
+
+
+@pytest.mark.parametrize("event_type", list(REGISTRY), ids=lambda t: t.type)
+def test_every_published_type_takes_the_fast_path(event_type: EventType) -> None:
+    assert event_type.converters is not None, "a new field kind needs a converter or a reason"
+
+
+@pytest.mark.parametrize("event_type", list(REGISTRY), ids=lambda t: t.type)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_fast_dump_equals_marshmallow_dump(event_type: EventType, data: st.DataObject) -> None:
+    value = data.draw(data_for(event_type))
+    assert event_type.dump(value) == event_type.instance.dump(value)
+
+
+def test_schemas_with_renamed_or_unusual_fields_keep_marshmallow_dump() -> None:
+    class Renamed(Schema):
+        person_id = fields.UUID(required=True, data_key="personId")
+
+    class Unusual(Schema):
+        details = fields.Dict(required=True)
+
+    registry = Registry()
+    registry.register("t.Renamed", 1, Renamed, "renamed")
+    registry.register("t.Unusual", 1, Unusual, "unusual")
+    assert registry["t.Renamed"].converters is None
+    assert registry["t.Unusual"].converters is None
+    person = "8c8d4cf9-3b7f-4b43-8c5c-1f0f0b0d2f55"
+    import uuid
+
+    assert registry.dump("t.Renamed", {"person_id": uuid.UUID(person)}) == {"personId": person}
+    assert registry.dump("t.Unusual", {"details": {"a": 1}}) == {"details": {"a": 1}}
