@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 
 from shared.auth import ROLES, issue_token
 from shared.settings import VARIABLES, WRITE_SERVICES, Settings, SettingsError
+
+
+@contextlib.contextmanager
+def reachable(settings: Settings) -> Iterator[None]:
+    """Turns an unreachable broker or database at start-up into one clear line, not a trace."""
+    from eventsourcing.persistence import PersistenceError
+    from kafka.errors import KafkaError
+    from psycopg import OperationalError
+
+    try:
+        yield
+    except KafkaError as exc:
+        raise click.ClickException(
+            f"Kafka at {settings.kafka_bootstrap_servers} is unreachable ({exc}); start it, or "
+            "unset POLKU_KAFKA_BOOTSTRAP_SERVERS to run without Kafka"
+        ) from None
+    except (PersistenceError, OperationalError) as exc:
+        raise click.ClickException(f"the database is unreachable: {exc}") from None
 
 
 def load_settings() -> Settings:
@@ -48,7 +67,8 @@ def up(host: str, port: int, demo: bool) -> None:
     from services.runtime import build_embedded
 
     settings = load_settings()
-    embedded = build_embedded(settings)
+    with reachable(settings):
+        embedded = build_embedded(settings)
     embedded.start()
 
     def announce(base: str) -> None:
@@ -147,7 +167,8 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
     stop = threading.Event()
     closers: list[Callable[[], None]] = [stop.set]
     if service == "tracking":
-        tracking = runtime.build_tracking(settings)
+        with reachable(settings):
+            tracking = runtime.build_tracking(settings)
         app = runtime.tracking_app(settings, tracking)
         if projector:
             from shared.polling import start_worker
@@ -155,7 +176,8 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
             start_worker("projector", tracking.projector.run_forever, stop, settings.poll_interval)
         closers.append(tracking.close)
     else:
-        write = runtime.build_write_service(settings, service)
+        with reachable(settings):
+            write = runtime.build_write_service(settings, service)
         app = runtime.write_service_app(settings, write)
         closers.append(write.close)
 
@@ -180,11 +202,12 @@ def relay(service: str, once: bool) -> None:
     settings = load_settings()
     if not settings.kafka_bootstrap_servers:
         raise click.UsageError("the relay needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
-    write = runtime.build_write_service(settings, service)
-    kafka.ensure_topics(
-        settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
-    )
-    publisher: Relay = write.relay(settings)
+    with reachable(settings):
+        write = runtime.build_write_service(settings, service)
+        kafka.ensure_topics(
+            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+        )
+        publisher: Relay = write.relay(settings)
     try:
         if once:
             sent = publisher.drain()
@@ -213,7 +236,8 @@ def project(once: bool) -> None:
         raise click.UsageError(
             "a projector process needs POLKU_FEED=kafka or http; embedded mode runs it in `up`"
         )
-    tracking = runtime.build_tracking(settings)
+    with reachable(settings):
+        tracking = runtime.build_tracking(settings)
     try:
         if once:
             click.echo(f"applied {tracking.projector.drain()} events")

@@ -64,7 +64,11 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
 
 def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str = "polku") -> None:
     """Creates the services' topics with enough partitions to scale projectors out."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), client_id="polku")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers.split(","),
+        client_id="polku",
+        bootstrap_timeout_ms=10_000,  # fail at start-up in seconds, not half a minute
+    )
     try:
         existing = set(admin.list_topics())
         wanted = [

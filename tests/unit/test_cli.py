@@ -86,3 +86,17 @@ def test_a_busy_port_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert f"Port {port} is in use" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["serve", "enrolment", "--port", "0"],
+        env={
+            "POLKU_DATA_DIR": str(tmp_path),
+            "POLKU_DATABASE_URL": "postgresql://polku@127.0.0.1:9/polku",
+        },
+    )
+    assert result.exit_code == 1, result.output
+    assert "the database is unreachable" in result.output
+    assert "Traceback" not in result.output
