@@ -106,9 +106,13 @@ class Tracking:
 def build_tracking(settings: Settings, feed: Feed | None = None, **projector_args: Any) -> Tracking:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     readmodels = ReadModels(Database(settings.readmodel_url()))
-    readmodels.create()
-    if feed is None:
-        feed = remote_feed(settings, readmodels)
+    try:
+        readmodels.create()
+        if feed is None:
+            feed = remote_feed(settings, readmodels)
+    except BaseException:
+        readmodels.database.close()
+        raise
     projector = Projector(readmodels, feed, default_registry(), **projector_args)
     return Tracking(readmodels, projector, feed)
 
@@ -182,18 +186,30 @@ class Embedded:
 
 
 def build_embedded(settings: Settings) -> Embedded:
-    services = {name: build_write_service(settings, name) for name in WRITE_SERVICES}
+    services: dict[str, WriteService] = {}
     relays: dict[str, Relay] = {}
-    if settings.feed == "kafka":
-        assert settings.kafka_bootstrap_servers
-        kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
-        )
-        relays = {name: service.relay(settings) for name, service in services.items()}
-    feed: Feed | None = None
-    if settings.feed == "embedded":
-        feed = OutboxFeed({name: s.outbox for name, s in services.items()})
-    tracking = build_tracking(settings, feed)
+    try:
+        for name in WRITE_SERVICES:
+            services[name] = build_write_service(settings, name)
+        if settings.feed == "kafka":
+            assert settings.kafka_bootstrap_servers
+            kafka.ensure_topics(
+                settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+            )
+            for name, service in services.items():
+                relays[name] = service.relay(settings)
+        feed: Feed | None = None
+        if settings.feed == "embedded":
+            feed = OutboxFeed({name: s.outbox for name, s in services.items()})
+        tracking = build_tracking(settings, feed)
+    except BaseException:
+        # Close what was built in this thread; left to the garbage collector, SQLite
+        # connections would be closed from whichever thread happens to collect them.
+        for relay in relays.values():
+            relay.producer.close(timeout=1)
+        for service in services.values():
+            service.close()
+        raise
     if settings.feed == "embedded":
         # A save wakes the projector at once, so freshness is not bound by the poll interval.
         for service in services.values():

@@ -7,6 +7,7 @@ failures into :class:`~shared.errors.ConflictError`, and wakes in-process follow
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -45,6 +46,13 @@ class ServiceApplication(Application[UUID]):
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
         super().__init__(env)
+
+    def __del__(self) -> None:
+        # The library's finaliser lets everything but AttributeError escape. Closing a store
+        # that never finished opening (a database that was down) can fail in other ways, at
+        # whatever moment the collector runs; a finaliser must never raise.
+        with contextlib.suppress(Exception):
+            self.close()
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         return Environment(name, dict(env or {}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,6 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "the database is unreachable" in result.output
     assert "Traceback" not in result.output
+    # The half-opened store is finalised here, not during some later test: it must not raise.
+    del result
+    gc.collect()
