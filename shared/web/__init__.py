@@ -26,6 +26,7 @@ ReadyCheck = Callable[[], dict[str, str]]
 """Returns ``{component: "ok" | error text}``; ready when every value is "ok"."""
 
 CORRELATION_HEADER = "X-Correlation-ID"
+MAX_BRACKETS = 256
 
 
 def readiness(probes: Mapping[str, Callable[[], object]]) -> ReadyCheck:
@@ -132,6 +133,12 @@ def _check_json_body() -> None:
     if not request.is_json:
         if request.content_length or request.headers.get("Transfer-Encoding"):
             abort(415, message="send the body as JSON (Content-Type: application/json)")
+        return
+    raw = request.get_data(cache=True)
+    # Only a \uD800-\uDFFF escape can make a lone surrogate, and only many brackets can nest
+    # deeply: most bodies need no second look before webargs parses them.
+    suspicious = b"\\ud" in raw.lower() or raw.count(b"[") + raw.count(b"{") > MAX_BRACKETS
+    if not suspicious:
         return
     try:
         body = request.get_json(silent=True)  # invalid JSON is reported by webargs
