@@ -20,6 +20,7 @@ from shared.settings import VARIABLES, WRITE_SERVICES, Settings, SettingsError
 @contextlib.contextmanager
 def reachable(settings: Settings) -> Iterator[None]:
     """Turns an unreachable broker or database at start-up into one clear line, not a trace."""
+    from eventsourcing.persistence import OperationalError as EventStoreUnreachable
     from eventsourcing.persistence import PersistenceError
     from kafka.errors import KafkaError
     from psycopg import OperationalError
@@ -31,8 +32,10 @@ def reachable(settings: Settings) -> Iterator[None]:
             f"Kafka at {settings.kafka_bootstrap_servers} is unreachable ({exc}); start it, or "
             "unset POLKU_KAFKA_BOOTSTRAP_SERVERS to run without Kafka"
         ) from None
-    except (PersistenceError, OperationalError) as exc:
+    except (EventStoreUnreachable, OperationalError) as exc:
         raise click.ClickException(f"the database is unreachable: {exc}") from None
+    except PersistenceError as exc:
+        raise click.ClickException(f"the database refused Polku's start-up: {exc}") from None
 
 
 def load_settings() -> Settings:

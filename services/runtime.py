@@ -33,7 +33,7 @@ from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.relay import Relay
 from shared.settings import WRITE_SERVICES, Settings
-from shared.sql import Database
+from shared.sql import Database, schema_lock
 from shared.web import readiness
 from shared.web.mount import combine
 
@@ -73,7 +73,8 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         raise ValueError(f"unknown write service {name!r}; expected one of {WRITE_SERVICES}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app_class, translate, _ = APPLICATIONS[name]
-    application = app_class(settings.eventstore_env(name))
+    with schema_lock(settings.store_url(name)):  # the library creates its tables here
+        application = app_class(settings.eventstore_env(name))
     outbox = Outbox(name, application, translate, default_registry())
     return WriteService(name, application, outbox, Database(settings.store_url(name)))
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from shared.sql import Database
+from shared.sql import Database, schema_lock
 
 
 class RelayPositions:
     def __init__(self, database: Database, service: str) -> None:
         self.database = database
         self.table = f"{service}_relay_position"
-        with database.transaction() as cur:
+        with schema_lock(database.url), database.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} ("
                 " relay TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)"

@@ -19,6 +19,30 @@ from shared.settings import sqlite_file
 _PLACEHOLDER = re.compile(r"\?")
 
 
+SCHEMA_LOCK_KEY = 0x706F6C6B75  # "polku": one advisory lock for every schema change
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Serialises schema creation across processes sharing a PostgreSQL database.
+
+    Concurrent ``CREATE TYPE`` / ``CREATE TABLE IF NOT EXISTS`` can both try to insert the same
+    catalogue row, and one fails; this happens when services first start together. SQLite
+    serialises writers itself, so there this is a no-op.
+    """
+    if url.startswith("sqlite"):
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from shared.feeds import Key
-from shared.sql import Cursor, Database
+from shared.sql import Cursor, Database, schema_lock
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS tr_positions (
@@ -54,7 +54,7 @@ class ReadModels:
         self.database = database
 
     def create(self) -> None:
-        with self.database.transaction() as cur:
+        with schema_lock(self.database.url), self.database.transaction() as cur:
             for statement in SCHEMA:
                 cur.execute(statement)
 
