@@ -1,4 +1,4 @@
-"""The Kafka adapter: producer and consumer settings, and envelope (de)serialisation.
+"""The Kafka adapter: topic names, producer and consumer settings, the structured-mode headers.
 
 Envelopes travel in CloudEvents structured mode: the value is the JSON event, the key is the
 subject (so one aggregate's events stay in one partition, in order), and a ``content-type``
