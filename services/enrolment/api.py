@@ -15,6 +15,7 @@ from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain import Cohort, Person, Programme
 from shared.outbox import Outbox
 from shared.web.pagination import PageArgs
+from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 from shared.web.write_service import create_write_service_app
 
@@ -145,8 +146,8 @@ class Enrolments(MethodView):
     @requires(*WRITERS)
     @blp.arguments(s.EnrolmentIn())
     @blp.response(201, s.EnrolmentOut())
-    @blp.alt_response(404, description="The cohort or the person does not exist.")
-    @blp.alt_response(409, description="The cohort is full, or the person is already enrolled.")
+    @blp.alt_response(404, **problem_doc("The cohort or the person does not exist."))
+    @blp.alt_response(409, **problem_doc("The cohort is full, or the person is already enrolled."))
     def post(self, body: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
         """Enrol a person in a cohort."""
         enrolled_at = app_().enrol(cohort_id, body["person_id"], event_meta())

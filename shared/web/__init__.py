@@ -7,6 +7,7 @@ Each service app serves its routes under ``/<service>``, its OpenAPI document at
 
 from __future__ import annotations
 
+import http
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,7 +19,13 @@ from flask_smorest import Api, abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PolkuError
-from shared.web.problems import from_domain_error, from_http_exception, problem
+from shared.web.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ProblemSchema,
+    from_domain_error,
+    from_http_exception,
+    problem,
+)
 
 log = logging.getLogger("polku.web")
 
@@ -46,7 +53,22 @@ def readiness(probes: Mapping[str, Callable[[], object]]) -> ReadyCheck:
 
 
 class PolkuApi(Api):
-    """flask-smorest's Api, answering every HTTP error as RFC 9457 problem+json."""
+    """flask-smorest's Api, answering and documenting every error as RFC 9457 problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        from flask_smorest.utils import prepare_response
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any error, as problem details", "schema": ProblemSchema}
+        prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return from_http_exception(error)

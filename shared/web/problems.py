@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, json, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import ConflictError, NotFoundError, PolkuError, RuleViolation
 
 PROBLEM_TYPE_BASE = "https://polku.dev/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 STATUS_OF = {NotFoundError: 404, ConflictError: 409, RuleViolation: 422}
 SLUGS = {
     400: "bad-request",
@@ -23,6 +25,33 @@ SLUGS = {
     422: "validation-error",
     500: "internal-error",
 }
+
+
+class FieldError(Schema):
+    location = fields.String(metadata={"description": "json, query, path or headers."})
+    field = fields.String(allow_none=True, metadata={"description": "Null: the whole input."})
+    message = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    type = fields.String(metadata={"description": "A URI naming the kind of problem."})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "What went wrong, for a person."})
+    instance = fields.String(metadata={"description": "The request path."})
+    correlation_id = fields.String()
+    errors = fields.List(fields.Nested(FieldError), metadata={"description": "Per field."})
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """Keyword arguments for ``Blueprint.alt_response`` documenting a problem+json answer."""
+    return {
+        "schema": ProblemSchema,
+        "content_type": PROBLEM_CONTENT_TYPE,
+        "description": description,
+    }
 
 
 def problem(
@@ -44,7 +73,7 @@ def problem(
         body["correlation_id"] = correlation_id
     if errors:
         body["errors"] = errors
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -492,6 +492,20 @@ def test_the_openapi_document_lists_every_path_and_bearer_auth(api: Api) -> None
     assert {"bearerAuth": []} in document["security"]
 
 
+def test_the_openapi_document_describes_errors_as_problem_details(api: Api) -> None:
+    document = api.client.get("/enrolment/openapi.json").get_json()
+    default = document["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert default["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+    problem = document["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem)
+    enrol = document["paths"]["/enrolment/cohorts/{cohort_id}/enrolments"]["post"]["responses"]
+    for status in ("404", "409"):
+        assert "application/problem+json" in enrol[status]["content"]
+    for path in document["paths"].values():
+        for operation in path.values():
+            assert "default" in operation["responses"]
+
+
 def test_health_and_readiness_of_the_combined_app(api: Api) -> None:
     health = api.client.get("/healthz")
     assert (health.status_code, health.get_json()) == (200, {"status": "ok"})
