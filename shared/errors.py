@@ -24,5 +24,9 @@ class ConflictError(PolkuError):
     """The command contradicts the current state: full, duplicate, concurrent change (409)."""
 
 
+class ConcurrentChange(ConflictError):
+    """Another command changed the same aggregate first; the command can be retried."""
+
+
 class RuleViolation(PolkuError):
     """The input breaks a rule of the domain regardless of state (422)."""

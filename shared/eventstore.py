@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,7 +27,9 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from shared.errors import ConflictError, NotFoundError
+from shared.errors import ConcurrentChange, NotFoundError
+
+T = TypeVar("T")
 
 
 class DateAsISO(Transcoding):
@@ -72,11 +76,27 @@ class ServiceApplication(Application[UUID]):
         try:
             self.save(*aggregates)
         except IntegrityError:
-            raise ConflictError(
+            raise ConcurrentChange(
                 "the resource was changed by another request at the same time; retry"
             ) from None
         for listener in list(self._listeners):
             listener()
+
+    def retrying(self, command: Callable[[], T], attempts: int = 8) -> T:
+        """Runs a load-decide-save ``command``, again on fresh state if it lost a race.
+
+        Optimistic concurrency makes the loser of two simultaneous commands fail; re-running it
+        against the winner's state gives the caller the answer it would have had in sequence
+        (for example "full" rather than "try again").
+        """
+        for attempt in range(attempts):
+            try:
+                return command()
+            except ConcurrentChange:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # de-synchronise racers
+        raise AssertionError("unreachable")
 
     def get(self, aggregate_id: UUID, kind: type[Any], what: str, field: str | None = None) -> Any:
         """Loads an aggregate of the expected kind, or raises NotFoundError naming it."""

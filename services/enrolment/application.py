@@ -71,11 +71,14 @@ class EnrolmentApplication(ServiceApplication):
         return person
 
     def enrol(self, cohort_id: UUID, person_id: UUID, meta: Meta) -> dt.datetime:
-        cohort: Cohort = self.get(cohort_id, Cohort, "cohort")
-        self.get(person_id, Person, "person", field="person_id")
-        cohort.enrol(person_id, meta)
-        self.save_all(cohort)
-        return cohort.enrolled[person_id]
+        def attempt() -> dt.datetime:
+            cohort: Cohort = self.get(cohort_id, Cohort, "cohort")
+            self.get(person_id, Person, "person", field="person_id")
+            cohort.enrol(person_id, meta)
+            self.save_all(cohort)
+            return cohort.enrolled[person_id]
+
+        return self.retrying(attempt)
 
     def programme(self, programme_id: UUID) -> Programme:
         return self.get(programme_id, Programme, "programme")  # type: ignore[no-any-return]
