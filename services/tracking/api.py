@@ -51,9 +51,19 @@ class SourceStatus(Schema):
     last_error = fields.String(allow_none=True)
 
 
+class ProjectorError(Schema):
+    source = fields.String(metadata={"description": "A source, or the feed (kafka, http, …)."})
+    error = fields.String()
+    at = fields.String()
+
+
 class Status(Schema):
     feed = fields.String(allow_none=True)
     sources = fields.List(fields.Nested(SourceStatus))
+    errors = fields.List(
+        fields.Nested(ProjectorError),
+        metadata={"description": "The last error per source or feed, newest first."},
+    )
 
 
 def readmodels() -> ReadModels:
@@ -79,7 +89,15 @@ class ProjectionStatus(MethodView):
     def get(self) -> dict[str, Any]:
         """Per source and partition: last position projected, head, lag, events applied."""
         status = readmodels().status()
-        return {"feed": current_app.extensions.get("polku.feed_kind"), "sources": status["sources"]}
+        errors = [
+            {"source": source, "error": e["error"], "at": e["at"]}
+            for source, e in sorted(status["errors"].items(), key=lambda kv: kv[1]["at"])
+        ]
+        return {
+            "feed": current_app.extensions.get("polku.feed_kind"),
+            "sources": status["sources"],
+            "errors": errors[::-1],
+        }
 
 
 def create_app(

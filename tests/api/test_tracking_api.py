@@ -146,3 +146,15 @@ def test_status_before_anything_is_projected_shows_the_full_backlog(api: Api) ->
 @pytest.mark.parametrize("role", ["participant", "coach"])
 def test_status_is_closed_to_participants_and_coaches(api: Api, role: str) -> None:
     assert_problem(api.get("/tracking/status", role=role), 403)
+
+
+def test_status_reports_the_projector_errors_newest_first(api: Api) -> None:
+    # A feed outage is recorded against the feed, not a source: it must still be visible.
+    api.embedded.tracking.readmodels.record_error("embedded", "OSError: first")
+    api.embedded.tracking.readmodels.record_error("enrolment", "dead-lettered offset 3: bad")
+    body = api.get("/tracking/status", role="auditor").get_json()
+    assert [(e["source"], e["error"]) for e in body["errors"]] == [
+        ("enrolment", "dead-lettered offset 3: bad"),
+        ("embedded", "OSError: first"),
+    ]
+    assert all(e["at"] for e in body["errors"])
