@@ -269,6 +269,29 @@ def token(role: str, sub: str, ttl_hours: int) -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown for people, JSON for tools.",
+)
+def events(output: str) -> None:
+    """Print the catalogue of published integration events and their data fields."""
+    import json
+
+    from shared.events import default_registry
+    from shared.events.catalogue import as_markdown, describe
+
+    registry = default_registry()
+    if output == "json":
+        click.echo(json.dumps([describe(t) for t in registry], indent=2))
+    else:
+        click.echo(as_markdown(registry), nl=False)
+
+
 @main.command(name="settings")
 def show_settings() -> None:
     """List the environment variables Polku reads, and their current values."""
