@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from marshmallow import ValidationError
 
@@ -26,8 +26,7 @@ Key = tuple[str, int]
 """(source, partition): a log feed has one partition, 0; Kafka has the topic's partitions."""
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One event at one place in a feed; ``envelope`` is None when the bytes were unreadable.
 
     ``trusted`` marks data this process has just serialised through the registry itself (the

@@ -1,14 +1,16 @@
 """A minimal SQL adapter over SQLite and PostgreSQL for read models and position tables.
 
 Statements are written once with ``?`` placeholders and portable SQL (``INSERT ... ON CONFLICT``
-works on both). PostgreSQL connections come from a psycopg pool; SQLite opens a connection per
-transaction, which is cheap and keeps threads apart.
+works on both). PostgreSQL connections come from a psycopg pool. SQLite keeps a few idle
+connections for reuse: opening one per transaction made every close the last one, and the last
+close of a WAL database checkpoints it, which cost more than the transaction itself.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,9 @@ from shared.settings import sqlite_file
 
 _PLACEHOLDER = re.compile(r"\?")
 
+
+SQLITE_IDLE_CONNECTIONS = 4
+"""Idle SQLite connections kept per database; busier moments open more and close them after."""
 
 SCHEMA_LOCK_KEY = 0x706F6C6B75  # "polku": one advisory lock for every schema change
 
@@ -65,6 +70,9 @@ class Database:
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             self._pool: Any = None
+            self._idle: list[sqlite3.Connection] = []
+            self._idle_lock = threading.Lock()
+            self._closed = False
         else:
             from psycopg_pool import ConnectionPool
 
@@ -84,19 +92,42 @@ class Database:
             with self._pool.connection() as conn, conn.transaction():
                 yield _PgCursor(conn.cursor())
             return
-        conn = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        conn = self._acquire()
+        reusable = False
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
             try:
                 yield conn.cursor()
             except BaseException:
                 conn.execute("ROLLBACK")
+                reusable = True
                 raise
             conn.execute("COMMIT")
+            reusable = True
         finally:
-            conn.close()
+            self._release(conn, reusable)
+
+    def _acquire(self) -> sqlite3.Connection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = sqlite3.connect(
+            self._path, timeout=10, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        # Safe in WAL mode: a power cut can lose the last transactions, never corrupt the file,
+        # and the positions roll back with the views, so the projector re-applies them.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _release(self, conn: sqlite3.Connection, reusable: bool) -> None:
+        """Keeps a connection for the next transaction, unless enough are idle already."""
+        with self._idle_lock:
+            if reusable and not self._closed and len(self._idle) < SQLITE_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def ping(self) -> None:
         with self.transaction(write=False) as cur:
@@ -106,6 +137,11 @@ class Database:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+            return
+        with self._idle_lock:
+            idle, self._idle, self._closed = self._idle, [], True
+        for conn in idle:
+            conn.close()
 
 
 class _PgCursor:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 
 from services.tracking.projections import HANDLERS
-from services.tracking.readmodels import ReadModels, now, store_cursor
-from shared.events import Registry
-from shared.feeds import Delivery, Feed, Poll
+from services.tracking.readmodels import ReadModels, applied_event_ids, now, store_cursor
+from shared.events import Envelope, Registry
+from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
 from shared.sql import Cursor
 
@@ -99,20 +99,64 @@ class Projector:
         applied_per_key: dict[tuple[str, int], int] = {}
         last_event: dict[tuple[str, int], int] = {}
         applied_at = now()
-        apply_one = self._apply_isolated if isolate else self._apply_one
         with self.readmodels.database.transaction() as cur:
+            if isolate:
+                applied_keys = self._apply_each_isolated(cur, poll, applied_at)
+            else:
+                applied_keys = self._apply_batch(cur, poll, applied_at)
+            for key in applied_keys:
+                applied_per_key[key] = applied_per_key.get(key, 0) + 1
             for delivery in poll.deliveries:
-                key = (delivery.source, delivery.partition)
-                if apply_one(cur, delivery, applied_at):
-                    applied_per_key[key] = applied_per_key.get(key, 0) + 1
                 if delivery.envelope is not None:
-                    last_event[key] = delivery.envelope.position
+                    last_event[(delivery.source, delivery.partition)] = delivery.envelope.position
             for key, cursor in poll.cursors.items():
                 store_cursor(cur, key, cursor, last_event.get(key), applied_per_key.get(key, 0))
         applied = sum(applied_per_key.values())
         self.stats.batches += 1
         self.stats.applied += applied
         return applied
+
+    def _apply_batch(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+        """Applies a batch in order, with one ledger lookup and one ledger insert for all of it.
+
+        The ledger insert has no ``ON CONFLICT``: if another projector applied one of these
+        events since the lookup, the insert fails, the whole batch rolls back and its retry
+        sees the event as applied.
+        """
+        seen = applied_event_ids(
+            cur, [d.envelope.id for d in poll.deliveries if d.envelope is not None]
+        )
+        ledger: list[tuple[str, str, str, int, str]] = []
+        applied: list[Key] = []
+        for delivery in poll.deliveries:
+            envelope = self._readable(cur, delivery)
+            if envelope is None:
+                continue
+            if envelope.id in seen:
+                self.stats.duplicates += 1
+                continue
+            seen.add(envelope.id)
+            handler = HANDLERS.get(envelope.type)
+            if handler is not None:
+                handler(cur, envelope, envelope.data)
+            ledger.append(
+                (envelope.id, delivery.source, envelope.type, envelope.position, applied_at)
+            )
+            applied.append((delivery.source, delivery.partition))
+        if ledger:
+            cur.executemany(
+                "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                ledger,
+            )
+        return applied
+
+    def _apply_each_isolated(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+        return [
+            (delivery.source, delivery.partition)
+            for delivery in poll.deliveries
+            if self._apply_isolated(cur, delivery, applied_at)
+        ]
 
     def _apply_isolated(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
         """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
@@ -129,11 +173,12 @@ class Projector:
         cur.execute("RELEASE SAVEPOINT polku_event")
         return applied
 
-    def _apply_one(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+    def _readable(self, cur: Cursor, delivery: Delivery) -> Envelope | None:
+        """The delivery's envelope if it can be applied; otherwise it is dead-lettered."""
         envelope = delivery.envelope
         if envelope is None:
             self._dead_letter(cur, delivery, delivery.error or "unreadable")
-            return False
+            return None
         if not delivery.trusted:
             # Bytes that crossed a process boundary must match the contract. Handlers get the
             # JSON form either way, so every feed yields the same rows.
@@ -141,7 +186,13 @@ class Projector:
                 self.registry.load(envelope.type, envelope.data)
             except ValidationError as exc:
                 self._dead_letter(cur, delivery, f"{envelope.type}: {exc.messages}")
-                return False
+                return None
+        return envelope
+
+    def _apply_one(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+        envelope = self._readable(cur, delivery)
+        if envelope is None:
+            return False
         cur.execute(
             "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",

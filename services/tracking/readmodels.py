@@ -180,3 +180,18 @@ def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n
         " updated_at = excluded.updated_at",
         (key[0], key[1], position, last_event, n, now()),
     )
+
+
+LOOKUP_CHUNK = 500
+"""Ids per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
+
+
+def applied_event_ids(cur: Cursor, event_ids: list[str]) -> set[str]:
+    """Which of ``event_ids`` the ledger already holds."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), LOOKUP_CHUNK):
+        chunk = event_ids[start : start + LOOKUP_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        cur.execute(f"SELECT event_id FROM tr_applied_events WHERE event_id IN ({marks})", chunk)
+        found.update(row[0] for row in cur.fetchall())
+    return found

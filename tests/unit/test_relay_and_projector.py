@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -177,6 +176,62 @@ def test_redelivered_events_are_ignored_and_bad_ones_dead_lettered(
         tracking.close()
 
 
+def test_an_event_delivered_twice_in_one_batch_is_applied_once(
+    service: WriteService, tmp_path: Path
+) -> None:
+    fill(service, 2)
+    batch = deliveries(service)
+    doubled = [*batch, *batch]
+    polls = [Poll(doubled, {("enrolment", 0): batch[-1].offset})]
+    tracking = build_tracking(Settings(data_dir=tmp_path / "t"), ScriptedFeed(polls, []))
+    try:
+        assert tracking.projector.run_once() == len(batch)
+        assert tracking.projector.stats.duplicates == len(batch)
+        assert tracking.readmodels.count("tr_applied_events") == len(batch)
+        assert tracking.readmodels.count("tr_enrolments") == 2
+    finally:
+        tracking.close()
+
+
+def test_a_batch_racing_another_projector_rolls_back_whole_and_its_retry_skips_the_event(
+    service: WriteService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another projector records an event between this one's ledger lookup and its insert."""
+    import services.tracking.projector as projector_module
+
+    fill(service, 2)
+    batch = deliveries(service)
+    polls = [Poll(batch, {("enrolment", 0): batch[-1].offset})]
+    tracking = build_tracking(Settings(data_dir=tmp_path / "t"), ScriptedFeed(polls, []))
+    real_lookup = projector_module.applied_event_ids
+    raced = batch[-1].envelope
+    assert raced is not None
+
+    def lookup_before_the_other_commits(cur: Any, ids: list[str]) -> set[str]:
+        return real_lookup(cur, ids) - {raced.id}
+
+    # What the other projector committed (on SQLite the write lock serialises the two, so
+    # this interleaving is only reachable on PostgreSQL; the outcome must be the same).
+    with tracking.readmodels.database.transaction() as cur:
+        cur.execute(
+            "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
+            " VALUES (?, 'enrolment', ?, ?, 'now')",
+            (raced.id, raced.type, raced.position),
+        )
+    monkeypatch.setattr(projector_module, "applied_event_ids", lookup_before_the_other_commits)
+    try:
+        with pytest.raises(Exception, match="UNIQUE"):
+            tracking.projector.run_once()
+        assert tracking.readmodels.count("tr_people") == 0  # nothing half-written
+        assert tracking.readmodels.positions() == {}
+        monkeypatch.setattr(projector_module, "applied_event_ids", real_lookup)
+        assert tracking.projector.run_once() == len(batch) - 1
+        assert tracking.projector.stats.duplicates == 1
+        assert tracking.readmodels.count("tr_applied_events") == len(batch)
+    finally:
+        tracking.close()
+
+
 def test_an_idle_in_process_feed_reports_nothing_new(service: WriteService, tmp_path: Path) -> None:
     fill(service, 1)
     tracking = build_tracking(
@@ -196,9 +251,7 @@ def test_data_that_breaks_its_schema_is_dead_lettered_when_it_crossed_a_boundary
     fill(service, 1)
     planned = next(d for d in deliveries(service) if d.envelope and "Cohort" in d.envelope.type)
     assert planned.envelope is not None
-    tampered = dataclasses.replace(
-        planned.envelope, data={**planned.envelope.data, "capacity": "many"}
-    )
+    tampered = planned.envelope._replace(data={**planned.envelope.data, "capacity": "many"})
     from_kafka = Delivery("enrolment", 3, 7, tampered)  # untrusted, as every remote delivery
     tracking = build_tracking(
         Settings(data_dir=tmp_path / "t"),
