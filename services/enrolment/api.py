@@ -154,15 +154,29 @@ class Enrolments(MethodView):
         return {"cohort_id": cohort_id, "person_id": body["person_id"], "enrolled_at": enrolled_at}
 
     @requires(*READERS)
+    @blp.arguments(PageArgs(), location="query")
     @blp.response(200, s.EnrolmentList())
-    def get(self, cohort_id: UUID) -> dict[str, Any]:
-        """Everyone enrolled in a cohort, in enrolment order."""
+    @blp.alt_response(404, **problem_doc("The cohort does not exist."))
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
+        """Everyone enrolled in a cohort, in enrolment order, a page at a time.
+
+        The cursor counts enrolments: ``after=50`` starts at the 51st person enrolled.
+        """
         cohort = app_().cohort(cohort_id)
+        enrolled = sorted(cohort.enrolled.items(), key=lambda kv: kv[1])
+        after, limit = args["after"], args["limit"]
         items = [
             {"cohort_id": cohort_id, "person_id": person_id, "enrolled_at": at}
-            for person_id, at in sorted(cohort.enrolled.items(), key=lambda kv: kv[1])
+            for person_id, at in enrolled[after : after + limit]
         ]
-        return {"cohort_id": cohort_id, "capacity": cohort.capacity, "items": items}
+        more = after + limit < len(enrolled)
+        return {
+            "cohort_id": cohort_id,
+            "capacity": cohort.capacity,
+            "count": len(enrolled),
+            "items": items,
+            "next_after": after + limit if more else None,
+        }
 
 
 @blp.route("/people")

@@ -93,7 +93,8 @@ class EnrolmentOut(Schema):
     enrolled_at = fields.AwareDateTime(format="iso")
 
 
-class EnrolmentList(Schema):
+class EnrolmentList(PageSchema):
     cohort_id = fields.UUID()
     capacity = fields.Integer()
-    items = fields.List(fields.Nested(EnrolmentOut))
+    count = fields.Integer(metadata={"description": "People enrolled in all, every page."})
+    items = fields.List(fields.Nested(EnrolmentOut), metadata={"description": "This page."})

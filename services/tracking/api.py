@@ -12,6 +12,8 @@ from marshmallow import Schema, fields
 
 from services.tracking.readmodels import ReadModels
 from shared.web import ReadyCheck, create_service_app
+from shared.web.pagination import PageArgs, PageSchema
+from shared.web.problems import problem_doc
 from shared.web.security import requires
 
 VIEWERS = ("hr_admin", "coordinator", "coach", "auditor")
@@ -27,10 +29,10 @@ class RosterEntry(Schema):
     enrolled_at = fields.String()
 
 
-class Roster(Schema):
+class Roster(PageSchema):
     cohort_id = fields.UUID()
-    count = fields.Integer()
-    participants = fields.List(fields.Nested(RosterEntry))
+    count = fields.Integer(metadata={"description": "Participants enrolled in all, every page."})
+    participants = fields.List(fields.Nested(RosterEntry), metadata={"description": "This page."})
 
 
 class SourceStatus(Schema):
@@ -73,13 +75,23 @@ def readmodels() -> ReadModels:
 @blp.route("/cohorts/<uuid:cohort_id>/roster")
 class CohortRoster(MethodView):
     @requires(*VIEWERS)
+    @blp.arguments(PageArgs(), location="query")
     @blp.response(200, Roster())
-    def get(self, cohort_id: UUID) -> dict[str, Any]:
-        """Enrolled participants by pseudonymous id, department and enrolment time."""
+    @blp.alt_response(404, **problem_doc("The cohort is not known to tracking (yet)."))
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
+        """Enrolled participants by pseudonymous id, department and enrolment time.
+
+        In enrolment order, a page at a time: pass ``next_after`` back as ``after``.
+        """
         if not readmodels().cohort_exists(str(cohort_id)):
             abort(404, message=f"cohort {cohort_id} is not known to tracking (yet)")
-        participants = readmodels().roster(str(cohort_id))
-        return {"cohort_id": cohort_id, "count": len(participants), "participants": participants}
+        page = readmodels().roster(str(cohort_id), args["after"], args["limit"])
+        return {
+            "cohort_id": cohort_id,
+            "count": page.total,
+            "participants": page.participants,
+            "next_after": page.next_after,
+        }
 
 
 @blp.route("/status")

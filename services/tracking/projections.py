@@ -55,9 +55,9 @@ def cohort_planned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
 
 def participant_enrolled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     cur.execute(
-        "INSERT INTO tr_enrolments (cohort_id, person_id, enrolled_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (cohort_id, person_id) DO NOTHING",
-        (data["cohort_id"], data["person_id"], data["enrolled_at"]),
+        "INSERT INTO tr_enrolments (cohort_id, person_id, enrolled_at, position)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (cohort_id, person_id) DO NOTHING",
+        (data["cohort_id"], data["person_id"], data["enrolled_at"], env.position),
     )
 
 

@@ -2,15 +2,26 @@
 
 ``tr_positions`` and ``tr_applied_events`` are the projector's bookkeeping; they change in the
 same transaction as the views, which is what makes a crash at any point harmless.
+
+The tables are disposable: they are a function of the event logs. When their layout changes,
+``SCHEMA_VERSION`` goes up, and a database holding an older layout is dropped and rebuilt from
+the logs by the projector, which then starts again from position 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from shared.feeds import Key
 from shared.sql import Cursor, Database, schema_lock
+
+log = logging.getLogger("polku.readmodels")
+
+SCHEMA_VERSION = 2
+"""Raise it whenever a statement below changes: 2 added ``tr_enrolments.position``."""
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS tr_positions (
@@ -39,10 +50,31 @@ SCHEMA = [
         capacity INTEGER NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS tr_enrolments (
         cohort_id TEXT NOT NULL, person_id TEXT NOT NULL, enrolled_at TEXT NOT NULL,
-        PRIMARY KEY (cohort_id, person_id))""",
+        position BIGINT NOT NULL, PRIMARY KEY (cohort_id, person_id))""",
+    """CREATE INDEX IF NOT EXISTS tr_enrolments_by_position
+        ON tr_enrolments (cohort_id, position)""",
 ]
 
+TABLES = (
+    "tr_positions",
+    "tr_feed_state",
+    "tr_errors",
+    "tr_applied_events",
+    "tr_dead_letters",
+    "tr_people",
+    "tr_programmes",
+    "tr_cohorts",
+    "tr_enrolments",
+)
+
 VIEW_TABLES = ("tr_people", "tr_programmes", "tr_cohorts", "tr_enrolments")
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    total: int
+    participants: list[dict[str, Any]]
+    next_after: int | None
 
 
 def now() -> str:
@@ -54,9 +86,38 @@ class ReadModels:
         self.database = database
 
     def create(self) -> None:
+        """Creates the tables, or rebuilds them empty if they hold an older layout."""
         with schema_lock(self.database.url), self.database.transaction() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS tr_schema (version INTEGER NOT NULL)")
+            cur.execute("SELECT version FROM tr_schema")
+            row = cur.fetchone()
+            found = None if row is None else int(row[0])
+            if found != SCHEMA_VERSION:
+                if found is not None or self._has_tables(cur):
+                    log.warning(
+                        "read models are at layout %s, this version needs %d: dropping them;"
+                        " the projector rebuilds them from the event logs",
+                        found if found is not None else "1 (unversioned)",
+                        SCHEMA_VERSION,
+                    )
+                for table in TABLES:
+                    cur.execute(f"DROP TABLE IF EXISTS {table}")
+                cur.execute("DELETE FROM tr_schema")
+                cur.execute("INSERT INTO tr_schema (version) VALUES (?)", (SCHEMA_VERSION,))
             for statement in SCHEMA:
                 cur.execute(statement)
+
+    def _has_tables(self, cur: Cursor) -> bool:
+        if self.database.dialect == "sqlite":
+            cur.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tr_positions'"
+            )
+        else:
+            cur.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'tr_positions'"
+                " AND table_schema = current_schema()"
+            )
+        return cur.fetchone() is not None
 
     def positions(self) -> dict[Key, int]:
         with self.database.transaction(write=False) as cur:
@@ -147,19 +208,28 @@ class ReadModels:
             cur.execute("SELECT 1 FROM tr_cohorts WHERE cohort_id = ?", (cohort_id,))
             return cur.fetchone() is not None
 
-    def roster(self, cohort_id: str) -> list[dict[str, Any]]:
-        """Enrolled participants by pseudonymous id; the department joins in when it is known."""
+    def roster(self, cohort_id: str, after: int = 0, limit: int = 50) -> RosterPage:
+        """Enrolled participants by pseudonymous id, in enrolment order, a page at a time.
+
+        The cursor is the enrolment event's position in the enrolment log, so a page boundary
+        stays put however the roster changes. The department joins in when it is known.
+        """
         with self.database.transaction(write=False) as cur:
+            cur.execute("SELECT COUNT(*) FROM tr_enrolments WHERE cohort_id = ?", (cohort_id,))
+            total = int(cur.fetchone()[0])
             cur.execute(
-                "SELECT e.person_id, p.department, p.unit, e.enrolled_at FROM tr_enrolments e"
-                " LEFT JOIN tr_people p ON p.person_id = e.person_id"
-                " WHERE e.cohort_id = ? ORDER BY e.enrolled_at, e.person_id",
-                (cohort_id,),
+                "SELECT e.person_id, p.department, p.unit, e.enrolled_at, e.position"
+                " FROM tr_enrolments e LEFT JOIN tr_people p ON p.person_id = e.person_id"
+                " WHERE e.cohort_id = ? AND e.position > ? ORDER BY e.position LIMIT ?",
+                (cohort_id, after, limit + 1),
             )
             rows = cur.fetchall()
-        return [
-            {"person_id": r[0], "department": r[1], "unit": r[2], "enrolled_at": r[3]} for r in rows
+        page = rows[:limit]
+        participants = [
+            {"person_id": r[0], "department": r[1], "unit": r[2], "enrolled_at": r[3]} for r in page
         ]
+        next_after = int(page[-1][4]) if len(rows) > limit else None
+        return RosterPage(total, participants, next_after)
 
     def count(self, table: str) -> int:
         if table not in (*VIEW_TABLES, "tr_applied_events", "tr_dead_letters"):

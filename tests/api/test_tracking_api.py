@@ -158,3 +158,56 @@ def test_status_reports_the_projector_errors_newest_first(api: Api) -> None:
         ("embedded", "OSError: first"),
     ]
     assert all(e["at"] for e in body["errors"])
+
+
+def enrol_people(api: Api, cohort_id: str, count: int) -> list[str]:
+    people = []
+    for n in range(count):
+        person_id = api.person(employee_number=f"PAGE-{n}")
+        assert api.enrol(cohort_id, person_id).status_code == 201
+        people.append(person_id)
+    return people
+
+
+def test_the_roster_and_the_enrolment_list_page_through_everyone_once_in_order(
+    api: Api,
+) -> None:
+    cohort_id = api.cohort(capacity=20)
+    people = enrol_people(api, cohort_id, 7)
+    api.embedded.tracking.projector.drain()
+    for path, key in (
+        (f"/tracking/cohorts/{cohort_id}/roster", "participants"),
+        (f"/enrolment/cohorts/{cohort_id}/enrolments", "items"),
+    ):
+        seen: list[str] = []
+        after: int | None = 0
+        pages = 0
+        while after is not None:
+            page = api.get(f"{path}?after={after}&limit=3").get_json()
+            assert page["count"] == 7
+            assert len(page[key]) <= 3
+            seen.extend(p["person_id"] for p in page[key])
+            after = page["next_after"]
+            pages += 1
+        assert seen == people, path
+        assert pages == 3, path
+
+
+def test_a_full_last_page_says_there_is_nothing_after_it(api: Api) -> None:
+    cohort_id = api.cohort(capacity=5)
+    enrol_people(api, cohort_id, 4)
+    api.embedded.tracking.projector.drain()
+    roster = api.get(f"/tracking/cohorts/{cohort_id}/roster?limit=4").get_json()
+    listing = api.get(f"/enrolment/cohorts/{cohort_id}/enrolments?limit=4").get_json()
+    assert len(roster["participants"]) == len(listing["items"]) == 4
+    assert roster["next_after"] is None and listing["next_after"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "after=-1", "limit=lots"])
+def test_bad_page_arguments_are_named_in_a_422(api: Api, scene: Scene, query: str) -> None:
+    field = query.split("=")[0]
+    for path in (
+        f"/tracking/cohorts/{scene.cohort_id}/roster",
+        f"/enrolment/cohorts/{scene.cohort_id}/enrolments",
+    ):
+        assert_problem(api.get(f"{path}?{query}"), 422, {field})

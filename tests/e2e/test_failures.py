@@ -112,7 +112,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
                 "tr_enrolments": 8,
                 "tr_applied_events": 18,
             }
-            assert len(restarted.readmodels.roster(str(cohort))) == 8
+            assert restarted.readmodels.roster(str(cohort)).total == 8
             wait_for(lambda: committed_offsets(kafka_settings) == total, 30, "offset commit")
         finally:
             restarted.close()
