@@ -2,6 +2,9 @@
 
 It defines the TEMPO programme, plans a 2020 cohort, registers a few made-up people, enrols
 them, and waits until the tracking roster shows them: the whole slice, end to end.
+
+Loading it again (``polku up --demo`` on the same ``var/``) finds the programme and the cohort
+it made before and adds only the people the cohort still lacks, so nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from typing import Any
 
 PEOPLE = [
@@ -48,31 +52,51 @@ class Client:
             raise DemoError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
 
 
+PROGRAMME = {
+    "name": "TEMPO expert coaching (synthetic demo)",
+    "organisation": "Ministry of Economic Affairs and Employment",
+    "description": "Coaching for experts; the people below are made up.",
+    "goals": ["Networks across unit boundaries", "Self-leadership"],
+}
+COHORT = {
+    "name": "TEMPO 2020 pilot",
+    "capacity": 20,
+    "start_date": "2020-02-01",
+    "end_date": "2020-06-30",
+}
+
+
+def _listed(client: Client, path: str) -> Iterator[dict[str, Any]]:
+    after: int | None = 0
+    while after is not None:
+        page = client.call("GET", f"{path}?after={after}&limit=500")
+        yield from page["items"]
+        after = page["next_after"]
+
+
+def _find_or_create(
+    client: Client, path: str, matches: Callable[[dict[str, Any]], bool], body: dict[str, Any]
+) -> dict[str, Any]:
+    found = next((item for item in _listed(client, path) if matches(item)), None)
+    return found if found is not None else client.call("POST", path, body)
+
+
 def load(base_url: str, token: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Loads the example and returns the cohort id and the roster tracking reports."""
+    """Loads the example (or completes an earlier load) and returns the cohort and roster."""
     client = Client(base_url, token)
-    programme = client.call(
-        "POST",
-        "/enrolment/programmes",
-        {
-            "name": "TEMPO expert coaching (synthetic demo)",
-            "organisation": "Ministry of Economic Affairs and Employment",
-            "description": "Coaching for experts; the people below are made up.",
-            "goals": ["Networks across unit boundaries", "Self-leadership"],
-        },
+    programme = _find_or_create(
+        client, "/enrolment/programmes", lambda p: p["name"] == PROGRAMME["name"], PROGRAMME
     )
-    cohort = client.call(
-        "POST",
+    cohort = _find_or_create(
+        client,
         "/enrolment/cohorts",
-        {
-            "programme_id": programme["id"],
-            "name": "TEMPO 2020 pilot",
-            "capacity": 20,
-            "start_date": "2020-02-01",
-            "end_date": "2020-06-30",
-        },
+        lambda c: c["programme_id"] == programme["id"] and c["name"] == COHORT["name"],
+        {"programme_id": programme["id"], **COHORT},
     )
+    enrolled = client.call("GET", f"/enrolment/cohorts/{cohort['id']}/enrolments")["count"]
     for number, (name, department, unit) in enumerate(PEOPLE, start=1):
+        if number <= enrolled:
+            continue
         person = client.call(
             "POST",
             "/enrolment/people",

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from services.cli import main
-from services.demo import PEOPLE
+from services.demo import PEOPLE, load
 from services.runtime import Embedded
-from shared.auth import verify_token
+from shared.auth import issue_token, verify_token
 from shared.settings import Settings
 from tests.support.slice import SECRET
 
@@ -38,6 +38,28 @@ def test_demo_loads_the_example_and_prints_the_roster(
     with runtime.tracking.readmodels.database.transaction() as cur:
         cur.execute("SELECT COUNT(*) FROM tr_enrolments")
         assert cur.fetchone()[0] == len(PEOPLE)
+
+
+def test_loading_the_demo_again_duplicates_nothing(
+    embedded_settings: Settings, start: Callable[[Settings], Embedded]
+) -> None:
+    runtime = start(embedded_settings)
+    server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    token = issue_token(SECRET, "demo-coordinator", "coordinator")
+    try:
+        first = load(url, token)
+        again = load(url, token)
+    finally:
+        server.shutdown()
+    assert again["cohort_id"] == first["cohort_id"]
+    assert again["roster"]["participants"] == first["roster"]["participants"]
+    enrolment = runtime.services["enrolment"].application
+    counts = {
+        kind: len(enrolment.list(kind, 0, 50).items) for kind in ("programmes", "cohorts", "people")
+    }
+    assert counts == {"programmes": 1, "cohorts": 1, "people": len(PEOPLE)}
 
 
 def test_demo_against_nothing_is_a_clear_error() -> None:
