@@ -190,7 +190,7 @@ def test_services_relay_and_projectors_as_separate_processes(
         from shared.sql import Database
 
         http_models = ReadModels(Database(f"sqlite:///{tmp_path / 'http-var' / 'tracking.sqlite'}"))
-        assert http_models.roster(cohort["id"]) == via_kafka
+        assert http_models.roster(cohort["id"]).participants == via_kafka
         http_models.database.close()
     except BaseException:
         print(processes.logs())

@@ -76,7 +76,7 @@ def test_kafka_http_and_in_process_feeds_build_identical_views(
             with tracking.readmodels.database.transaction() as cur:
                 cur.execute("SELECT event_id FROM tr_applied_events")
                 ids = {row[0] for row in cur.fetchall()}
-            return tracking.readmodels.roster(loaded.cohort_id), ids
+            return tracking.readmodels.roster(loaded.cohort_id).participants, ids
         finally:
             tracking.close()
 
