@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -16,17 +17,21 @@ from shared.settings import Settings
 from tests.support.slice import SECRET
 
 
-def test_demo_loads_the_example_and_prints_the_roster(
+@pytest.fixture
+def served(
     embedded_settings: Settings, start: Callable[[Settings], Embedded]
-) -> None:
+) -> Iterator[tuple[Embedded, str]]:
+    """An embedded runtime answering real HTTP, as ``polku up`` would."""
     runtime = start(embedded_settings)
     server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}"
-        result = CliRunner().invoke(main, ["demo", "--url", url], env={"POLKU_JWT_SECRET": SECRET})
-    finally:
-        server.shutdown()
+    yield runtime, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_demo_loads_the_example_and_prints_the_roster(served: tuple[Embedded, str]) -> None:
+    runtime, url = served
+    result = CliRunner().invoke(main, ["demo", "--url", url], env={"POLKU_JWT_SECRET": SECRET})
     assert result.exit_code == 0, result.output
     token = next(
         line.split("=", 1)[1] for line in result.output.splitlines() if "export TOKEN=" in line
@@ -40,19 +45,11 @@ def test_demo_loads_the_example_and_prints_the_roster(
         assert cur.fetchone()[0] == len(PEOPLE)
 
 
-def test_loading_the_demo_again_duplicates_nothing(
-    embedded_settings: Settings, start: Callable[[Settings], Embedded]
-) -> None:
-    runtime = start(embedded_settings)
-    server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
+def test_loading_the_demo_again_duplicates_nothing(served: tuple[Embedded, str]) -> None:
+    runtime, url = served
     token = issue_token(SECRET, "demo-coordinator", "coordinator")
-    try:
-        first = load(url, token)
-        again = load(url, token)
-    finally:
-        server.shutdown()
+    first = load(url, token)
+    again = load(url, token)
     assert again["cohort_id"] == first["cohort_id"]
     assert again["roster"]["participants"] == first["roster"]["participants"]
     enrolment = runtime.services["enrolment"].application
