@@ -154,8 +154,9 @@ def _delivery_from_page(source: str, raw: Any, after: int) -> Delivery:
 class KafkaFeed:
     """Consumes ``polku.<service>.events`` in a consumer group.
 
-    On assignment it seeks to the positions stored with the read models, so a crash between
-    the database commit and the offset commit redelivers nothing that was applied.
+    On assignment it seeks to the positions stored with the read models (or to the beginning
+    where they hold none), so a crash between the database commit and the offset commit
+    redelivers nothing that was applied, and rebuilt read models miss nothing.
     """
 
     kind = "kafka"
@@ -185,13 +186,18 @@ class KafkaFeed:
                 pass
 
             def on_partitions_assigned(self, assigned: Any) -> None:
+                # The read models' positions are authoritative, not the group's offsets: read
+                # models that hold nothing from a partition (new, or dropped for a new layout)
+                # start at its beginning even if the group had committed further.
                 stored = stored_positions()
                 for tp in assigned:
                     last = stored.get((feed.topics[tp.topic], tp.partition))
-                    if last is not None:
-                        feed.consumer.seek(tp, last + 1)
-                        # Bring the group's offsets up to what the database already holds.
-                        feed.commit_pending = True
+                    if last is None:
+                        feed.consumer.seek_to_beginning(tp)
+                        continue
+                    feed.consumer.seek(tp, last + 1)
+                    # Bring the group's offsets up to what the database already holds.
+                    feed.commit_pending = True
 
         # Learn the topics' partitions before joining: a group leader without them assigns
         # nothing until its next metadata refresh.

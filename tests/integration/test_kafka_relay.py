@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
-from services.runtime import WriteService, build_write_service
+from services.runtime import WriteService, build_tracking, build_write_service
 from shared import kafka
 from shared.events import Envelope
 from shared.settings import Settings
@@ -123,3 +123,39 @@ def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_i
         assert len({e.id for e in received}) == expected
     finally:
         relay.producer.close(timeout=5)
+
+
+def test_a_projector_with_empty_read_models_replays_the_topic_whatever_the_group_committed(
+    settings: Settings, service: WriteService, tmp_path: Path
+) -> None:
+    """The read models' positions are authoritative, not the consumer group's offsets.
+
+    After the read models are dropped (a new layout, or a fresh database), the same group
+    has offsets at the end of the topic; the projector must still start from the beginning.
+    """
+    assert settings.kafka_bootstrap_servers
+    kafka.ensure_topics(
+        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
+    )
+    events = make_events(service, 3)
+    relay = service.relay(settings)
+    try:
+        assert relay.drain() == events
+    finally:
+        relay.producer.close(timeout=5)
+    group = settings.with_changes(kafka_group_id=f"g{uuid.uuid4().hex[:10]}")
+
+    def project(folder: str) -> int:
+        tracking = build_tracking(group.with_changes(data_dir=tmp_path / folder))
+        try:
+            applied = 0
+            for _ in range(100):  # until the group has formed and everything is in
+                applied += tracking.projector.run_once() or 0
+                if applied >= events:
+                    break
+            return tracking.readmodels.count("tr_applied_events")
+        finally:
+            tracking.close()
+
+    assert project("first") == events  # this also commits the group's offsets at the end
+    assert project("dropped-and-rebuilt") == events
