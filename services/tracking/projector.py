@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,16 +97,11 @@ class Projector:
         return applied
 
     def apply(self, poll: Poll, isolate: bool = False) -> int:
-        applied_per_key: dict[tuple[str, int], int] = {}
-        last_event: dict[tuple[str, int], int] = {}
+        last_event: dict[Key, int] = {}
         applied_at = now()
         with self.readmodels.database.transaction() as cur:
-            if isolate:
-                applied_keys = self._apply_each_isolated(cur, poll, applied_at)
-            else:
-                applied_keys = self._apply_batch(cur, poll, applied_at)
-            for key in applied_keys:
-                applied_per_key[key] = applied_per_key.get(key, 0) + 1
+            apply = self._apply_each_isolated if isolate else self._apply_batch
+            applied_per_key = Counter(apply(cur, poll, applied_at))
             for delivery in poll.deliveries:
                 if delivery.envelope is not None:
                     last_event[(delivery.source, delivery.partition)] = delivery.envelope.position

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,17 +56,7 @@ SCHEMA = [
         ON tr_enrolments (cohort_id, position)""",
 ]
 
-TABLES = (
-    "tr_positions",
-    "tr_feed_state",
-    "tr_errors",
-    "tr_applied_events",
-    "tr_dead_letters",
-    "tr_people",
-    "tr_programmes",
-    "tr_cohorts",
-    "tr_enrolments",
-)
+TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(SCHEMA)))
 
 VIEW_TABLES = ("tr_people", "tr_programmes", "tr_cohorts", "tr_enrolments")
 
