@@ -139,6 +139,23 @@ class HttpFeed:
         pass
 
 
+def delivery_from_record(source: str, partition: int, offset: int, value: Any) -> Delivery:
+    """One Kafka record as a delivery; whatever its bytes, it never fails the poll.
+
+    kafka-python has already moved past every record a poll returned, so an exception here
+    would lose the rest of the batch. An unreadable record (a tombstone, bytes that are not
+    JSON, a broken envelope) becomes a delivery to dead-letter instead.
+    """
+    try:
+        return Delivery(source, partition, offset, Envelope.from_json(value), value)
+    except ValidationError as exc:
+        error = f"malformed CloudEvent: {exc.messages}"
+    except Exception as exc:  # anything else a hostile record can provoke
+        error = f"unreadable record: {exc.__class__.__name__}: {exc}"
+    raw = value if isinstance(value, bytes) else None
+    return Delivery(source, partition, offset, None, raw, error)
+
+
 def _delivery_from_page(source: str, raw: Any, after: int) -> Delivery:
     """One event of an HTTP page; a malformed one becomes a delivery to dead-letter."""
     try:
@@ -210,15 +227,10 @@ class KafkaFeed:
         poll = Poll()
         for tp, batch in records.items():
             source = self.topics[tp.topic]
-            for record in batch:
-                try:
-                    envelope: Envelope | None = Envelope.from_json(record.value)
-                    error = None
-                except ValidationError as exc:
-                    envelope, error = None, f"malformed CloudEvent: {exc.messages}"
-                poll.deliveries.append(
-                    Delivery(source, tp.partition, record.offset, envelope, record.value, error)
-                )
+            poll.deliveries.extend(
+                delivery_from_record(source, tp.partition, record.offset, record.value)
+                for record in batch
+            )
             poll.cursors[(source, tp.partition)] = batch[-1].offset
         if not records and self.commit_pending:
             self.commit(poll)

@@ -91,11 +91,15 @@ class Envelope(NamedTuple):
         return cls(**_SCHEMA.load(raw))
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> Envelope:
+    def from_json(cls, raw: bytes | str | None) -> Envelope:
+        if raw is None:
+            raise ValidationError("no value (a tombstone?)")
         try:
             decoded = json.loads(raw)
-        except ValueError as exc:
+        except ValueError as exc:  # also invalid UTF-8, and over-long integers
             raise ValidationError(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise ValidationError("JSON nested too deeply") from None
         if not isinstance(decoded, dict):
             raise ValidationError("a CloudEvent must be a JSON object")
         return cls.from_dict(decoded)

@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
@@ -125,6 +126,39 @@ def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_i
         relay.producer.close(timeout=5)
 
 
+def relay_all(settings: Settings, service: WriteService, people: int) -> int:
+    assert settings.kafka_bootstrap_servers
+    kafka.ensure_topics(
+        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
+    )
+    events = make_events(service, people)
+    relay = service.relay(settings)
+    try:
+        assert relay.drain() == events
+    finally:
+        relay.producer.close(timeout=5)
+    return events
+
+
+def project_from_kafka(
+    settings: Settings, data_dir: Path, expected: int, **projector_args: Any
+) -> tuple[int, int]:
+    """Projects until ``expected`` events were handled; returns (applied, dead-lettered)."""
+    tracking = build_tracking(settings.with_changes(data_dir=data_dir), **projector_args)
+    try:
+        for _ in range(100):  # until the group has formed and everything is in
+            tracking.projector.run_once()
+            stats = tracking.projector.stats
+            if stats.applied + stats.dead_lettered >= expected:
+                break
+        return (
+            tracking.readmodels.count("tr_applied_events"),
+            tracking.readmodels.count("tr_dead_letters"),
+        )
+    finally:
+        tracking.close()
+
+
 def test_a_projector_with_empty_read_models_replays_the_topic_whatever_the_group_committed(
     settings: Settings, service: WriteService, tmp_path: Path
 ) -> None:
@@ -133,29 +167,34 @@ def test_a_projector_with_empty_read_models_replays_the_topic_whatever_the_group
     After the read models are dropped (a new layout, or a fresh database), the same group
     has offsets at the end of the topic; the projector must still start from the beginning.
     """
+    events = relay_all(settings, service, 3)
+    group = settings.with_changes(kafka_group_id=f"g{uuid.uuid4().hex[:10]}")
+    # The first also commits the group's offsets at the end of the topic.
+    assert project_from_kafka(group, tmp_path / "first", events) == (events, 0)
+    assert project_from_kafka(group, tmp_path / "dropped-and-rebuilt", events) == (events, 0)
+
+
+def test_unreadable_records_are_dead_lettered_and_the_rest_of_their_batch_applied(
+    settings: Settings, service: WriteService, tmp_path: Path
+) -> None:
+    """A tombstone or garbage among good records loses none of the good ones."""
     assert settings.kafka_bootstrap_servers
-    kafka.ensure_topics(
-        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
-    )
-    events = make_events(service, 3)
+    events = relay_all(settings, service, 2)
+    topic = kafka.topic_of("enrolment", settings.kafka_topic_prefix)
+    producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+    try:
+        subject = b"4f1c0000-0000-4000-8000-000000000000"
+        for value in (None, b"\xff not json", b"[" * 50_000):
+            producer.send(topic, key=subject, value=value)
+        producer.flush()
+    finally:
+        producer.close(timeout=5)
+    more = make_events(service, 1)
     relay = service.relay(settings)
     try:
-        assert relay.drain() == events
+        assert relay.drain() == more
     finally:
         relay.producer.close(timeout=5)
     group = settings.with_changes(kafka_group_id=f"g{uuid.uuid4().hex[:10]}")
-
-    def project(folder: str) -> int:
-        tracking = build_tracking(group.with_changes(data_dir=tmp_path / folder))
-        try:
-            applied = 0
-            for _ in range(100):  # until the group has formed and everything is in
-                applied += tracking.projector.run_once() or 0
-                if applied >= events:
-                    break
-            return tracking.readmodels.count("tr_applied_events")
-        finally:
-            tracking.close()
-
-    assert project("first") == events  # this also commits the group's offsets at the end
-    assert project("dropped-and-rebuilt") == events
+    total = events + 3 + more
+    assert project_from_kafka(group, tmp_path / "t", total, batch_size=2) == (events + more, 3)

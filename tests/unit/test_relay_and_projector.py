@@ -13,7 +13,7 @@ import pytest
 from services.runtime import WriteService, build_tracking, build_write_service
 from services.tracking.projector import Projector
 from shared.events import Envelope
-from shared.feeds import Delivery, HttpFeed, Key, OutboxFeed, Poll
+from shared.feeds import Delivery, HttpFeed, Key, OutboxFeed, Poll, delivery_from_record
 from shared.settings import Settings
 from tests.unit.factories import meta, person_fields
 
@@ -333,3 +333,32 @@ def test_a_failed_batch_is_retried_as_it_was_and_a_poisonous_event_is_parked(
         assert projector.run_once() is None  # nothing pending, nothing new
     finally:
         tracking.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "tombstone"),
+        (b"\xff\xfe not utf-8", "not JSON"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"n": 1' + b"0" * 5000 + b"}", "not JSON"),
+        (b'{"specversion": "1.0"}', "malformed CloudEvent"),
+        (b"[]", "malformed CloudEvent"),
+    ],
+)
+def test_an_unreadable_kafka_record_becomes_a_dead_letter_not_an_exception(
+    value: bytes | None, expected: str
+) -> None:
+    delivery = delivery_from_record("enrolment", 2, 41, value)
+    assert delivery.envelope is None
+    assert (delivery.source, delivery.partition, delivery.offset) == ("enrolment", 2, 41)
+    assert expected in (delivery.error or "")
+    assert delivery.raw == value
+
+
+def test_a_readable_kafka_record_keeps_its_bytes(service: WriteService) -> None:
+    fill(service, 1)
+    envelope = service.outbox.read(0, 1).envelopes[0]
+    delivery = delivery_from_record("enrolment", 0, 7, envelope.to_json())
+    assert delivery.envelope == envelope
+    assert delivery.error is None and not delivery.trusted
