@@ -25,7 +25,7 @@ from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
-from shared.auth import issue_token
+from shared.auth import RenewingToken
 from shared.events import default_registry
 from shared.feeds import Feed, HttpFeed, KafkaFeed, OutboxFeed
 from shared.outbox import Outbox
@@ -133,7 +133,7 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
             topic_prefix=settings.kafka_topic_prefix,
         )
     if settings.feed == "http":
-        token = settings.service_token or issue_token(
+        token = settings.service_token or RenewingToken(
             settings.resolved_jwt_secret(), "tracking", "service"
         )
         return HttpFeed(settings.service_urls, token)

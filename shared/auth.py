@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -26,14 +28,11 @@ def issue_token(secret: str, sub: str, role: str, ttl: dt.timedelta | None = Non
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not sub:
         raise ValueError("the subject must not be empty")
-    now = dt.datetime.now(dt.UTC)
-    claims = {
-        "sub": sub,
-        "role": role,
-        "iss": ISSUER,
-        "iat": now,
-        "exp": now + (ttl or dt.timedelta(hours=12)),
-    }
+    return _encode(secret, sub, role, dt.datetime.now(dt.UTC), ttl or dt.timedelta(hours=12))
+
+
+def _encode(secret: str, sub: str, role: str, issued: dt.datetime, ttl: dt.timedelta) -> str:
+    claims = {"sub": sub, "role": role, "iss": ISSUER, "iat": issued, "exp": issued + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -60,3 +59,32 @@ def token_expiry(token: str) -> float:
     """The ``exp`` of a token already verified (so its signature is not checked again)."""
     claims = jwt.decode(token, options={"verify_signature": False})
     return float(claims["exp"])
+
+
+class RenewingToken:
+    """A service's own token, issued afresh before it expires; call it for the current one.
+
+    A long-running projector pulling over HTTP would otherwise be refused (401) forever once
+    its first token ran out.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        sub: str,
+        role: str,
+        ttl: dt.timedelta = dt.timedelta(hours=1),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.secret, self.sub, self.role, self.ttl, self.clock = secret, sub, role, ttl, clock
+        self._token = ""
+        self._renew_at = 0.0
+
+    def __call__(self) -> str:
+        now = self.clock()
+        if now >= self._renew_at:
+            issued = dt.datetime.fromtimestamp(now, dt.UTC)
+            self._token = _encode(self.secret, self.sub, self.role, issued, self.ttl)
+            # Renew with a quarter of the lifetime left, so clock skew never lets it lapse.
+            self._renew_at = now + 0.75 * self.ttl.total_seconds()
+        return self._token

@@ -100,9 +100,15 @@ class HttpFeed:
     kind = "http"
     waits_for_events = False
 
-    def __init__(self, base_urls: Mapping[str, str], token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_urls: Mapping[str, str],
+        token: str | Callable[[], str],
+        timeout: float = 10.0,
+    ) -> None:
         self.base_urls = {s: u.rstrip("/") for s, u in base_urls.items()}
-        self.token = token
+        # A callable is asked before every request, so a renewing token never lapses.
+        self.token = token if callable(token) else (lambda: token)
         self.timeout = timeout
         self._heads: dict[Key, int] = {}
 
@@ -110,7 +116,7 @@ class HttpFeed:
         query = urllib.parse.urlencode({"after": after, "limit": limit})
         request = urllib.request.Request(
             f"{self.base_urls[source]}/{source}/events?{query}",
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]

@@ -1,0 +1,78 @@
+"""The tracking process's own token for the HTTP feed is renewed before it expires."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import jwt
+import pytest
+
+from shared import feeds
+from shared.auth import RenewingToken, token_expiry, verify_token
+from shared.feeds import HttpFeed
+
+SECRET = "s" * 40
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_token_is_reused_until_a_quarter_of_its_life_is_left_then_renewed() -> None:
+    clock = Clock()
+    token = RenewingToken(SECRET, "tracking", "service", dt.timedelta(hours=1), clock)
+    first = token()
+    assert token_expiry(first) == clock.now + 3600
+    clock.now += 2699
+    assert token() == first
+    clock.now += 2
+    renewed = token()
+    assert renewed != first
+    assert token_expiry(renewed) == clock.now + 3600
+    # Signed with the secret; its times are the fake clock's, so they are not checked here.
+    claims = jwt.decode(
+        renewed, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
+    )
+    assert (claims["sub"], claims["role"]) == ("tracking", "service")
+
+
+def test_a_fresh_token_verifies_now() -> None:
+    principal = verify_token(SECRET, RenewingToken(SECRET, "tracking", "service")())
+    assert (principal.sub, principal.role) == ("tracking", "service")
+
+
+def test_the_http_feed_asks_for_the_current_token_on_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[str] = []
+
+    def urlopen(request: Any, timeout: float) -> io.BytesIO:
+        sent.append(request.get_header("Authorization"))
+        return io.BytesIO(json.dumps({"events": [], "next_after": 0, "head": 0}).encode())
+
+    monkeypatch.setattr(feeds.urllib.request, "urlopen", urlopen)
+    tokens = iter(["one", "two", "three"])
+    feed = HttpFeed({"enrolment": "http://127.0.0.1:9"}, token=lambda: next(tokens))
+    feed.poll({}, 10)
+    feed.poll({}, 10)
+    feed.heads()
+    assert sent == ["Bearer one", "Bearer two", "Bearer three"]
+
+
+def test_a_fixed_token_is_still_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+
+    def urlopen(request: Any, timeout: float) -> io.BytesIO:
+        sent.append(request.get_header("Authorization"))
+        return io.BytesIO(json.dumps({"events": [], "next_after": 0, "head": 0}).encode())
+
+    monkeypatch.setattr(feeds.urllib.request, "urlopen", urlopen)
+    HttpFeed({"enrolment": "http://127.0.0.1:9"}, token="fixed").poll({}, 10)
+    assert sent == ["Bearer fixed"]
