@@ -252,16 +252,30 @@ class Projector:
             log.exception("could not record the projector error")
 
     def drain(self, timeout: float = 30.0) -> int:
-        """Applies batches until a poll comes back empty (for tests, replays and the demo)."""
+        """Applies batches until caught up with the feed (``polku project --once``, replays).
+
+        A log feed is caught up when a poll comes back empty. A Kafka poll also comes back
+        empty while the consumer is still joining its group, so there the projector goes on
+        until it has partitions and its positions have reached their ends.
+        """
         total = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             poll_applied = self.run_once()
-            if poll_applied is None:
-                self.refresh_heads()
+            if poll_applied is not None:
+                total += poll_applied
+                continue
+            self.refresh_heads()
+            if not self.feed.waits_for_events or self._caught_up():
                 return total
-            total += poll_applied
         return total
+
+    def _caught_up(self) -> bool:
+        """True once every assigned partition's newest record is applied (or it has none)."""
+        if not self.heads:
+            return False  # no assignment yet: the group is still forming
+        positions = self.readmodels.positions()
+        return all(positions.get(key, -1) >= head for key, head in self.heads.items())
 
     def run_forever(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
         def step() -> bool:

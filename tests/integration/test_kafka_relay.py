@@ -13,9 +13,13 @@ import pytest
 from kafka import KafkaConsumer
 
 from services.runtime import WriteService, build_tracking, build_write_service
+from services.tracking.projector import Projector
+from services.tracking.readmodels import ReadModels
 from shared import kafka
-from shared.events import Envelope
+from shared.events import Envelope, default_registry
+from shared.feeds import KafkaFeed
 from shared.settings import Settings
+from shared.sql import Database
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
@@ -198,3 +202,29 @@ def test_unreadable_records_are_dead_lettered_and_the_rest_of_their_batch_applie
     group = settings.with_changes(kafka_group_id=f"g{uuid.uuid4().hex[:10]}")
     total = events + 3 + more
     assert project_from_kafka(group, tmp_path / "t", total, batch_size=2) == (events + more, 3)
+
+
+def test_drain_waits_for_the_group_to_form_and_stops_at_the_end_of_each_partition(
+    settings: Settings, service: WriteService, tmp_path: Path
+) -> None:
+    """`polku project --once` on Kafka: an empty poll while joining is not "caught up"."""
+    assert settings.kafka_bootstrap_servers
+    events = relay_all(settings, service, 3)
+    models = ReadModels(Database(settings.with_changes(data_dir=tmp_path / "t").readmodel_url()))
+    models.create()
+    feed = KafkaFeed(
+        settings.kafka_bootstrap_servers,
+        f"g{uuid.uuid4().hex[:10]}",
+        ("enrolment",),
+        models.positions,
+        topic_prefix=settings.kafka_topic_prefix,
+        poll_timeout_ms=1,  # far shorter than a group join: the first polls come back empty
+    )
+    projector = Projector(models, feed, default_registry())
+    try:
+        assert projector.drain(timeout=60) == events
+        assert projector.drain(timeout=60) == 0  # caught up: returns without waiting out 60 s
+        assert models.count("tr_applied_events") == events
+    finally:
+        feed.close()
+        models.database.close()
