@@ -163,7 +163,7 @@ class Enrolments(MethodView):
         The cursor counts enrolments: ``after=50`` starts at the 51st person enrolled.
         """
         cohort = app_().cohort(cohort_id)
-        enrolled = sorted(cohort.enrolled.items(), key=lambda kv: kv[1])
+        enrolled = list(cohort.enrolled.items())  # in the order the events recorded them
         after, limit = args["after"], args["limit"]
         items = [
             {"cohort_id": cohort_id, "person_id": person_id, "enrolled_at": at}
