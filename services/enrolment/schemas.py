@@ -7,15 +7,19 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.web.pagination import PageSchema
+from shared.web.validation import Email, FreeText, SingleLine
 
-Text = validate.Length(min=1, max=200)
+Text = [validate.Length(min=1, max=200), SingleLine]
+"""A name-like field: one line of 1-200 characters, no control characters."""
 
 
 class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=Text)
     organisation = fields.String(required=True, validate=Text)
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    goals = fields.List(fields.String(validate=validate.Length(min=1, max=500)), load_default=[])
+    description = fields.String(load_default="", validate=[validate.Length(max=5000), FreeText])
+    goals = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=500), FreeText]), load_default=[]
+    )
 
 
 class ProgrammeOut(Schema):
@@ -61,8 +65,10 @@ class CohortPage(PageSchema):
 
 class PersonIn(Schema):
     full_name = fields.String(required=True, validate=Text)
-    email = fields.Email(required=True)
-    employee_number = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    email = Email(required=True)
+    employee_number = fields.String(
+        required=True, validate=[validate.Length(min=1, max=50), SingleLine]
+    )
     organisation = fields.String(required=True, validate=Text)
     department = fields.String(required=True, validate=Text)
     unit = fields.String(required=True, validate=Text)

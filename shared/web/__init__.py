@@ -7,8 +7,12 @@ Each service app serves its routes under ``/<service>``, its OpenAPI document at
 
 from __future__ import annotations
 
+import functools
 import http
+import json
 import logging
+import re
+import sys
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -149,7 +153,8 @@ def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
 
 
 def _check_json_body() -> None:
-    """Refuses bodies that would only fail deep inside: not JSON, absurdly nested, unencodable."""
+    """Refuses bodies that would only fail deep inside: not JSON, absurdly nested, unencodable,
+    or holding an integer too long for Python to convert."""
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     if not request.is_json:
@@ -157,42 +162,85 @@ def _check_json_body() -> None:
             abort(415, message="send the body as JSON (Content-Type: application/json)")
         return
     raw = request.get_data(cache=True)
-    # Only a \uD800-\uDFFF escape can make a lone surrogate, and only many brackets can nest
-    # deeply: most bodies need no second look before webargs parses them.
-    suspicious = b"\\ud" in raw.lower() or raw.count(b"[") + raw.count(b"{") > MAX_BRACKETS
+    # Only a \uD800-\uDFFF escape can make a lone surrogate, only many brackets can nest deeply
+    # and only a long run of digits can be an integer Python refuses to convert: most bodies
+    # need no second look before webargs parses them.
+    long_digits = _has_long_digit_run(raw)
+    suspicious = (
+        long_digits or b"\\ud" in raw.lower() or raw.count(b"[") + raw.count(b"{") > MAX_BRACKETS
+    )
     if not suspicious:
         return
     try:
-        body = request.get_json(silent=True)  # invalid JSON is reported by webargs
-        where = _unencodable(body, "")
+        found = _first_unstorable(json.loads(raw, parse_int=_parse_int), "")
     except RecursionError:
         abort(400, message="the JSON body is nested too deeply")
-    if where is not None:
-        abort(
-            422,
-            errors={"json": {where or "_body": ["text must be valid Unicode (lone surrogate)"]}},
-        )
+    except ValueError as exc:
+        if long_digits:  # webargs would stumble on the number before it saw the syntax error
+            abort(400, message="the body is not valid JSON", messages={"json": [str(exc)]})
+        return  # invalid JSON is reported by webargs
+    if found is not None:
+        where, message = found
+        # "_schema" is marshmallow's name for the body as a whole (a field of null).
+        abort(422, errors={"json": {where or "_schema": [message]}})
 
 
-def _unencodable(node: Any, path: str) -> str | None:
-    """The dotted path of the first string that cannot be stored as UTF-8, if any."""
+def _has_long_digit_run(raw: bytes) -> bool:
+    """Whether the body holds more digits in a row than Python converts to an integer.
+
+    Cheapest first: a short body cannot, nor one with fewer digits in all than the limit.
+    """
+    limit = sys.get_int_max_str_digits()  # 0: no limit
+    if not limit or len(raw) <= limit:
+        return False
+    if len(raw) - len(raw.translate(None, b"0123456789")) <= limit:
+        return False
+    return _digit_run(limit).search(raw) is not None
+
+
+@functools.cache
+def _digit_run(limit: int) -> re.Pattern[bytes]:
+    # The lookbehind anchors a match at the start of a run, so the scan stays linear.
+    return re.compile(rb"(?<![0-9])[0-9]{%d}" % (limit + 1))
+
+
+class _TooLongInteger:
+    """An integer literal with more digits than ``sys.get_int_max_str_digits()`` allows."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(literal: str) -> int | _TooLongInteger:
+    try:
+        return int(literal)
+    except ValueError:
+        return _TooLongInteger(len(literal.lstrip("-")))
+
+
+def _first_unstorable(node: Any, path: str) -> tuple[str, str] | None:
+    """The dotted path of the first value that cannot be accepted, if any, and why: a string
+    that cannot be stored as UTF-8 or an integer with too many digits."""
     if isinstance(node, str):
         try:
             node.encode("utf-8")
         except UnicodeEncodeError:
-            return path
+            return path, "text must be valid Unicode (lone surrogate)"
         return None
+    if isinstance(node, _TooLongInteger):
+        limit = sys.get_int_max_str_digits()
+        return path, f"the number is too long ({node.digits} digits; at most {limit} are accepted)"
     if isinstance(node, dict):
         for key, value in node.items():
             child = f"{path}.{key}" if path else str(key)
-            found = _unencodable(key, child)
+            found = _first_unstorable(key, child)
             if found is None:
-                found = _unencodable(value, child)
+                found = _first_unstorable(value, child)
             if found is not None:
                 return found
     if isinstance(node, list):
         for index, value in enumerate(node):
-            found = _unencodable(value, f"{path}.{index}" if path else str(index))
+            found = _first_unstorable(value, f"{path}.{index}" if path else str(index))
             if found is not None:
                 return found
     return None

@@ -10,6 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException, NotFound
+
+from shared.web import _echo_correlation_id, _take_correlation_id, _unexpected
+from shared.web.problems import from_http_exception
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -44,17 +48,21 @@ def combine(
             200 if ready else 503
         )
 
-    @root.errorhandler(404)
-    def not_found(_: Exception) -> Response:
-        response = jsonify(
-            type="https://polku.dev/problems/not-found",
-            title="Not Found",
-            status=404,
-            detail="no such path; the services live under " + ", ".join(f"/{n}" for n in apps),
-        )
-        response.status_code = 404
-        response.mimetype = "application/problem+json"
-        return response
+    services = ", ".join(f"/{name}" for name in apps)
+
+    @root.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # The same problem+json as the service apps answer with (405 with Allow, ...).
+        if error.code == 404:
+            error = NotFound(f"no such path; the services live under {services}")
+        return from_http_exception(error)
+
+    @root.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        return _unexpected(error)
+
+    root.before_request(_take_correlation_id)
+    root.after_request(_echo_correlation_id)
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

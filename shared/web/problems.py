@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, g, json, request
 from marshmallow import Schema, fields
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared.errors import ConflictError, NotFoundError, PolkuError, RuleViolation
 
@@ -119,9 +119,14 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 422 and errors:
         names = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
         detail = f"invalid input: {names}" if names else "invalid input"
-    headers = dict(data.get("headers") or {})
+    # The exception's own headers (Allow on a 405, Retry-After, ...), but never its HTML type.
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="polku"')
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        detail = f"{request.method} is not allowed on {request.path}; allowed: {headers['Allow']}"
     if status == 500:
         detail = "an unexpected error occurred; it has been logged with the correlation id"
     return problem(status, error.name, str(detail), errors, headers)
