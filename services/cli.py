@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
+import urllib.error
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +40,44 @@ def reachable(settings: Settings) -> Iterator[None]:
         raise click.ClickException(f"the database is unreachable: {exc}") from None
     except PersistenceError as exc:
         raise click.ClickException(f"the database refused Polku's start-up: {exc}") from None
+    except urllib.error.HTTPError as exc:  # before URLError, its base class
+        raise click.ClickException(
+            f"{_masked_url(_without_query(exc.url))} answered {exc.code} {exc.reason}; check "
+            f"{_http_feed_variables()} and POLKU_SERVICE_TOKEN"
+        ) from None
+    except UNREACHABLE as exc:
+        # urllib raises URLError for a refused connection, but a reset or a timeout while
+        # reading the answer arrives bare, and a port that speaks no HTTP as HTTPException.
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if settings.feed == "http":
+            sources = ", ".join(
+                f"{name} at {_masked_url(url)}" for name, url in settings.service_urls.items()
+            )
+            raise click.ClickException(
+                f"the http feed's source is unreachable ({reason}); start it, or check "
+                f"{_http_feed_variables()} (now: {sources})"
+            ) from None
+        raise click.ClickException(f"a service Polku needs is unreachable: {reason}") from None
+    except OSError as exc:  # a data dir that cannot be written, a file that went away
+        raise click.ClickException(f"Polku could not start: {exc}") from None
+
+
+UNREACHABLE = (
+    urllib.error.URLError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    socket.herror,
+    http.client.HTTPException,
+)
+
+
+def _http_feed_variables() -> str:
+    return " and ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
+
+
+def _without_query(url: str) -> str:
+    return urllib.parse.urlsplit(url)._replace(query="", fragment="").geturl()
 
 
 def load_settings() -> Settings:
@@ -243,7 +285,9 @@ def project(once: bool) -> None:
         tracking = runtime.build_tracking(settings)
     try:
         if once:
-            click.echo(f"applied {tracking.projector.drain()} events")
+            with reachable(settings):  # the feed's first request is where its source is met
+                applied = tracking.projector.drain()
+            click.echo(f"applied {applied} events")
             return
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -255,9 +299,20 @@ def project(once: bool) -> None:
         tracking.close()
 
 
+def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("must not be empty: give a user id or a person's id")
+    return value
+
+
 @main.command()
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The role to carry.")
-@click.option("--sub", required=True, help="The subject (a user id, or a person's id).")
+@click.option(
+    "--sub",
+    required=True,
+    callback=_not_blank,
+    help="The subject (a user id, or a person's id).",
+)
 @click.option("--ttl-hours", default=12, show_default=True, type=click.IntRange(1, 24 * 30))
 def token(role: str, sub: str, ttl_hours: int) -> None:
     """Print a signed bearer token for local use."""
@@ -297,9 +352,47 @@ def show_settings() -> None:
     """List the environment variables Polku reads, and their current values."""
     for name, description in VARIABLES.items():
         value = os.environ.get(name)
-        if value and ("SECRET" in name or "TOKEN" in name or "PASSWORD" in value.upper()):
-            value = "(set)"
-        click.echo(f"{name}={value or ''}\n    {description}")
+        click.echo(f"{name}={_shown(name, value) if value else ''}\n    {description}")
+
+
+SECRET_VARIABLES = frozenset({"POLKU_JWT_SECRET", "POLKU_SERVICE_TOKEN"})
+SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
+MASK = "***"
+
+
+def _shown(name: str, value: str) -> str:
+    """A setting's value as `polku settings` may print it: secrets never appear."""
+    if name in SECRET_VARIABLES or any(word in name for word in SECRET_WORDS):
+        return "(set)"
+    return _masked_url(value)
+
+
+def _masked_url(value: str) -> str:
+    """The value with the password of a URL (user:password@host) and secret parameters masked.
+
+    A value that is no URL comes back as it is; one that cannot be parsed is hidden whole.
+    """
+    try:
+        parts = urllib.parse.urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return "(set)"
+    shown = value  # edited in place: geturl() would rewrite sqlite:///x as sqlite:/x
+    if password is not None:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        masked = f"{userinfo.partition(':')[0]}:{MASK}@{hostport}"
+        shown = shown.replace(f"//{parts.netloc}", f"//{masked}", 1)
+    if parts.query:
+        query = "&".join(_masked_parameter(p) for p in parts.query.split("&"))
+        shown = shown.replace(f"?{parts.query}", f"?{query}", 1)
+    return shown
+
+
+def _masked_parameter(parameter: str) -> str:
+    key, equals, _ = parameter.partition("=")
+    if equals and any(word in key.upper() for word in SECRET_WORDS):
+        return f"{key}={MASK}"
+    return parameter
 
 
 if __name__ == "__main__":  # pragma: no cover

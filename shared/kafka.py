@@ -8,15 +8,28 @@ header says so.
 from __future__ import annotations
 
 import contextlib
+import copy
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType
+from kafka.cluster import collect_hosts
+from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from kafka.net import KafkaNetClient, NetworkSelector
 
 from shared.events.envelope import STRUCTURED_CONTENT_TYPE
 
+log = logging.getLogger("polku.kafka")
+
 TOPIC_PARTITIONS = 6
+
+TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1"}
+"""The topics are the log the projector rebuilds the read models from: nothing may expire."""
 
 
 def topic_of(service: str, prefix: str = "polku") -> str:
@@ -63,40 +76,191 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
 
 
 def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str = "polku") -> None:
-    """Creates the services' topics with enough partitions to scale projectors out."""
-    admin = KafkaAdminClient(
+    """Creates the services' topics with enough partitions to scale projectors out.
+
+    They are created with unlimited retention (:data:`TOPIC_CONFIGS`): when its read models are
+    empty the projector replays a topic from its beginning, so an expired event would be a
+    hole in every rebuilt view. Topics that already exist are not altered (that is an
+    operator's decision), but a finite retention is logged as a warning.
+    """
+    admin = _closed_on_failure(
+        KafkaAdminClient,
         bootstrap_servers=bootstrap_servers.split(","),
         client_id="polku",
         bootstrap_timeout_ms=10_000,  # fail at start-up in seconds, not half a minute
     )
     try:
+        topics = [topic_of(s, prefix) for s in services]
         existing = set(admin.list_topics())
-        wanted = [
-            NewTopic(topic_of(s, prefix), num_partitions=TOPIC_PARTITIONS, replication_factor=1)
-            for s in services
-            if topic_of(s, prefix) not in existing
-        ]
+        wanted = {
+            topic: {
+                "num_partitions": TOPIC_PARTITIONS,
+                "replication_factor": 1,
+                "configs": dict(TOPIC_CONFIGS),
+            }
+            for topic in topics
+            if topic not in existing
+        }
+        created = set()
         if wanted:
-            # Another process may win the race; the topic is then what we wanted anyway.
-            with contextlib.suppress(TopicAlreadyExistsError):
+            try:
                 admin.create_topics(wanted)
+                created = set(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another process won the race: check what it created like the rest
+        _warn_about_finite_retention(admin, [t for t in topics if t not in created])
     finally:
         admin.close()
+
+
+def topic_retention(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict[str, int]]:
+    """``{topic: {"retention.ms": n, "retention.bytes": n}}``, the effective values (-1: none)."""
+    if not topics:
+        return {}
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, topic, list(TOPIC_CONFIGS)) for topic in topics
+    ]
+    described = admin.describe_configs(resources, config_filter="all")["topic"]
+    return {
+        topic: {
+            key: int(entry["value"])
+            for key, entry in described.get(topic, {}).items()
+            if key in TOPIC_CONFIGS and entry.get("value") is not None
+        }
+        for topic in topics
+    }
+
+
+def _warn_about_finite_retention(admin: KafkaAdminClient, topics: list[str]) -> None:
+    try:
+        retention = topic_retention(admin, topics)
+    except (KafkaError, KeyError, ValueError) as exc:  # a check, never a reason not to start
+        log.warning("could not check the retention of %s: %s", ", ".join(topics), exc)
+        return
+    for topic, values in retention.items():
+        finite = {key: value for key, value in values.items() if value >= 0}
+        if finite:
+            settings = ", ".join(f"{key}={value}" for key, value in sorted(finite.items()))
+            log.warning(
+                "Kafka topic %s has a finite retention (%s): events older than that are deleted "
+                "and a projector rebuilding its read models from the topic would miss them; "
+                "set %s on it (kafka-configs.sh --alter --entity-type topics --entity-name %s "
+                "--add-config %s)",
+                topic,
+                settings,
+                " and ".join(f"{key}=-1" for key in sorted(finite)),
+                topic,
+                ",".join(f"{key}=-1" for key in sorted(finite)),
+            )
+
+
+def _closed_on_failure(client_class: Callable[..., Any], **config: Any) -> Any:
+    """Builds a kafka-python client whose constructor may fail without leaking its IO thread.
+
+    A KafkaAdminClient (or KafkaConsumer) starts its network thread and sockets before it
+    bootstraps; when the bootstrap fails, the half-built client is never returned, so nobody
+    could close them. The network client it creates is captured here and closed on failure.
+    """
+    created: list[KafkaNetClient] = []
+
+    def network_client(**configs: Any) -> KafkaNetClient:
+        client = KafkaNetClient(**configs)
+        created.append(client)
+        return client
+
+    try:
+        return client_class(kafka_client=network_client, **config)
+    except BaseException:
+        for client in created:
+            with contextlib.suppress(Exception):
+                client.close()
+        raise
 
 
 STRUCTURED_HEADERS = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 """Every record is a structured-mode CloudEvent; the headers never vary."""
 
 
+PROBE_CACHE_SECONDS = 2.0
+"""How long a probe's answer stands: a flood of /readyz calls opens one connection per period."""
+
+_clock: Callable[[], float] = time.monotonic
+_probe_lock = threading.Lock()
+_probe_results: dict[str, tuple[float, Exception | None]] = {}
+
+
 def ping(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
-    """Raises unless a broker answers a metadata request within the timeout."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers.split(","),
-        request_timeout_ms=max(timeout_ms, 1000) + 500,
-        bootstrap_timeout_ms=timeout_ms,
-        client_id="polku-ping",
-    )
+    """Raises unless a broker answers a metadata request within the timeout.
+
+    The answer (success or the error) is cached for :data:`PROBE_CACHE_SECONDS` per set of
+    brokers; concurrent callers wait for the one probe under way rather than start their own.
+    """
+    with _probe_lock:
+        cached = _probe_results.get(bootstrap_servers)
+        if cached is None or _clock() - cached[0] >= PROBE_CACHE_SECONDS:
+            error: Exception | None = None
+            try:
+                probe(bootstrap_servers, timeout_ms)
+            except Exception as exc:
+                error = exc
+            cached = _probe_results[bootstrap_servers] = (_clock(), error)
+    if cached[1] is not None:
+        # A copy per caller: re-raising one shared instance would grow its traceback forever.
+        raise _fresh(cached[1]) from cached[1]
+
+
+def probe(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
+    """One uncached metadata round trip; whatever happens, no thread or socket outlives it.
+
+    First a plain TCP connection, closed at once: a broker that is down is found without
+    kafka-python, whose failed connection attempts leave their sockets to the garbage
+    collector. Then a bare network client, driven on the calling thread (no IO thread is
+    started), bootstraps from the brokers (ApiVersions, Metadata) and is closed in ``finally``.
+    """
+    _accepts_connections(bootstrap_servers, timeout_ms)
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "client_id": "polku-ping",
+        "request_timeout_ms": max(timeout_ms, 1000) + 500,
+        "socket_connection_setup_timeout_ms": timeout_ms,
+        "reconnect_backoff_max_ms": 1000,
+    }
+    net = NetworkSelector(**config)  # its wake-up socket pair is closed even if the rest fails
     try:
-        consumer.topics()
+        client = KafkaNetClient(net=net, **config)
+        try:
+            client.check_version(timeout_ms=timeout_ms)
+        finally:
+            client.close()
     finally:
-        consumer.close()
+        net.close()
+
+
+def _accepts_connections(bootstrap_servers: str, timeout_ms: int) -> None:
+    """Returns once one of the brokers accepts a TCP connection; raises if none does in time."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    failures = []
+    for host, port, _family in collect_hosts(bootstrap_servers, randomize=False):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            failures.append(f"{host}:{port}: not tried within {timeout_ms} ms")
+            continue
+        try:
+            with socket.create_connection((host, port), timeout=remaining):
+                return
+        except OSError as exc:
+            failures.append(f"{host}:{port}: {exc}")
+    raise KafkaConnectionError(f"no broker accepts connections ({'; '.join(failures)})")
+
+
+def _fresh(error: Exception) -> Exception:
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception class that cannot be rebuilt from its args
+        return ConnectionError(str(error))
+
+
+def forget_probes() -> None:
+    """Drops the cached probe answers (tests, or a caller that must know now)."""
+    with _probe_lock:
+        _probe_results.clear()

@@ -90,10 +90,27 @@ class Settings:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
         for name in ("database_url", "tracking_database_url"):
             url = getattr(self, name)
-            if url and urlsplit(url).scheme not in ("postgresql", "postgres", "sqlite"):
+            if not url:
+                continue
+            scheme = urlsplit(url).scheme
+            if scheme not in ("postgresql", "postgres", "sqlite"):
                 raise SettingsError(
                     f"POLKU_{name.upper()} must be a postgresql:// or sqlite:// URL"
                 )
+            if scheme == "sqlite":
+                _check_sqlite_url(f"POLKU_{name.upper()}", url)
+        for service, url in self.service_urls.items():
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SettingsError(
+                    f"POLKU_{service.upper()}_URL must be an http:// or https:// URL such as "
+                    f"http://{service}:8000"
+                )
+        if self.feed == "http" and not self.service_urls:
+            raise SettingsError(
+                "POLKU_FEED=http needs the base URL of the write services to read from: "
+                + " and/or ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
+            )
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -162,9 +179,19 @@ class Settings:
         raise SettingsError(f"{path} is empty; delete it or set POLKU_JWT_SECRET")
 
 
+SQLITE_URL_FORMS = "sqlite:///relative/path or sqlite:////absolute/path"
+
+
 def sqlite_file(url: str) -> str:
     """The file path of a ``sqlite:///path`` URL (relative paths stay relative)."""
-    return url.split("sqlite:///", 1)[1]
+    _check_sqlite_url("a SQLite URL", url)
+    return url[len("sqlite:///") :]
+
+
+def _check_sqlite_url(name: str, url: str) -> None:
+    # Three slashes and then the path: sqlite://tracking.db would name a *host*.
+    if not url.startswith("sqlite:///") or not url[len("sqlite:///") :]:
+        raise SettingsError(f"{name} must be {SQLITE_URL_FORMS}, not {url!r}")
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

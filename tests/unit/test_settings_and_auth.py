@@ -86,8 +86,68 @@ def test_kafka_brokers_switch_the_feed_to_kafka() -> None:
 
 
 def test_an_explicit_feed_wins_over_the_kafka_default() -> None:
-    settings = Settings.from_env({"POLKU_KAFKA_BOOTSTRAP_SERVERS": "k:9092", "POLKU_FEED": "http"})
+    settings = Settings.from_env(
+        {
+            "POLKU_KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+            "POLKU_FEED": "http",
+            "POLKU_ENROLMENT_URL": "http://enrolment:8000",
+        }
+    )
     assert settings.feed == "http"
+
+
+def test_the_http_feed_without_a_source_url_is_rejected() -> None:
+    # Otherwise the projector polls no source at all and reports "applied 0 events".
+    with pytest.raises(SettingsError, match="POLKU_ENROLMENT_URL and/or POLKU_ASSESSMENT_URL"):
+        Settings.from_env({"POLKU_FEED": "http"})
+
+
+def test_the_http_feed_may_read_a_single_write_service() -> None:
+    settings = Settings.from_env(
+        {"POLKU_FEED": "http", "POLKU_ASSESSMENT_URL": "https://assessment.internal"}
+    )
+    assert dict(settings.service_urls) == {"assessment": "https://assessment.internal"}
+
+
+@pytest.mark.parametrize("url", ["enrolment:8000", "ftp://enrolment", "http://"])
+def test_a_service_url_that_is_not_http_is_rejected_by_name(url: str) -> None:
+    with pytest.raises(SettingsError, match="POLKU_ENROLMENT_URL"):
+        Settings.from_env({"POLKU_FEED": "http", "POLKU_ENROLMENT_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://tracking.db", "sqlite:tracking.db", "sqlite://", "sqlite:///"]
+)
+@pytest.mark.parametrize("variable", ["POLKU_DATABASE_URL", "POLKU_TRACKING_DATABASE_URL"])
+def test_a_malformed_sqlite_url_is_rejected_with_the_accepted_forms(
+    variable: str, url: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({variable: url})
+    message = str(raised.value)
+    assert variable in message
+    assert "sqlite:///relative/path or sqlite:////absolute/path" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///views.sqlite", "views.sqlite"),
+        ("sqlite:////srv/views.sqlite", "/srv/views.sqlite"),
+    ],
+)
+def test_relative_and_absolute_sqlite_urls_are_accepted(url: str, path: str) -> None:
+    from shared.settings import sqlite_file
+
+    settings = Settings.from_env({"POLKU_TRACKING_DATABASE_URL": url})
+    assert sqlite_file(settings.readmodel_url()) == path
+
+
+def test_sqlite_file_explains_a_malformed_url_rather_than_failing_on_an_index() -> None:
+    from shared.settings import sqlite_file
+
+    with pytest.raises(SettingsError, match="sqlite:///relative/path"):
+        sqlite_file("sqlite://tracking.db")
 
 
 def test_service_urls_are_read_per_write_service() -> None:
