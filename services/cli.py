@@ -213,12 +213,16 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
     closers: list[Callable[[], None]] = [stop.set]
     if service == "tracking":
         with reachable(settings):
-            tracking = runtime.build_tracking(settings)
+            tracking = runtime.build_tracking(settings, project=projector)
         app = runtime.tracking_app(settings, tracking)
         if projector:
             from shared.polling import start_worker
 
-            start_worker("projector", tracking.projector.run_forever, stop, settings.poll_interval)
+            worker = start_worker(
+                "projector", tracking.projector.run_forever, stop, settings.poll_interval
+            )
+            # Let the batch under way finish before its feed and database are closed.
+            closers.append(lambda: worker.join(timeout=30))
         closers.append(tracking.close)
     else:
         with reachable(settings):

@@ -27,7 +27,7 @@ from services.tracking.readmodels import ReadModels
 from shared import kafka
 from shared.auth import RenewingToken
 from shared.events import default_registry
-from shared.feeds import Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
 from shared.outbox import Outbox
 from shared.polling import start_worker
 from shared.positions import RelayPositions
@@ -104,13 +104,16 @@ class Tracking:
         self.readmodels.database.close()
 
 
-def build_tracking(settings: Settings, feed: Feed | None = None, **projector_args: Any) -> Tracking:
+def build_tracking(
+    settings: Settings, feed: Feed | None = None, project: bool = True, **projector_args: Any
+) -> Tracking:
+    """The read models and a projector; ``project=False`` is a process serving the API only."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     readmodels = ReadModels(Database(settings.readmodel_url()))
     try:
         readmodels.create()
         if feed is None:
-            feed = remote_feed(settings, readmodels)
+            feed = remote_feed(settings, readmodels) if project else ElsewhereFeed(settings.feed)
     except BaseException:
         readmodels.database.close()
         raise

@@ -63,6 +63,31 @@ class Feed(Protocol):
     def close(self) -> None: ...
 
 
+class ElsewhereFeed:
+    """The feed of a tracking process that serves the API while another one projects.
+
+    It consumes nothing and holds no connection (no place in the Kafka group); the status
+    the API reports comes from the read models the projecting process writes.
+    """
+
+    waits_for_events = False
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
+        return Poll()
+
+    def commit(self, poll: Poll) -> None:
+        pass
+
+    def heads(self) -> dict[Key, int]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
 class OutboxFeed:
     """Reads write services' outboxes directly: embedded mode, in one process."""
 
