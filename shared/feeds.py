@@ -119,6 +119,10 @@ class OutboxFeed:
         pass
 
 
+class NotAnEventsPage(ConnectionError):
+    """An HTTP source answered, but not as a Polku write service's events endpoint does."""
+
+
 class HttpFeed:
     """Pulls ``GET /<service>/events?after=&limit=`` from each write service."""
 
@@ -144,7 +148,16 @@ class HttpFeed:
             headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
+            body = response.read()
+        try:
+            page = json.loads(body)
+            int(page["next_after"]), int(page["head"]), list(page["events"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise NotAnEventsPage(
+                f"{request.full_url} answered with something other than a Polku events page"
+                f" ({exc.__class__.__name__}: {exc}); is the URL a Polku {source} service?"
+            ) from None
+        return page  # type: ignore[no-any-return]
 
     def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
         poll = Poll()

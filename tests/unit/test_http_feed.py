@@ -1,18 +1,23 @@
-"""The tracking process's own token for the HTTP feed is renewed before it expires."""
+"""The HTTP feed: a renewed service token, and a clear error when the source is not Polku."""
 
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import io
 import json
+import threading
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
+from click.testing import CliRunner
 
+from services.cli import main
 from shared import feeds
 from shared.auth import RenewingToken, token_expiry, verify_token
-from shared.feeds import HttpFeed
+from shared.feeds import HttpFeed, NotAnEventsPage
 
 SECRET = "s" * 40
 
@@ -76,3 +81,46 @@ def test_a_fixed_token_is_still_accepted(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(feeds.urllib.request, "urlopen", urlopen)
     HttpFeed({"enrolment": "http://127.0.0.1:9"}, token="fixed").poll({}, 10)
     assert sent == ["Bearer fixed"]
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>a login page</html>", b'{"items": []}', b'{"events": [], "next_after": null}']
+)
+def test_a_source_that_is_not_a_polku_service_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    monkeypatch.setattr(feeds.urllib.request, "urlopen", lambda request, timeout: io.BytesIO(body))
+    feed = HttpFeed({"enrolment": "http://127.0.0.1:9"}, token="t")
+    with pytest.raises(NotAnEventsPage, match="other than a Polku events page"):
+        feed.poll({}, 10)
+
+
+def test_project_once_against_a_web_page_is_one_clear_line(tmp_path: Path) -> None:
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>not Polku</html>")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["project", "--once"],
+            env={
+                "POLKU_FEED": "http",
+                "POLKU_DATA_DIR": str(tmp_path),
+                "POLKU_JWT_SECRET": SECRET,
+                "POLKU_ENROLMENT_URL": f"http://127.0.0.1:{server.server_port}",
+            },
+        )
+    finally:
+        server.shutdown()
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, NotAnEventsPage)  # handled, not escaped
+    assert "other than a Polku events page" in result.output
