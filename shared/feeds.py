@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, Protocol
 from marshmallow import ValidationError
 
 from shared.events import Envelope
+from shared.events.envelope import MAX_POSITION
 from shared.kafka import make_consumer, topic_of
 from shared.outbox import Outbox
 
@@ -206,7 +207,8 @@ def _delivery_from_page(source: str, raw: Any, after: int) -> Delivery:
         envelope = Envelope.from_dict(raw)
     except (ValidationError, TypeError) as exc:
         position = raw.get("position") if isinstance(raw, dict) else None
-        offset = position if isinstance(position, int) else after
+        in_range = isinstance(position, int) and 0 < position <= MAX_POSITION
+        offset: int = position if in_range else after  # type: ignore[assignment]
         error = getattr(exc, "messages", str(exc))
         return Delivery(source, 0, offset, None, json.dumps(raw).encode(), f"malformed: {error}")
     return Delivery(source, 0, envelope.position, envelope)

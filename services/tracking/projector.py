@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 
 from services.tracking.projections import HANDLERS
-from services.tracking.readmodels import ReadModels, applied_event_ids, now, store_cursor
+from services.tracking.readmodels import (
+    ReadModels,
+    applied_event_ids,
+    now,
+    printable,
+    store_cursor,
+)
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -203,7 +209,15 @@ class Projector:
         return True
 
     def _dead_letter(self, cur: Cursor, delivery: Delivery, error: str) -> None:
+        """Parks a delivery with the reason; this insert must not fail, whatever the record held.
+
+        Envelope attributes are clean (the envelope schema refuses control characters and
+        out-of-range numbers), the payload is JSON-escaped, and the error text is escaped here:
+        PostgreSQL cannot store NUL, and a record that cannot even be parked would stop the
+        projector for good.
+        """
         envelope = delivery.envelope
+        error = printable(error)
         payload = (
             envelope.to_json().decode()
             if envelope

@@ -68,6 +68,14 @@ class RosterPage:
     next_after: int | None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\x00``), safe in any text column."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -149,7 +157,7 @@ class ReadModels:
                 "INSERT INTO tr_errors (source, error, recorded_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (source) DO UPDATE SET error = excluded.error,"
                 " recorded_at = excluded.recorded_at",
-                (source, error[:2000], now()),
+                (source, printable(error)[:2000], now()),
             )
 
     def status(self) -> dict[str, Any]:

@@ -109,22 +109,38 @@ class Envelope(NamedTuple):
         return self._asdict()
 
 
+MAX_POSITION = 2**63 - 1
+"""The largest sequence or position a BIGINT column (and a Kafka offset) can hold."""
+
+_CONTROL = validate.Regexp(r"^[^\x00-\x1f\x7f-\x9f]*$", error="must not contain control characters")
+
+
+def _attribute(min_length: int = 0) -> list[validate.Validator]:
+    # An attribute the projector stores as text: PostgreSQL cannot hold NUL, and a record it
+    # cannot even park as a dead letter would stop projection for good.
+    return [validate.Length(min=min_length, max=1000), _CONTROL]
+
+
 class EnvelopeSchema(Schema):
     """CloudEvents 1.0 JSON format (structured mode) with Polku's extension attributes."""
 
     specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
-    id = fields.String(required=True, validate=validate.Length(min=1))
-    source = fields.String(required=True, validate=validate.Length(min=1))
-    type = fields.String(required=True, validate=validate.Length(min=1))
-    subject = fields.String(required=True, validate=validate.Length(min=1))
+    id = fields.String(required=True, validate=_attribute(1))
+    source = fields.String(required=True, validate=_attribute(1))
+    type = fields.String(required=True, validate=_attribute(1))
+    subject = fields.String(required=True, validate=_attribute(1))
     time = fields.AwareDateTime(required=True, format="iso")
     datacontenttype = fields.String(required=True, validate=validate.Equal(CONTENT_TYPE))
-    dataschema = fields.String(required=True)
-    sequence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    actor = fields.String(required=True)
-    correlationid = fields.String(required=True)
-    causationid = fields.String(required=True, allow_none=True)
+    dataschema = fields.String(required=True, validate=_attribute())
+    sequence = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION)
+    )
+    position = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION)
+    )
+    actor = fields.String(required=True, validate=_attribute())
+    correlationid = fields.String(required=True, validate=_attribute())
+    causationid = fields.String(required=True, allow_none=True, validate=_attribute())
     data = fields.Dict(keys=fields.String(), required=True)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.events.envelope import MAX_POSITION
+
 MAX_LIMIT = 500
-MAX_POSITION = 2**63 - 1  # the largest id a BIGINT or SQLite rowid can hold
 
 
 class PageArgs(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,3 +363,36 @@ def test_a_readable_kafka_record_keeps_its_bytes(service: WriteService) -> None:
     delivery = delivery_from_record("enrolment", 0, 7, envelope.to_json())
     assert delivery.envelope == envelope
     assert delivery.error is None and not delivery.trusted
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_records_postgresql_cannot_store_are_parked_and_never_stop_projection(
+    service: WriteService, tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    """A NUL in an id, a position past BIGINT, a NUL in the error text: all parked, once."""
+    fill(service, 2)
+    good = [d.envelope for d in deliveries(service) if d.envelope is not None]
+    nul_id = {**good[0].to_dict(), "id": "evil\u0000id"}
+    huge = {**good[1].to_dict(), "position": 2**63}
+    records = [
+        delivery_from_record("enrolment", 0, 0, json.dumps(nul_id).encode()),
+        delivery_from_record("enrolment", 0, 1, json.dumps(huge).encode()),
+        Delivery("enrolment", 0, 2, None, b"\x00", "unreadable record: got \x00 here"),
+        *(Delivery("enrolment", 0, 10 + n, e) for n, e in enumerate(good)),  # from Kafka
+    ]
+    assert [r.envelope for r in records[:3]] == [None, None, None]
+    url = request.getfixturevalue("fresh_postgres_url") if store == "postgres" else None
+    settings = Settings(data_dir=tmp_path / "t", tracking_database_url=url)
+    feed = ScriptedFeed([Poll(records, {("enrolment", 0): 10 + len(good) - 1})], [])
+    tracking = build_tracking(settings, feed)
+    try:
+        assert tracking.projector.run_once() == len(good)  # the first attempt, not a retry
+        assert tracking.projector.stats.dead_lettered == 3
+        with tracking.readmodels.database.transaction() as cur:
+            cur.execute("SELECT offset_no, error FROM tr_dead_letters ORDER BY offset_no")
+            rows = cur.fetchall()
+        assert [int(r[0]) for r in rows] == [0, 1, 2]
+        assert "\\x00" in rows[2][1] and "\x00" not in rows[2][1]
+        assert tracking.readmodels.count("tr_enrolments") == 2
+    finally:
+        tracking.close()
