@@ -212,8 +212,13 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
     stop = threading.Event()
     closers: list[Callable[[], None]] = [stop.set]
     if service == "tracking":
-        with reachable(settings):
-            tracking = runtime.build_tracking(settings, project=projector)
+        from services.tracking.readmodels import LayoutBehind
+
+        try:
+            with reachable(settings):
+                tracking = runtime.build_tracking(settings, project=projector)
+        except LayoutBehind as exc:
+            raise click.ClickException(str(exc)) from None
         app = runtime.tracking_app(settings, tracking)
         if projector:
             from shared.polling import start_worker

@@ -111,7 +111,7 @@ def build_tracking(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     readmodels = ReadModels(Database(settings.readmodel_url()))
     try:
-        readmodels.create()
+        readmodels.create(rebuild=project)
         if feed is None:
             feed = remote_feed(settings, readmodels) if project else ElsewhereFeed(settings.feed)
     except BaseException:

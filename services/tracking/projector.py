@@ -22,6 +22,7 @@ from services.tracking.projections import HANDLERS
 from services.tracking.readmodels import (
     ReadModels,
     applied_event_ids,
+    check_layout,
     now,
     printable,
     store_cursor,
@@ -106,6 +107,7 @@ class Projector:
         last_event: dict[Key, int] = {}
         applied_at = now()
         with self.readmodels.database.transaction() as cur:
+            check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
             applied_per_key = Counter(apply(cur, poll, applied_at))
             for delivery in poll.deliveries:

@@ -61,6 +61,26 @@ TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(SCHEMA))
 VIEW_TABLES = ("tr_people", "tr_programmes", "tr_cohorts", "tr_enrolments")
 
 
+class LayoutBehind(RuntimeError):
+    """The read models hold an older layout, and this process may not rebuild them."""
+
+
+class LayoutChanged(RuntimeError):
+    """A newer release rebuilt the read models; this (older) projector must not write to them."""
+
+
+def check_layout(cur: Cursor) -> None:
+    """Raises :class:`LayoutChanged` unless the tables are the layout this code writes."""
+    cur.execute("SELECT version FROM tr_schema")
+    row = cur.fetchone()
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        found = None if row is None else int(row[0])
+        raise LayoutChanged(
+            f"the read models are now at layout {found}, this projector writes layout"
+            f" {SCHEMA_VERSION}: it stops applying events; run the matching release"
+        )
+
+
 @dataclass(frozen=True)
 class RosterPage:
     total: int
@@ -84,15 +104,28 @@ class ReadModels:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create(self) -> None:
-        """Creates the tables, or rebuilds them empty if they hold an older layout."""
+    def create(self, rebuild: bool = True) -> None:
+        """Creates the tables, or rebuilds them empty if they hold an older layout.
+
+        Only a process that projects may rebuild (``rebuild=True``). A process serving the API
+        alone finding an older layout raises :class:`LayoutBehind` instead: dropping the tables
+        under an older projector still running would let it write positions into the new,
+        empty ones, and the rebuild would then skip everything before them.
+        """
         with schema_lock(self.database.url), self.database.transaction() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS tr_schema (version INTEGER NOT NULL)")
             cur.execute("SELECT version FROM tr_schema")
             row = cur.fetchone()
             found = None if row is None else int(row[0])
             if found != SCHEMA_VERSION:
-                if found is not None or self._has_tables(cur):
+                older = found is not None or self._has_tables(cur)
+                if older and not rebuild:
+                    raise LayoutBehind(
+                        f"the read models are at layout {found or 1}; this release needs"
+                        f" {SCHEMA_VERSION}. Its projector rebuilds them when it starts: stop the"
+                        " older projector, start this release's, then this process."
+                    )
+                if older:
                     log.warning(
                         "read models are at layout %s, this version needs %d: dropping them;"
                         " the projector rebuilds them from the event logs",

@@ -7,9 +7,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from services.cli import main
 from services.runtime import build_tracking, build_write_service
-from services.tracking.readmodels import SCHEMA_VERSION, ReadModels
+from services.tracking.readmodels import SCHEMA_VERSION, LayoutBehind, LayoutChanged, ReadModels
 from shared.feeds import OutboxFeed
 from shared.settings import Settings
 from shared.sql import Database
@@ -78,3 +80,45 @@ def test_a_current_layout_keeps_its_rows(tmp_path: Path, caplog: pytest.LogCaptu
     assert models.positions() == {("enrolment", 0): 9}
     assert "dropping" not in caplog.text
     database.close()
+
+
+def test_an_api_only_process_refuses_an_older_layout_and_leaves_it_alone(tmp_path: Path) -> None:
+    """Only a projecting process may drop tables an older projector may still be writing."""
+    old_layout(tmp_path / "tracking.sqlite").close()
+    models = ReadModels(Database(f"sqlite:///{tmp_path / 'tracking.sqlite'}"))
+    with pytest.raises(LayoutBehind, match="layout 1; this release needs"):
+        models.create(rebuild=False)
+    assert models.positions() == {("enrolment", 0): 4}  # nothing dropped
+    models.database.close()
+
+
+def test_serve_tracking_without_projector_says_to_start_the_projector_first(
+    tmp_path: Path,
+) -> None:
+    old_layout(tmp_path / "tracking.sqlite").close()
+    result = CliRunner().invoke(
+        main,
+        ["serve", "tracking", "--no-projector", "--port", "0"],
+        env={"POLKU_DATA_DIR": str(tmp_path), "POLKU_JWT_SECRET": "s" * 40},
+    )
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a click error, not an escaped exception
+    assert "this release's" in result.output
+
+
+def test_a_projector_stops_writing_once_a_newer_release_rebuilt_the_tables(
+    tmp_path: Path,
+) -> None:
+    write = build_write_service(Settings(data_dir=tmp_path), "enrolment")
+    write.application.define_programme("TEMPO", "TEM", meta())
+    tracking = build_tracking(Settings(data_dir=tmp_path), OutboxFeed({"enrolment": write.outbox}))
+    try:
+        with tracking.readmodels.database.transaction() as cur:
+            cur.execute("UPDATE tr_schema SET version = ?", (SCHEMA_VERSION + 1,))
+        with pytest.raises(LayoutChanged, match="it stops applying events"):
+            tracking.projector.run_once()
+        assert tracking.readmodels.count("tr_applied_events") == 0
+        assert tracking.readmodels.positions() == {}
+    finally:
+        tracking.close()
+        write.close()
