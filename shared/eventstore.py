@@ -43,12 +43,18 @@ class DateAsISO(Transcoding):
         return dt.date.fromisoformat(data)
 
 
+COMMAND_LOCK_STRIPES = 64
+"""Locks serialising this process's commands per aggregate (see ``retrying``)."""
+
+
 class ServiceApplication(Application[UUID]):
     """An event-sourced application whose environment is given, never read from the process."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+        # Striped: a bounded set of locks, one shared by every aggregate id that hashes to it.
+        self._command_locks = tuple(threading.Lock() for _ in range(COMMAND_LOCK_STRIPES))
         super().__init__(env)
 
     def __del__(self) -> None:
@@ -82,20 +88,26 @@ class ServiceApplication(Application[UUID]):
         for listener in list(self._listeners):
             listener()
 
-    def retrying(self, command: Callable[[], T], attempts: int = 8) -> T:
+    def retrying(self, command: Callable[[], T], key: UUID | None = None, attempts: int = 10) -> T:
         """Runs a load-decide-save ``command``, again on fresh state if it lost a race.
 
         Optimistic concurrency makes the loser of two simultaneous commands fail; re-running it
         against the winner's state gives the caller the answer it would have had in sequence
-        (for example "full" rather than "try again").
+        (for example "full" rather than "try again"). Commands on the same aggregate ``key``
+        in this process take turns, so only races with other processes remain; those back
+        off exponentially with full jitter (up to 0.2 s) before the next attempt.
         """
+        lock = self._command_locks[hash(key) % len(self._command_locks)] if key else None
         for attempt in range(attempts):
             try:
-                return command()
+                if lock is None:
+                    return command()
+                with lock:
+                    return command()
             except ConcurrentChange:
                 if attempt == attempts - 1:
                     raise
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # de-synchronise racers
+                time.sleep(random.uniform(0, min(0.2, 0.004 * 2**attempt)))
         raise AssertionError("unreachable")
 
     def get(self, aggregate_id: UUID, kind: type[Any], what: str, field: str | None = None) -> Any:

@@ -78,7 +78,7 @@ class EnrolmentApplication(ServiceApplication):
             self.save_all(cohort)
             return cohort.enrolled[person_id]
 
-        return self.retrying(attempt)
+        return self.retrying(attempt, key=cohort_id)
 
     def programme(self, programme_id: UUID) -> Programme:
         return self.get(programme_id, Programme, "programme")  # type: ignore[no-any-return]
