@@ -192,6 +192,9 @@ def _check_sqlite_url(name: str, url: str) -> None:
     # Three slashes and then the path: sqlite://tracking.db would name a *host*.
     if not url.startswith("sqlite:///") or not url[len("sqlite:///") :]:
         raise SettingsError(f"{name} must be {SQLITE_URL_FORMS}, not {url!r}")
+    if url[len("sqlite:///") :].startswith(":memory:"):
+        # Every connection would get its own empty database, and Polku uses several.
+        raise SettingsError(f"{name} cannot be an in-memory SQLite database; name a file")
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -308,3 +308,8 @@ def test_the_local_secret_is_never_on_disk_with_wider_permissions(
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE((tmp_path / "jwt.secret").stat().st_mode) == 0o600
+
+
+def test_an_in_memory_sqlite_read_model_is_refused() -> None:
+    with pytest.raises(SettingsError, match="in-memory"):
+        Settings.from_env({"POLKU_TRACKING_DATABASE_URL": "sqlite:///:memory:"})
