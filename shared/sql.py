@@ -66,9 +66,8 @@ class Database:
         self.url = url
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
-            self._path = sqlite_file(url)
-            if self._path != ":memory:":
-                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._path = sqlite_file(url)  # a file: an in-memory database is refused there
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             self._pool: Any = None
             self._idle: list[sqlite3.Connection] = []
             self._idle_lock = threading.Lock()
