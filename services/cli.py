@@ -158,11 +158,16 @@ def _run_demo(base: str, settings: Settings) -> None:
 
     token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
     try:
-        result = load(base, token)
+        result = load(base, _demo_loader_token(settings))
     except DemoError as exc:
         click.echo(f"The demo could not load: {exc}", err=True)
         return
     _print_demo(base, token, result)
+
+
+def _demo_loader_token(settings: Settings) -> str:
+    """The loader may list people (to find those an interrupted load registered): hr_admin."""
+    return issue_token(settings.resolved_jwt_secret(), "demo-loader", "hr_admin")
 
 
 def _print_demo(base: str, token: str, result: dict[str, Any]) -> None:
@@ -188,7 +193,7 @@ def demo(url: str) -> None:
     settings = load_settings()
     token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
     try:
-        result = load(url, token)
+        result = load(url, _demo_loader_token(settings))
     except (DemoError, OSError) as exc:
         raise click.ClickException(f"could not load the demo into {url}: {exc}") from None
     _print_demo(url, token, result)

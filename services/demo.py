@@ -3,8 +3,8 @@
 It defines the TEMPO programme, plans a 2020 cohort, registers a few made-up people, enrols
 them, and waits until the tracking roster shows them: the whole slice, end to end.
 
-Loading it again (``polku up --demo`` on the same ``var/``) finds the programme and the cohort
-it made before and adds only the people the cohort still lacks, so nothing is duplicated.
+Loading it again (``polku up --demo`` on the same ``var/``) finds the programme, the cohort and
+the people it made before and adds only what is missing, so nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -82,7 +82,12 @@ def _find_or_create(
 
 
 def load(base_url: str, token: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Loads the example (or completes an earlier load) and returns the cohort and roster."""
+    """Loads the example (or completes an earlier load) and returns the cohort and roster.
+
+    ``token`` must be allowed to list people (hr_admin): an earlier load may have registered
+    someone it did not get to enrol, and they are found by employee number, not registered
+    twice.
+    """
     client = Client(base_url, token)
     programme = _find_or_create(
         client, "/enrolment/programmes", lambda p: p["name"] == PROGRAMME["name"], PROGRAMME
@@ -93,25 +98,29 @@ def load(base_url: str, token: str, timeout: float = 30.0) -> dict[str, Any]:
         lambda c: c["programme_id"] == programme["id"] and c["name"] == COHORT["name"],
         {"programme_id": programme["id"], **COHORT},
     )
-    enrolled = client.call("GET", f"/enrolment/cohorts/{cohort['id']}/enrolments")["count"]
+    registered = {
+        person["employee_number"]: person["id"] for person in _listed(client, "/enrolment/people")
+    }
+    enrolments = f"/enrolment/cohorts/{cohort['id']}/enrolments"
+    enrolled = {item["person_id"] for item in _listed(client, enrolments)}
     for number, (name, department, unit) in enumerate(PEOPLE, start=1):
-        if number <= enrolled:
-            continue
-        person = client.call(
-            "POST",
-            "/enrolment/people",
-            {
-                "full_name": name,
-                "email": f"synthetic.expert{number}@example.invalid",
-                "employee_number": f"DEMO-{number:04d}",
-                "organisation": "Ministry of Economic Affairs and Employment",
-                "department": department,
-                "unit": unit,
-            },
-        )
-        client.call(
-            "POST", f"/enrolment/cohorts/{cohort['id']}/enrolments", {"person_id": person["id"]}
-        )
+        employee_number = f"DEMO-{number:04d}"
+        person_id = registered.get(employee_number)
+        if person_id is None:  # not even registered by an earlier, interrupted load
+            person_id = client.call(
+                "POST",
+                "/enrolment/people",
+                {
+                    "full_name": name,
+                    "email": f"synthetic.expert{number}@example.invalid",
+                    "employee_number": employee_number,
+                    "organisation": "Ministry of Economic Affairs and Employment",
+                    "department": department,
+                    "unit": unit,
+                },
+            )["id"]
+        if person_id not in enrolled:
+            client.call("POST", enrolments, {"person_id": person_id})
     deadline = time.monotonic() + timeout
     while True:
         try:

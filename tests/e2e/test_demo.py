@@ -47,7 +47,7 @@ def test_demo_loads_the_example_and_prints_the_roster(served: tuple[Embedded, st
 
 def test_loading_the_demo_again_duplicates_nothing(served: tuple[Embedded, str]) -> None:
     runtime, url = served
-    token = issue_token(SECRET, "demo-coordinator", "coordinator")
+    token = issue_token(SECRET, "demo-loader", "hr_admin")
     first = load(url, token)
     again = load(url, token)
     assert again["cohort_id"] == first["cohort_id"]
@@ -57,6 +57,29 @@ def test_loading_the_demo_again_duplicates_nothing(served: tuple[Embedded, str])
         kind: len(enrolment.list(kind, 0, 50).items) for kind in ("programmes", "cohorts", "people")
     }
     assert counts == {"programmes": 1, "cohorts": 1, "people": len(PEOPLE)}
+
+
+def test_a_load_cut_off_after_registering_someone_is_completed_without_a_twin(
+    served: tuple[Embedded, str],
+) -> None:
+    runtime, url = served
+    enrolment = runtime.services["enrolment"].application
+    name, department, unit = PEOPLE[0]
+    orphan = enrolment.register_person(  # what the interrupted load managed to do
+        {
+            "full_name": name,
+            "email": "synthetic.expert1@example.invalid",
+            "employee_number": "DEMO-0001",
+            "organisation": "Ministry of Economic Affairs and Employment",
+            "department": department,
+            "unit": unit,
+        },
+        {"actor_sub": "demo-loader", "actor_role": "hr_admin", "correlation_id": "c"},
+    )
+    result = load(url, issue_token(SECRET, "demo-loader", "hr_admin"))
+    ids = [p["person_id"] for p in result["roster"]["participants"]]
+    assert str(orphan.id) in ids and len(ids) == len(PEOPLE)
+    assert len(enrolment.list("people", 0, 50).items) == len(PEOPLE)
 
 
 def test_demo_against_nothing_is_a_clear_error() -> None:
