@@ -39,6 +39,10 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+TEST_PREFIX = "POLKU_TEST_"
+"""Variables of the test suite (tests/support); the product ignores them."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -57,7 +61,11 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Reads the documented ``POLKU_*`` variables; anything else is ignored."""
-        unknown = sorted(k for k in environ if k.startswith("POLKU_") and k not in VARIABLES)
+        unknown = sorted(
+            k
+            for k in environ
+            if k.startswith("POLKU_") and not k.startswith(TEST_PREFIX) and k not in VARIABLES
+        )
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
         brokers = environ.get("POLKU_KAFKA_BOOTSTRAP_SERVERS") or None

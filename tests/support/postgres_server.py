@@ -34,7 +34,7 @@ class PostgresServerError(RuntimeError):
 def find_bindir() -> Path:
     """Directory holding initdb/pg_ctl: PG 15's Debian path, ``pg_config --bindir``, then PATH."""
     candidates: list[Path] = []
-    override = os.environ.get("POLKU_PG_BINDIR")
+    override = os.environ.get("POLKU_TEST_PG_BINDIR")
     if override:
         candidates.append(Path(override))
     candidates.append(DEFAULT_BINDIR)
@@ -72,7 +72,7 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
     """The account to run the server as, or None when we are not root and can run it directly."""
     if os.geteuid() != 0:
         return None
-    for name in (os.environ.get("POLKU_PG_OS_USER"), "postgres", "nobody"):
+    for name in (os.environ.get("POLKU_TEST_PG_OS_USER"), "postgres", "nobody"):
         if not name:
             continue
         try:
@@ -81,7 +81,7 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
             continue
     raise PostgresServerError(
         "running as root, and neither a 'postgres' nor a 'nobody' account exists to run initdb "
-        "(initdb refuses to run as root); create one or set POLKU_PG_OS_USER"
+        "(initdb refuses to run as root); create one or set POLKU_TEST_PG_OS_USER"
     )
 
 

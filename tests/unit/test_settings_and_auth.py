@@ -313,3 +313,10 @@ def test_the_local_secret_is_never_on_disk_with_wider_permissions(
 def test_an_in_memory_sqlite_read_model_is_refused() -> None:
     with pytest.raises(SettingsError, match="in-memory"):
         Settings.from_env({"POLKU_TRACKING_DATABASE_URL": "sqlite:///:memory:"})
+
+
+def test_the_test_suites_own_variables_are_not_unknown_settings() -> None:
+    settings = Settings.from_env({"POLKU_TEST_POSTGRES_URL": "postgresql://u@127.0.0.1:9/x"})
+    assert settings.database_url is None
+    with pytest.raises(SettingsError, match="POLKU_TESTING"):
+        Settings.from_env({"POLKU_TESTING": "1"})  # only the exact prefix is set aside
