@@ -36,6 +36,7 @@ def test_processes_creating_the_schema_at_once_do_not_collide(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not [t for t in threads if t.is_alive()], "a start-up is stuck (a lock never released?)"
     assert errors == []
 
 

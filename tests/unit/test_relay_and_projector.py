@@ -362,6 +362,7 @@ def test_a_readable_kafka_record_keeps_its_bytes(service: WriteService) -> None:
     envelope = service.outbox.read(0, 1).envelopes[0]
     delivery = delivery_from_record("enrolment", 0, 7, envelope.to_json())
     assert delivery.envelope == envelope
+    assert delivery.raw == envelope.to_json()
     assert delivery.error is None and not delivery.trusted
 
 
