@@ -101,6 +101,7 @@ class Programmes(MethodView):
 @blp.route("/programmes/<uuid:programme_id>")
 class ProgrammeById(MethodView):
     @requires(*READERS)
+    @blp.alt_response(404, **problem_doc("No such programme."))
     @blp.response(200, s.ProgrammeOut())
     def get(self, programme_id: UUID) -> dict[str, Any]:
         """One programme."""
@@ -112,6 +113,7 @@ class Cohorts(MethodView):
     @requires(*WRITERS)
     @blp.arguments(s.CohortIn())
     @blp.response(201, s.CohortOut())
+    @blp.alt_response(404, **problem_doc("The programme does not exist."))
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Plan a cohort of a programme. 404 if the programme does not exist."""
         cohort = app_().plan_cohort(
@@ -135,6 +137,7 @@ class Cohorts(MethodView):
 @blp.route("/cohorts/<uuid:cohort_id>")
 class CohortById(MethodView):
     @requires(*READERS)
+    @blp.alt_response(404, **problem_doc("No such cohort."))
     @blp.response(200, s.CohortOut())
     def get(self, cohort_id: UUID) -> dict[str, Any]:
         """One cohort."""
@@ -199,6 +202,7 @@ class People(MethodView):
 @blp.route("/people/<uuid:person_id>")
 class PersonById(MethodView):
     @requires(*PERSONAL_READERS, "participant")
+    @blp.alt_response(404, **problem_doc("No such person."))
     @blp.response(200, s.PersonOut())
     def get(self, person_id: UUID) -> dict[str, Any]:
         """One person. A participant may read only their own record."""

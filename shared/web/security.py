@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
 
 from shared.auth import AuthError, Principal, token_expiry, verify_token
 from shared.web import jwt_secret
@@ -48,6 +48,15 @@ def _verified(secret: str, token: str) -> Principal:
     return principal
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Admits a request whose token is valid and whose role is one of ``roles``."""
 
@@ -63,7 +72,14 @@ def requires(*roles: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        # Every guarded operation documents the two refusals, naming the roles it admits.
+        documented = Blueprint.doc(
+            responses={
+                "401": _problem("No valid bearer token (missing, malformed or expired)."),
+                "403": _problem(f"The token's role may not do this; allowed: {', '.join(roles)}."),
+            }
+        )
+        return documented(wrapper)  # type: ignore[no-any-return]
 
     return decorate
 

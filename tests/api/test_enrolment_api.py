@@ -511,6 +511,28 @@ def test_the_openapi_document_describes_errors_as_problem_details(api: Api) -> N
                 assert "default" in operation["responses"]
 
 
+@pytest.mark.parametrize("service", ["enrolment", "tracking"])
+def test_every_guarded_operation_documents_401_and_403_and_each_lookup_its_404(
+    api: Api, service: str
+) -> None:
+    document = api.client.get(f"/{service}/openapi.json").get_json()
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert operations
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for status in ("401", "403"):
+            content = responses[status]["content"]["application/problem+json"]
+            assert content["schema"]["$ref"].endswith("/Problem"), (path, method, status)
+        assert "allowed:" in responses["403"]["description"], (path, method)
+        if "{" in path:  # an id in the path: the thing may not exist
+            assert "404" in responses, (path, method)
+
+
 def test_health_and_readiness_of_the_combined_app(api: Api) -> None:
     health = api.client.get("/healthz")
     assert (health.status_code, health.get_json()) == (200, {"status": "ok"})
