@@ -104,7 +104,10 @@ def main(verbose: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--demo", is_flag=True, help="Load the synthetic example once the server is up.")
 def up(host: str, port: int, demo: bool) -> None:
-    """Serve all three services in one process (embedded mode, SQLite under var/).
+    """Serve all three services in one process (embedded mode).
+
+    The stores are SQLite files under POLKU_DATA_DIR (default var/), or PostgreSQL when
+    POLKU_DATABASE_URL is set.
 
     With POLKU_KAFKA_BOOTSTRAP_SERVERS set, relay threads publish to Kafka and the projector
     consumes it; otherwise the projector follows the in-process logs.

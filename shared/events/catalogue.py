@@ -28,8 +28,8 @@ def json_type(schema_field: fields.Field) -> str:
     for kind, name in JSON_TYPES.items():
         if isinstance(schema_field, kind):
             if isinstance(schema_field, fields.List):
-                return f"array of {json_type(schema_field.inner)}"
-            return name
+                name = f"array of {json_type(schema_field.inner)}"
+            return f"{name} or null" if schema_field.allow_none else name
     return type(schema_field).__name__
 
 
@@ -73,7 +73,7 @@ def as_markdown(registry: Registry) -> str:
         "position": "the notification id in the source service's log",
         "actor": "`role:subject` of whoever caused the event",
         "correlationid": "the request's `X-Correlation-ID`",
-        "causationid": "the request's `X-Causation-ID`, if any",
+        "causationid": "the request's `X-Causation-ID`; null when it sent none",
         "dataschema": "`urn:polku:schema:<type>:<version>`",
     }
     for name, schema_field in EnvelopeSchema().fields.items():
