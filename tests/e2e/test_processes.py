@@ -1,8 +1,9 @@
 """The distributed deployment run as real processes, as docker-compose would run them.
 
-``polku serve enrolment``, ``polku relay enrolment`` and ``polku serve tracking`` share a
-PostgreSQL database and talk through Kafka; a second tracking store is then filled by
-``polku project --once`` over the HTTP feed. Both must show the same roster.
+``polku serve enrolment``, ``polku relay enrolment``, ``polku project`` and
+``polku serve tracking --no-projector`` share a PostgreSQL database and talk through Kafka; a
+second tracking store is then filled by ``polku project --once`` over the HTTP feed. Both must
+show the same roster.
 """
 
 from __future__ import annotations
@@ -110,10 +111,13 @@ def test_services_relay_and_projectors_as_separate_processes(
     tracking = f"http://127.0.0.1:{tracking_port}"
     processes.start("enrolment", ["serve", "enrolment", "--port", str(enrolment_port)], common)
     processes.start("relay", ["relay", "enrolment"], common)
+    tracking_env = {**common, "POLKU_FEED": "kafka", "POLKU_KAFKA_GROUP_ID": f"proc-{tag}"}
+    # As in docker-compose: the projector alone, then an API process that only reads.
+    processes.start("projector", ["project"], tracking_env)
     processes.start(
         "tracking",
-        ["serve", "tracking", "--port", str(tracking_port)],
-        {**common, "POLKU_FEED": "kafka", "POLKU_KAFKA_GROUP_ID": f"proc-{tag}"},
+        ["serve", "tracking", "--no-projector", "--port", str(tracking_port)],
+        tracking_env,
     )
     try:
         wait_for(ready(enrolment), 60, "polku serve enrolment to be ready")
