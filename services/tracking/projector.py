@@ -284,6 +284,9 @@ class Projector:
             self.refresh_heads()
             if not self.feed.waits_for_events or self._caught_up():
                 return total
+            # Still joining, or behind: do not spin, or kafka-python's IO thread (which runs
+            # the group protocol) is starved of the GIL and the join may never settle.
+            time.sleep(0.05)
         return total
 
     def _caught_up(self) -> bool:

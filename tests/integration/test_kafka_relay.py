@@ -218,7 +218,7 @@ def test_drain_waits_for_the_group_to_form_and_stops_at_the_end_of_each_partitio
         ("enrolment",),
         models.positions,
         topic_prefix=settings.kafka_topic_prefix,
-        poll_timeout_ms=1,  # far shorter than a group join: the first polls come back empty
+        poll_timeout_ms=20,  # far shorter than a group join: the first polls come back empty
     )
     projector = Projector(models, feed, default_registry())
     try:
