@@ -119,6 +119,9 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 422 and errors:
         names = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
         detail = f"invalid input: {names}" if names else "invalid input"
+    elif status == 400 and errors and "message" not in data:
+        # webargs' "could not parse" carries werkzeug's generic text; the reason is the error.
+        detail = "; ".join(e["message"] for e in errors)
     # The exception's own headers (Allow on a 405, Retry-After, ...), but never its HTML type.
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
     headers.update(data.get("headers") or {})
