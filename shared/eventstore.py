@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -97,12 +98,12 @@ class ServiceApplication(Application[UUID]):
         in this process take turns, so only races with other processes remain; those back
         off exponentially with full jitter (up to 0.2 s) before the next attempt.
         """
-        lock = self._command_locks[hash(key) % len(self._command_locks)] if key else None
+        turn: AbstractContextManager[Any] = (
+            self._command_locks[hash(key) % len(self._command_locks)] if key else nullcontext()
+        )
         for attempt in range(attempts):
             try:
-                if lock is None:
-                    return command()
-                with lock:
+                with turn:
                     return command()
             except ConcurrentChange:
                 if attempt == attempts - 1:

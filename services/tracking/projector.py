@@ -24,13 +24,13 @@ from services.tracking.readmodels import (
     applied_event_ids,
     check_layout,
     now,
-    printable,
     store_cursor,
 )
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
 from shared.sql import Cursor
+from shared.text import printable
 
 log = logging.getLogger("polku.projector")
 

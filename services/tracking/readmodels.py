@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.feeds import Key
 from shared.sql import Cursor, Database, schema_lock
+from shared.text import printable
 
 log = logging.getLogger("polku.readmodels")
 
@@ -86,14 +87,6 @@ class RosterPage:
     total: int
     participants: list[dict[str, Any]]
     next_after: int | None
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as escapes (``\\x00``), safe in any text column."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def now() -> str:

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared.text import NoControlCharacters
+
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -112,13 +114,11 @@ class Envelope(NamedTuple):
 MAX_POSITION = 2**63 - 1
 """The largest sequence or position a BIGINT column (and a Kafka offset) can hold."""
 
-_CONTROL = validate.Regexp(r"^[^\x00-\x1f\x7f-\x9f]*$", error="must not contain control characters")
-
 
 def _attribute(min_length: int = 0) -> list[validate.Validator]:
     # An attribute the projector stores as text: PostgreSQL cannot hold NUL, and a record it
     # cannot even park as a dead letter would stop projection for good.
-    return [validate.Length(min=min_length, max=1000), _CONTROL]
+    return [validate.Length(min=min_length, max=1000), NoControlCharacters()]
 
 
 class EnvelopeSchema(Schema):

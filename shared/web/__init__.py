@@ -133,11 +133,11 @@ def _serve_swagger_assets(app: Flask, service: str) -> None:
 
 
 def _install_common(app: Flask, ready_check: ReadyCheck) -> None:
-    app.before_request(_take_correlation_id)
+    app.before_request(take_correlation_id)
     app.before_request(_check_json_body)
-    app.after_request(_echo_correlation_id)
+    app.after_request(echo_correlation_id)
     app.register_error_handler(PolkuError, from_domain_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(Exception, unexpected_error)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -246,21 +246,21 @@ def _first_unstorable(node: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
-def _take_correlation_id() -> None:
+def take_correlation_id() -> None:
     given = request.headers.get(CORRELATION_HEADER, "").strip()
     # Only a sane header is propagated into events and logs; anything else is replaced.
     valid = 0 < len(given) <= 128 and given.replace("-", "").replace("_", "").isalnum()
     g.correlation_id = given if valid else str(uuid.uuid4())
 
 
-def _echo_correlation_id(response: Response) -> Response:
+def echo_correlation_id(response: Response) -> Response:
     correlation_id = getattr(g, "correlation_id", None)
     if correlation_id:
         response.headers[CORRELATION_HEADER] = correlation_id
     return response
 
 
-def _unexpected(error: Exception) -> Response:
+def unexpected_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return from_http_exception(error)
     log.exception("unhandled error (correlation id %s)", getattr(g, "correlation_id", "-"))

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, NotFound
 
-from shared.web import _echo_correlation_id, _take_correlation_id, _unexpected
+from shared.web import echo_correlation_id, take_correlation_id, unexpected_error
 from shared.web.problems import from_http_exception
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -59,10 +59,10 @@ def combine(
 
     @root.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        return _unexpected(error)
+        return unexpected_error(error)
 
-    root.before_request(_take_correlation_id)
-    root.after_request(_echo_correlation_id)
+    root.before_request(take_correlation_id)
+    root.after_request(echo_correlation_id)
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
