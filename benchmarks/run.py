@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from services.enrolment.application import EnrolmentApplication
-from services.enrolment.domain import Cohort, Person, Programme
+from services.enrolment.domain.cohorts import Cohort
+from services.enrolment.domain.people import Person
+from services.enrolment.domain.programmes import Programme
 from services.runtime import WriteService, build_embedded, build_tracking, build_write_service
 from shared import kafka
 from shared.feeds import OutboxFeed

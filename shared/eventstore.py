@@ -111,14 +111,31 @@ class ServiceApplication(Application[UUID]):
                 time.sleep(random.uniform(0, min(0.2, 0.004 * 2**attempt)))
         raise AssertionError("unreachable")
 
-    def get(self, aggregate_id: UUID, kind: type[Any], what: str, field: str | None = None) -> Any:
-        """Loads an aggregate of the expected kind, or raises NotFoundError naming it."""
+    def get(
+        self,
+        aggregate_id: UUID,
+        kind: type[Any],
+        what: str,
+        field: str | None = None,
+        version: int | None = None,
+    ) -> Any:
+        """Loads an aggregate of the expected kind, or raises NotFoundError naming it.
+
+        ``version`` loads the state as it was just after that version's event (``?version=``);
+        a version the aggregate has not reached is not found, naming the latest.
+        """
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field) from None
         if not isinstance(aggregate, kind):
             raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field)
+        if version is not None and aggregate.version != version:
+            raise NotFoundError(
+                f"{what} {aggregate_id} has no version {version}; the latest is "
+                f"{aggregate.version}",
+                field="version",
+            )
         return aggregate
 
     def notifications_after(

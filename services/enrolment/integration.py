@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.enrolment.domain import Cohort, Person, Programme
+from services.enrolment.domain.cohorts import Cohort
+from services.enrolment.domain.people import Person
+from services.enrolment.domain.programmes import Programme
 from shared.events import enrolment as contract
 
 

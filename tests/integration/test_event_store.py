@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.enrolment.application import EnrolmentApplication
-from services.enrolment.domain import Cohort
+from services.enrolment.domain.cohorts import Cohort
 from services.runtime import WriteService, build_write_service
 from shared.errors import ConflictError, NotFoundError
 from shared.settings import Settings

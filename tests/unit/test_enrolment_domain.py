@@ -8,15 +8,15 @@ import uuid
 import pytest
 
 from services.enrolment.application import EnrolmentApplication
-from services.enrolment.domain import (
+from services.enrolment.domain.cohorts import (
     AlreadyEnrolled,
     CapacityInvalid,
     Cohort,
     CohortFull,
     CohortWindowInvalid,
-    Person,
-    Programme,
 )
+from services.enrolment.domain.people import Person
+from services.enrolment.domain.programmes import Programme
 from shared.errors import ConflictError, NotFoundError, RuleViolation
 from shared.settings import Settings
 from tests.unit.factories import meta, person_fields

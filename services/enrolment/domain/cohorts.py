@@ -1,10 +1,4 @@
-"""Enrolment domain: programmes, cohorts with their enrolments, and people.
-
-Every method that changes state is an event named for what happened. Rules are named
-``check_*`` methods raising the exceptions below. Every event carries ``meta``: who caused it
-(``actor_sub``, ``actor_role``) and the ``correlation_id`` / ``causation_id`` of the request.
-Topics are pinned so that renaming a class never orphans stored events.
-"""
+"""Cohorts: runs of a programme, with their capacity, window and enrolments."""
 
 from __future__ import annotations
 
@@ -13,9 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.enrolment.domain import Meta
 from shared.errors import ConflictError, RuleViolation
-
-Meta = dict[str, str]
 
 
 class CohortWindowInvalid(RuleViolation):
@@ -32,25 +25,6 @@ class CohortFull(ConflictError):
 
 class AlreadyEnrolled(ConflictError):
     pass
-
-
-class Programme(Aggregate):
-    TOPIC = "polku.enrolment:Programme"
-
-    class Event(Aggregate.Event):
-        TOPIC = "polku.enrolment:Programme.Event"
-
-    class Created(Aggregate.Created):
-        TOPIC = "polku.enrolment:Programme.Created"
-
-    @event("Defined", topic="polku.enrolment:Programme.Defined")
-    def __init__(
-        self, name: str, organisation: str, description: str, goals: list[str], meta: Meta
-    ) -> None:
-        self.name = name
-        self.organisation = organisation
-        self.description = description
-        self.goals = list(goals)
 
 
 class Cohort(Aggregate):
@@ -118,33 +92,3 @@ class Cohort(Aggregate):
     @event("ParticipantEnrolled", topic="polku.enrolment:Cohort.ParticipantEnrolled")
     def _enrolled(self, person_id: UUID, enrolled_at: dt.datetime, meta: Meta) -> None:
         self.enrolled[person_id] = enrolled_at
-
-
-class Person(Aggregate):
-    """A person, known everywhere else only by this aggregate's id (the pseudonymous id)."""
-
-    TOPIC = "polku.enrolment:Person"
-
-    class Event(Aggregate.Event):
-        TOPIC = "polku.enrolment:Person.Event"
-
-    class Created(Aggregate.Created):
-        TOPIC = "polku.enrolment:Person.Created"
-
-    @event("Registered", topic="polku.enrolment:Person.Registered")
-    def __init__(
-        self,
-        full_name: str,
-        email: str,
-        employee_number: str,
-        organisation: str,
-        department: str,
-        unit: str,
-        meta: Meta,
-    ) -> None:
-        self.full_name = full_name
-        self.email = email
-        self.employee_number = employee_number
-        self.organisation = organisation
-        self.department = department
-        self.unit = unit
