@@ -412,5 +412,13 @@ def _masked_parameter(parameter: str) -> str:
     return parameter
 
 
+def _add_import_commands() -> None:
+    from services.cli_import import import_group
+
+    main.add_command(import_group)
+
+
+_add_import_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -34,7 +34,8 @@ from shared.positions import RelayPositions
 from shared.relay import Relay
 from shared.settings import WRITE_SERVICES, Settings
 from shared.sql import Database, schema_lock
-from shared.web import readiness
+from shared.web import idempotency, readiness
+from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
 
 # Per write service: its application class, its domain → integration mapping, its app factory.
@@ -81,9 +82,11 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
 
 def write_service_app(settings: Settings, service: WriteService) -> Flask:
     create_app = APPLICATIONS[service.name][2]
-    return create_app(  # type: ignore[no-any-return]
+    app: Flask = create_app(
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
+    idempotency.install(app, IdempotencyStore(service.database, service.name))
+    return app
 
 
 def broker_probe(settings: Settings) -> dict[str, Callable[[], object]]:

@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from shared.errors import ConcurrentChange, NotFoundError
+from shared.errors import ConcurrentChange, NotFoundError, StaleVersion
 
 T = TypeVar("T")
 
@@ -118,11 +118,14 @@ class ServiceApplication(Application[UUID]):
         what: str,
         field: str | None = None,
         version: int | None = None,
+        expected_version: int | None = None,
     ) -> Any:
         """Loads an aggregate of the expected kind, or raises NotFoundError naming it.
 
         ``version`` loads the state as it was just after that version's event (``?version=``);
         a version the aggregate has not reached is not found, naming the latest.
+        ``expected_version`` is the caller's ``If-Match``: a command about to change the
+        aggregate refuses (409, naming the current version) if it has moved on since.
         """
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
@@ -136,6 +139,8 @@ class ServiceApplication(Application[UUID]):
                 f"{aggregate.version}",
                 field="version",
             )
+        if expected_version is not None and aggregate.version != expected_version:
+            raise StaleVersion(f"{what} {aggregate_id}", expected_version, aggregate.version)
         return aggregate
 
     def notifications_after(

@@ -43,6 +43,9 @@ class ProblemSchema(Schema):
     instance = fields.String(metadata={"description": "The request path."})
     correlation_id = fields.String()
     errors = fields.List(fields.Nested(FieldError), metadata={"description": "Per field."})
+    current_version = fields.Integer(
+        metadata={"description": "On a 409 for a stale If-Match: the aggregate's version now."}
+    )
 
 
 def problem_doc(description: str) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def problem(
     detail: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + SLUGS.get(status, "error"),
@@ -73,6 +77,7 @@ def problem(
         body["correlation_id"] = correlation_id
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -137,8 +142,9 @@ def from_http_exception(error: HTTPException) -> Response:
 
 def from_domain_error(error: PolkuError) -> Response:
     status = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
-    errors = None
-    if error.field:
-        errors = [{"location": "json", "field": error.field, "message": error.message}]
+    errors = error.errors
+    if errors is None and error.field:
+        location = "query" if error.field == "version" and request.method == "GET" else "json"
+        errors = [{"location": location, "field": error.field, "message": error.message}]
     titles = {404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}
-    return problem(status, titles[status], error.message, errors)
+    return problem(status, titles[status], error.message, errors, extra=error.extra)

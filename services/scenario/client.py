@@ -1,0 +1,44 @@
+"""How scenario loaders speak to Polku: one callable per request, over HTTP or a test client."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any, Protocol
+
+
+class ScenarioError(RuntimeError):
+    """A request the scenario made was refused; the message holds the status and the problem."""
+
+
+class Call(Protocol):
+    def __call__(self, method: str, path: str, body: Any = None, role: str = "hr_admin") -> Any: ...
+
+
+class HttpCall:
+    """Calls a running Polku over HTTP with a token per role (``tokens[role]``)."""
+
+    def __init__(
+        self, base_url: str, tokens: dict[str, str], correlation_id: str = "polku-scenario"
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.correlation_id = correlation_id
+
+    def __call__(self, method: str, path: str, body: Any = None, role: str = "hr_admin") -> Any:
+        request = urllib.request.Request(
+            self.base_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Authorization": f"Bearer {self.tokens[role]}",
+                "Content-Type": "application/json",
+                "X-Correlation-ID": self.correlation_id,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            raise ScenarioError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
