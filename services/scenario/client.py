@@ -13,7 +13,20 @@ class ScenarioError(RuntimeError):
 
 
 class Call(Protocol):
-    def __call__(self, method: str, path: str, body: Any = None, role: str = "hr_admin") -> Any: ...
+    """One request: returns the JSON answer, raises :class:`ScenarioError` on a 4xx or 5xx.
+
+    ``key`` is sent as ``Idempotency-Key``, so a loader that is run again after an interruption
+    gets its earlier answers back instead of writing twice.
+    """
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        role: str = "hr_admin",
+        key: str | None = None,
+    ) -> Any: ...
 
 
 class HttpCall:
@@ -26,16 +39,26 @@ class HttpCall:
         self.tokens = tokens
         self.correlation_id = correlation_id
 
-    def __call__(self, method: str, path: str, body: Any = None, role: str = "hr_admin") -> Any:
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        role: str = "hr_admin",
+        key: str | None = None,
+    ) -> Any:
+        headers = {
+            "Authorization": f"Bearer {self.tokens[role]}",
+            "Content-Type": "application/json",
+            "X-Correlation-ID": self.correlation_id,
+        }
+        if key is not None:
+            headers["Idempotency-Key"] = key
         request = urllib.request.Request(
             self.base_url + path,
             method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={
-                "Authorization": f"Bearer {self.tokens[role]}",
-                "Content-Type": "application/json",
-                "X-Correlation-ID": self.correlation_id,
-            },
+            headers=headers,
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
