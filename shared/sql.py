@@ -62,8 +62,10 @@ class Database:
 
     dialect: str
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, secure_delete: bool = False) -> None:
         self.url = url
+        self.secure_delete = secure_delete
+        """SQLite: overwrite deleted content with zeros (tables holding secrets, such as keys)."""
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
             self._path = sqlite_file(url)  # a file: an in-memory database is refused there
@@ -118,6 +120,8 @@ class Database:
         # Safe in WAL mode: a power cut can lose the last transactions, never corrupt the file,
         # and the positions roll back with the views, so the projector re-applies them.
         conn.execute("PRAGMA synchronous=NORMAL")
+        if self.secure_delete:
+            conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     def _release(self, conn: sqlite3.Connection, reusable: bool) -> None:
@@ -127,6 +131,24 @@ class Database:
                 self._idle.append(conn)
                 return
         conn.close()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Cursor]:
+        """A cursor outside any transaction, for what cannot run inside one: SQLite's
+        ``PRAGMA wal_checkpoint``, PostgreSQL's ``VACUUM``."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                conn.autocommit = True
+                try:
+                    yield _PgCursor(conn.cursor())
+                finally:
+                    conn.autocommit = False
+            return
+        conn = self._acquire()
+        try:
+            yield conn.cursor()
+        finally:
+            self._release(conn, not conn.in_transaction)
 
     def ping(self) -> None:
         with self.transaction(write=False) as cur:

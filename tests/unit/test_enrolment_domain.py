@@ -8,14 +8,8 @@ import uuid
 import pytest
 
 from services.enrolment.application import EnrolmentApplication
-from services.enrolment.domain.cohorts import (
-    AlreadyEnrolled,
-    CapacityInvalid,
-    Cohort,
-    CohortFull,
-    CohortWindowInvalid,
-)
-from services.enrolment.domain.people import Person
+from services.enrolment.domain.cohorts import CapacityInvalid, Cohort, CohortWindowInvalid
+from services.enrolment.domain.enrolments import AlreadyEnrolled, AlreadyWaitlisted
 from services.enrolment.domain.programmes import Programme
 from shared.errors import ConflictError, NotFoundError, RuleViolation
 from shared.settings import Settings
@@ -57,15 +51,15 @@ def test_plan_accepts_a_one_day_window_and_capacity_one() -> None:
 # Cohort.enrol -------------------------------------------------------------------------------
 
 
-def test_enrol_fills_the_cohort_up_to_capacity_then_refuses() -> None:
+def test_enrol_fills_the_cohort_up_to_capacity_then_waitlists() -> None:
     cohort = plan(capacity=2)
     first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     cohort.enrol(first, meta())
     cohort.enrol(second, meta())
-    with pytest.raises(CohortFull) as caught:
-        cohort.enrol(third, meta())
-    assert isinstance(caught.value, ConflictError)  # maps to 409
+    record = cohort.enrol(third, meta())
+    assert record.status == "waitlisted"
     assert set(cohort.enrolled) == {first, second}
+    assert cohort.waitlist == [third]
 
 
 def test_enrol_refuses_the_same_person_twice() -> None:
@@ -79,7 +73,7 @@ def test_enrol_refuses_the_same_person_twice() -> None:
 
 
 def test_double_enrolment_in_a_full_cohort_is_reported_as_already_enrolled() -> None:
-    # The more specific reason wins: telling the user "full" would send them looking elsewhere.
+    # The more specific reason wins: "waitlisted" would tell the user something false.
     cohort = plan(capacity=1)
     someone = uuid.uuid4()
     cohort.enrol(someone, meta())
@@ -87,12 +81,24 @@ def test_double_enrolment_in_a_full_cohort_is_reported_as_already_enrolled() -> 
         cohort.enrol(someone, meta())
 
 
-def test_a_refused_enrolment_records_no_event() -> None:
+def test_a_waitlisted_person_cannot_be_waitlisted_again() -> None:
     cohort = plan(capacity=1)
     cohort.enrol(uuid.uuid4(), meta())
+    waiting = uuid.uuid4()
+    cohort.enrol(waiting, meta())
+    with pytest.raises(AlreadyWaitlisted) as caught:
+        cohort.enrol(waiting, meta())
+    assert isinstance(caught.value, ConflictError)
+    assert cohort.waitlist == [waiting]
+
+
+def test_a_refused_enrolment_records_no_event() -> None:
+    cohort = plan(capacity=1)
+    someone = uuid.uuid4()
+    cohort.enrol(someone, meta())
     pending_before = len(cohort.collect_events())
-    with pytest.raises(CohortFull):
-        cohort.enrol(uuid.uuid4(), meta())
+    with pytest.raises(AlreadyEnrolled):
+        cohort.enrol(someone, meta())
     assert cohort.collect_events() == []
     assert pending_before == 2  # Planned + ParticipantEnrolled
     assert cohort.version == 2
@@ -111,19 +117,19 @@ def test_enrolment_time_is_timezone_aware() -> None:
 def test_every_event_carries_actor_and_correlation_metadata() -> None:
     programme = Programme("Leadership", "TEM", "", [], meta("p-sub", "hr_admin", "c-prog"))
     cohort = Cohort.plan(programme.id, "C", 2, JAN_1, JUN_30, meta("c-sub", "coordinator", "c-co"))
-    who = Person("Anna A", "a@example.fi", "E1", "TEM", "D", "U", meta("r-sub", "hr_admin", "c-p"))
-    cohort.enrol(who.id, meta("e-sub", "coordinator", "c-enrol"))
+    cohort.enrol(uuid.uuid4(), meta("e-sub", "coordinator", "c-enrol"))
+    cohort.open(meta("o-sub", "hr_admin", "c-open"))
 
     recorded = [
         (type(e).__name__, getattr(e, "meta", None))
-        for aggregate in (programme, cohort, who)
+        for aggregate in (programme, cohort)
         for e in aggregate.collect_events()
     ]
     assert recorded == [
         ("Defined", meta("p-sub", "hr_admin", "c-prog")),
         ("Planned", meta("c-sub", "coordinator", "c-co")),
         ("ParticipantEnrolled", meta("e-sub", "coordinator", "c-enrol")),
-        ("Registered", meta("r-sub", "hr_admin", "c-p")),
+        ("Opened", meta("o-sub", "hr_admin", "c-open")),
     ]
 
 

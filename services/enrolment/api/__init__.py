@@ -7,11 +7,21 @@ from collections.abc import Callable, Mapping
 
 from flask import Flask
 
-from services.enrolment.api import cohorts, people, programmes
+from services.enrolment.api import (
+    careers,
+    cohorts,
+    enrolments,
+    groups,
+    people,
+    programmes,
+    sessions,
+)
 from shared.outbox import Outbox
+from shared.web import idempotency
 from shared.web.write_service import create_write_service_app
 
-BLUEPRINTS = [programmes.blp, cohorts.blp, people.blp]
+BLUEPRINTS = [programmes.blp, cohorts.blp, people.blp, careers.blp]
+BLUEPRINTS += [enrolments.blp, sessions.blp, groups.blp]
 
 
 def create_app(
@@ -20,7 +30,7 @@ def create_app(
     probes: Mapping[str, Callable[[], object]] | None = None,
 ) -> Flask:
     """The enrolment service's Flask app; ``probes`` add readiness checks (e.g. the broker)."""
-    return create_write_service_app(
+    app = create_write_service_app(
         outbox,
         title="Polku enrolment",
         description="Programmes, cohorts, people and enrolments. Every change is an event.",
@@ -28,3 +38,5 @@ def create_app(
         blueprints=BLUEPRINTS,
         probes=probes,
     )
+    app.extensions[idempotency.REDACTION] = people.REDACTION
+    return app

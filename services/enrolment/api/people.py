@@ -1,4 +1,4 @@
-"""People: register, read, list."""
+"""People: register, read, list, change placement, erase, and import from CSV."""
 
 from __future__ import annotations
 
@@ -9,32 +9,86 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from services.enrolment.api import schemas as s
-from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, page
-from services.enrolment.domain.people import Person
+from services.enrolment.api import people_schemas as s
+from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_
+from services.enrolment.application.people import PersonRecord
+from services.enrolment.domain.careers import Placement
+from services.enrolment.imports import import_people
+from shared.imports import read_table
+from shared.web.idempotency import Redaction
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
+from shared.web.versions import VersionArgs, expected_version
 
 blp = Blueprint(
     "people",
     __name__,
     url_prefix="/enrolment",
-    description="People and placements.",
+    description="People, their placements and erasure. Personal fields are stored encrypted "
+    "with a key per person; erasure deletes the key.",
 )
 
+ERASERS = ("hr_admin",)
 
-def person_view(p: Person) -> dict[str, Any]:
+
+def person_view(record: PersonRecord) -> dict[str, Any]:
+    p = record.person
     return {
         "id": p.id,
-        "full_name": p.full_name,
-        "email": p.email,
-        "employee_number": p.employee_number,
+        "full_name": record.full_name,
+        "email": record.email,
+        "employee_number": record.employee_number,
         "organisation": p.organisation,
         "department": p.department,
         "unit": p.unit,
+        "role": p.role,
+        "profession_category": p.profession_category,
+        "education_level": p.education_level,
+        "erased": p.erased,
+        "erased_at": p.erased_at,
+        "version": p.version,
         "created_on": p.created_on,
     }
+
+
+PERSONAL_FIELDS = ("full_name", "email", "employee_number")
+
+
+def _without_personal_fields(answer: Any) -> Any:
+    """A person view as the idempotency store may keep it: the personal fields left out."""
+    if isinstance(answer, dict) and "id" in answer and set(PERSONAL_FIELDS) <= set(answer):
+        return {k: v for k, v in answer.items() if k not in PERSONAL_FIELDS}
+    return answer
+
+
+def _with_personal_fields(answer: Any) -> Any:
+    """A kept person view made whole for a replay: the fields as they read now (null once
+    the person is erased)."""
+    if isinstance(answer, dict) and answer.get("erased") is not None and "id" in answer:
+        record = app_().person(UUID(answer["id"]))
+        return {**answer, **{name: getattr(record, name) for name in PERSONAL_FIELDS}}
+    return answer
+
+
+REDACTION = Redaction(_without_personal_fields, _with_personal_fields)
+"""The stored answers of ``Idempotency-Key`` requests hold no personal data."""
+
+
+def placement_view(placement: Placement) -> dict[str, Any]:
+    return {
+        "organisation": placement.organisation,
+        "department": placement.department,
+        "unit": placement.unit,
+        "effective_date": placement.effective_date,
+        "move_id": placement.move_id,
+    }
+
+
+def check_own(person_id: UUID) -> None:
+    """A participant reads only their own record (their token's subject is their person id)."""
+    if g.principal.role == "participant" and g.principal.sub != str(person_id):
+        abort(403, message="participants may read only their own record")
 
 
 @blp.route("/people")
@@ -42,6 +96,7 @@ class People(MethodView):
     @requires(*WRITERS)
     @blp.arguments(s.PersonIn())
     @blp.response(201, s.PersonOut())
+    @blp.alt_response(409, **problem_doc("The employee number belongs to someone registered."))
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a person. The returned id is the pseudonymous id used everywhere else."""
         return person_view(app_().register_person(body, event_meta()))
@@ -51,16 +106,89 @@ class People(MethodView):
     @blp.response(200, s.PersonPage())
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List people in the order they were registered."""
-        return page("people", args, person_view)
+        records, next_after = app_().people(args["after"], args["limit"])
+        return {"items": [person_view(r) for r in records], "next_after": next_after}
 
 
 @blp.route("/people/<uuid:person_id>")
 class PersonById(MethodView):
     @requires(*PERSONAL_READERS, "participant")
-    @blp.alt_response(404, **problem_doc("No such person."))
+    @blp.arguments(VersionArgs(), location="query")
+    @blp.alt_response(404, **problem_doc("No such person, or no such version."))
     @blp.response(200, s.PersonOut())
-    def get(self, person_id: UUID) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
         """One person. A participant may read only their own record."""
-        if g.principal.role == "participant" and g.principal.sub != str(person_id):
-            abort(403, message="participants may read only their own record")
-        return person_view(app_().person(person_id))
+        check_own(person_id)
+        return person_view(app_().person(person_id, version=args.get("version")))
+
+
+@blp.route("/people/<uuid:person_id>/placements")
+class Placements(MethodView):
+    @requires(*WRITERS)
+    @blp.arguments(s.PlacementIn())
+    @blp.response(201, s.PersonOut())
+    @blp.alt_response(404, **problem_doc("No such person."))
+    @blp.alt_response(409, **problem_doc("The person was erased, or If-Match is stale."))
+    def post(self, body: dict[str, Any], person_id: UUID) -> dict[str, Any]:
+        """Move a person to another department or unit from an effective date.
+
+        A second change for the same date corrects the first; the history keeps both events.
+        """
+        record = app_().change_placement(
+            person_id,
+            body["department"],
+            body["unit"],
+            body["effective_date"],
+            event_meta(),
+            organisation=body["organisation"],
+            expected_version=expected_version(),
+        )
+        return person_view(record)
+
+    @requires(*PERSONAL_READERS, "participant")
+    @blp.arguments(VersionArgs(), location="query")
+    @blp.response(200, s.PlacementHistory())
+    @blp.alt_response(404, **problem_doc("No such person, or no such version."))
+    def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
+        """The person's placements by effective date, the registration's first."""
+        check_own(person_id)
+        placements = app_().placements(person_id, version=args.get("version"))
+        return {
+            "person_id": person_id,
+            "count": len(placements),
+            "items": [placement_view(p) for p in placements],
+        }
+
+
+@blp.route("/people/<uuid:person_id>/erasure")
+class Erasure(MethodView):
+    @requires(*ERASERS)
+    @blp.response(200, s.ErasureOut())
+    @blp.alt_response(404, **problem_doc("No such person."))
+    @blp.alt_response(409, **problem_doc("The person is erased already, or If-Match is stale."))
+    def post(self, person_id: UUID) -> dict[str, Any]:
+        """Erase a person's name, e-mail and employee number, for good.
+
+        Their key is deleted, so every stored copy of those fields becomes unreadable; the
+        pseudonymous record (placements, career moves, enrolments) stays. Erasing again is a 409.
+        """
+        record = app_().erase_person(person_id, event_meta(), expected_version())
+        return {"person_id": person_id, "erased": True, "erased_at": record.person.erased_at}
+
+
+@blp.route("/people/imports")
+class PeopleImports(MethodView):
+    @requires(*WRITERS)
+    @blp.arguments(s.PeopleImportIn())
+    @blp.response(200, s.ImportResultOut())
+    @blp.alt_response(422, **problem_doc("Some rows are wrong; nothing was imported."))
+    @blp.alt_response(409, **problem_doc("Someone registered one of the numbers meanwhile."))
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Register people from an HR register extract (CSV), all rows or none.
+
+        Rows whose employee number is registered already count as unchanged, so importing the
+        same file again registers no one twice. ``dry_run`` checks and counts, writing nothing.
+        """
+        table = read_table(body["csv"])
+        result = import_people(app_(), table, event_meta(), dry_run=body["dry_run"])
+        return result.as_dict()

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from services.enrolment.application.careers import CareerCommands
 from services.enrolment.application.cohorts import CohortCommands
+from services.enrolment.application.groups import PeerGroupCommands
 from services.enrolment.application.people import PeopleCommands
 from services.enrolment.application.programmes import ProgrammeCommands
+from services.enrolment.application.sessions import SessionCommands
 from shared.errors import NotFoundError
 from shared.eventstore import ServiceApplication
 
@@ -31,7 +34,15 @@ class Page:
     next_after: int | None
 
 
-class EnrolmentApplication(ProgrammeCommands, CohortCommands, PeopleCommands, ServiceApplication):
+class EnrolmentApplication(
+    ProgrammeCommands,
+    CohortCommands,
+    SessionCommands,
+    PeerGroupCommands,
+    PeopleCommands,
+    CareerCommands,
+    ServiceApplication,
+):
     """Commands return what they saved, so callers need not read it back."""
 
     name = "enrolment"

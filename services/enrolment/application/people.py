@@ -1,28 +1,241 @@
-"""People commands and queries: registration and placement."""
+"""People commands and queries: registration, placement and erasure, with sealed personal fields.
+
+Personal fields are sealed with a new per-person key before the ``Registered`` event is created;
+the key and the employee number's blind index go to the key store first, and are taken back if
+the event is not saved. Queries open the seals with the keys that still exist: an erased person
+reads with no name, e-mail or employee number, everything pseudonymous intact.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from services.enrolment.domain import Meta
-from services.enrolment.domain.people import Person
+from services.enrolment.domain.careers import Placement
+from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
+from services.enrolment.keystore import KeyStore, LookupTaken, default_keystore
+from services.enrolment.personal import Personal, PersonalData, personal_of
+from shared.errors import ConcurrentChange, NotFoundError
 from shared.eventstore import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+REGISTERED_TOPIC = "polku.enrolment:Person.Registered"
+ORPHAN_AFTER = 60.0
+"""Seconds after which a blind index with no registered person is taken for a crash's leftover
+(its key was stored, its event never saved) and given up; younger, it is a registration in
+flight in another process."""
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """A person as a query answers: the aggregate's state and, unless erased, the personal
+    fields opened with the person's key."""
+
+    person: Person
+    personal: Personal | None
+
+    @property
+    def id(self) -> UUID:
+        return self.person.id
+
+    @property
+    def full_name(self) -> str | None:
+        return self.personal.full_name if self.personal else None
+
+    @property
+    def email(self) -> str | None:
+        return self.personal.email if self.personal else None
+
+    @property
+    def employee_number(self) -> str | None:
+        return self.personal.employee_number if self.personal else None
+
+
+def attributes_of(fields: Mapping[str, Any]) -> dict[str, str | None]:
+    return {name: fields.get(name) or None for name in ATTRIBUTES}
 
 
 class PeopleCommands(ServiceApplication):
-    def register_person(self, fields: Mapping[str, str], meta: Meta) -> Person:
-        person = Person(
-            fields["full_name"],
-            fields["email"],
-            fields["employee_number"],
-            fields["organisation"],
-            fields["department"],
-            fields["unit"],
-            meta,
-        )
-        self.save_all(person)
-        return person
+    def __init__(self, env: dict[str, str], keystore: KeyStore | None = None) -> None:
+        """``keystore`` is injected by the composition root; without one, the keys go to tables
+        beside the events (:func:`~services.enrolment.keystore.default_keystore`)."""
+        self._owns_keystore = keystore is None
+        self.personal_data = PersonalData(keystore or default_keystore(env))
+        self._erasure_listeners: list[Callable[[UUID], None]] = []
+        self._registering = threading.Lock()
+        super().__init__(env)
 
-    def person(self, person_id: UUID, version: int | None = None) -> Person:
-        return self.get(person_id, Person, "person", version=version)  # type: ignore[no-any-return]
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if getattr(self, "_owns_keystore", False):
+                self.personal_data.keys.close()
+
+    # Registration -----------------------------------------------------------------------------
+
+    def register_person(self, fields: Mapping[str, Any], meta: Meta) -> PersonRecord:
+        """Registers one person from their fields (personal, placement, optional attributes)."""
+        return self.register_people([fields], meta)[0]
+
+    def register_people(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> list[PersonRecord]:
+        """Registers all of ``many`` in one atomic save, or none of them."""
+        checked: list[tuple[Personal, Mapping[str, Any]]] = []
+        for fields in many:
+            personal = personal_of(fields)
+            Person.check_placement(
+                fields.get("organisation"), fields.get("department"), fields.get("unit")
+            )
+            Person.check_attributes(attributes_of(fields))
+            checked.append((personal, fields))
+        lookups = [self.personal_data.lookup(p.employee_number) for p, _ in checked]
+        if len(set(lookups)) < len(lookups):
+            raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
+        people, entries, revealed = [], [], []
+        for personal, fields in checked:
+            person_id = uuid.uuid4()
+            sealed, entry = self.personal_data.seal_new(person_id, personal)
+            person = Person.register(
+                person_id,
+                sealed,
+                fields["organisation"],
+                fields["department"],
+                fields["unit"],
+                meta,
+                attributes_of(fields),
+            )
+            people.append(person)
+            entries.append(entry)
+            revealed.append(PersonRecord(person, personal))
+        with self._registering:  # one check-then-add at a time in this process
+            if self.registered_numbers(lookups):
+                raise EmployeeNumberTaken(
+                    "a person with this employee number is registered already",
+                    field="employee_number",
+                )
+            try:
+                self.personal_data.keys.add(entries)
+            except LookupTaken:  # another process registered the same number just now
+                raise EmployeeNumberTaken(
+                    "a person with this employee number was registered just now",
+                    field="employee_number",
+                ) from None
+        try:
+            self.save_all(*people)
+        except BaseException:
+            self.personal_data.keys.forget([p.id for p in people])
+            raise
+        log.debug("registered %d people", len(people))
+        return revealed
+
+    def registered_numbers(self, lookups: Sequence[str]) -> dict[str, UUID]:
+        """Which blind indexes belong to a registered, unerased person, and to whom.
+
+        An index whose person never reached the store is a leftover of a crash between storing
+        the key and saving the event; once old enough it is deleted (a younger one is a
+        registration in flight elsewhere, so the number counts as taken).
+        """
+        live: dict[str, UUID] = {}
+        leftovers = []
+        for lookup, holder in self.personal_data.keys.find(lookups).items():
+            try:
+                person: Person = self.get(holder.person_id, Person, "person")
+            except NotFoundError:
+                if time.time() - holder.added_at < ORPHAN_AFTER:
+                    raise ConcurrentChange(
+                        "this employee number is being registered right now; retry",
+                        field="employee_number",
+                    ) from None
+                leftovers.append(holder.person_id)
+                continue
+            if person.erased:  # erased before its index was deleted: a crash in erasure
+                leftovers.append(holder.person_id)
+            else:
+                live[lookup] = holder.person_id
+        if leftovers:
+            self.personal_data.keys.forget(leftovers)
+        return live
+
+    # Placement --------------------------------------------------------------------------------
+
+    def change_placement(
+        self,
+        person_id: UUID,
+        department: str,
+        unit: str,
+        effective_date: Any,
+        meta: Meta,
+        organisation: str | None = None,
+        expected_version: int | None = None,
+    ) -> PersonRecord:
+        def attempt() -> Person:
+            person: Person = self.get(
+                person_id, Person, "person", expected_version=expected_version
+            )
+            person.change_placement(department, unit, effective_date, meta, organisation)
+            self.save_all(person)
+            return person
+
+        return self._revealed(self.retrying(attempt, key=person_id))
+
+    # Erasure ----------------------------------------------------------------------------------
+
+    def on_erased(self, listener: Callable[[UUID], None]) -> None:
+        """Calls ``listener(person_id)`` after each erasure, once the key is gone and the
+        erasure recorded: whatever else keeps personal data (stored responses) forgets it."""
+        self._erasure_listeners.append(listener)
+
+    def erase_person(
+        self, person_id: UUID, meta: Meta, expected_version: int | None = None
+    ) -> PersonRecord:
+        """Deletes the person's key and blind index, then records the erasure.
+
+        The key goes first: if recording fails, the data is unreadable already and a retry
+        records it. A second erasure is refused (409): there is nothing left to erase.
+        """
+
+        def attempt() -> Person:
+            person: Person = self.get(
+                person_id, Person, "person", expected_version=expected_version
+            )
+            person.erase(meta)
+            self.personal_data.keys.forget([person_id])
+            self.save_all(person)
+            return person
+
+        person = self.retrying(attempt, key=person_id)
+        log.info("person %s erased: key and blind index deleted", person_id)
+        for listener in list(self._erasure_listeners):
+            listener(person_id)
+        return PersonRecord(person, None)
+
+    # Queries ----------------------------------------------------------------------------------
+
+    def person(self, person_id: UUID, version: int | None = None) -> PersonRecord:
+        return self._revealed(self.get(person_id, Person, "person", version=version))
+
+    def people(self, after: int, limit: int) -> tuple[list[PersonRecord], int | None]:
+        """A page of people in registration order, and the cursor of the next page."""
+        notifications = self.notifications_after(after, limit + 1, topics=[REGISTERED_TOPIC])
+        page = notifications[:limit]
+        people: list[Person] = [self.repository.get(UUID(str(n.originator_id))) for n in page]
+        revealed = self.personal_data.reveal((p.id, p.personal) for p in people)
+        records = [PersonRecord(p, revealed.get(p.id)) for p in people]
+        more = len(notifications) > limit
+        return records, (page[-1].id if more and page else None)
+
+    def placements(self, person_id: UUID, version: int | None = None) -> list[Placement]:
+        person: Person = self.get(person_id, Person, "person", version=version)
+        return list(person.placements)
+
+    def _revealed(self, person: Person) -> PersonRecord:
+        personal = self.personal_data.reveal([(person.id, person.personal)]).get(person.id)
+        return PersonRecord(person, personal)

@@ -1,14 +1,34 @@
-"""Cohorts: runs of a programme, with their capacity, window and enrolments."""
+"""Cohorts: runs of a programme, with their window, lifecycle, coaches and participants.
+
+A cohort is planned, then open (invitations and enrolment), running, and completed; or it is
+cancelled with a reason. It owns every participation record (see ``enrolments``), so that
+capacity and the first-in, first-out waitlist are decided in one place, in one transaction.
+That makes this the longest module of the domain: one aggregate's events cannot be split.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.enrolment.domain import Meta
+from services.enrolment.domain import enrolments as e
+from services.enrolment.domain.dates import effective, moment
+from services.enrolment.domain.enrolments import Participation
 from shared.errors import ConflictError, RuleViolation
+
+PLANNED, OPEN, RUNNING, COMPLETED, CANCELLED = (
+    "planned",
+    "open",
+    "running",
+    "completed",
+    "cancelled",
+)
+LIVE = (PLANNED, OPEN, RUNNING)
+"""States in which the cohort still takes enrolments, sessions and peer groups."""
 
 
 class CohortWindowInvalid(RuleViolation):
@@ -19,11 +39,15 @@ class CapacityInvalid(RuleViolation):
     pass
 
 
-class CohortFull(ConflictError):
+class IllegalTransition(ConflictError):
     pass
 
 
-class AlreadyEnrolled(ConflictError):
+class CohortStatusForbids(ConflictError):
+    pass
+
+
+class CoachAlreadyAssigned(ConflictError):
     pass
 
 
@@ -55,10 +79,11 @@ class Cohort(Aggregate):
         start_date: dt.date,
         end_date: dt.date,
         meta: Meta,
+        funding_source: str | None = None,
     ) -> Cohort:
         cls.check_window(start_date, end_date)
         cls.check_capacity(capacity)
-        return cls(programme_id, name, capacity, start_date, end_date, meta)
+        return cls(programme_id, name, capacity, start_date, end_date, funding_source, meta)
 
     @event("Planned", topic="polku.enrolment:Cohort.Planned")
     def __init__(
@@ -68,6 +93,7 @@ class Cohort(Aggregate):
         capacity: int,
         start_date: dt.date,
         end_date: dt.date,
+        funding_source: str | None,
         meta: Meta,
     ) -> None:
         self.programme_id = programme_id
@@ -75,20 +101,278 @@ class Cohort(Aggregate):
         self.capacity = capacity
         self.start_date = start_date
         self.end_date = end_date
-        self.enrolled: dict[UUID, dt.datetime] = {}
+        self.funding_source = funding_source
+        self.status = PLANNED
+        self.status_changes: list[dict[str, object]] = []
+        self.cancellation_reason: str | None = None
+        self.coaches: list[str] = []
+        self.participations: dict[UUID, Participation] = {}
+        self.roster: list[UUID] = []  # first enrolment order
+        self.waitlist: list[UUID] = []  # first in, first out
 
-    def check_can_enrol(self, person_id: UUID) -> None:
-        if person_id in self.enrolled:
-            raise AlreadyEnrolled(
-                f"person {person_id} is already enrolled in this cohort", field="person_id"
+    # Lifecycle -------------------------------------------------------------------------------
+
+    def check_status(self, allowed: tuple[str, ...], doing: str) -> None:
+        if self.status not in allowed:
+            raise CohortStatusForbids(
+                f"the cohort is {self.status}; only a cohort that is {' or '.join(allowed)} "
+                f"can {doing}"
             )
-        if len(self.enrolled) >= self.capacity:
-            raise CohortFull(f"the cohort is full ({self.capacity} of {self.capacity} places)")
 
-    def enrol(self, person_id: UUID, meta: Meta) -> None:
-        self.check_can_enrol(person_id)
-        self._enrolled(person_id, dt.datetime.now(dt.UTC), meta)
+    def _transition(self, to: str, allowed: tuple[str, ...], verb: str) -> None:
+        if self.status not in allowed:
+            raise IllegalTransition(
+                f"the cohort is {self.status}; only a cohort that is {' or '.join(allowed)} "
+                f"can be {verb}"
+            )
+
+    def open(self, meta: Meta, on: dt.date | None = None) -> None:
+        self._transition(OPEN, (PLANNED,), "opened")
+        self._opened(effective(on), meta)
+
+    def start(self, meta: Meta, on: dt.date | None = None) -> None:
+        self._transition(RUNNING, (OPEN,), "started")
+        self._started(effective(on), meta)
+
+    def complete(self, meta: Meta, on: dt.date | None = None) -> None:
+        self._transition(COMPLETED, (RUNNING,), "completed")
+        self._completed(effective(on), meta)
+
+    def cancel(self, reason: str, meta: Meta, on: dt.date | None = None) -> None:
+        self._transition(CANCELLED, LIVE, "cancelled")
+        self._cancelled(reason, effective(on), meta)
+
+    def _now(self, status: str, on: dt.date, reason: str | None = None) -> None:
+        self.status = status
+        self.status_changes.append({"status": status, "on": on, "reason": reason})
+
+    @event("Opened", topic="polku.enrolment:Cohort.Opened")
+    def _opened(self, on: dt.date, meta: Meta) -> None:
+        self._now(OPEN, on)
+
+    @event("Started", topic="polku.enrolment:Cohort.Started")
+    def _started(self, on: dt.date, meta: Meta) -> None:
+        self._now(RUNNING, on)
+
+    @event("Completed", topic="polku.enrolment:Cohort.Completed")
+    def _completed(self, on: dt.date, meta: Meta) -> None:
+        self._now(COMPLETED, on)
+
+    @event("Cancelled", topic="polku.enrolment:Cohort.Cancelled")
+    def _cancelled(self, reason: str, on: dt.date, meta: Meta) -> None:
+        self._now(CANCELLED, on, reason)
+        self.cancellation_reason = reason
+
+    # Coaches ---------------------------------------------------------------------------------
+
+    def assign_coach(self, coach: str, meta: Meta) -> None:
+        self.check_status((PLANNED, OPEN, RUNNING, COMPLETED), "have coaches assigned")
+        if coach in self.coaches:
+            raise CoachAlreadyAssigned(f"{coach!r} already coaches this cohort", field="coach")
+        self._coach_assigned(coach, meta)
+
+    @event("CoachAssigned", topic="polku.enrolment:Cohort.CoachAssigned")
+    def _coach_assigned(self, coach: str, meta: Meta) -> None:
+        self.coaches.append(coach)
+
+    # Participants: reading -------------------------------------------------------------------
+
+    @property
+    def enrolled(self) -> dict[UUID, dt.datetime]:
+        """Everyone holding a place (enrolled or completed) and when, in enrolment order."""
+        return {
+            p: at
+            for p in self.roster
+            if self.participations[p].holds_place
+            and (at := self.participations[p].enrolled_at) is not None
+        }
+
+    @property
+    def places_taken(self) -> int:
+        return sum(1 for p in self.roster if self.participations[p].holds_place)
+
+    def participation(self, person_id: UUID) -> Participation:
+        record = self.participations.get(person_id)
+        if record is None:
+            raise e.NotAParticipant(
+                f"person {person_id} has no invitation or enrolment in this cohort",
+                field="person_id",
+            )
+        return record
+
+    def ever_enrolled(self) -> Iterator[Participation]:
+        """Everyone who has been enrolled (enrolled, completed or withdrawn), in enrolment order."""
+        return (self.participations[p] for p in self.roster)
+
+    def waitlist_position(self, person_id: UUID) -> int | None:
+        return self.waitlist.index(person_id) + 1 if person_id in self.waitlist else None
+
+    # Participants: invitations ---------------------------------------------------------------
+
+    def check_may_admit(self, person_id: UUID, first_time: tuple[str, ...], doing: str) -> None:
+        """New here (while the status is in ``first_time``), or back after declining or
+        withdrawing (only while open)."""
+        record = self.participations.get(person_id)
+        if record is None:
+            self.check_status(first_time, doing)
+            return
+        e.refuse_to_admit_again(record)
+        if self.status != OPEN:
+            raise CohortStatusForbids(
+                f"person {person_id} {record.status} earlier; the cohort is {self.status}, and "
+                "only an open cohort can take them back",
+                field="person_id",
+            )
+
+    def invite(self, person_id: UUID, meta: Meta, on: dt.date | None = None) -> None:
+        """Invitations go out while the cohort is planned or open; repeat ones only while open."""
+        self.check_may_admit(person_id, (PLANNED, OPEN), "invite anyone")
+        self._invited(person_id, effective(on), meta)
+
+    @event("ParticipantInvited", topic="polku.enrolment:Cohort.ParticipantInvited")
+    def _invited(self, person_id: UUID, on: dt.date, meta: Meta) -> None:
+        record = self.participations.setdefault(person_id, Participation(person_id, e.INVITED))
+        record.status = e.INVITED
+        record.invited_on = on
+        record.declined_on = record.decline_reason = None
+
+    def _invitation(self, person_id: UUID) -> Participation:
+        record = self.participation(person_id)
+        if record.status != e.INVITED:
+            raise e.NoInvitation(
+                f"person {person_id} has no open invitation (they are {record.status})",
+                field="person_id",
+            )
+        return record
+
+    def accept(self, person_id: UUID, meta: Meta, on: dt.date | None = None) -> Participation:
+        """Accepting enrols the person, or puts them on the waitlist when the cohort is full."""
+        record = self._invitation(person_id)
+        self.check_status((OPEN,), "take acceptances")
+        day = effective(on)
+        record.check_not_before(day, record.invited_on, "invitation")
+        self._invitation_accepted(person_id, day, meta)
+        self._admit(person_id, day, meta)
+        return record
+
+    @event("InvitationAccepted", topic="polku.enrolment:Cohort.InvitationAccepted")
+    def _invitation_accepted(self, person_id: UUID, on: dt.date, meta: Meta) -> None:
+        pass  # the enrolment or waitlisting that follows changes the state
+
+    def decline(
+        self, person_id: UUID, meta: Meta, reason: str | None = None, on: dt.date | None = None
+    ) -> None:
+        record = self._invitation(person_id)
+        self.check_status(LIVE, "take replies to invitations")
+        day = effective(on)
+        record.check_not_before(day, record.invited_on, "invitation")
+        self._invitation_declined(person_id, reason, day, meta)
+
+    @event("InvitationDeclined", topic="polku.enrolment:Cohort.InvitationDeclined")
+    def _invitation_declined(
+        self, person_id: UUID, reason: str | None, on: dt.date, meta: Meta
+    ) -> None:
+        record = self.participations[person_id]
+        record.status = e.DECLINED
+        record.declined_on = on
+        record.decline_reason = reason
+
+    # Participants: enrolment and the waitlist -------------------------------------------------
+
+    def enrol(self, person_id: UUID, meta: Meta, on: dt.date | None = None) -> Participation:
+        """Direct enrolment (no invitation): a place if there is one, else the waitlist.
+
+        Allowed while the cohort is planned, open or running, so that coordinators can seat
+        people before opening and admit late joiners; someone who declined or withdrew comes
+        back only while the cohort is open.
+        """
+        record = self.participations.get(person_id)
+        if record is not None and record.status == e.INVITED:
+            raise e.AlreadyInvited(
+                f"person {person_id} is invited; accept or decline the invitation instead",
+                field="person_id",
+            )
+        self.check_may_admit(person_id, LIVE, "enrol anyone")
+        self._admit(person_id, effective(on), meta)
+        return self.participations[person_id]
+
+    def _admit(self, person_id: UUID, day: dt.date, meta: Meta) -> None:
+        if self.places_taken < self.capacity:
+            self._enrolled(person_id, moment(day), day, False, meta)
+        else:
+            self._waitlisted(person_id, day, meta)
 
     @event("ParticipantEnrolled", topic="polku.enrolment:Cohort.ParticipantEnrolled")
-    def _enrolled(self, person_id: UUID, enrolled_at: dt.datetime, meta: Meta) -> None:
-        self.enrolled[person_id] = enrolled_at
+    def _enrolled(
+        self,
+        person_id: UUID,
+        enrolled_at: dt.datetime,
+        enrolled_on: dt.date,
+        from_waitlist: bool,
+        meta: Meta,
+    ) -> None:
+        record = self.participations.setdefault(person_id, Participation(person_id, e.ENROLLED))
+        record.status = e.ENROLLED
+        record.enrolled_at = enrolled_at
+        record.enrolled_on = enrolled_on
+        record.withdrawn_on = record.withdrawal_reason = None
+        record.periods.append([enrolled_on, None])
+        if person_id in self.waitlist:
+            self.waitlist.remove(person_id)
+        if person_id not in self.roster:
+            self.roster.append(person_id)
+
+    @event("ParticipantWaitlisted", topic="polku.enrolment:Cohort.ParticipantWaitlisted")
+    def _waitlisted(self, person_id: UUID, on: dt.date, meta: Meta) -> None:
+        record = self.participations.setdefault(person_id, Participation(person_id, e.WAITLISTED))
+        record.status = e.WAITLISTED
+        record.waitlisted_on = on
+        self.waitlist.append(person_id)
+
+    def withdraw(
+        self, person_id: UUID, reason: str, meta: Meta, on: dt.date | None = None
+    ) -> UUID | None:
+        """Withdraws someone enrolled; the head of the waitlist takes the place the same day.
+
+        Returns whom the withdrawal promoted. Allowed after completion too (someone still
+        enrolled when the cohort ended); then nobody is promoted.
+        """
+        self.check_status((*LIVE, COMPLETED), "record withdrawals")
+        record = self.participation(person_id)
+        record.check_enrolled("withdraw")
+        day = effective(on)
+        record.check_not_before(day, record.enrolled_on, "enrolment")
+        self._withdrawn(person_id, reason, day, meta)
+        if self.status not in LIVE or not self.waitlist:
+            return None
+        head = self.participations[self.waitlist[0]]
+        # A back-dated withdrawal cannot seat someone before they joined the waitlist.
+        promoted_on = max(day, head.waitlisted_on or day)
+        self._enrolled(head.person_id, moment(promoted_on), promoted_on, True, meta)
+        return head.person_id
+
+    @event("ParticipantWithdrawn", topic="polku.enrolment:Cohort.ParticipantWithdrawn")
+    def _withdrawn(self, person_id: UUID, reason: str, on: dt.date, meta: Meta) -> None:
+        record = self.participations[person_id]
+        record.status = e.WITHDRAWN
+        record.withdrawn_on = on
+        record.withdrawal_reason = reason
+        record.periods[-1][1] = on
+
+    def complete_participation(
+        self, person_id: UUID, meta: Meta, on: dt.date | None = None
+    ) -> None:
+        """Records that someone enrolled completed the programme (running or completed cohorts)."""
+        record = self.participation(person_id)
+        record.check_enrolled("complete")
+        self.check_status((RUNNING, COMPLETED), "record completions")
+        day = effective(on)
+        record.check_not_before(day, record.enrolled_on, "enrolment")
+        self._participant_completed(person_id, day, meta)
+
+    @event("ParticipantCompleted", topic="polku.enrolment:Cohort.ParticipantCompleted")
+    def _participant_completed(self, person_id: UUID, on: dt.date, meta: Meta) -> None:
+        record = self.participations[person_id]
+        record.status = e.COMPLETED
+        record.completed_on = on
+        record.periods[-1][1] = on

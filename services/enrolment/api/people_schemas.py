@@ -1,0 +1,180 @@
+"""HTTP schemas of people, placements, career moves, erasure and the people import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.enrolment.domain.careers import MoveKind, Scope
+from services.enrolment.personal import EMPLOYEE_NUMBER_MAX, NAME_MAX
+from shared.web.pagination import PageSchema
+from shared.web.validation import Email, SingleLine
+
+Text = [validate.Length(min=1, max=200), SingleLine]
+"""A name-like field: one line of 1-200 characters, no control characters."""
+
+
+def optional_text(description: str) -> fields.String:
+    return fields.String(
+        load_default=None, allow_none=True, validate=Text, metadata={"description": description}
+    )
+
+
+class PersonIn(Schema):
+    full_name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=NAME_MAX), SingleLine]
+    )
+    email = Email(required=True)
+    employee_number = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=EMPLOYEE_NUMBER_MAX), SingleLine],
+        metadata={"description": "Unique among people not erased."},
+    )
+    organisation = fields.String(required=True, validate=Text)
+    department = fields.String(required=True, validate=Text)
+    unit = fields.String(required=True, validate=Text)
+    role = optional_text("For example expert, manager, supervisor.")
+    profession_category = optional_text("For example lawyer, political_scientist, economist.")
+    education_level = optional_text("For example bachelor, master, doctorate.")
+
+
+class PersonOut(Schema):
+    id = fields.UUID(metadata={"description": "The pseudonymous id used everywhere else."})
+    full_name = fields.String(allow_none=True, metadata={"description": "Null once erased."})
+    email = fields.String(allow_none=True, metadata={"description": "Null once erased."})
+    employee_number = fields.String(allow_none=True, metadata={"description": "Null once erased."})
+    organisation = fields.String(metadata={"description": "The current placement."})
+    department = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    profession_category = fields.String(allow_none=True)
+    education_level = fields.String(allow_none=True)
+    erased = fields.Boolean()
+    erased_at = fields.AwareDateTime(format="iso", allow_none=True)
+    version = fields.Integer()
+    created_on = fields.AwareDateTime(format="iso")
+
+
+class PersonPage(PageSchema):
+    items = fields.List(fields.Nested(PersonOut))
+
+
+class PlacementIn(Schema):
+    organisation = fields.String(
+        load_default=None,
+        validate=Text,
+        metadata={"description": "Default: the organisation in force on the effective date."},
+    )
+    department = fields.String(required=True, validate=Text)
+    unit = fields.String(required=True, validate=Text)
+    effective_date = fields.Date(required=True)
+
+
+class PlacementOut(Schema):
+    organisation = fields.String()
+    department = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    effective_date = fields.Date(
+        allow_none=True, metadata={"description": "Null for the placement given at registration."}
+    )
+    move_id = fields.UUID(
+        allow_none=True, metadata={"description": "The permanent career move that placed them."}
+    )
+
+
+class PlacementHistory(Schema):
+    person_id = fields.UUID()
+    count = fields.Integer()
+    items = fields.List(fields.Nested(PlacementOut), metadata={"description": "By date."})
+
+
+KINDS = [kind.value for kind in MoveKind]
+SCOPES = [scope.value for scope in Scope]
+
+
+class CareerMoveIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    organisation = fields.String(required=True, validate=Text)
+    department = optional_text("Optional when leaving the state or moving to another organisation.")
+    unit = optional_text("Optional.")
+    start_date = fields.Date(required=True)
+    planned_end_date = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Required for a job rotation, allowed for a secondment."},
+    )
+    end_date = fields.Date(load_default=None, allow_none=True)
+    scope = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(SCOPES),
+        metadata={
+            "description": "Derived from the person's placement on the start date where the data "
+            "allows; required otherwise (another organisation), and refused if it contradicts."
+        },
+    )
+
+    @validates_schema
+    def check_dates(self, data: dict[str, Any], **_: Any) -> None:
+        for name in ("planned_end_date", "end_date"):
+            if data.get(name) and data[name] < data["start_date"]:
+                raise ValidationError(f"{name} is before start_date", field_name=name)
+
+
+class CareerMoveOut(Schema):
+    id = fields.UUID(metadata={"description": "The move's id."})
+    person_id = fields.UUID()
+    kind = fields.String()
+    organisation = fields.String()
+    department = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    scope = fields.String()
+    scope_derived = fields.Boolean(
+        metadata={"description": "True when the scope follows from the data alone."}
+    )
+    start_date = fields.Date()
+    planned_end_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+
+
+class CareerMoveList(Schema):
+    person_id = fields.UUID()
+    count = fields.Integer()
+    items = fields.List(fields.Nested(CareerMoveOut), metadata={"description": "By start date."})
+
+
+class MoveEndIn(Schema):
+    end_date = fields.Date(required=True)
+
+
+class ErasureOut(Schema):
+    person_id = fields.UUID()
+    erased = fields.Boolean()
+    erased_at = fields.AwareDateTime(format="iso")
+
+
+class PeopleImportIn(Schema):
+    csv = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20_000_000),
+        metadata={
+            "description": "The CSV text: full_name, email, employee_number, organisation, "
+            "department, unit, and optionally role, profession_category, education_level."
+        },
+    )
+    dry_run = fields.Boolean(load_default=False)
+
+
+class RowProblemOut(Schema):
+    row = fields.Integer()
+    column = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ImportResultOut(Schema):
+    rows = fields.Integer()
+    recorded = fields.Integer()
+    unchanged = fields.Integer(metadata={"description": "Rows registered by an earlier run."})
+    dry_run = fields.Boolean()
+    problems = fields.List(fields.Nested(RowProblemOut))

@@ -1,0 +1,132 @@
+"""Session commands and queries: schedule, reschedule, change delivery, hold, cancel, and
+attendance (recorded against the cohort's enrolments on the session's day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from services.enrolment.application.listings import ListingLookups
+from services.enrolment.domain import Meta
+from services.enrolment.domain.attendance import Mark, Tally
+from services.enrolment.domain.cohorts import LIVE, Cohort
+from services.enrolment.domain.indexes import SESSIONS_OF_COHORT
+from services.enrolment.domain.sessions import Session
+
+
+class SessionCommands(ListingLookups):
+    def schedule_session(
+        self,
+        cohort_id: UUID,
+        title: str,
+        starts_at: dt.datetime,
+        meta: Meta,
+        details: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """``details``: ends_at, module, delivery, location, platform, facilitators."""
+
+        def attempt() -> Session:
+            cohort: Cohort = self.get(cohort_id, Cohort, "cohort")
+            cohort.check_status(LIVE, "schedule sessions")
+            session = Session.schedule(
+                cohort_id,
+                (cohort.start_date, cohort.end_date),
+                title,
+                starts_at,
+                meta,
+                **dict(details or {}),
+            )
+            sessions = self.listing(SESSIONS_OF_COHORT, cohort_id, meta)
+            sessions.add(session.id, meta)
+            self.save_all(session, sessions)
+            return session
+
+        return self.retrying(attempt, key=cohort_id)
+
+    def session(self, session_id: UUID, version: int | None = None) -> Session:
+        return self.get(session_id, Session, "session", version=version)  # type: ignore[no-any-return]
+
+    def sessions_of(self, cohort_id: UUID) -> list[Session]:
+        """The cohort's sessions in chronological order (by start, then by scheduling)."""
+        self.get(cohort_id, Cohort, "cohort")
+        sessions = [self.session(s) for s in self.listed(SESSIONS_OF_COHORT, cohort_id)]
+        return sorted(sessions, key=lambda s: s.starts_at)
+
+    def _change_session(
+        self,
+        session_id: UUID,
+        expected_version: int | None,
+        decide: Callable[[Session], object],
+    ) -> Session:
+        def attempt() -> Session:
+            session: Session = self.get(
+                session_id, Session, "session", expected_version=expected_version
+            )
+            decide(session)
+            self.save_all(session)
+            return session
+
+        return self.retrying(attempt, key=session_id)
+
+    def reschedule_session(
+        self,
+        session_id: UUID,
+        starts_at: dt.datetime,
+        reason: str,
+        meta: Meta,
+        ends_at: dt.datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Session:
+        return self._change_session(
+            session_id, expected_version, lambda s: s.reschedule(starts_at, reason, meta, ends_at)
+        )
+
+    def change_session_delivery(
+        self,
+        session_id: UUID,
+        delivery: str,
+        reason: str,
+        meta: Meta,
+        platform: str | None = None,
+        location: str | None = None,
+        expected_version: int | None = None,
+    ) -> Session:
+        return self._change_session(
+            session_id,
+            expected_version,
+            lambda s: s.change_delivery(delivery, reason, meta, platform, location),
+        )
+
+    def hold_session(
+        self, session_id: UUID, meta: Meta, expected_version: int | None = None
+    ) -> Session:
+        return self._change_session(session_id, expected_version, lambda s: s.hold(meta))
+
+    def cancel_session(
+        self, session_id: UUID, reason: str, meta: Meta, expected_version: int | None = None
+    ) -> Session:
+        return self._change_session(session_id, expected_version, lambda s: s.cancel(reason, meta))
+
+    def record_attendance(
+        self,
+        session_id: UUID,
+        marks: Sequence[Mark],
+        reason: str | None,
+        meta: Meta,
+        expected_version: int | None = None,
+    ) -> Tally:
+        tally: list[Tally] = []
+
+        def decide(session: Session) -> None:
+            cohort: Cohort = self.get(session.cohort_id, Cohort, "cohort")
+
+            def enrolled_on_day(person_id: UUID, day: dt.date) -> bool:
+                record = cohort.participations.get(person_id)
+                return record is not None and record.enrolled_during(day)
+
+            tally[:] = [session.record_attendance(marks, reason, enrolled_on_day, meta)]
+
+        self._change_session(session_id, expected_version, decide)
+        return tally[0]
