@@ -59,6 +59,35 @@ def _converter(schema_field: fields.Field) -> Converter | None:
         return _same
     if isinstance(schema_field, fields.List) and type(schema_field.inner) is fields.String:
         return lambda value: None if value is None else list(value)
+    return _structured_converter(schema_field)
+
+
+def _structured_converter(schema_field: fields.Field) -> Converter | None:
+    """Numbers, flags, lists, dicts and nested schemas built of the simple kinds above."""
+    if type(schema_field) is fields.Float and not schema_field.as_string:
+        return lambda value: None if value is None else float(value)
+    if type(schema_field) is fields.Boolean:
+        return lambda value: None if value is None else bool(value)
+    if isinstance(schema_field, fields.List):
+        item = _converter(schema_field.inner)
+        if item is None:
+            return None
+        return lambda value: None if value is None else [item(v) for v in value]
+    if type(schema_field) is fields.Dict and type(schema_field.key_field) is fields.String:
+        inner = _converter(schema_field.value_field) if schema_field.value_field else _same
+        if inner is None:
+            return None
+        return lambda value: None if value is None else {str(k): inner(v) for k, v in value.items()}
+    if type(schema_field) is fields.Nested and not schema_field.many:
+        nested = schema_field.schema
+        members = _converters(nested) if isinstance(nested, Schema) else None
+        if members is None:
+            return None
+        return lambda value: (
+            None
+            if value is None
+            else {name: convert(value[name]) for name, convert in members.items() if name in value}
+        )
     return None
 
 

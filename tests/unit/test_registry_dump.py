@@ -30,8 +30,17 @@ def values_for(schema_field: fields.Field) -> st.SearchStrategy[Any]:
         return st.dates()
     if isinstance(schema_field, fields.Integer):
         return st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    if isinstance(schema_field, fields.Float):
+        return st.floats(allow_nan=False, allow_infinity=False)
+    if isinstance(schema_field, fields.Boolean):
+        return st.booleans()
     if isinstance(schema_field, fields.List):
-        return st.lists(st.text())
+        return st.lists(values_for(schema_field.inner))
+    if isinstance(schema_field, fields.Dict) and schema_field.value_field is not None:
+        return st.dictionaries(st.text(), values_for(schema_field.value_field), max_size=4)
+    if isinstance(schema_field, fields.Nested):
+        nested = schema_field.schema
+        return st.fixed_dictionaries({n: values_for(f) for n, f in nested.fields.items()})
     return st.text()
 
 

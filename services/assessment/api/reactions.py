@@ -1,0 +1,136 @@
+"""Reaction surveys: issue response tokens, submit anonymous responses, read them, close.
+
+A response is tied to the cohort and instrument, never to a person: the participant's bearer
+token admits the request and is then forgotten; the response token is checked against a keyed
+marker outside the event store and is never stored. ``Idempotency-Key`` is ignored on
+submissions (the idempotency table would remember who sent what); a repeated submission is
+refused instead, because its token is spent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.assessment.api import survey_schemas as s
+from services.assessment.api.access import INSTRUMENT_WRITERS, READERS, app_
+from services.assessment.domain.reactions import ReactionSurvey
+from shared.web.idempotency import leaves_no_trace
+from shared.web.pagination import PageArgs
+from shared.web.problems import problem_doc
+from shared.web.security import event_meta, requires
+from shared.web.versions import VersionArgs, expected_version
+
+blp = Blueprint(
+    "reaction_surveys",
+    __name__,
+    url_prefix="/assessment",
+    description="Anonymous reaction surveys: tokens, responses, and what may be shown of them.",
+)
+SUBMIT_ENDPOINT = "reaction_surveys.Responses"
+
+
+def survey_view(survey: ReactionSurvey) -> dict[str, Any]:
+    return {
+        "id": survey.id,
+        "version": survey.version,
+        "instrument_id": survey.instrument_id,
+        "cohort_id": survey.cohort_id,
+        "issued": survey.issued,
+        "responses": app_().response_count(survey.id),
+        "closed": survey.closed,
+        "created_on": survey.created_on,
+    }
+
+
+@blp.route("/reaction-surveys/tokens")
+class Tokens(MethodView):
+    @leaves_no_trace
+    @requires(*INSTRUMENT_WRITERS)
+    @blp.arguments(s.TokensIn())
+    @blp.response(201, s.TokensOut())
+    @blp.alt_response(404, **problem_doc("The instrument does not exist."))
+    @blp.alt_response(409, **problem_doc("The survey is closed, or the instrument retired."))
+    @blp.alt_response(422, **problem_doc("The instrument is not a reaction survey."))
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Issue response tokens for a cohort's survey (opening it the first time).
+
+        The tokens are in this answer only: Polku keeps a keyed marker of each, not the token,
+        and records only how many were issued, never to whom. ``Idempotency-Key`` is ignored
+        here, because its record would keep the tokens: a retry issues new ones.
+        """
+        survey, tokens = app_().issue_tokens(
+            body["instrument_id"], body["cohort_id"], body["count"], event_meta()
+        )
+        return {**survey_view(survey), "tokens": tokens}
+
+
+@blp.route("/reaction-surveys/<uuid:survey_id>")
+class SurveyById(MethodView):
+    @requires(*READERS)
+    @blp.arguments(VersionArgs(), location="query")
+    @blp.response(200, s.SurveyOut())
+    @blp.alt_response(404, **problem_doc("No such survey (or version)."))
+    def get(self, args: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
+        """One survey: tokens issued, responses received, whether closed."""
+        return survey_view(app_().survey(survey_id, version=args.get("version")))
+
+
+@blp.route("/reaction-surveys/<uuid:survey_id>/responses")
+class Responses(MethodView):
+    @leaves_no_trace
+    @requires("participant")
+    @blp.arguments(s.ResponseIn())
+    @blp.response(201, s.AcceptedOut())
+    @blp.alt_response(404, **problem_doc("No such survey, or no such token for it."))
+    @blp.alt_response(409, **problem_doc("The token was used already, or the survey closed."))
+    @blp.alt_response(422, **problem_doc("An answer is off the scale, missing or unknown."))
+    def post(self, body: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
+        """Submit an anonymous response with a response token (once per token).
+
+        Nothing recorded names the participant or the token; the answer says only that it was
+        accepted. ``Idempotency-Key`` is ignored here: its record would say who sent what.
+        """
+        app_().submit_reaction(survey_id, body["token"], body["answers"], body["comments"])
+        return {"accepted": True, "survey_id": survey_id}
+
+    @requires(*READERS)
+    @blp.arguments(PageArgs(), location="query")
+    @blp.response(200, s.ResponsePage())
+    @blp.alt_response(404, **problem_doc("No such survey."))
+    def get(self, args: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
+        """The responses, a page at a time. Free-text answers are shown only once the survey
+        has at least the instrument's comment minimum of responses."""
+        application = app_()
+        survey = application.survey(survey_id)
+        minimum = application.instrument(survey.instrument_id).comment_minimum
+        count = application.response_count(survey_id)
+        shown = count >= minimum
+        page = application.responses(survey_id, args["after"], args["limit"])
+        return {
+            "survey_id": survey_id,
+            "responses": count,
+            "comments_shown": shown,
+            "comments_suppressed_reason": None
+            if shown
+            else f"free text is shown from {minimum} responses",
+            "items": [
+                {"answers": r.answers, "comments": r.comments if shown else None}
+                for r in page.items
+            ],
+            "next_after": page.next_after,
+        }
+
+
+@blp.route("/reaction-surveys/<uuid:survey_id>/closure")
+class Closure(MethodView):
+    @requires(*INSTRUMENT_WRITERS)
+    @blp.response(201, s.SurveyOut())
+    @blp.alt_response(404, **problem_doc("No such survey."))
+    @blp.alt_response(409, **problem_doc("Already closed, or If-Match is stale."))
+    def post(self, survey_id: UUID) -> dict[str, Any]:
+        """Close a survey: no more tokens or responses, and its token markers are destroyed."""
+        return survey_view(app_().close_survey(survey_id, event_meta(), expected_version()))

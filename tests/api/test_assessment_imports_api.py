@@ -1,0 +1,32 @@
+"""The import endpoints: the same all-or-nothing import over HTTP, with problems per row."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import Api, assert_problem
+from tests.unit.assessment_builders import behaviour, staff
+from tests.unit.test_assessment_imports import GOOD, MAPPING, STAFF, STAFF_MAPPING
+
+
+def test_results_import_over_http(api: Api) -> None:
+    made = api.created(
+        "/assessment/instruments", {"name": "360", "kind": "behaviour_assessment", **behaviour()}
+    )
+    body = {"instrument_id": made["id"], "csv": GOOD, "mapping": MAPPING}
+    dry = api.post("/assessment/imports/results", {**body, "dry_run": True}).get_json()
+    assert (dry["recorded"], dry["dry_run"]) == (9, True)
+    with api.assessment_writes_nothing():
+        bad = api.post("/assessment/imports/results", {**body, "csv": GOOD + "who@x,self,,3,4,2\n"})
+        problem = assert_problem(bad, 422)
+        assert problem["errors"][0]["field"] == "row 11: Respondent"
+    assert api.post("/assessment/imports/results", body).get_json()["recorded"] == 9
+    assert api.post("/assessment/imports/results", body).get_json()["unchanged"] == 9
+
+
+@pytest.mark.parametrize("role", ("coach", "auditor", "participant", "service"))
+def test_only_hr_and_coordinators_import(api: Api, role: str) -> None:
+    made = api.created("/assessment/instruments", {"name": "S", "kind": "staff_survey", **staff()})
+    body = {"instrument_id": made["id"], "csv": STAFF, "mapping": STAFF_MAPPING}
+    assert_problem(api.post("/assessment/imports/staff-survey", body, role=role), 403)
+    assert api.post("/assessment/imports/staff-survey", body, role="coordinator").status_code == 200
