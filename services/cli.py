@@ -102,7 +102,7 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--demo", is_flag=True, help="Load the synthetic example once the server is up.")
+@click.option("--demo", is_flag=True, help="Load the TEMPO 2020 pilot (synthetic) once up.")
 def up(host: str, port: int, demo: bool) -> None:
     """Serve all three services in one process (embedded mode).
 
@@ -159,29 +159,36 @@ def _serve(
 def _run_demo(base: str, settings: Settings) -> None:
     from services.demo import DemoError, load
 
-    token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
     try:
-        result = load(base, _demo_loader_token(settings))
+        result = load(base, settings.resolved_jwt_secret())
     except DemoError as exc:
         click.echo(f"The demo could not load: {exc}", err=True)
         return
-    _print_demo(base, token, result)
+    _print_demo(base, settings, result)
 
 
-def _demo_loader_token(settings: Settings) -> str:
-    """The loader may list people (to find those an interrupted load registered): hr_admin."""
-    return issue_token(settings.resolved_jwt_secret(), "demo-loader", "hr_admin")
-
-
-def _print_demo(base: str, token: str, result: dict[str, Any]) -> None:
+def _print_demo(base: str, settings: Settings, result: dict[str, Any]) -> None:
+    token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
     roster = result["roster"]
-    click.echo("\nDemo loaded: a programme, a cohort and five synthetic people, enrolled.")
+    if result["loaded"]:
+        click.echo(
+            f"\nDemo loaded: the TEMPO 2020 pilot with {result['people']} synthetic people "
+            f"(20 participants, the rest a comparison group), {result['sessions']} sessions, "
+            f"{result['career_moves']} career moves, assessments and staff-survey indices."
+        )
+    else:
+        click.echo("\nThe TEMPO 2020 pilot was loaded before; nothing was added.")
     click.echo("A coordinator's token, valid for 12 hours:")
     click.echo(f"  export TOKEN={token}")
+    cohort = result["cohort_id"]
     click.echo("Then try:")
-    roster_url = f"{base}/tracking/cohorts/{result['cohort_id']}/roster"
-    click.echo(f'  curl -H "Authorization: Bearer $TOKEN" {roster_url}')
-    click.echo(f"Roster of cohort {result['cohort_id']} as tracking reports it:")
+    for path in (
+        f"/enrolment/cohorts/{cohort}",
+        f"/enrolment/cohorts/{cohort}/sessions",
+        f"/tracking/cohorts/{cohort}/roster",
+    ):
+        click.echo(f'  curl -H "Authorization: Bearer $TOKEN" {base}{path}')
+    click.echo(f"Roster of cohort {cohort} as tracking reports it (pseudonymous ids):")
     for p in roster["participants"]:
         click.echo(f"  {p['person_id']}  {p['department']:<40} enrolled {p['enrolled_at']}")
     click.echo("Press Ctrl-C to stop.")
@@ -190,16 +197,19 @@ def _print_demo(base: str, token: str, result: dict[str, Any]) -> None:
 @main.command()
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Polku base URL.")
 def demo(url: str) -> None:
-    """Load the synthetic example into a running Polku and print the tracking roster."""
+    """Load the TEMPO 2020 pilot (synthetic people) into a running Polku and print the roster.
+
+    Tokens are signed with POLKU_JWT_SECRET (or var/jwt.secret), which must be the server's.
+    A Polku that already holds the pilot is left as it is.
+    """
     from services.demo import DemoError, load
 
     settings = load_settings()
-    token = issue_token(settings.resolved_jwt_secret(), "demo-coordinator", "coordinator")
     try:
-        result = load(url, _demo_loader_token(settings))
+        result = load(url, settings.resolved_jwt_secret())
     except (DemoError, OSError) as exc:
         raise click.ClickException(f"could not load the demo into {url}: {exc}") from None
-    _print_demo(url, token, result)
+    _print_demo(url, settings, result)
 
 
 @main.command()

@@ -88,3 +88,73 @@ def _report_rejection(rejected: ImportRejected) -> NoReturn:
 
 
 # The subcommands: one per import, each delegating to the owning service's import function.
+
+
+@import_group.command(name="people")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+def import_people_command(file: IO[str], dry_run: bool) -> None:
+    """Register people from an HR register extract; people already registered (by employee
+    number) are left as they are, so a re-run registers no one twice.
+
+    Columns: full_name, email, employee_number, organisation, department, unit, and optionally
+    role, profession_category, education_level ("Name", "E-mail", "Employee number" also work).
+    """
+    from services.enrolment.imports import import_people
+
+    run_import_command("enrolment", import_people, file, dry_run=dry_run)
+
+
+def _mapping(file: IO[str]) -> dict[str, Any]:
+    """The JSON mapping file of an assessment import: which column holds what."""
+    import json
+
+    try:
+        mapping = json.load(file)
+    except ValueError as exc:
+        raise click.ClickException(f"{file.name} is not JSON: {exc}") from None
+    if not isinstance(mapping, dict):
+        raise click.ClickException(f"{file.name} must hold a JSON object")
+    return mapping
+
+
+@import_group.command(name="results")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--instrument", "instrument_id", required=True, help="The instrument's id.")
+@click.option("--mapping", required=True, type=click.File("r"), help="JSON: columns to dimensions.")
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+def import_results_command(
+    file: IO[str], instrument_id: str, mapping: IO[str], dry_run: bool
+) -> None:
+    """Import assessment results from a survey tool's CSV export (one result per row)."""
+    from services.assessment.imports import import_results
+
+    run_import_command(
+        "assessment",
+        import_results,
+        file,
+        dry_run=dry_run,
+        instrument_id=instrument_id,
+        mapping=_mapping(mapping),
+    )
+
+
+@import_group.command(name="staff-survey")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--instrument", "instrument_id", required=True, help="The instrument's id.")
+@click.option("--mapping", required=True, type=click.File("r"), help="JSON: columns to indices.")
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+def import_staff_survey_command(
+    file: IO[str], instrument_id: str, mapping: IO[str], dry_run: bool
+) -> None:
+    """Import staff-survey results (one organisation, department or unit per row)."""
+    from services.assessment.imports import import_staff_survey
+
+    run_import_command(
+        "assessment",
+        import_staff_survey,
+        file,
+        dry_run=dry_run,
+        instrument_id=instrument_id,
+        mapping=_mapping(mapping),
+    )

@@ -1,136 +1,113 @@
-"""A small, clearly synthetic example loaded through the public HTTP API.
+"""The demo: the TEMPO 2020 pilot (synthetic people, clearly labelled) loaded through the API.
 
-It defines the TEMPO programme, plans a 2020 cohort, registers a few made-up people, enrols
-them, and waits until the tracking roster shows them: the whole slice, end to end.
+It replays the enrolment side (the programme, 60 people, the cohort's sessions, attendance,
+peer groups, completions, careers) and the assessment side (behaviour assessments, styles, the
+reaction survey, staff-survey indices), then waits until tracking shows the cohort's roster.
 
-Loading it again (``polku up --demo`` on the same ``var/``) finds the programme, the cohort and
-the people it made before and adds only what is missing, so nothing is duplicated.
+A Polku that already holds the pilot is not loaded again. A load that was interrupted is
+refused with advice: its reaction-survey tokens are shown once and stored nowhere, so it
+cannot be resumed without answering twice.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-PEOPLE = [
-    ("Synthetic Expert 1", "Enterprise and Innovation Department", "Innovation Policy Unit"),
-    ("Synthetic Expert 2", "Employment and Wellbeing Department", "Labour Market Unit"),
-    ("Synthetic Expert 3", "Energy Department", "Energy Markets Unit"),
-    ("Synthetic Expert 4", "Enterprise and Innovation Department", "Industrial Policy Unit"),
-    ("Synthetic Expert 5", "Administrative Department", "Legal Affairs Unit"),
-]
+from services.scenario import assessment, enrolment
+from services.scenario.client import Call, HttpCall, ScenarioError
+from shared.auth import ROLES, issue_token
+
+KEYS = "polku-demo"
+"""The prefix of the demo's idempotency keys."""
 
 
 class DemoError(RuntimeError):
     pass
 
 
-class Client:
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
+def tokens(secret: str) -> dict[str, str]:
+    """A token per role; the coach's subject is the one the scenario assigns to the cohort."""
+    subjects = {"coach": enrolment.COACH}
+    return {role: issue_token(secret, subjects.get(role, f"demo-{role}"), role) for role in ROLES}
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            self.base_url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Content-Type": "application/json",
-                "X-Correlation-ID": "polku-demo",
-            },
+
+def load(base_url: str, secret: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Loads the pilot into the Polku at ``base_url`` (unless it holds it) and returns the
+    cohort, the counts loaded and the tracking roster."""
+    call = HttpCall(base_url, tokens(secret), correlation_id="polku-demo")
+    try:
+        cohort = _loaded_cohort(call)
+        if cohort is None:
+            loaded = enrolment.load(call, prefix=KEYS)
+            assessed = assessment.load(call, loaded.cohort_id, loaded.people)
+            cohort_id = loaded.cohort_id
+            summary: dict[str, Any] = {
+                "cohort_id": cohort_id,
+                "loaded": True,
+                "people": len(loaded.people),
+                "sessions": len(loaded.sessions),
+                "career_moves": len(loaded.moves),
+                "staff_survey_refused": len(assessed["staff_survey_refused"]),
+            }
+        else:
+            cohort_id = cohort["id"]
+            summary = {"cohort_id": cohort_id, "loaded": False}
+    except ScenarioError as exc:
+        raise DemoError(str(exc)) from None
+    summary["roster"] = _wait_for_roster(call, cohort_id, timeout)
+    return summary
+
+
+def _loaded_cohort(call: Call) -> dict[str, Any] | None:
+    """The pilot's cohort if an earlier load completed it; None if nothing was loaded."""
+    programme = next(
+        (
+            p
+            for p in _listed(call, "/enrolment/programmes")
+            if p["name"] == enrolment.PROGRAMME["name"]
+        ),
+        None,
+    )
+    if programme is None:
+        return None
+    cohort = next(
+        (
+            c
+            for c in _listed(call, "/enrolment/cohorts")
+            if c["programme_id"] == programme["id"] and c["name"] == enrolment.COHORT["name"]
+        ),
+        None,
+    )
+    if cohort is None or cohort["status"] != "completed":
+        raise DemoError(
+            "an earlier demo load was interrupted, and it cannot be resumed safely; "
+            "stop Polku, remove its data (make clean) and load the demo again"
         )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise DemoError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
+    return cohort
 
 
-PROGRAMME = {
-    "name": "TEMPO expert coaching (synthetic demo)",
-    "organisation": "Ministry of Economic Affairs and Employment",
-    "description": "Coaching for experts; the people below are made up.",
-    "goals": ["Networks across unit boundaries", "Self-leadership"],
-}
-COHORT = {
-    "name": "TEMPO 2020 pilot",
-    "capacity": 20,
-    "start_date": "2020-02-01",
-    "end_date": "2020-06-30",
-}
-
-
-def _listed(client: Client, path: str) -> Iterator[dict[str, Any]]:
+def _listed(call: Call, path: str) -> Iterator[dict[str, Any]]:
     after: int | None = 0
     while after is not None:
-        page = client.call("GET", f"{path}?after={after}&limit=500")
+        page = call("GET", f"{path}?after={after}&limit=500")
         yield from page["items"]
         after = page["next_after"]
 
 
-def _find_or_create(
-    client: Client, path: str, matches: Callable[[dict[str, Any]], bool], body: dict[str, Any]
-) -> dict[str, Any]:
-    found = next((item for item in _listed(client, path) if matches(item)), None)
-    return found if found is not None else client.call("POST", path, body)
-
-
-def load(base_url: str, token: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Loads the example (or completes an earlier load) and returns the cohort and roster.
-
-    ``token`` must be allowed to list people (hr_admin): an earlier load may have registered
-    someone it did not get to enrol, and they are found by employee number, not registered
-    twice.
-    """
-    client = Client(base_url, token)
-    programme = _find_or_create(
-        client, "/enrolment/programmes", lambda p: p["name"] == PROGRAMME["name"], PROGRAMME
-    )
-    cohort = _find_or_create(
-        client,
-        "/enrolment/cohorts",
-        lambda c: c["programme_id"] == programme["id"] and c["name"] == COHORT["name"],
-        {"programme_id": programme["id"], **COHORT},
-    )
-    registered = {
-        person["employee_number"]: person["id"] for person in _listed(client, "/enrolment/people")
-    }
-    enrolments = f"/enrolment/cohorts/{cohort['id']}/enrolments"
-    enrolled = {item["person_id"] for item in _listed(client, enrolments)}
-    for number, (name, department, unit) in enumerate(PEOPLE, start=1):
-        employee_number = f"DEMO-{number:04d}"
-        person_id = registered.get(employee_number)
-        if person_id is None:  # not even registered by an earlier, interrupted load
-            person_id = client.call(
-                "POST",
-                "/enrolment/people",
-                {
-                    "full_name": name,
-                    "email": f"synthetic.expert{number}@example.invalid",
-                    "employee_number": employee_number,
-                    "organisation": "Ministry of Economic Affairs and Employment",
-                    "department": department,
-                    "unit": unit,
-                },
-            )["id"]
-        if person_id not in enrolled:
-            client.call("POST", enrolments, {"person_id": person_id})
+def _wait_for_roster(call: Call, cohort_id: str, timeout: float) -> dict[str, Any]:
+    expected = len(enrolment.PARTICIPANTS)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            roster = client.call("GET", f"/tracking/cohorts/{cohort['id']}/roster")
-            if roster["count"] == len(PEOPLE) and all(
-                p["department"] for p in roster["participants"]
-            ):
-                return {"cohort_id": cohort["id"], "roster": roster}
-        except DemoError:
+            roster: dict[str, Any] = call(
+                "GET", f"/tracking/cohorts/{cohort_id}/roster?limit=500", role="coordinator"
+            )
+            if roster["count"] == expected and all(p["department"] for p in roster["participants"]):
+                return roster
+        except ScenarioError:
             pass  # the cohort is not projected yet
         if time.monotonic() > deadline:
-            raise DemoError(f"the roster did not show {len(PEOPLE)} people within {timeout}s")
+            raise DemoError(f"the roster did not show {expected} people within {timeout:.0f} s")
         time.sleep(0.1)

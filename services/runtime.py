@@ -17,10 +17,11 @@ from flask import Flask
 
 from services.assessment import api as assessment_api
 from services.assessment.application import AssessmentApplication
-from services.assessment.application import translate as assessment_translate
+from services.assessment.integration import translate as assessment_translate
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
+from services.enrolment.keystore import SqlKeyStore
 from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
@@ -51,6 +52,8 @@ class WriteService:
     application: Any
     outbox: Outbox
     database: Database
+    adapters: dict[str, Any] = field(default_factory=dict)
+    """What the application was given besides its store (the enrolment key store)."""
 
     def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
         if producer is None:
@@ -74,10 +77,25 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         raise ValueError(f"unknown write service {name!r}; expected one of {WRITE_SERVICES}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app_class, translate, _ = APPLICATIONS[name]
-    with schema_lock(settings.store_url(name)):  # the library creates its tables here
-        application = app_class(settings.eventstore_env(name))
+    # secure_delete: the enrolment service's personal-data keys live in this database.
+    database = Database(settings.store_url(name), secure_delete=True)
+    try:
+        adapters = write_adapters(name, database)
+        with schema_lock(settings.store_url(name)):  # the library creates its tables here
+            application = app_class(settings.eventstore_env(name), **adapters)
+    except BaseException:
+        database.close()
+        raise
     outbox = Outbox(name, application, translate, default_registry())
-    return WriteService(name, application, outbox, Database(settings.store_url(name)))
+    return WriteService(name, application, outbox, database, adapters)
+
+
+def write_adapters(name: str, database: Database) -> dict[str, Any]:
+    """What a write service's application gets besides its event store: for enrolment, the key
+    store of personal-data keys, in tables of the service's own database."""
+    if name == "enrolment":
+        return {"keystore": SqlKeyStore(database)}
+    return {}
 
 
 def write_service_app(settings: Settings, service: WriteService) -> Flask:
@@ -85,7 +103,18 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app: Flask = create_app(
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
-    idempotency.install(app, IdempotencyStore(service.database, service.name))
+    store = IdempotencyStore(service.database, service.name)
+    idempotency.install(app, store)
+    keystore = service.adapters.get("keystore")
+    if keystore is not None:
+
+        def forget(person_id: Any) -> None:
+            # Kept answers hold no personal fields, but they name the person, and their
+            # fingerprints are hashes of what was sent: an erasure leaves neither behind.
+            store.forget(str(person_id))
+            keystore.scrub()
+
+        service.application.on_erased(forget)
     return app
 
 

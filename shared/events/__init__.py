@@ -6,7 +6,7 @@ published type.
 
 from __future__ import annotations
 
-from shared.events import enrolment
+from shared.events import assessment, enrolment, people
 from shared.events.envelope import Envelope, event_id
 from shared.events.registry import EventType, Registry, UnknownEventType
 
@@ -16,4 +16,6 @@ __all__ = ["Envelope", "EventType", "Registry", "UnknownEventType", "default_reg
 def default_registry() -> Registry:
     registry = Registry()
     enrolment.register(registry)
+    people.register(registry)
+    assessment.register(registry)
     return registry

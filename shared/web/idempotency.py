@@ -9,16 +9,23 @@ Keys are scoped to the caller (role and subject) and kept for :data:`KEEP_SECOND
 
 A request that succeeded but whose answer could not be stored (the database failed in between)
 keeps its claim, so a retry is refused with 409 rather than run twice.
+
+A view marked :func:`leaves_no_trace` (an anonymous survey answer) ignores the header: the
+stored claim would record who sent what, and when. A service whose answers hold personal data
+gives a :class:`Redaction`: what is kept has those fields removed, and a replay reads them again
+(so an answer replayed after an erasure shows them erased, as a GET would).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import abort
 
 from shared.sql import Database, schema_lock
@@ -29,6 +36,8 @@ MAX_KEY_LENGTH = 255
 KEEP_SECONDS = 24 * 3600
 REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+_OPENAPI_PATH = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+"""A werkzeug rule's ``<converter:name>`` as OpenAPI writes it: ``{name}``."""
 
 
 class Stored(NamedTuple):
@@ -37,6 +46,13 @@ class Stored(NamedTuple):
     """None while the first request is still running."""
     body: str | None
     headers: str | None
+
+
+class Redaction(NamedTuple):
+    redact: Callable[[Any], Any]
+    """The JSON answer as it may be kept: without personal data."""
+    restore: Callable[[Any], Any]
+    """A kept answer made whole again for a replay (within the request's app context)."""
 
 
 class IdempotencyStore:
@@ -100,6 +116,31 @@ def _like_escaped(text: str) -> str:
     return text.replace("%", "").replace("_", "")
 
 
+_NO_TRACE = "_polku_leaves_no_trace"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def leaves_no_trace(view: F) -> F:
+    """Marks a POST view whose caller must not be recorded: ``Idempotency-Key`` is ignored.
+
+    Use it where remembering the request would link a person to what they sent, and make the
+    view safe to repeat by other means (a single-use token, say).
+    """
+    setattr(view, _NO_TRACE, True)
+    return view
+
+
+def _is_traceless(app: Flask, endpoint: str | None) -> bool:
+    view = app.view_functions.get(endpoint or "")
+    handler = getattr(getattr(view, "view_class", None), "post", view)
+    return bool(getattr(handler, _NO_TRACE, False))
+
+
+REDACTION = "polku.idempotency.redaction"
+"""The ``app.extensions`` entry where a service puts its :class:`Redaction`, if it needs one."""
+
+
 def install(app: Flask, store: IdempotencyStore) -> None:
     """Makes every POST of ``app`` honour ``Idempotency-Key``, and documents the header."""
     app.extensions["polku.idempotency"] = store
@@ -111,7 +152,7 @@ def install(app: Flask, store: IdempotencyStore) -> None:
 
 def _replay_or_claim() -> Response | None:
     key = request.headers.get(HEADER)
-    if request.method != "POST" or key is None:
+    if request.method != "POST" or key is None or _is_traceless(current_app, request.endpoint):
         return None
     key = key.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
@@ -139,7 +180,11 @@ def _replay_or_claim() -> Response | None:
             "lost; it will not be run twice",
             headers={"Retry-After": "1"},
         )
-    response = Response(stored.body, status=stored.status)
+    body = stored.body
+    redaction: Redaction | None = current_app.extensions.get(REDACTION)
+    if redaction is not None and body:
+        body = json.dumps(redaction.restore(json.loads(body)))
+    response = Response(body, status=stored.status)
     for name, value in json.loads(stored.headers or "{}").items():
         response.headers[name] = value
     response.headers[REPLAYED] = "true"
@@ -156,9 +201,11 @@ def _remember_answer(response: Response) -> Response:
         headers = {
             name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers
         }
-        store.answer(
-            scope, key, response.status_code, response.get_data(as_text=True), json.dumps(headers)
-        )
+        body = response.get_data(as_text=True)
+        redaction: Redaction | None = current_app.extensions.get(REDACTION)
+        if redaction is not None and body:
+            body = json.dumps(redaction.redact(json.loads(body)))
+        store.answer(scope, key, response.status_code, body, json.dumps(headers))
     else:
         store.release(scope, key)  # nothing was written: the client may try again
     return response
@@ -179,8 +226,6 @@ def _fingerprint() -> str:
 
 
 def _store() -> IdempotencyStore:
-    from flask import current_app
-
     return current_app.extensions["polku.idempotency"]  # type: ignore[no-any-return]
 
 
@@ -198,9 +243,14 @@ def _document(app: Flask) -> None:
             "writes nothing new. Reusing a key for a different request is a 422.",
         },
     )
-    for operations in api.spec._paths.values():  # apispec keeps registered paths here
+    traceless = {
+        _OPENAPI_PATH.sub(r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if _is_traceless(app, rule.endpoint)
+    }
+    for path, operations in api.spec._paths.items():  # apispec keeps registered paths here
         post = operations.get("post")
-        if post is not None:
+        if post is not None and path not in traceless:
             post.setdefault("parameters", []).append(
                 {"$ref": "#/components/parameters/IdempotencyKey"}
             )

@@ -34,6 +34,17 @@ class Api:
     def enrolment(self) -> Any:
         return self.embedded.services["enrolment"].application
 
+    @property
+    def assessment(self) -> Any:
+        return self.embedded.services["assessment"].application
+
+    @contextmanager
+    def assessment_writes_nothing(self) -> Iterator[None]:
+        """Asserts the assessment log did not grow: a refused request is never half-written."""
+        head = self.assessment.head()
+        yield
+        assert self.assessment.head() == head
+
     def post(self, path: str, body: Any, role: str = "hr_admin", **kw: Any) -> TestResponse:
         headers = {**bearer(role), **kw.pop("headers", {})}
         return self.client.post(path, json=body, headers=headers, **kw)
@@ -57,6 +68,8 @@ class Api:
         return str(self.created("/enrolment/cohorts", body)["id"])
 
     def person(self, **overrides: str) -> str:
+        """Registers someone; a fresh employee number unless given (they are unique)."""
+        overrides.setdefault("employee_number", f"E-{uuid.uuid4().hex[:12]}")
         return str(self.created("/enrolment/people", person_body(**overrides))["id"])
 
     def enrol(self, cohort_id: str, person_id: str) -> TestResponse:

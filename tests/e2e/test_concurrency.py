@@ -1,4 +1,5 @@
-"""Concurrent commands over real HTTP: capacity holds, races are 409s, nothing is half-written."""
+"""Concurrent commands over real HTTP: capacity holds, the waitlist keeps first-come order,
+nothing is half-written."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from shared.settings import Settings
 from tests.support.slice import SECRET, Http
 
 
-def post(url: str, token: str, body: dict[str, Any]) -> int:
+def post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
         url,
         method="POST",
@@ -28,13 +29,15 @@ def post(url: str, token: str, body: dict[str, Any]) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
+            return int(response.status), json.loads(response.read())
     except urllib.error.HTTPError as error:
         assert error.headers["Content-Type"] == "application/problem+json"
-        return int(error.code)
+        return int(error.code), json.loads(error.read())
 
 
-def race_to_enrol(runtime: Embedded, capacity: int, racers: int) -> tuple[str, Counter[int]]:
+def race_to_enrol(
+    runtime: Embedded, capacity: int, racers: int
+) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
     """``racers`` people enrol in one cohort at the same moment over real HTTP."""
     http = Http(runtime.wsgi)
     programme = http.post("/enrolment/programmes", {"name": "T", "organisation": "TEM"})
@@ -66,12 +69,12 @@ def race_to_enrol(runtime: Embedded, capacity: int, racers: int) -> tuple[str, C
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/enrolment/cohorts/{cohort['id']}/enrolments"
     token = issue_token(SECRET, "racer", "coordinator")
-    statuses: list[int] = []
+    answers: list[tuple[int, dict[str, Any]]] = []
     barrier = threading.Barrier(len(people))
 
     def enrol(person_id: str) -> None:
         barrier.wait(timeout=30)
-        statuses.append(post(url, token, {"person_id": person_id}))
+        answers.append(post(url, token, {"person_id": person_id}))
 
     threads = [threading.Thread(target=enrol, args=(p,)) for p in people]
     try:
@@ -81,19 +84,25 @@ def race_to_enrol(runtime: Embedded, capacity: int, racers: int) -> tuple[str, C
             thread.join(timeout=60)
     finally:
         server.shutdown()
-    return cohort["id"], Counter(statuses)
+    return cohort["id"], answers
 
 
 def test_concurrent_enrolments_never_exceed_capacity(
     embedded_settings: Settings, start: Callable[[Settings], Embedded]
 ) -> None:
     runtime = start(embedded_settings)
-    cohort_id, counts = race_to_enrol(runtime, capacity=5, racers=16)
+    cohort_id, answers = race_to_enrol(runtime, capacity=5, racers=16)
     # A command that loses a race is re-run on fresh state, so the answers are what they
-    # would have been one after another: exactly five places taken, the rest told it is full.
-    assert counts == {201: 5, 409: 16 - 5}, counts
-    enrolled = runtime.services["enrolment"].application.cohort(UUID(cohort_id)).enrolled
-    assert len(enrolled) == 5
+    # would have been one after another: exactly five places taken, the rest waitlisted in
+    # the order their commands won, each with its own position.
+    assert Counter(code for code, _ in answers) == {201: 16}, answers
+    statuses = Counter(body["status"] for _, body in answers)
+    assert statuses == {"enrolled": 5, "waitlisted": 11}, answers
+    positions = sorted(b["waitlist_position"] for _, b in answers if b["status"] == "waitlisted")
+    assert positions == list(range(1, 12))
+    cohort = runtime.services["enrolment"].application.cohort(UUID(cohort_id))
+    assert len(cohort.enrolled) == 5
+    assert len(cohort.waitlist) == 11
 
 
 def test_simultaneous_enrolments_with_room_for_all_all_succeed(
@@ -101,7 +110,8 @@ def test_simultaneous_enrolments_with_room_for_all_all_succeed(
 ) -> None:
     """Losing a race is never the caller's problem when the answer in sequence is "yes"."""
     runtime = start(embedded_settings)
-    cohort_id, counts = race_to_enrol(runtime, capacity=100, racers=32)
-    assert counts == {201: 32}, counts
+    cohort_id, answers = race_to_enrol(runtime, capacity=100, racers=32)
+    assert Counter(code for code, _ in answers) == {201: 32}, answers
+    assert {body["status"] for _, body in answers} == {"enrolled"}
     enrolled = runtime.services["enrolment"].application.cohort(UUID(cohort_id)).enrolled
     assert len(enrolled) == 32

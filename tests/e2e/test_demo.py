@@ -1,4 +1,4 @@
-"""`polku demo` against a running embedded Polku prints a token and the projected roster."""
+"""`polku demo` against a running embedded Polku: the TEMPO 2020 pilot, loaded once."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from services.cli import main
-from services.demo import PEOPLE, load
+from services.demo import DemoError, load
 from services.runtime import Embedded
-from shared.auth import issue_token, verify_token
+from services.scenario import enrolment as scenario
+from services.scenario.organisation import MEMBERS, PARTICIPANTS
+from shared.auth import verify_token
 from shared.settings import Settings
 from tests.support.slice import SECRET
 
@@ -29,7 +31,7 @@ def served(
     server.shutdown()
 
 
-def test_demo_loads_the_example_and_prints_the_roster(served: tuple[Embedded, str]) -> None:
+def test_demo_loads_the_pilot_and_prints_the_roster(served: tuple[Embedded, str]) -> None:
     runtime, url = served
     result = CliRunner().invoke(main, ["demo", "--url", url], env={"POLKU_JWT_SECRET": SECRET})
     assert result.exit_code == 0, result.output
@@ -37,54 +39,35 @@ def test_demo_loads_the_example_and_prints_the_roster(served: tuple[Embedded, st
         line.split("=", 1)[1] for line in result.output.splitlines() if "export TOKEN=" in line
     )
     assert verify_token(SECRET, token).role == "coordinator"
-    for _, department, _ in PEOPLE:
-        assert department in result.output
-    assert "Synthetic Expert" not in result.output  # the roster shows pseudonymous ids only
+    assert f"{len(MEMBERS)} synthetic people" in result.output
+    for member in PARTICIPANTS:
+        assert member.department in result.output
+        assert member.full_name not in result.output  # the roster shows pseudonymous ids only
     with runtime.tracking.readmodels.database.transaction() as cur:
         cur.execute("SELECT COUNT(*) FROM tr_enrolments")
-        assert cur.fetchone()[0] == len(PEOPLE)
+        assert cur.fetchone()[0] == len(PARTICIPANTS)
+    assessment = runtime.services["assessment"].application
+    assert assessment.head() > 0
 
 
-def test_loading_the_demo_again_duplicates_nothing(served: tuple[Embedded, str]) -> None:
+def test_loading_the_demo_again_adds_nothing(served: tuple[Embedded, str]) -> None:
     runtime, url = served
-    token = issue_token(SECRET, "demo-loader", "hr_admin")
-    first = load(url, token)
-    again = load(url, token)
+    first = load(url, SECRET)
+    heads = {name: s.application.head() for name, s in runtime.services.items()}
+    again = load(url, SECRET)
+    assert (first["loaded"], again["loaded"]) == (True, False)
     assert again["cohort_id"] == first["cohort_id"]
     assert again["roster"]["participants"] == first["roster"]["participants"]
-    enrolment = runtime.services["enrolment"].application
-    counts = {
-        kind: len(enrolment.list(kind, 0, 50).items) for kind in ("programmes", "cohorts", "people")
-    }
-    assert counts == {"programmes": 1, "cohorts": 1, "people": len(PEOPLE)}
+    assert {name: s.application.head() for name, s in runtime.services.items()} == heads
 
 
-def test_a_load_cut_off_after_registering_someone_is_completed_without_a_twin(
-    served: tuple[Embedded, str],
-) -> None:
-    runtime, url = served
-    enrolment = runtime.services["enrolment"].application
-    name, department, unit = PEOPLE[0]
-    orphan = enrolment.register_person(  # what the interrupted load managed to do
-        {
-            "full_name": name,
-            "email": "synthetic.expert1@example.invalid",
-            "employee_number": "DEMO-0001",
-            "organisation": "Ministry of Economic Affairs and Employment",
-            "department": department,
-            "unit": unit,
-        },
-        {"actor_sub": "demo-loader", "actor_role": "hr_admin", "correlation_id": "c"},
-    )
-    result = load(url, issue_token(SECRET, "demo-loader", "hr_admin"))
-    ids = [p["person_id"] for p in result["roster"]["participants"]]
-    assert str(orphan.id) in ids and len(ids) == len(PEOPLE)
-    assert len(enrolment.list("people", 0, 50).items) == len(PEOPLE)
+def test_an_interrupted_load_is_refused_with_advice(served: tuple[Embedded, str]) -> None:
+    _, url = served
+    from services.demo import tokens
+    from services.scenario.client import HttpCall
 
-
-def test_demo_against_nothing_is_a_clear_error() -> None:
-    result = CliRunner().invoke(
-        main, ["demo", "--url", "http://127.0.0.1:9"], env={"POLKU_JWT_SECRET": SECRET}
-    )
-    assert result.exit_code == 1
-    assert "could not load the demo into http://127.0.0.1:9" in result.output
+    call = HttpCall(url, tokens(SECRET))
+    programme = call("POST", "/enrolment/programmes", scenario.PROGRAMME)
+    call("POST", "/enrolment/cohorts", {"programme_id": programme["id"], **scenario.COHORT})
+    with pytest.raises(DemoError, match="interrupted"):
+        load(url, SECRET)

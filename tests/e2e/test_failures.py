@@ -69,7 +69,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
                 {
                     "full_name": f"P{n}",
                     "email": f"p{n}@example.invalid",
-                    "employee_number": f"E{n}",
+                    "employee_number": f"E-{uuid.uuid4()}",
                     "organisation": "TEM",
                     "department": f"D{n}",
                     "unit": "U",

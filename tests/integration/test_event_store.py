@@ -65,7 +65,8 @@ def test_notifications_are_read_strictly_after_a_position(service: WriteService)
 def test_a_lost_race_is_a_conflict_and_writes_nothing(service: WriteService) -> None:
     app = service.application
     _, cohort_id = plan(app)
-    first, second = app.register_person(PERSON, META).id, app.register_person(PERSON, META).id
+    first = app.register_person(PERSON, META).id
+    second = app.register_person({**PERSON, "employee_number": "E2"}, META).id
     stale: Cohort = app.repository.get(cohort_id)
     app.enrol(cohort_id, first, META)
     head = app.head()

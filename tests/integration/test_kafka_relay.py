@@ -72,7 +72,7 @@ def make_events(service: WriteService, people: int) -> int:
             {
                 "full_name": f"P {n}",
                 "email": f"p{n}@example.invalid",
-                "employee_number": f"E{n}",
+                "employee_number": f"E-{uuid.uuid4()}",
                 "organisation": "TEM",
                 "department": "D",
                 "unit": "U",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -67,7 +68,7 @@ def load_slice(http: Http, people: int = 5, capacity: int = 20) -> Slice:
             {
                 "full_name": f"Testi Henkilö {n}",
                 "email": f"testi.{n}@example.invalid",
-                "employee_number": f"E-{n:05d}",
+                "employee_number": f"E-{n:05d}-{uuid.uuid4().hex[:8]}",  # unique per load
                 "organisation": "TEM",
                 "department": f"Department {n % 3}",
                 "unit": f"Unit {n}",

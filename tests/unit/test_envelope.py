@@ -130,16 +130,16 @@ def test_unknown_event_type_is_a_validation_error() -> None:
     assert issubclass(UnknownEventType, ValidationError)
 
 
-def test_registry_lists_every_enrolment_type_once() -> None:
+def test_registry_lists_every_type_once_in_order() -> None:
     registry = default_registry()
-    assert [t.type for t in registry] == sorted(
-        [
-            contract.COHORT_PLANNED,
-            contract.PARTICIPANT_ENROLLED,
-            contract.PERSON_REGISTERED,
-            contract.PROGRAMME_DEFINED,
-        ]
-    )
+    types = [t.type for t in registry]
+    assert types == sorted(set(types))
+    assert {
+        contract.COHORT_PLANNED,
+        contract.PARTICIPANT_ENROLLED,
+        contract.PERSON_REGISTERED,
+        contract.PROGRAMME_DEFINED,
+    } <= set(types)
     assert contract.COHORT_PLANNED in registry
     assert "fi.polku.enrolment.Nope" not in registry
 
