@@ -359,20 +359,43 @@ def test_token_issue_refusals(api: Api) -> None:
         )
 
 
-def test_comments_are_shown_only_from_the_comment_minimum(api: Api) -> None:
-    survey, tokens = issue(api, 3)
-    path = f"/assessment/reaction-surveys/{survey['id']}/responses"
-    for token in tokens[:2]:
+def test_answers_are_shown_only_as_distributions_from_the_minimum_group_size(api: Api) -> None:
+    survey, tokens = issue(api, 6, min_group_size=4, comment_minimum=3, allows_partial=True)
+    path = f"/assessment/reaction-surveys/{survey['id']}"
+    for token in tokens[:3]:
         submit(api, survey["id"], token)
-    few = api.get(path, role="auditor").get_json()
-    assert few["responses"] == 2 and not few["comments_shown"]
-    assert all(item["comments"] is None for item in few["items"])
-    submit(api, survey["id"], tokens[2])
-    enough = api.get(path, role="coach").get_json()
-    assert enough["comments_shown"] and enough["items"][0]["comments"] == {"best": "peers"}
-    assert_problem(api.get(path, role="participant"), 403)
-    state = api.get(f"/assessment/reaction-surveys/{survey['id']}").get_json()
-    assert (state["issued"], state["responses"]) == (3, 3)
+    few = api.get(f"{path}/summary", role="auditor").get_json()
+    assert (few["responses"], few["minimum"]) == (3, 4)
+    assert not few["answers_shown"] and few["items"] == [] and few["answers_suppressed_reason"]
+    assert not few["comments_shown"]  # k applies to free text too: max(4, 3)
+    hidden = api.get(f"{path}/comments", role="coach").get_json()
+    assert hidden["items"] == [] and not hidden["comments_shown"]
+    assert "4" in hidden["comments_suppressed_reason"]
+    submit(api, survey["id"], tokens[3], answers={"overall": 2}, comments={"best": "a coach"})
+    enough = api.get(f"{path}/summary", role="coach").get_json()
+    assert enough["answers_shown"] and enough["comments_shown"]
+    overall, virtual = enough["items"]
+    assert overall == {
+        "key": "overall",
+        "label": "Overall",
+        "answered": 4,
+        "mean": 4.25,
+        "distribution": {"2": 1, "5": 3},
+        "suppressed_reason": None,
+    }
+    assert virtual["answered"] is None and virtual["suppressed_reason"]  # only 3 answered it
+    comments = api.get(f"{path}/comments?limit=3", role="hr_admin").get_json()
+    assert [c["text"] for c in comments["items"]] == ["a coach", "peers", "peers"]
+    assert set(comments["items"][0]) == {"question", "label", "text"}  # no answers beside it
+    rest = api.get(f"{path}/comments?after={comments['next_after']}").get_json()
+    assert [c["text"] for c in rest["items"]] == ["peers"] and rest["next_after"] is None
+    for reader in ("summary", "comments"):
+        assert_problem(api.get(f"{path}/{reader}", role="participant"), 403)
+        assert_problem(api.get(f"{path}/{reader}", role="service"), 403)
+        assert_problem(api.get(f"/assessment/reaction-surveys/{unknown_id()}/{reader}"), 404)
+    assert api.get(f"{path}/responses").status_code == 405  # no response is ever listed
+    state = api.get(path).get_json()
+    assert (state["issued"], state["responses"]) == (6, 4)
 
 
 def test_idempotency_keys_are_not_kept_for_anonymous_responses(api: Api) -> None:
@@ -463,6 +486,8 @@ def test_the_openapi_document_lists_every_resource(api: Api) -> None:
         "/assessment/results/{result_id}/correction",
         "/assessment/people/{person_id}/results/{instrument_id}/summary",
         "/assessment/reaction-surveys/{survey_id}/responses",
+        "/assessment/reaction-surveys/{survey_id}/summary",
+        "/assessment/reaction-surveys/{survey_id}/comments",
         "/assessment/staff-survey-results",
         "/assessment/imports/results",
     ):
@@ -479,3 +504,34 @@ def test_unknown_ids_in_paths_are_404(api: Api) -> None:
         f"/assessment/staff-survey-results/{uuid.uuid4()}",
     ):
         assert_problem(api.get(path), 404)
+
+
+def test_numbers_given_as_text_are_refused_not_reinterpreted(api: Api) -> None:
+    made = instrument(api)
+    survey, tokens = issue(api, 1)
+    staff_made = instrument(api, "staff_survey")
+    person = unknown_id()
+    with api.assessment_writes_nothing():
+        body = {"name": "x", "kind": "behaviour_assessment", **behaviour()}
+        body["scale"] = {"min": "1", "max": 5}
+        assert_problem(api.post("/assessment/instruments", body), 422, {"scale.min"})
+        quoted = {**SCORES, "listening": "3"}
+        assert_problem(
+            api.post("/assessment/results", result_body(made["id"], person, scores=quoted)),
+            422,
+            {"scores.listening.value"},
+        )
+        assert_problem(
+            submit(api, survey["id"], tokens[0], answers={"overall": "5", "virtual": 4}),
+            422,
+            {"answers.overall.value"},
+        )
+        quoted_index = {**indices(), "leadership": "3.5"}
+        assert_problem(
+            api.post(
+                "/assessment/staff-survey-results",
+                staff_body(staff_made["id"], indices=quoted_index),
+            ),
+            422,
+            {"indices.leadership.value"},
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import Api, assert_problem
+from tests.api.helpers import Api, assert_problem, unknown_id
 from tests.unit.assessment_builders import behaviour, staff
 from tests.unit.test_assessment_imports import GOOD, MAPPING, STAFF, STAFF_MAPPING
 
@@ -30,3 +30,13 @@ def test_only_hr_and_coordinators_import(api: Api, role: str) -> None:
     body = {"instrument_id": made["id"], "csv": STAFF, "mapping": STAFF_MAPPING}
     assert_problem(api.post("/assessment/imports/staff-survey", body, role=role), 403)
     assert api.post("/assessment/imports/staff-survey", body, role="coordinator").status_code == 200
+
+
+def test_an_import_for_an_unknown_or_unsuitable_instrument_is_refused(api: Api) -> None:
+    made = api.created("/assessment/instruments", {"name": "S", "kind": "staff_survey", **staff()})
+    with api.assessment_writes_nothing():
+        body = {"instrument_id": unknown_id(), "csv": GOOD, "mapping": MAPPING}
+        assert_problem(api.post("/assessment/imports/results", body), 404, {"instrument_id"})
+        wrong = api.post("/assessment/imports/results", {**body, "instrument_id": made["id"]})
+        problem = assert_problem(wrong, 422)
+        assert len(problem["errors"]) == 1 and "staff_survey" in problem["errors"][0]["message"]

@@ -208,3 +208,98 @@ def test_the_cli_imports_results_and_reports_row_problems(tmp_path: Path) -> Non
         main, ["import", "results", str(tmp_path / "good.csv"), *args], env=env
     )
     assert "recorded 0, already present 9" in again.output
+
+
+def test_every_problem_of_a_row_is_reported_not_only_the_first(
+    app: AssessmentApplication, instrument_id: uuid.UUID
+) -> None:
+    head = app.head()
+    mapping = {**MAPPING, "columns": {**MAPPING["columns"], "date": "Date", "cohort": "Cohort"}}
+    text = (
+        "Respondent,Group,Rater,Q1,Q2,Q3,Date,Cohort\n"
+        "stranger@example.invalid,boss,,9,x,,2020-02-30,not-a-cohort\n"
+        "p0@example.invalid,peer,,0,3.5,2,2090-01-01,\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        run(app, text, instrument_id, mapping=mapping)
+    found = {(p.row, p.column) for p in caught.value.result.problems}
+    assert found == {
+        (2, "Respondent"),  # unknown person
+        (2, "Q1"),  # off the scale
+        (2, "Q2"),  # not a number
+        (2, "Q3"),  # missing
+        (2, "Date"),  # no such day
+        (2, "Cohort"),  # not an id
+        (2, "Group"),  # no such rater group
+        (3, "Q1"),  # below the scale
+        (3, "Q2"),  # off the step
+        (3, "Date"),  # in the future
+        (3, "Rater"),  # a peer names its rater
+    }
+    assert len(caught.value.result.problems) == len(found)  # each once
+    assert app.head() == head
+
+
+def test_every_problem_of_a_staff_row_is_reported(
+    app: AssessmentApplication, staff_id: uuid.UUID
+) -> None:
+    text = STAFF + "1890;Energy Department;Some Unit;4;9;3;3;3;\n2020;;;²;3;3;3;3;3\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_staff_survey(
+            app, read_table(text), meta(), instrument_id=staff_id, mapping=STAFF_MAPPING
+        )
+    found = {(p.row, p.column) for p in caught.value.result.problems}
+    assert found == {
+        (5, "Year"),  # out of range
+        (5, "N"),  # below the minimum group size
+        (5, "Competence"),  # off the scale
+        (5, "Leadership"),  # missing
+        (6, "N"),  # '²' is a digit to Python, but no count
+    }
+    assert not app.staff_results(0, 10).items
+
+
+def test_a_mapping_whose_people_are_not_ids_refuses_the_file(
+    app: AssessmentApplication, instrument_id: uuid.UUID
+) -> None:
+    mapping = {**MAPPING, "people": {**PEOPLE, "p0@example.invalid": "Anna Aalto"}}
+    with pytest.raises(ImportRejected) as caught:
+        run(app, GOOD, instrument_id, mapping=mapping)
+    (problem,) = caught.value.result.problems
+    assert problem.row == 0 and "not a person id" in problem.message
+
+
+def test_an_unknown_or_unsuitable_instrument_refuses_the_file_in_one_problem(
+    app: AssessmentApplication, staff_id: uuid.UUID
+) -> None:
+    for instrument, words in ((uuid.uuid4(), "no instrument"), (staff_id, "staff_survey")):
+        with pytest.raises(ImportRejected) as caught:
+            run(app, GOOD, instrument)
+        (problem,) = caught.value.result.problems
+        assert problem.row == 0 and words in problem.message
+
+
+def test_the_cli_reports_an_unknown_instrument_or_bad_mapping_in_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "good.csv").write_text(GOOD)
+    (tmp_path / "map.json").write_text(json.dumps(MAPPING))
+    (tmp_path / "broken.json").write_text('{"columns": ')
+    env = {"POLKU_DATA_DIR": str(tmp_path)}
+    for command, mapping, words in (
+        ("results", "map.json", f"there is no instrument {uuid.UUID(int=7)}"),
+        ("staff-survey", "map.json", f"there is no instrument {uuid.UUID(int=7)}"),
+        ("results", "broken.json", "broken.json is not JSON"),
+    ):
+        args = [str(tmp_path / "good.csv"), "--instrument", str(uuid.UUID(int=7))]
+        result = CliRunner().invoke(
+            main, ["import", command, *args, "--mapping", str(tmp_path / mapping)], env=env
+        )
+        assert result.exit_code == 1, result.output
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        ), result.exception
+        assert "Traceback" not in result.output
+        lines = [line for line in result.output.splitlines() if not line.startswith("importing")]
+        assert any(words in line for line in lines), result.output
+        assert len(lines) <= 2, result.output  # the problem, then the verdict

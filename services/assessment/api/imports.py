@@ -27,6 +27,7 @@ REJECTED = problem_doc(
 
 
 def _run(function: Any, body: dict[str, Any]) -> dict[str, Any]:
+    app_().instrument(body["instrument_id"], field="instrument_id")  # unknown: 404, not 422
     table = read_table(body["csv"])
     result = function(
         app_(),

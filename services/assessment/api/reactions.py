@@ -1,10 +1,11 @@
-"""Reaction surveys: issue response tokens, submit anonymous responses, read them, close.
+"""Reaction surveys: issue response tokens, submit anonymous responses, report them, close.
 
 A response is tied to the cohort and instrument, never to a person: the participant's bearer
 token admits the request and is then forgotten; the response token is checked against a keyed
 marker outside the event store and is never stored. ``Idempotency-Key`` is ignored on
 submissions (the idempotency table would remember who sent what); a repeated submission is
-refused instead, because its token is spent.
+refused instead, because its token is spent. Readers see distributions meeting the minimum
+group size and detached free text, never a response (see ``domain/reaction_report.py``).
 """
 
 from __future__ import annotations
@@ -97,30 +98,37 @@ class Responses(MethodView):
         app_().submit_reaction(survey_id, body["token"], body["answers"], body["comments"])
         return {"accepted": True, "survey_id": survey_id}
 
+
+@blp.route("/reaction-surveys/<uuid:survey_id>/summary")
+class Report(MethodView):
+    @requires(*READERS)
+    @blp.response(200, s.ReportOut())
+    @blp.alt_response(404, **problem_doc("No such survey."))
+    def get(self, survey_id: UUID) -> dict[str, Any]:
+        """What may be shown of the answers: per item, how many answered, the mean and how
+        many gave each value, once at least the instrument's ``min_group_size`` (k) answered.
+
+        Individual responses are never listed: even without a name, a row of answers in
+        arrival order can be lined up with whoever was seen answering.
+        """
+        return app_().reaction_report(survey_id)
+
+
+@blp.route("/reaction-surveys/<uuid:survey_id>/comments")
+class Comments(MethodView):
     @requires(*READERS)
     @blp.arguments(PageArgs(), location="query")
-    @blp.response(200, s.ResponsePage())
+    @blp.response(200, s.CommentPage())
     @blp.alt_response(404, **problem_doc("No such survey."))
     def get(self, args: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
-        """The responses, a page at a time. Free-text answers are shown only once the survey
-        has at least the instrument's comment minimum of responses."""
-        application = app_()
-        survey = application.survey(survey_id)
-        minimum = application.instrument(survey.instrument_id).comment_minimum
-        count = application.response_count(survey_id)
-        shown = count >= minimum
-        page = application.responses(survey_id, args["after"], args["limit"])
+        """The free-text answers, a page at a time, detached from the Likert answers and
+        sorted by question and text, shown only from max(k, ``comment_minimum``) responses."""
+        withheld, page = app_().reaction_comments(survey_id, args["after"], args["limit"])
         return {
             "survey_id": survey_id,
-            "responses": count,
-            "comments_shown": shown,
-            "comments_suppressed_reason": None
-            if shown
-            else f"free text is shown from {minimum} responses",
-            "items": [
-                {"answers": r.answers, "comments": r.comments if shown else None}
-                for r in page.items
-            ],
+            "comments_shown": withheld is None,
+            "comments_suppressed_reason": withheld,
+            "items": page.items,
             "next_after": page.next_after,
         }
 

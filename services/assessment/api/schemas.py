@@ -7,6 +7,8 @@ field just the same.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from services.assessment.domain.instruments import KINDS, PRIVACY, RATER_GROUPS
@@ -18,8 +20,18 @@ Text = [validate.Length(min=1, max=200), SingleLine]
 Reason = [validate.Length(min=1, max=2000), FreeText]
 
 
+class Number(fields.Float):
+    """A JSON number: ``"3"`` is refused, not read as 3, so a survey tool that quotes its
+    numbers is told so instead of having them silently reinterpreted."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, str | bytes):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def _number(**kwargs: object) -> fields.Float:
-    return fields.Float(allow_nan=False, validate=validate.Range(min=-1e9, max=1e9), **kwargs)  # type: ignore[arg-type]
+    return Number(allow_nan=False, validate=validate.Range(min=-1e9, max=1e9), **kwargs)  # type: ignore[arg-type]
 
 
 def _scores(**kwargs: object) -> fields.Dict:

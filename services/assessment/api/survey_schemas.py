@@ -55,17 +55,44 @@ class AcceptedOut(Schema):
     survey_id = fields.UUID()
 
 
-class ResponseOut(Schema):
-    answers = fields.Dict(keys=fields.String(), values=fields.Float())
-    comments = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+class ItemReport(Schema):
+    key = fields.String()
+    label = fields.String()
+    answered = fields.Integer(allow_none=True)
+    mean = fields.Float(allow_none=True)
+    distribution = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={"description": "How many gave each scale value (values given only)."},
+    )
+    suppressed_reason = fields.String(allow_none=True)
 
 
-class ResponsePage(PageSchema):
+class ReportOut(Schema):
     survey_id = fields.UUID()
-    responses = fields.Integer(metadata={"description": "Responses in all, every page."})
+    instrument_id = fields.UUID()
+    cohort_id = fields.UUID()
+    responses = fields.Integer(metadata={"description": "Responses received."})
+    minimum = fields.Integer(metadata={"description": "The instrument's minimum group size k."})
+    answers_shown = fields.Boolean()
+    answers_suppressed_reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(ItemReport))
     comments_shown = fields.Boolean()
     comments_suppressed_reason = fields.String(allow_none=True)
-    items = fields.List(fields.Nested(ResponseOut))
+
+
+class CommentOut(Schema):
+    question = fields.String()
+    label = fields.String()
+    text = fields.String()
+
+
+class CommentPage(PageSchema):
+    survey_id = fields.UUID()
+    comments_shown = fields.Boolean()
+    comments_suppressed_reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(CommentOut))
 
 
 class StaffResultIn(Schema):

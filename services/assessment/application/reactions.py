@@ -14,6 +14,11 @@ from uuid import UUID
 
 from services.assessment.application.base import AssessmentBase, Page
 from services.assessment.domain import Meta
+from services.assessment.domain.reaction_report import (
+    answer_report,
+    comment_threshold,
+    detached_comments,
+)
 from services.assessment.domain.reactions import (
     ReactionResponse,
     ReactionSurvey,
@@ -117,6 +122,54 @@ class ReactionCommands(AssessmentBase):
 
     def responses(self, survey_id: UUID, after: int, limit: int) -> Page:
         return self.scan(SUBMITTED, after, limit, lambda e: e.survey_id == survey_id)
+
+    def survey_responses(self, survey_id: UUID) -> list[ReactionResponse]:
+        """Every response of one survey (a cohort's worth: tens, not thousands)."""
+        found: list[ReactionResponse] = []
+        after = 0
+        while True:
+            page = self.responses(survey_id, after, 500)
+            found += page.items
+            if page.next_after is None:
+                return found
+            after = page.next_after
+
+    def reaction_report(self, survey_id: UUID) -> dict[str, Any]:
+        """What readers may see of a survey's answers: distributions meeting k, no rows."""
+        survey = self.survey(survey_id)
+        instrument = self.instrument(survey.instrument_id)
+        responses = self.survey_responses(survey_id)
+        needed = comment_threshold(instrument.min_group_size, instrument.comment_minimum)
+        shown = len(responses) >= needed
+        return {
+            "survey_id": survey_id,
+            "instrument_id": survey.instrument_id,
+            "cohort_id": survey.cohort_id,
+            "responses": len(responses),
+            "minimum": instrument.min_group_size,
+            **answer_report(
+                instrument.dimensions, [r.answers for r in responses], instrument.min_group_size
+            ),
+            "comments_shown": shown,
+            "comments_suppressed_reason": None
+            if shown
+            else f"free text is shown from {needed} responses",
+        }
+
+    def reaction_comments(self, survey_id: UUID, after: int, limit: int) -> tuple[str | None, Page]:
+        """A page of free-text answers detached from their responses (``after`` is an offset),
+        or, while the survey is below its comment threshold, why none are shown."""
+        survey = self.survey(survey_id)
+        instrument = self.instrument(survey.instrument_id)
+        responses = self.survey_responses(survey_id)
+        needed = comment_threshold(instrument.min_group_size, instrument.comment_minimum)
+        if len(responses) < needed:
+            return f"free text is shown from {needed} responses", Page([], None)
+        comments = detached_comments(
+            instrument.free_text_questions, [r.comments for r in responses]
+        )
+        more = after + limit < len(comments)
+        return None, Page(comments[after : after + limit], after + limit if more else None)
 
     def response_count(self, survey_id: UUID) -> int:
         count, after = 0, 0

@@ -25,6 +25,21 @@ RESULT_KINDS = ("behaviour_assessment", "self_assessment")
 MULTI_RATER = "behaviour_assessment"
 
 
+def check_rater(
+    instrument: Instrument, person_id: UUID, rater_group: str, rater_id: str | None
+) -> str:
+    """The rater of an answer: a group the instrument has, and a named rater but for the
+    self, whose rater is the person rated."""
+    instrument.check_rater_group(rater_group)
+    if rater_group == "self":
+        rater_id = rater_id or str(person_id)
+        if rater_id != str(person_id):
+            raise RaterGroupInvalid("a self rating's rater is the person rated", field="rater_id")
+    elif not rater_id:
+        raise RaterGroupInvalid(f"a {rater_group} rating names its rater", field="rater_id")
+    return rater_id
+
+
 class ResultCommands(AssessmentBase):
     def rater_hash(self, person_id: UUID, rater_id: str) -> str:
         secret = bytes.fromhex(self.keys.secret("rater"))
@@ -43,15 +58,7 @@ class ResultCommands(AssessmentBase):
         """Checks one answer against its instrument: its slot id, rater hash and scores."""
         instrument.check_kind(*RESULT_KINDS)
         instrument.check_not_retired()
-        instrument.check_rater_group(rater_group)
-        if rater_group == "self":
-            rater_id = rater_id or str(person_id)
-            if rater_id != str(person_id):
-                raise RaterGroupInvalid(
-                    "a self rating's rater is the person rated", field="rater_id"
-                )
-        elif not rater_id:
-            raise RaterGroupInvalid(f"a {rater_group} rating names its rater", field="rater_id")
+        rater_id = check_rater(instrument, person_id, rater_group, rater_id)
         checked = instrument.check_scores(scores)
         rater_hash = self.rater_hash(person_id, rater_id)
         return Result.id_for(person_id, instrument.id, wave, rater_hash), rater_hash, checked

@@ -23,6 +23,7 @@ from services.assessment.domain.scales import (
     check_dimensions,
     check_scale,
     check_scores,
+    score_problems,
 )
 from shared.errors import ConflictError, RuleViolation
 
@@ -249,6 +250,10 @@ class Instrument(Aggregate):
 
     def check_scores(self, scores: Mapping[str, Any], field: str = "scores") -> dict[str, float]:
         return check_scores(self.scale, self.dimensions, scores, self.allows_partial, field)
+
+    def score_problems(self, scores: Mapping[str, Any], field: str = "scores") -> list[Any]:
+        """Every problem with ``scores`` (``check_scores`` raises only the first)."""
+        return score_problems(self.scale, self.dimensions, scores, self.allows_partial, field)
 
     def check_style(self, style: str, field: str) -> None:
         if style not in self.style_categories:

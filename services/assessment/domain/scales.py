@@ -118,20 +118,45 @@ def check_scores(
     field: str = "scores",
 ) -> dict[str, float]:
     """Every score known and on the scale; every dimension present unless partial is allowed."""
+    problems = score_problems(scale, dimensions, scores, allows_partial, field)
+    if problems:
+        raise problems[0]
     keys = [d["key"] for d in dimensions]
+    return {key: scores[key] for key in keys if key in scores}
+
+
+def score_problems(
+    scale: Mapping[str, Any],
+    dimensions: Sequence[Mapping[str, Any]],
+    scores: Mapping[str, Any],
+    allows_partial: bool,
+    field: str = "scores",
+) -> list[ScoreInvalid]:
+    """Every problem with ``scores``, one per score at fault (an import reports them all)."""
+    keys = [d["key"] for d in dimensions]
+    problems: list[ScoreInvalid] = []
     for key in scores:
         if key not in keys:
-            raise ScoreInvalid(f"the instrument has no dimension {key!r}", field=f"{field}.{key}")
-        check_value(scale, scores[key], f"{field}.{key}")
+            problems.append(
+                ScoreInvalid(f"the instrument has no dimension {key!r}", field=f"{field}.{key}")
+            )
+            continue
+        try:
+            check_value(scale, scores[key], f"{field}.{key}")
+        except ScoreInvalid as problem:
+            problems.append(problem)
     missing = [key for key in keys if key not in scores]
     if missing and not allows_partial:
-        raise ScoreInvalid(
-            f"every dimension needs a score; missing: {', '.join(missing)}",
-            field=f"{field}.{missing[0]}",
-        )
-    if not scores:
-        raise ScoreInvalid("at least one score is needed", field=field)
-    return {key: scores[key] for key in keys if key in scores}
+        problems += [
+            ScoreInvalid(
+                f"every dimension needs a score; missing: {', '.join(missing)}",
+                field=f"{field}.{key}",
+            )
+            for key in missing
+        ]
+    if not scores and not problems:
+        problems.append(ScoreInvalid("at least one score is needed", field=field))
+    return problems
 
 
 def _is_number(value: Any) -> bool:
