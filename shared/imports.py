@@ -65,11 +65,13 @@ class ImportRejected(RuleViolation):
 
     def __init__(self, result: ImportResult) -> None:
         count = len(result.problems)
-        rows = len({p.row for p in result.problems})
+        rows = len({p.row for p in result.problems if p.row})
+        if rows:
+            where = f"{count} problem{'s' * (count != 1)} in {rows} row{'s' * (rows != 1)}"
+        else:  # the file as a whole: say what is wrong with it
+            where = "; ".join(p.message for p in result.problems)
         super().__init__(
-            f"nothing was imported: {count} problem{'s' * (count != 1)} in "
-            f"{rows} row{'s' * (rows != 1)}",
-            errors=[p.as_error() for p in result.problems],
+            f"nothing was imported: {where}", errors=[p.as_error() for p in result.problems]
         )
         self.result = result
 

@@ -222,7 +222,10 @@ def test_drain_waits_for_the_group_to_form_and_stops_at_the_end_of_each_partitio
     )
     projector = Projector(models, feed, default_registry())
     try:
-        assert projector.drain(timeout=60) == events
+        drained = projector.drain(timeout=60)
+        # On failure, say what the projector saw: its heads, positions and recorded errors.
+        seen = (projector.heads, models.positions(), models.status())
+        assert drained == events, seen
         assert projector.drain(timeout=60) == 0  # caught up: returns without waiting out 60 s
         assert models.count("tr_applied_events") == events
     finally:

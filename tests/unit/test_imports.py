@@ -46,6 +46,7 @@ def test_missing_required_columns_are_named() -> None:
     with pytest.raises(ImportRejected) as refused:
         read_table("name\nA\n", required=("name", "email", "unit"))
     assert "email, unit" in refused.value.result.problems[0].message
+    assert refused.value.message == "nothing was imported: missing columns: email, unit"
 
 
 def test_rows_with_the_wrong_number_of_cells_are_each_reported() -> None:
