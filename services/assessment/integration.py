@@ -7,6 +7,7 @@ rater groups and cohort ids pass, as the tracking service needs them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.assessment.domain.instruments import Instrument
@@ -17,101 +18,24 @@ from services.assessment.domain.staff_survey import StaffSurveyResult
 from shared.events import assessment as contract
 
 
-def _instrument(event: Any, name: str, kind: str, version: int, family: Any) -> dict[str, Any]:
+def _instrument_defined(event: Any) -> dict[str, Any]:
     return {
         "instrument_id": event.originator_id,
-        "family_id": family,
-        "instrument_version": version,
-        "name": name,
-        "kind": kind,
+        "family_id": event.family_id or event.originator_id,
+        "instrument_version": event.instrument_version,
+        "name": event.name,
+        "kind": event.kind,
+        "previous_id": event.previous_id,
         **_definition(event.definition),
     }
 
 
-def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
-    if isinstance(event, Instrument.Defined):  # type: ignore[attr-defined]
-        family = event.family_id or event.originator_id
-        data = _instrument(event, event.name, event.kind, event.instrument_version, family)
-        return contract.INSTRUMENT_DEFINED, data | {"previous_id": event.previous_id}
-    if isinstance(event, Instrument.Revised):  # type: ignore[attr-defined]
-        return contract.INSTRUMENT_REVISED, {
-            "instrument_id": event.originator_id,
-            "name": event.name,
-            **_definition(event.definition),
-        }
-    if isinstance(event, Instrument.Retired):  # type: ignore[attr-defined]
-        return contract.INSTRUMENT_RETIRED, {
-            "instrument_id": event.originator_id,
-            "reason": event.reason,
-        }
-    if isinstance(event, Result.Recorded | Result.RecordedAgain):  # type: ignore[attr-defined]
-        return _result(event)
-    if isinstance(event, Result.Corrected):  # type: ignore[attr-defined]
-        return contract.RESULT_CORRECTED, {
-            "result_id": event.originator_id,
-            "supersedes_version": event.supersedes_version,
-            "administered_on": event.administered_on,
-            "scores": event.scores,
-        }
-    if isinstance(event, Result.Voided):  # type: ignore[attr-defined]
-        return contract.RESULT_VOIDED, {"result_id": event.originator_id, "reason": event.reason}
-    if isinstance(event, StyleProfile.Recorded):  # type: ignore[attr-defined]
-        return contract.STYLE_PROFILE_RECORDED, {
-            "profile_id": event.originator_id,
-            "person_id": event.person_id,
-            "cohort_id": event.cohort_id,
-            "instrument_id": event.instrument_id,
-            "wave": event.wave,
-            "follow_up_months": event.follow_up_months,
-            "wave_label": event.wave_label,
-            "administered_on": event.administered_on,
-            "primary": event.primary,
-            "secondary": event.secondary,
-            "scores": event.scores,
-        }
-    if isinstance(event, StyleProfile.Corrected):  # type: ignore[attr-defined]
-        return contract.STYLE_PROFILE_CORRECTED, {
-            "profile_id": event.originator_id,
-            "primary": event.primary,
-            "secondary": event.secondary,
-            "scores": event.scores,
-        }
-    if isinstance(event, ReactionSurvey.TokensIssued):  # type: ignore[attr-defined]
-        return contract.REACTION_TOKENS_ISSUED, {
-            "survey_id": event.originator_id,
-            "instrument_id": event.instrument_id,
-            "cohort_id": event.cohort_id,
-            "count": event.count,
-        }
-    if isinstance(event, ReactionSurvey.Closed):  # type: ignore[attr-defined]
-        return contract.REACTION_SURVEY_CLOSED, {"survey_id": event.originator_id}
-    if isinstance(event, ReactionResponse.Submitted):  # type: ignore[attr-defined]
-        return contract.REACTION_RESPONSE_SUBMITTED, {
-            "survey_id": event.survey_id,
-            "instrument_id": event.instrument_id,
-            "cohort_id": event.cohort_id,
-            "answers": event.answers,
-            "comments": event.comments,
-        }
-    if isinstance(event, StaffSurveyResult.Recorded):  # type: ignore[attr-defined]
-        return contract.STAFF_SURVEY_RESULT_RECORDED, {
-            "result_id": event.originator_id,
-            "instrument_id": event.instrument_id,
-            "year": event.year,
-            "level": event.level,
-            "organisation": event.organisation,
-            "department": event.department,
-            "unit": event.unit,
-            "respondents": event.respondents,
-            "indices": event.indices,
-        }
-    if isinstance(event, StaffSurveyResult.Corrected):  # type: ignore[attr-defined]
-        return contract.STAFF_SURVEY_RESULT_CORRECTED, {
-            "result_id": event.originator_id,
-            "respondents": event.respondents,
-            "indices": event.indices,
-        }
-    return None
+def _instrument_revised(event: Any) -> dict[str, Any]:
+    return {
+        "instrument_id": event.originator_id,
+        "name": event.name,
+        **_definition(event.definition),
+    }
 
 
 def _definition(definition: dict[str, Any]) -> dict[str, Any]:
@@ -129,16 +53,85 @@ def _definition(definition: dict[str, Any]) -> dict[str, Any]:
     return {key: definition[key] for key in keys}
 
 
-def _result(event: Any) -> tuple[str, dict[str, Any]]:
-    return contract.RESULT_RECORDED, {
-        "result_id": event.originator_id,
-        "person_id": event.person_id,
-        "cohort_id": event.cohort_id,
-        "instrument_id": event.instrument_id,
-        "wave": event.wave,
-        "follow_up_months": event.follow_up_months,
-        "wave_label": event.wave_label,
-        "rater_group": event.rater_group,
-        "administered_on": event.administered_on,
-        "scores": event.scores,
-    }
+def _copy(id_name: str | None, *names: str) -> Callable[[Any], dict[str, Any]]:
+    """Data made of the event's own attributes (and its aggregate's id as ``id_name``)."""
+
+    def data(event: Any) -> dict[str, Any]:
+        copied = {name: getattr(event, name) for name in names}
+        return {id_name: event.originator_id, **copied} if id_name else copied
+
+    return data
+
+
+_WAVE = ("wave", "follow_up_months", "wave_label", "administered_on")
+_RESULT = _copy(
+    "result_id", "person_id", "cohort_id", "instrument_id", *_WAVE[:3], "rater_group", *_WAVE[3:],
+    "scores",
+)  # fmt: skip
+
+PUBLISHED: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    Instrument.Defined: (contract.INSTRUMENT_DEFINED, _instrument_defined),  # type: ignore[attr-defined]
+    Instrument.Revised: (contract.INSTRUMENT_REVISED, _instrument_revised),  # type: ignore[attr-defined]
+    Instrument.Retired: (contract.INSTRUMENT_RETIRED, _copy("instrument_id", "reason")),  # type: ignore[attr-defined]
+    Result.Recorded: (contract.RESULT_RECORDED, _RESULT),  # type: ignore[attr-defined]
+    Result.RecordedAgain: (contract.RESULT_RECORDED, _RESULT),  # type: ignore[attr-defined]
+    Result.Corrected: (  # type: ignore[attr-defined]
+        contract.RESULT_CORRECTED,
+        _copy("result_id", "supersedes_version", "administered_on", "scores"),
+    ),
+    Result.Voided: (contract.RESULT_VOIDED, _copy("result_id", "reason")),  # type: ignore[attr-defined]
+    StyleProfile.Recorded: (  # type: ignore[attr-defined]
+        contract.STYLE_PROFILE_RECORDED,
+        _copy(
+            "profile_id",
+            "person_id",
+            "cohort_id",
+            "instrument_id",
+            *_WAVE,
+            "primary",
+            "secondary",
+            "scores",
+        ),
+    ),
+    StyleProfile.Corrected: (  # type: ignore[attr-defined]
+        contract.STYLE_PROFILE_CORRECTED,
+        _copy("profile_id", "primary", "secondary", "scores"),
+    ),
+    ReactionSurvey.TokensIssued: (  # type: ignore[attr-defined]
+        contract.REACTION_TOKENS_ISSUED,
+        _copy("survey_id", "instrument_id", "cohort_id", "count"),
+    ),
+    ReactionSurvey.Closed: (contract.REACTION_SURVEY_CLOSED, _copy("survey_id")),  # type: ignore[attr-defined]
+    ReactionResponse.Submitted: (  # type: ignore[attr-defined]
+        contract.REACTION_RESPONSE_SUBMITTED,
+        # No id of its own: the response's aggregate id would tell responses apart.
+        _copy(None, "survey_id", "instrument_id", "cohort_id", "answers", "comments"),
+    ),
+    StaffSurveyResult.Recorded: (  # type: ignore[attr-defined]
+        contract.STAFF_SURVEY_RESULT_RECORDED,
+        _copy(
+            "result_id",
+            "instrument_id",
+            "year",
+            "level",
+            "organisation",
+            "department",
+            "unit",
+            "respondents",
+            "indices",
+        ),
+    ),
+    StaffSurveyResult.Corrected: (  # type: ignore[attr-defined]
+        contract.STAFF_SURVEY_RESULT_CORRECTED,
+        _copy("result_id", "respondents", "indices"),
+    ),
+}
+"""Each published domain event class: its integration type and how its data is made."""
+
+
+def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
+    published = PUBLISHED.get(type(event))
+    if published is None:
+        return None
+    type_, data = published
+    return type_, data(event)
