@@ -118,6 +118,7 @@ MAPPINGS: dict[type, Mapping] = {
         {"cohort_id": e.originator_id, "person_id": e.person_id, "enrolled_at": e.enrolled_at},
     ),
     Cohort.ParticipantWithdrawn: _person_in_cohort(contract.PARTICIPANT_WITHDRAWN, "reason"),  # type: ignore[attr-defined]
+    Cohort.ParticipantLeftWaitlist: _person_in_cohort(contract.PARTICIPANT_LEFT_WAITLIST, "reason"),  # type: ignore[attr-defined]
     Cohort.ParticipantCompleted: _person_in_cohort(contract.PARTICIPANT_COMPLETED),  # type: ignore[attr-defined]
     Session.Scheduled: _session_scheduled,  # type: ignore[attr-defined]
     Session.Rescheduled: lambda e: (  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ INVITATION_DECLINED = f"{PREFIX}.InvitationDeclined"
 PARTICIPANT_WAITLISTED = f"{PREFIX}.ParticipantWaitlisted"
 PARTICIPANT_ENROLLED = f"{PREFIX}.ParticipantEnrolled"
 PARTICIPANT_WITHDRAWN = f"{PREFIX}.ParticipantWithdrawn"
+PARTICIPANT_LEFT_WAITLIST = f"{PREFIX}.ParticipantLeftWaitlist"
 PARTICIPANT_COMPLETED = f"{PREFIX}.ParticipantCompleted"
 
 REASON = validate.Length(min=1, max=500)
@@ -120,6 +121,10 @@ class ParticipantWithdrawnV1(_PersonInCohort):
     reason = fields.String(required=True, validate=REASON)
 
 
+class ParticipantLeftWaitlistV1(_PersonInCohort):
+    reason = fields.String(required=True, validate=REASON)
+
+
 class ParticipantCompletedV1(_PersonInCohort):
     pass
 
@@ -172,6 +177,13 @@ def register(registry: Registry) -> None:
         1,
         ParticipantWithdrawnV1,
         "An enrolled person withdrew; the head of the waitlist, if any, is enrolled next.",
+    )
+    registry.register(
+        PARTICIPANT_LEFT_WAITLIST,
+        1,
+        ParticipantLeftWaitlistV1,
+        "A person withdrew from a cohort's waitlist before a place came free; the others "
+        "keep their order.",
     )
     registry.register(
         PARTICIPANT_COMPLETED, 1, ParticipantCompletedV1, "An enrolled person completed a cohort."

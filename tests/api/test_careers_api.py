@@ -213,3 +213,19 @@ def test_career_paths_are_documented(api: Api) -> None:
     assert "/enrolment/people/{person_id}/career-moves" in paths
     ending = paths["/enrolment/people/{person_id}/career-moves/{move_id}/end"]["post"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(ending["responses"])
+
+
+def test_moves_and_placements_are_paginated(api: Api) -> None:
+    person_id = api.person()
+    for year in (2021, 2022, 2023):
+        body = {"kind": "transfer", "organisation": "TEM", "department": f"D{year}", "unit": "U"}
+        api.created(moves(person_id), body | {"start_date": f"{year}-01-01"})
+    for path, total in ((moves(person_id), 3), (f"/enrolment/people/{person_id}/placements", 4)):
+        first = api.get(f"{path}?limit=2").get_json()
+        assert (len(first["items"]), first["count"], first["next_after"]) == (2, total, 2)
+        rest = api.get(f"{path}?limit=2&after=2").get_json()
+        assert (len(rest["items"]), rest["next_after"]) == (total - 2, None)
+        old = api.get(f"{path}?limit=1&version=2", role="participant", sub=person_id).get_json()
+        assert (len(old["items"]), old["count"], old["next_after"]) == (1, 1, None)
+        assert_problem(api.get(f"{path}?limit=0"), 422, {"limit"})
+        assert_problem(api.get(f"{path}?after=-1"), 422, {"after"})

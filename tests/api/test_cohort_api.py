@@ -24,6 +24,22 @@ def test_goals_are_added_and_earlier_versions_stay_readable(api: Api) -> None:
         assert_problem(api.post(f"/enrolment/programmes/{programme_id}/goals", {}), 422, {"goal"})
 
 
+def test_a_programme_lists_each_goal_once(api: Api) -> None:
+    body = {"name": "TEMPO", "organisation": "TEM", "goals": ["grow", "rotate", "grow"]}
+    with api.writes_nothing():
+        assert_problem(api.post("/enrolment/programmes", body), 422, {"goals.2"})
+
+
+def test_a_lifecycle_step_is_not_dated_before_the_previous_one(api: Api) -> None:
+    path = f"/enrolment/cohorts/{api.cohort()}"
+    assert api.post(f"{path}/open", {"on": "2020-03-01"}).status_code == 200
+    with api.writes_nothing():
+        assert_problem(api.post(f"{path}/start", {"on": "2020-02-29"}), 422, {"on"})
+        assert_problem(
+            api.post(f"{path}/cancel", {"reason": "no funding", "on": "2020-01-01"}), 422, {"on"}
+        )
+
+
 def test_a_retired_programme_plans_no_new_cohorts(api: Api) -> None:
     programme_id = api.programme()
     response = api.post(

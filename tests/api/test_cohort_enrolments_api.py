@@ -185,3 +185,99 @@ def test_only_hr_and_coordinators_invite_enrol_withdraw_or_complete(api: Api, ro
             (f"{base}/enrolments/{person}/complete", {}),
         ):
             assert_problem(api.post(path, body, role=role), 403)
+
+
+def test_someone_waiting_withdraws_from_the_waitlist(api: Api) -> None:
+    cohort_id = open_cohort(api, capacity=1)
+    a, b, c = api.person(), api.person(), api.person()
+    for person in (a, b, c):
+        enrol(api, cohort_id, person)
+    path = f"/enrolment/cohorts/{cohort_id}/enrolments/{b}/withdraw"
+    with api.writes_nothing():
+        assert_problem(api.post(path, {"on": "2020-02-01"}), 422, {"reason"})
+        assert_problem(api.post(path, {"reason": "x", "on": "2020-01-19"}), 422, {"on"})
+    response = api.post(path, {"reason": "took a post abroad", "on": "2020-02-01"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["status"], body["withdrawn_on"], body["withdrawal_reason"]) == (
+        "withdrawn",
+        "2020-02-01",
+        "took a post abroad",
+    )
+    assert (body["waitlist_position"], body["promoted_person_id"]) == (None, None)
+    waitlist = api.get(f"/enrolment/cohorts/{cohort_id}/waitlist").get_json()
+    assert [(w["person_id"], w["waitlist_position"]) for w in waitlist["items"]] == [(c, 1)]
+    assert waitlist["count"] == 1
+    with api.writes_nothing():
+        assert_problem(api.post(path, {"reason": "again"}), 409, {"person_id"})
+    promoted = api.post(
+        f"/enrolment/cohorts/{cohort_id}/enrolments/{a}/withdraw", {"reason": "ill"}
+    ).get_json()
+    assert promoted["promoted_person_id"] == c
+    mine = api.get(f"/enrolment/people/{b}/enrolments", role="participant", sub=b).get_json()
+    assert [(e["cohort_id"], e["status"]) for e in mine["items"]] == [(cohort_id, "withdrawn")]
+
+
+def test_a_persons_enrolments_page_through_every_cohort_once(api: Api) -> None:
+    cohorts = [open_cohort(api) for _ in range(5)]
+    me = api.person()
+    for cohort_id in cohorts:
+        # Invited, then enrolled, withdrawn and enrolled again: one cohort, listed once.
+        api.post(f"/enrolment/cohorts/{cohort_id}/invitations", {"person_id": me})
+    for cohort_id in cohorts[:3]:
+        api.post(f"/enrolment/cohorts/{cohort_id}/invitations/{me}/accept", {})
+    withdraw = f"/enrolment/cohorts/{cohorts[0]}/enrolments/{me}/withdraw"
+    assert api.post(withdraw, {"reason": "clash"}).status_code == 200
+    assert api.enrol(cohorts[0], me).status_code == 201
+    seen, after = [], 0
+    while after is not None:
+        page = api.get(f"/enrolment/people/{me}/enrolments?limit=2&after={after}").get_json()
+        assert len(page["items"]) <= 2
+        seen += [(e["cohort_id"], e["status"]) for e in page["items"]]
+        after = page["next_after"]
+    assert seen == [(c, "enrolled") for c in cohorts[:3]] + [(c, "invited") for c in cohorts[3:]]
+    beyond = api.get(f"/enrolment/people/{me}/enrolments?after=5").get_json()
+    assert (beyond["items"], beyond["next_after"]) == ([], None)
+
+
+def test_enrolments_and_the_waitlist_as_they_were_at_a_version(api: Api) -> None:
+    cohort_id = open_cohort(api, capacity=1)  # version 2
+    a, b = api.person(), api.person()
+    enrol(api, cohort_id, a)  # version 3
+    enrol(api, cohort_id, b)  # version 4: waitlisted
+    base = f"/enrolment/cohorts/{cohort_id}"
+    api.post(f"{base}/enrolments/{a}/withdraw", {"reason": "ill"})  # b promoted
+    then = api.get(f"{base}/enrolments?version=4", role="auditor").get_json()
+    assert [(e["person_id"], e["status"]) for e in then["items"]] == [(a, "enrolled")]
+    waiting = api.get(f"{base}/waitlist?version=4").get_json()
+    assert [w["person_id"] for w in waiting["items"]] == [b]
+    assert api.get(f"{base}/waitlist").get_json()["items"] == []
+    assert_problem(api.get(f"{base}/enrolments?version=99"), 404, {"version"})
+    assert_problem(api.get(f"{base}/waitlist?version=0"), 422, {"version"})
+
+
+def test_the_invitations_of_a_cohort_are_listed_with_where_each_stands(api: Api) -> None:
+    cohort_id = open_cohort(api, capacity=1)
+    a, b, c, walk_in = api.person(), api.person(), api.person(), api.person()
+    base = f"/enrolment/cohorts/{cohort_id}/invitations"
+    for person in (a, b, c):
+        api.post(base, {"person_id": person, "on": "2020-01-10"})
+    api.post(f"{base}/{a}/accept", {"on": "2020-01-11"})
+    api.post(f"{base}/{b}/decline", {"reason": "workload", "on": "2020-01-11"})
+    enrol(api, cohort_id, walk_in)  # enrolled without an invitation: not listed
+    listing = api.get(base, role="auditor").get_json()
+    assert [(i["person_id"], i["status"]) for i in listing["items"]] == [
+        (a, "enrolled"),
+        (b, "declined"),
+        (c, "invited"),
+    ]
+    assert (listing["count"], listing["next_after"]) == (3, None)
+    declined = listing["items"][1]
+    assert (declined["declined_on"], declined["decline_reason"]) == ("2020-01-11", "workload")
+    page = api.get(f"{base}?limit=2&after=2").get_json()
+    assert [i["person_id"] for i in page["items"]] == [c]
+    then = api.get(f"{base}?version=3").get_json()  # just after the first invitation
+    assert [(i["person_id"], i["status"]) for i in then["items"]] == [(a, "invited")]
+    assert_problem(api.get(base, role="coach", sub="not-theirs"), 403)
+    for role in ("participant", "service"):
+        assert_problem(api.get(base, role=role), 403)

@@ -225,3 +225,71 @@ def test_unknown_sessions_are_not_found(api: Api) -> None:
     assert_problem(api.get(f"/enrolment/cohorts/{sid}/sessions"), 404)
     body = {"title": "S", "starts_at": START}
     assert_problem(api.post(f"/enrolment/cohorts/{sid}/sessions", body), 404)
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "9999-12-31T22:00:00+00:00",  # half a day later is past the year 9999
+        "9999-12-31T23:00:00-12:00",  # in UTC it is already the year 10000
+        "0001-01-01T00:00:00+14:00",  # in UTC it is still the year 0
+    ],
+)
+def test_sessions_at_the_ends_of_the_calendar_are_refused_not_crashed(
+    api: Api, starts_at: str
+) -> None:
+    programme_id = api.programme()
+    body = {"programme_id": programme_id, "name": "Forever", "capacity": 5}
+    body |= {"start_date": "0001-01-01", "end_date": "9999-12-31"}
+    cohort_id = api.created("/enrolment/cohorts", body)["id"]
+    with api.writes_nothing():
+        response = api.post(
+            f"/enrolment/cohorts/{cohort_id}/sessions", {"title": "S", "starts_at": starts_at}
+        )
+        assert_problem(response, 422, {"starts_at"})
+    session_id = schedule(api, cohort_id, starts_at="9999-12-31T09:00:00+00:00")["id"]
+    with api.writes_nothing():
+        response = api.post(
+            f"/enrolment/sessions/{session_id}/reschedule",
+            {"starts_at": starts_at, "reason": "the speaker cannot come"},
+        )
+        assert_problem(response, 422, {"starts_at"})
+
+
+def test_an_attendance_refusal_names_every_bad_record(api: Api) -> None:
+    cohort_id, (early, late) = cohort_with(api, "2020-03-01", "2020-03-05")
+    stranger = api.person()
+    session_id = schedule(api, cohort_id)["id"]
+    records = [
+        {"person_id": early, "status": "present", "minutes": 30},
+        {"person_id": late, "status": "absent"},
+        {"person_id": stranger, "status": "excused"},
+        {"person_id": early, "status": "absent"},
+    ]
+    with api.writes_nothing():
+        response = api.post(f"/enrolment/sessions/{session_id}/attendance", {"records": records})
+        body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == [
+        "records.0.minutes",
+        "records.1.person_id",
+        "records.2.person_id",
+        "records.3.person_id",
+    ]
+
+
+def test_attendance_as_it_was_at_a_version(api: Api) -> None:
+    cohort_id, (person,) = cohort_with(api, "2020-03-01")
+    session_id = schedule(api, cohort_id)["id"]
+    path = f"/enrolment/sessions/{session_id}/attendance"
+    api.post(path, {"records": [{"person_id": person, "status": "absent"}]})  # held: 2, mark: 3
+    api.post(path, {"records": [{"person_id": person, "status": "excused"}], "reason": "ill"})
+    then = api.get(f"{path}?version=3").get_json()
+    assert [(r["status"], len(r["history"])) for r in then["records"]] == [("absent", 1)]
+    before = api.get(f"{path}?version=1").get_json()
+    assert (before["status"], before["records"], before["unrecorded"]) == (
+        "scheduled",
+        [],
+        [person],
+    )
+    assert api.get(path).get_json()["records"][0]["status"] == "excused"
+    assert_problem(api.get(f"{path}?version=9"), 404, {"version"})

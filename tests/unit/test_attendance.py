@@ -155,3 +155,34 @@ def test_an_empty_request_is_refused(scene: Scene) -> None:
     with pytest.raises(AttendanceInvalid) as caught:
         scene.record()
     assert caught.value.field == "records"
+
+
+def test_every_bad_record_is_named_in_one_refusal(scene: Scene) -> None:
+    head = scene.app.head()
+    with pytest.raises(AttendanceInvalid) as caught:
+        scene.record(
+            Mark(scene.early, "partial"),  # no minutes
+            Mark(scene.same_day, "present"),  # fine
+            Mark(scene.late, "absent"),  # enrolled after the session
+            Mark(scene.early, "present"),  # twice
+            Mark(scene.gone, "asleep"),  # unknown status, and withdrawn before it
+        )
+    assert caught.value.field == "records.0.minutes"  # the first problem
+    assert [e["field"] for e in caught.value.errors or []] == [
+        "records.0.minutes",
+        "records.2.person_id",
+        "records.3.person_id",
+        "records.4.status",
+        "records.4.person_id",
+    ]
+    assert caught.value.message.startswith("5 problems in the records, the first records.0")
+    assert scene.app.head() == head
+
+
+def test_a_refusal_of_people_not_enrolled_names_each_of_them(scene: Scene) -> None:
+    with pytest.raises(NotEnrolledOnSessionDay) as caught:
+        scene.record(Mark(scene.late, "absent"), Mark(scene.gone, "absent"))
+    assert [e["field"] for e in caught.value.errors or []] == [
+        "records.0.person_id",
+        "records.1.person_id",
+    ]

@@ -16,7 +16,13 @@ from services.enrolment.domain.cohorts import (
     IllegalTransition,
 )
 from services.enrolment.domain.dates import EffectiveDateInFuture
-from services.enrolment.domain.programmes import GoalAlreadyListed, Programme, ProgrammeRetired
+from services.enrolment.domain.enrolments import DateBeforeEarlierStep
+from services.enrolment.domain.programmes import (
+    GoalAlreadyListed,
+    GoalRepeated,
+    Programme,
+    ProgrammeRetired,
+)
 from shared.errors import ConflictError, RuleViolation
 from tests.unit.factories import meta
 
@@ -38,6 +44,14 @@ def test_goals_are_added_in_order_and_never_twice() -> None:
     with pytest.raises(GoalAlreadyListed) as caught:
         programme.add_goal("grow", meta())
     assert caught.value.field == "goal"
+
+
+def test_a_programme_is_defined_with_each_goal_once() -> None:
+    with pytest.raises(GoalRepeated) as caught:
+        Programme.define("Leadership", "TEM", "", ["grow", "rotate", "grow"], meta())
+    assert caught.value.field == "goals.2"
+    assert isinstance(caught.value, RuleViolation)
+    assert Programme.define("Leadership", "TEM", "", ["grow"], meta()).goals == ["grow"]
 
 
 def test_a_retired_programme_takes_no_goals_and_is_not_retired_twice() -> None:
@@ -133,6 +147,20 @@ def test_an_effective_date_in_the_future_is_refused() -> None:
     assert caught.value.field == "on"
     assert isinstance(caught.value, RuleViolation)
     assert cohort.status == "planned"
+
+
+@pytest.mark.parametrize("step", ["start", "cancel"])
+def test_a_step_is_not_dated_before_the_step_it_follows(step: str) -> None:
+    cohort = plan()
+    cohort.open(meta(), on=FEB_1)
+    version = cohort.version
+    args = ("pandemic",) if step == "cancel" else ()
+    with pytest.raises(DateBeforeEarlierStep) as caught:
+        getattr(cohort, step)(*args, meta(), on=FEB_1 - dt.timedelta(days=1))
+    assert caught.value.field == "on"
+    assert "before the cohort became open (2020-02-01)" in caught.value.message
+    assert (cohort.status, cohort.version) == ("open", version)
+    getattr(cohort, step)(*args, meta(), on=FEB_1)  # the same day is fine
 
 
 def test_the_default_effective_date_is_today() -> None:

@@ -25,14 +25,16 @@ def test_every_published_event_validates_and_names_nobody(
         programme_id, "2020", 1, dt.date(2020, 2, 1), dt.date(2020, 6, 30), meta(), "Kaiku"
     ).id
     app.change_cohort_status(cohort_id, "open", meta(), on=dt.date(2020, 1, 10))
-    a, b, c = (
-        app.register_person(person_fields(employee_number=f"E{n}"), meta()).id for n in range(3)
+    a, b, c, d = (
+        app.register_person(person_fields(employee_number=f"E{n}"), meta()).id for n in range(4)
     )
     app.invite(cohort_id, a, meta(), on=dt.date(2020, 1, 10))
     app.accept_invitation(cohort_id, a, meta(), on=dt.date(2020, 1, 12))
     app.invite(cohort_id, c, meta(), on=dt.date(2020, 1, 10))
     app.decline_invitation(cohort_id, c, meta(), reason="workload", on=dt.date(2020, 1, 12))
     app.admit(cohort_id, b, meta(), on=dt.date(2020, 1, 13))  # waitlisted
+    app.admit(cohort_id, d, meta(), on=dt.date(2020, 1, 13))  # waitlisted behind b
+    app.withdraw(cohort_id, d, "changed jobs", meta(), on=dt.date(2020, 1, 14))  # leaves it
     app.change_cohort_status(cohort_id, "start", meta(), on=dt.date(2020, 2, 1))
     session = app.schedule_session(
         cohort_id,
@@ -74,6 +76,7 @@ def test_every_published_event_validates_and_names_nobody(
         "ParticipantWaitlisted",
         "ParticipantEnrolled",
         "ParticipantWithdrawn",
+        "ParticipantLeftWaitlist",
         "ParticipantCompleted",
         "SessionScheduled",
         "SessionRescheduled",

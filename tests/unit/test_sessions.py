@@ -142,7 +142,12 @@ def test_sessions_are_listed_in_time_order_and_not_scheduled_in_a_finished_cohor
     head = enrolment.head()
     with pytest.raises(CohortStatusForbids):
         enrolment.schedule_session(cohort_id, "Too late", FEB_5, meta())
+    with pytest.raises(CohortStatusForbids):
+        enrolment.reschedule_session(late.id, FEB_5, "after all", meta())
+    with pytest.raises(CohortStatusForbids):
+        enrolment.change_session_delivery(late.id, "virtual", "pandemic", meta())
     assert enrolment.head() == head
+    enrolment.cancel_session(late.id, "the cohort was cancelled", meta())  # tidying up is fine
 
 
 def test_a_session_outside_the_window_writes_nothing(enrolment: EnrolmentApplication) -> None:

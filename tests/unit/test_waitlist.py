@@ -240,12 +240,14 @@ def test_accepting_or_declining_without_an_invitation_is_refused() -> None:
 
 
 def test_only_someone_enrolled_withdraws_or_completes() -> None:
-    cohort = plan(capacity=1, status="running")
-    a, b = people(2)
+    cohort = plan(capacity=1, status="open")
+    a, b, c = people(3)
     cohort.enrol(a, meta(), on=JAN_20)
     cohort.enrol(b, meta(), on=JAN_20)  # waitlisted
+    cohort.invite(c, meta(), on=JAN_10)
+    cohort.start(meta(), on=FEB_1)
     with pytest.raises(NotEnrolled):
-        cohort.withdraw(b, "why", meta())
+        cohort.withdraw(c, "why", meta())  # invited: they decline instead
     with pytest.raises(NotEnrolled):
         cohort.complete_participation(b, meta())
     cohort.complete_participation(a, meta())
@@ -324,3 +326,63 @@ def test_enrolment_spans_follow_withdrawal_and_re_enrolment() -> None:
     assert record.enrolled_during(JAN_20)
     assert not record.enrolled_during(FEB_1)
     assert record.enrolled_during(JUN_30)
+
+
+# Leaving the waitlist ------------------------------------------------------------------------
+
+
+def test_someone_waiting_leaves_the_waitlist_and_the_rest_keep_their_order() -> None:
+    cohort = plan(capacity=1, status="open")
+    a, b, c, d = people(4)
+    for person in (a, b, c, d):
+        cohort.enrol(person, meta(), on=JAN_20)
+    cohort.collect_events()
+
+    assert cohort.withdraw(c, "took another post", meta(), on=MAR_1) is None  # promotes nobody
+    assert event_names(cohort) == ["ParticipantLeftWaitlist"]
+    record = cohort.participation(c)
+    assert (record.status, record.withdrawn_on, record.withdrawal_reason) == (
+        "withdrawn",
+        MAR_1,
+        "took another post",
+    )
+    assert record.periods == []  # never enrolled, so never expected at a session
+    assert cohort.waitlist == [b, d]
+    assert (cohort.waitlist_position(b), cohort.waitlist_position(d)) == (1, 2)
+    assert list(cohort.enrolled) == [a]
+
+    assert cohort.withdraw(a, "ill", meta(), on=MAR_1) == b  # the head still comes first
+    assert cohort.waitlist == [d]
+
+
+def test_leaving_the_waitlist_follows_the_rules_of_a_withdrawal() -> None:
+    cohort = plan(capacity=1, status="open")
+    a, b = people(2)
+    cohort.enrol(a, meta(), on=JAN_20)
+    cohort.enrol(b, meta(), on=MAR_1)
+    with pytest.raises(DateBeforeEarlierStep):
+        cohort.withdraw(b, "why", meta(), on=JAN_20)  # before they joined the waitlist
+    cohort.withdraw(b, "why", meta(), on=MAR_1)
+    cohort.enrol(b, meta(), on=MAR_1)  # back while open: at the end of the waitlist again
+    record = cohort.participation(b)
+    assert (record.status, record.withdrawn_on, record.withdrawal_reason) == (
+        "waitlisted",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize("status", ["completed", "cancelled"])
+def test_nobody_leaves_the_waitlist_of_a_finished_cohort(status: str) -> None:
+    cohort = plan(capacity=1, status="running")
+    a, b = people(2)
+    cohort.enrol(a, meta(), on=JAN_20)
+    cohort.enrol(b, meta(), on=JAN_20)
+    if status == "completed":
+        cohort.complete(meta(), on=JUN_30)
+    else:
+        cohort.cancel("no funding", meta())
+    version = cohort.version
+    with pytest.raises(CohortStatusForbids):
+        cohort.withdraw(b, "why", meta())
+    assert cohort.version == version

@@ -9,12 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.enrolment.api import people_schemas as s
-from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_
+from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, offset_page
+from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.api.people import check_own
 from services.enrolment.domain.careers import CareerMove
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
-from shared.web.versions import VersionArgs, expected_version
+from shared.web.versions import expected_version
 
 blp = Blueprint(
     "careers",
@@ -69,17 +70,19 @@ class CareerMoves(MethodView):
         return move_view(person_id, move)
 
     @requires(*PERSONAL_READERS, "participant")
-    @blp.arguments(VersionArgs(), location="query")
+    @blp.arguments(VersionedPageArgs(), location="query")
     @blp.response(200, s.CareerMoveList())
     @blp.alt_response(404, **problem_doc("No such person, or no such version."))
     def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
-        """All the person's career moves by start date (a career is short enough for one page)."""
+        """The person's career moves by start date; the cursor counts moves."""
         check_own(person_id)
         moves = app_().career_moves(person_id, version=args.get("version"))
+        items, next_after = offset_page(moves, args)
         return {
             "person_id": person_id,
             "count": len(moves),
-            "items": [move_view(person_id, m) for m in moves],
+            "items": [move_view(person_id, m) for m in items],
+            "next_after": next_after,
         }
 
 

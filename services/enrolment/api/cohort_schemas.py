@@ -8,12 +8,18 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.validation import FreeText, SingleLine
+from shared.web.versions import VersionArgs
 
 Text = [validate.Length(min=1, max=200), SingleLine]
 """A name-like field: one line of 1-200 characters, no control characters."""
 Reason = [validate.Length(min=1, max=500), FreeText]
 """A short reason: 1-500 characters; it is published in integration events, so keep it brief."""
 ON = {"description": "The day it took effect (default today); never in the future."}
+
+
+class VersionedPageArgs(PageArgs, VersionArgs):
+    """A page of a list one aggregate holds, as it is or was at ``?version=``; the cursor
+    counts items: ``after=50`` starts at the 51st."""
 
 
 class OnIn(Schema):
@@ -143,6 +149,8 @@ class EnrolmentOut(Schema):
     enrolled_at = fields.AwareDateTime(format="iso", allow_none=True)
     enrolled_on = fields.Date(allow_none=True)
     invited_on = fields.Date(allow_none=True)
+    declined_on = fields.Date(allow_none=True)
+    decline_reason = fields.String(allow_none=True)
     waitlisted_on = fields.Date(allow_none=True)
     waitlist_position = fields.Integer(allow_none=True)
     withdrawn_on = fields.Date(allow_none=True)
@@ -156,7 +164,7 @@ class WithdrawalOut(EnrolmentOut):
     )
 
 
-class EnrolmentArgs(PageArgs):
+class EnrolmentArgs(VersionedPageArgs):
     status = fields.String(validate=validate.OneOf(["enrolled", "withdrawn", "completed"]))
 
 

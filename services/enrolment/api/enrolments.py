@@ -45,6 +45,8 @@ def enrolment_view(cohort: Cohort, person_id: UUID) -> dict[str, Any]:
         "person_id": person_id,
         "status": p.status,
         "invited_on": p.invited_on,
+        "declined_on": p.declined_on,
+        "decline_reason": p.decline_reason,
         "enrolled_at": p.enrolled_at,
         "enrolled_on": p.enrolled_on,
         "waitlisted_on": p.waitlisted_on,
@@ -74,6 +76,24 @@ class Invitations(MethodView):
             cohort_id, person_id, event_meta(), body.get("on"), expected_version()
         )
         return {"cohort_id": cohort.id, "person_id": person_id, "status": "invited"}
+
+    @requires(*READERS)
+    @blp.arguments(s.VersionedPageArgs(), location="query")
+    @blp.response(200, s.EnrolmentList())
+    @blp.alt_response(404, **problem_doc("The cohort does not exist, or no such version."))
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
+        """Everyone ever invited, in the order first invited, with where they stand now
+        (invited, declined, waitlisted, enrolled, ...); the cursor counts people."""
+        cohort = readable_cohort(cohort_id, args.get("version"))
+        people = [p.person_id for p in cohort.participations.values() if p.invited_on]
+        items, next_after = offset_page(people, args)
+        return {
+            "cohort_id": cohort_id,
+            "capacity": cohort.capacity,
+            "count": len(people),
+            "items": [enrolment_view(cohort, person_id) for person_id in items],
+            "next_after": next_after,
+        }
 
 
 @blp.route("/cohorts/<uuid:cohort_id>/invitations/<uuid:person_id>/accept")
@@ -139,14 +159,14 @@ class Enrolments(MethodView):
     @requires(*READERS)
     @blp.arguments(s.EnrolmentArgs(), location="query")
     @blp.response(200, s.EnrolmentList())
-    @blp.alt_response(404, **problem_doc("The cohort does not exist."))
+    @blp.alt_response(404, **problem_doc("The cohort does not exist, or no such version."))
     def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
         """Everyone ever enrolled (enrolled, completed, withdrawn), in enrolment order.
 
         ``?status=`` keeps one of those; the cursor counts people: ``after=50`` starts at the
         51st. ``count`` is how many match, on every page.
         """
-        cohort = readable_cohort(cohort_id)
+        cohort = readable_cohort(cohort_id, args.get("version"))
         wanted = args.get("status")
         people = [p.person_id for p in cohort.ever_enrolled() if wanted in (None, p.status)]
         items, next_after = offset_page(people, args)
@@ -169,7 +189,9 @@ class Withdrawal(MethodView):
     @blp.alt_response(422, **FUTURE)
     def post(self, body: dict[str, Any], cohort_id: UUID, person_id: UUID) -> dict[str, Any]:
         """Withdraw someone enrolled. The head of the waitlist takes the place, effective the
-        same day; ``promoted_person_id`` says who (null if nobody waited)."""
+        same day; ``promoted_person_id`` says who (null if nobody waited). Someone on the
+        waitlist leaves it the same way (while the cohort is planned, open or running); the
+        others keep their order."""
         cohort, promoted = app_().withdraw(
             cohort_id, person_id, body["reason"], event_meta(), body.get("on"), expected_version()
         )
@@ -195,12 +217,12 @@ class Completion(MethodView):
 @blp.route("/cohorts/<uuid:cohort_id>/waitlist")
 class Waitlist(MethodView):
     @requires(*READERS)
-    @blp.arguments(PageArgs(), location="query")
+    @blp.arguments(s.VersionedPageArgs(), location="query")
     @blp.response(200, s.EnrolmentList())
-    @blp.alt_response(404, **problem_doc("The cohort does not exist."))
+    @blp.alt_response(404, **problem_doc("The cohort does not exist, or no such version."))
     def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
         """The waitlist, first in first: the head is promoted when someone withdraws."""
-        cohort = readable_cohort(cohort_id)
+        cohort = readable_cohort(cohort_id, args.get("version"))
         items, next_after = offset_page(list(cohort.waitlist), args)
         return {
             "cohort_id": cohort_id,

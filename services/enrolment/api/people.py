@@ -10,7 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from services.enrolment.api import people_schemas as s
-from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_
+from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, offset_page
+from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.application.people import PersonRecord
 from services.enrolment.domain.careers import Placement
 from services.enrolment.imports import import_people
@@ -146,17 +147,20 @@ class Placements(MethodView):
         return person_view(record)
 
     @requires(*PERSONAL_READERS, "participant")
-    @blp.arguments(VersionArgs(), location="query")
+    @blp.arguments(VersionedPageArgs(), location="query")
     @blp.response(200, s.PlacementHistory())
     @blp.alt_response(404, **problem_doc("No such person, or no such version."))
     def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
-        """The person's placements by effective date, the registration's first."""
+        """The person's placements by effective date, the registration's first; the cursor
+        counts placements."""
         check_own(person_id)
         placements = app_().placements(person_id, version=args.get("version"))
+        items, next_after = offset_page(placements, args)
         return {
             "person_id": person_id,
             "count": len(placements),
-            "items": [placement_view(p) for p in placements],
+            "items": [placement_view(p) for p in items],
+            "next_after": next_after,
         }
 
 

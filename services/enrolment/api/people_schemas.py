@@ -83,9 +83,9 @@ class PlacementOut(Schema):
     )
 
 
-class PlacementHistory(Schema):
+class PlacementHistory(PageSchema):
     person_id = fields.UUID()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Placements in all, every page."})
     items = fields.List(fields.Nested(PlacementOut), metadata={"description": "By date."})
 
 
@@ -138,9 +138,9 @@ class CareerMoveOut(Schema):
     end_date = fields.Date(allow_none=True)
 
 
-class CareerMoveList(Schema):
+class CareerMoveList(PageSchema):
     person_id = fields.UUID()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Moves in all, every page."})
     items = fields.List(fields.Nested(CareerMoveOut), metadata={"description": "By start date."})
 
 

@@ -34,7 +34,10 @@ blp = Blueprint(
 )
 
 NO_SESSION = problem_doc("No such session.")
-STATE = problem_doc("Not allowed in the session's current status (named), or stale If-Match.")
+STATE = problem_doc(
+    "Not allowed in the session's (or, for changes of plan, the cohort's) current status "
+    "(named), or stale If-Match."
+)
 
 
 def _plain(value: Any) -> Any:
@@ -193,7 +196,8 @@ class Attendance(MethodView):
     @blp.alt_response(404, **NO_SESSION)
     @blp.alt_response(409, **problem_doc("Cancelled, not yet started, or stale If-Match."))
     @blp.alt_response(
-        422, **problem_doc("A record breaks a rule (records.N.person_id, records.N.minutes).")
+        422,
+        **problem_doc("Records break rules; each is named (records.N.person_id, .minutes)."),
     )
     def post(self, body: dict[str, Any], session_id: UUID) -> dict[str, Any]:
         """Record attendance, all records or none. Everyone must have been enrolled on the
@@ -213,12 +217,14 @@ class Attendance(MethodView):
         }
 
     @requires(*READERS)
+    @blp.arguments(VersionArgs(), location="query")
     @blp.response(200, s.AttendanceOut())
-    @blp.alt_response(404, **NO_SESSION)
-    def get(self, session_id: UUID) -> dict[str, Any]:
+    @blp.alt_response(404, **problem_doc("No such session, or no such version of it."))
+    def get(self, args: dict[str, Any], session_id: UUID) -> dict[str, Any]:
         """Each person's current attendance with its corrections, and who is still unrecorded
-        among those enrolled on the day (people enrolled later are not expected)."""
-        session = readable_session(session_id)
+        among those enrolled on the day (people enrolled later are not expected). With
+        ``?version=``, the records as the session held them at that version."""
+        session = readable_session(session_id, args.get("version"))
         cohort = app_().cohort(session.cohort_id)
         expected = [p.person_id for p in cohort.ever_enrolled() if p.enrolled_during(session.day)]
         records = [

@@ -190,7 +190,8 @@ class CohortCommands(ServiceApplication):
         on: dt.date | None = None,
         expected_version: int | None = None,
     ) -> tuple[Cohort, UUID | None]:
-        """Withdraws someone enrolled; also answers whom that promoted from the waitlist."""
+        """Withdraws someone enrolled or waitlisted; also answers whom that promoted from the
+        waitlist (nobody when the person was only waiting)."""
         promoted: list[UUID | None] = []
 
         def decide(cohort: Cohort) -> None:
@@ -223,17 +224,18 @@ class CohortCommands(ServiceApplication):
         view, read rarely); the tracking read models answer such questions at scale.
         """
         self.get(person_id, Person, "person")
-        cohort_ids: list[UUID] = []
+        first_seen: dict[UUID, None] = {}  # insertion-ordered, constant-time membership
         position = 0
         while True:
             batch = self.notifications_after(position, 1000, topics=ENTRY_TOPICS)
             for notification in batch:
                 event: Any = self.mapper.to_domain_event(notification)
-                if event.person_id == person_id and event.originator_id not in cohort_ids:
-                    cohort_ids.append(event.originator_id)
+                if event.person_id == person_id:
+                    first_seen.setdefault(event.originator_id, None)
             if len(batch) < 1000:
                 break
             position = batch[-1].id
+        cohort_ids = list(first_seen)
         page = []
         for cohort_id in cohort_ids[after : after + limit]:
             cohort = self.cohort(cohort_id)

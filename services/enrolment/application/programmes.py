@@ -19,7 +19,7 @@ class ProgrammeCommands(ServiceApplication):
         description: str = "",
         goals: tuple[str, ...] = (),
     ) -> Programme:
-        programme = Programme(name, organisation, description, list(goals), meta)
+        programme = Programme.define(name, organisation, description, list(goals), meta)
         self.save_all(programme)
         return programme
 

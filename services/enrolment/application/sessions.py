@@ -70,6 +70,11 @@ class SessionCommands(ListingLookups):
 
         return self.retrying(attempt, key=session_id)
 
+    def _check_cohort_live(self, session: Session, doing: str) -> None:
+        """Plans change only while the cohort still runs its course (not once it ended)."""
+        cohort: Cohort = self.get(session.cohort_id, Cohort, "cohort")
+        cohort.check_status(LIVE, doing)
+
     def reschedule_session(
         self,
         session_id: UUID,
@@ -79,9 +84,11 @@ class SessionCommands(ListingLookups):
         ends_at: dt.datetime | None = None,
         expected_version: int | None = None,
     ) -> Session:
-        return self._change_session(
-            session_id, expected_version, lambda s: s.reschedule(starts_at, reason, meta, ends_at)
-        )
+        def decide(session: Session) -> None:
+            self._check_cohort_live(session, "reschedule sessions")
+            session.reschedule(starts_at, reason, meta, ends_at)
+
+        return self._change_session(session_id, expected_version, decide)
 
     def change_session_delivery(
         self,
@@ -93,11 +100,11 @@ class SessionCommands(ListingLookups):
         location: str | None = None,
         expected_version: int | None = None,
     ) -> Session:
-        return self._change_session(
-            session_id,
-            expected_version,
-            lambda s: s.change_delivery(delivery, reason, meta, platform, location),
-        )
+        def decide(session: Session) -> None:
+            self._check_cohort_live(session, "change how sessions are delivered")
+            session.change_delivery(delivery, reason, meta, platform, location)
+
+        return self._change_session(session_id, expected_version, decide)
 
     def hold_session(
         self, session_id: UUID, meta: Meta, expected_version: int | None = None

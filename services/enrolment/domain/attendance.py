@@ -44,22 +44,18 @@ class Tally:
     unchanged: int
 
 
-def check_mark(n: int, mark: Mark, session_minutes: int) -> None:
+def mark_problems(n: int, mark: Mark, session_minutes: int) -> list[tuple[str, str]]:
+    """What is wrong with one mark on its own, as (field, message) pairs."""
     where = f"records.{n}"
     if mark.status not in STATUSES:
-        raise AttendanceInvalid(
-            f"status must be one of {', '.join(STATUSES)}", field=f"{where}.status"
-        )
+        return [(f"{where}.status", f"status must be one of {', '.join(STATUSES)}")]
     if mark.status == "partial":
         if mark.minutes is None or not 1 <= mark.minutes <= session_minutes:
-            raise AttendanceInvalid(
-                f"partial attendance needs minutes from 1 to the session's {session_minutes}",
-                field=f"{where}.minutes",
-            )
+            message = f"partial attendance needs minutes from 1 to the session's {session_minutes}"
+            return [(f"{where}.minutes", message)]
     elif mark.minutes is not None:
-        raise AttendanceInvalid(
-            "minutes are given for partial attendance only", field=f"{where}.minutes"
-        )
+        return [(f"{where}.minutes", "minutes are given for partial attendance only")]
+    return []
 
 
 def check_marks(
@@ -70,23 +66,29 @@ def check_marks(
     enrolled_on_day: Callable[[UUID, dt.date], bool],
     current: Callable[[UUID], dict[str, Any] | None],
 ) -> Tally:
-    """Checks every mark (the first fault is named) and counts what recording them would do."""
+    """Checks every mark and counts what recording them would do.
+
+    Every bad record is named in one refusal (``records.N.…``), so a long register is fixed
+    in one pass; the refusal's class is that of the first problem.
+    """
     if not marks:
         raise AttendanceInvalid("give at least one record", field="records")
-    seen: set[UUID] = set()
+    problems: list[tuple[type[RuleViolation], str, str]] = []
+    first_at: dict[UUID, int] = {}
     recorded = corrected = unchanged = 0
     for n, mark in enumerate(marks):
-        check_mark(n, mark, session_minutes)
-        if mark.person_id in seen:
-            raise AttendanceInvalid(
-                f"person {mark.person_id} appears twice", field=f"records.{n}.person_id"
-            )
-        seen.add(mark.person_id)
+        problems += [(AttendanceInvalid, f, m) for f, m in mark_problems(n, mark, session_minutes)]
+        where = f"records.{n}.person_id"
+        if mark.person_id in first_at:
+            first = first_at[mark.person_id]
+            message = f"person {mark.person_id} appears twice (first as records.{first})"
+            problems.append((AttendanceInvalid, where, message))
+            continue
+        first_at[mark.person_id] = n
         if not enrolled_on_day(mark.person_id, day):
-            raise NotEnrolledOnSessionDay(
-                f"person {mark.person_id} was not enrolled in the cohort on {day.isoformat()}",
-                field=f"records.{n}.person_id",
-            )
+            message = f"person {mark.person_id} was not enrolled in the cohort on {day}"
+            problems.append((NotEnrolledOnSessionDay, where, message))
+            continue
         before = current(mark.person_id)
         if before is None:
             recorded += 1
@@ -94,6 +96,12 @@ def check_marks(
             unchanged += 1
         else:
             corrected += 1
+    if problems:
+        kind, field, message = problems[0]
+        if len(problems) > 1:  # each is in ``errors``; the detail stays short
+            message = f"{len(problems)} problems in the records, the first {field}: {message}"
+        errors = [{"location": "json", "field": f, "message": m} for _, f, m in problems]
+        raise kind(message, field=field, errors=errors)
     if corrected and not reason:
         raise CorrectionNeedsReason(
             "a reason is required when a record corrects an earlier one", field="reason"

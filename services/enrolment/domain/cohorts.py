@@ -119,28 +119,40 @@ class Cohort(Aggregate):
                 f"can {doing}"
             )
 
-    def _transition(self, to: str, allowed: tuple[str, ...], verb: str) -> None:
+    def _transition(
+        self, to: str, allowed: tuple[str, ...], verb: str, on: dt.date | None
+    ) -> dt.date:
+        """Checks the move to ``to`` and answers its effective day, which cannot come before
+        the previous step's: a cohort does not start before it opened."""
         if self.status not in allowed:
             raise IllegalTransition(
                 f"the cohort is {self.status}; only a cohort that is {' or '.join(allowed)} "
                 f"can be {verb}"
             )
+        day = effective(on)
+        if self.status_changes:
+            last = self.status_changes[-1]
+            previous = last["on"]
+            assert isinstance(previous, dt.date)
+            if day < previous:
+                raise e.DateBeforeEarlierStep(
+                    f"on {day.isoformat()} is before the cohort became {last['status']} "
+                    f"({previous.isoformat()})",
+                    field="on",
+                )
+        return day
 
     def open(self, meta: Meta, on: dt.date | None = None) -> None:
-        self._transition(OPEN, (PLANNED,), "opened")
-        self._opened(effective(on), meta)
+        self._opened(self._transition(OPEN, (PLANNED,), "opened", on), meta)
 
     def start(self, meta: Meta, on: dt.date | None = None) -> None:
-        self._transition(RUNNING, (OPEN,), "started")
-        self._started(effective(on), meta)
+        self._started(self._transition(RUNNING, (OPEN,), "started", on), meta)
 
     def complete(self, meta: Meta, on: dt.date | None = None) -> None:
-        self._transition(COMPLETED, (RUNNING,), "completed")
-        self._completed(effective(on), meta)
+        self._completed(self._transition(COMPLETED, (RUNNING,), "completed", on), meta)
 
     def cancel(self, reason: str, meta: Meta, on: dt.date | None = None) -> None:
-        self._transition(CANCELLED, LIVE, "cancelled")
-        self._cancelled(reason, effective(on), meta)
+        self._cancelled(reason, self._transition(CANCELLED, LIVE, "cancelled", on), meta)
 
     def _now(self, status: str, on: dt.date, reason: str | None = None) -> None:
         self.status = status
@@ -327,6 +339,7 @@ class Cohort(Aggregate):
         record = self.participations.setdefault(person_id, Participation(person_id, e.WAITLISTED))
         record.status = e.WAITLISTED
         record.waitlisted_on = on
+        record.withdrawn_on = record.withdrawal_reason = None
         self.waitlist.append(person_id)
 
     def withdraw(
@@ -335,10 +348,17 @@ class Cohort(Aggregate):
         """Withdraws someone enrolled; the head of the waitlist takes the place the same day.
 
         Returns whom the withdrawal promoted. Allowed after completion too (someone still
-        enrolled when the cohort ended); then nobody is promoted.
+        enrolled when the cohort ended); then nobody is promoted. Someone on the waitlist
+        leaves it (while the cohort is live); the rest keep their order.
         """
-        self.check_status((*LIVE, COMPLETED), "record withdrawals")
         record = self.participation(person_id)
+        if record.status == e.WAITLISTED:
+            self.check_status(LIVE, "take people off the waitlist")
+            day = effective(on)
+            record.check_not_before(day, record.waitlisted_on, "waitlisting")
+            self._left_waitlist(person_id, reason, day, meta)
+            return None
+        self.check_status((*LIVE, COMPLETED), "record withdrawals")
         record.check_enrolled("withdraw")
         day = effective(on)
         record.check_not_before(day, record.enrolled_on, "enrolment")
@@ -358,6 +378,14 @@ class Cohort(Aggregate):
         record.withdrawn_on = on
         record.withdrawal_reason = reason
         record.periods[-1][1] = on
+
+    @event("ParticipantLeftWaitlist", topic="polku.enrolment:Cohort.ParticipantLeftWaitlist")
+    def _left_waitlist(self, person_id: UUID, reason: str, on: dt.date, meta: Meta) -> None:
+        record = self.participations[person_id]
+        record.status = e.WITHDRAWN
+        record.withdrawn_on = on
+        record.withdrawal_reason = reason
+        self.waitlist.remove(person_id)
 
     def complete_participation(
         self, person_id: UUID, meta: Meta, on: dt.date | None = None

@@ -8,7 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.enrolment.domain import Meta
 from services.enrolment.domain.dates import effective
-from shared.errors import ConflictError
+from shared.errors import ConflictError, RuleViolation
 
 
 class ProgrammeRetired(ConflictError):
@@ -16,6 +16,10 @@ class ProgrammeRetired(ConflictError):
 
 
 class GoalAlreadyListed(ConflictError):
+    pass
+
+
+class GoalRepeated(RuleViolation):
     pass
 
 
@@ -27,6 +31,20 @@ class Programme(Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "polku.enrolment:Programme.Created"
+
+    @staticmethod
+    def check_goals(goals: list[str]) -> None:
+        for n, goal in enumerate(goals):
+            if goal in goals[:n]:
+                raise GoalRepeated(f"the goal {goal!r} is listed twice", field=f"goals.{n}")
+
+    @classmethod
+    def define(
+        cls, name: str, organisation: str, description: str, goals: list[str], meta: Meta
+    ) -> Programme:
+        """A new programme; each of its goals listed once."""
+        cls.check_goals(goals)
+        return cls(name, organisation, description, goals, meta)
 
     @event("Defined", topic="polku.enrolment:Programme.Defined")
     def __init__(

@@ -54,12 +54,31 @@ class SessionNotYetHeld(ConflictError):
     pass
 
 
+def ends_after(starts_at: dt.datetime, length: dt.timedelta) -> dt.datetime:
+    """The end of a session of ``length`` from ``starts_at``; refused past the year 9999."""
+    try:
+        return starts_at + length
+    except OverflowError:
+        raise SessionTimesInvalid(
+            f"a session starting at {starts_at.isoformat()} would end after the last "
+            "representable day; give an earlier starts_at",
+            field="starts_at",
+        ) from None
+
+
 def check_times(
     starts_at: dt.datetime, ends_at: dt.datetime, window: tuple[dt.date, dt.date]
 ) -> None:
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise SessionTimesInvalid(f"{name} must carry a UTC offset", field=name)
+        try:
+            value.astimezone(dt.UTC)  # consumers compare and convert in UTC
+        except OverflowError:
+            raise SessionTimesInvalid(
+                f"{name} {value.isoformat()} falls outside the years 1 to 9999 in UTC",
+                field=name,
+            ) from None
     if ends_at <= starts_at:
         raise SessionTimesInvalid("ends_at must be after starts_at", field="ends_at")
     if ends_at - starts_at > LONGEST:
@@ -118,7 +137,7 @@ class Session(Aggregate):
         facilitators: Sequence[dict[str, Any]] = (),
     ) -> Session:
         """Schedules a session inside the cohort's ``window``; half a day unless ``ends_at``."""
-        ends = ends_at if ends_at is not None else starts_at + HALF_DAY
+        ends = ends_at if ends_at is not None else ends_after(starts_at, HALF_DAY)
         check_times(starts_at, ends, window)
         check_delivery(delivery)
         check_facilitators(facilitators)
@@ -205,7 +224,8 @@ class Session(Aggregate):
     ) -> None:
         """Moves the session; without ``ends_at`` it keeps its length."""
         self.check_scheduled("be rescheduled")
-        ends = ends_at if ends_at is not None else starts_at + (self.ends_at - self.starts_at)
+        length = self.ends_at - self.starts_at
+        ends = ends_at if ends_at is not None else ends_after(starts_at, length)
         check_times(starts_at, ends, self.window)
         if (starts_at, ends) == (self.starts_at, self.ends_at):
             raise NothingChanges("the session is already at that time", field="starts_at")
