@@ -27,8 +27,10 @@ class NoControlCharacters(validate.Validator):
     exports. Free text may still hold tab, line feed and carriage return.
     """
 
-    SINGLE_LINE = CONTROL_CHARACTERS
-    FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+    SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    """Both also refuse the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069): they make a name or reason display as something other than what it is."""
 
     def __init__(self, *, free_text: bool = False) -> None:
         self.free_text = free_text

@@ -10,10 +10,11 @@ Keys are scoped to the caller (role and subject) and kept for :data:`KEEP_SECOND
 A request that succeeded but whose answer could not be stored (the database failed in between)
 keeps its claim, so a retry is refused with 409 rather than run twice.
 
-A view marked :func:`leaves_no_trace` (an anonymous survey answer) ignores the header: the
-stored claim would record who sent what, and when. A service whose answers hold personal data
-gives a :class:`Redaction`: what is kept has those fields removed, and a replay reads them again
-(so an answer replayed after an erasure shows them erased, as a GET would).
+A view marked :func:`leaves_no_trace` (an anonymous survey answer, an import) ignores the
+header: the stored claim would record who sent what, and when, or hash personal data. A service
+whose answers hold personal data gives a :class:`Redaction`: what is kept has those fields
+removed, and a replay reads them again (so an answer replayed after an erasure shows them
+erased, as a GET would).
 """
 
 from __future__ import annotations
@@ -122,10 +123,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def leaves_no_trace(view: F) -> F:
-    """Marks a POST view whose caller must not be recorded: ``Idempotency-Key`` is ignored.
+    """Marks a POST view whose request must not be kept: ``Idempotency-Key`` is ignored.
 
-    Use it where remembering the request would link a person to what they sent, and make the
-    view safe to repeat by other means (a single-use token, say).
+    Use it where remembering the request would link a person to what they sent, or keep a
+    trace of personal data that erasure could not find (a hash of an imported file), and make
+    the view safe to repeat by other means (a single-use token, an import that matches what
+    it recorded before).
     """
     setattr(view, _NO_TRACE, True)
     return view

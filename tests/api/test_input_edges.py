@@ -139,8 +139,8 @@ def valid_body(api: Api, path: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("path", "field"), SINGLE_LINE_FIELDS)
 @pytest.mark.parametrize(
     "bad",
-    ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\t", "\n", "\r"],
-    ids=["nul", "soh", "esc", "del", "nel", "tab", "lf", "cr"],
+    ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\t", "\n", "\r", "\u202e", "\u2066"],
+    ids=["nul", "soh", "esc", "del", "nel", "tab", "lf", "cr", "rlo", "lri"],
 )
 def test_a_single_line_field_refuses_control_characters(
     api: Api, path: str, field: str, bad: str
@@ -160,8 +160,9 @@ def test_a_single_line_field_refuses_control_characters(
         ("description", "one\x00two", "description"),
         ("description", "bell\x07", "description"),
         ("goals", ["fine", "not\x00fine"], "goals.1"),
+        ("description", "gnp\u202eexe.txt", "description"),
     ],
-    ids=["description-nul", "description-bell", "goal-nul"],
+    ids=["description-nul", "description-bell", "goal-nul", "description-override"],
 )
 def test_free_text_refuses_control_characters(api: Api, field: str, value: Any, named: str) -> None:
     body = {"name": "P", "organisation": "T", field: value}

@@ -11,6 +11,7 @@ from services.assessment.api import survey_schemas as s
 from services.assessment.api.access import INSTRUMENT_WRITERS, app_
 from services.assessment.imports import import_results, import_staff_survey
 from shared.imports import read_table
+from shared.web.idempotency import leaves_no_trace
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 
@@ -42,6 +43,7 @@ def _run(function: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/imports/results")
 class ResultImports(MethodView):
+    @leaves_no_trace  # idempotent by itself; the mapping may name respondents
     @requires(*INSTRUMENT_WRITERS)
     @blp.arguments(s.ImportIn())
     @blp.response(200, s.ImportOut())
@@ -61,6 +63,7 @@ class ResultImports(MethodView):
 
 @blp.route("/imports/staff-survey")
 class StaffSurveyImports(MethodView):
+    @leaves_no_trace  # idempotent by itself; the mapping may name respondents
     @requires(*INSTRUMENT_WRITERS)
     @blp.arguments(s.ImportIn())
     @blp.response(200, s.ImportOut())

@@ -180,7 +180,7 @@ class Cohort(Aggregate):
     def assign_coach(self, coach: str, meta: Meta) -> None:
         self.check_status((PLANNED, OPEN, RUNNING, COMPLETED), "have coaches assigned")
         if coach in self.coaches:
-            raise CoachAlreadyAssigned(f"{coach!r} already coaches this cohort", field="coach")
+            raise CoachAlreadyAssigned("that coach already coaches this cohort", field="coach")
         self._coach_assigned(coach, meta)
 
     @event("CoachAssigned", topic="polku.enrolment:Cohort.CoachAssigned")
