@@ -8,6 +8,7 @@ records nothing twice. The HTTP endpoints behind the same functions are document
 from __future__ import annotations
 
 import getpass
+import sys
 import uuid
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
@@ -70,7 +71,7 @@ def _with_progress(
 ) -> ImportResult:
     total = 2 * len(table.rows)  # each row is checked, then written
     label = f"importing {len(table.rows)} rows"
-    bar: Any = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))  # type: ignore[operator]
+    bar: Any = click.progressbar(length=total, label=label, file=sys.stderr)
     with bar:
         result = function(
             application, table, cli_meta(), dry_run=dry_run, progress=bar.update, **options
