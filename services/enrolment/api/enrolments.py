@@ -60,6 +60,18 @@ def enrolment_view(cohort: Cohort, person_id: UUID) -> dict[str, Any]:
 # Invitations -------------------------------------------------------------------------------
 
 
+def people_page(cohort: Cohort, people: list[UUID], args: dict[str, Any]) -> dict[str, Any]:
+    """A page of where ``people`` stand in ``cohort``; the cursor counts people."""
+    items, next_after = offset_page(people, args)
+    return {
+        "cohort_id": cohort.id,
+        "capacity": cohort.capacity,
+        "count": len(people),
+        "items": [enrolment_view(cohort, person_id) for person_id in items],
+        "next_after": next_after,
+    }
+
+
 @blp.route("/cohorts/<uuid:cohort_id>/invitations")
 class Invitations(MethodView):
     @requires(*WRITERS)
@@ -86,14 +98,7 @@ class Invitations(MethodView):
         (invited, declined, waitlisted, enrolled, ...); the cursor counts people."""
         cohort = readable_cohort(cohort_id, args.get("version"))
         people = [p.person_id for p in cohort.participations.values() if p.invited_on]
-        items, next_after = offset_page(people, args)
-        return {
-            "cohort_id": cohort_id,
-            "capacity": cohort.capacity,
-            "count": len(people),
-            "items": [enrolment_view(cohort, person_id) for person_id in items],
-            "next_after": next_after,
-        }
+        return people_page(cohort, people, args)
 
 
 @blp.route("/cohorts/<uuid:cohort_id>/invitations/<uuid:person_id>/accept")
@@ -169,14 +174,7 @@ class Enrolments(MethodView):
         cohort = readable_cohort(cohort_id, args.get("version"))
         wanted = args.get("status")
         people = [p.person_id for p in cohort.ever_enrolled() if wanted in (None, p.status)]
-        items, next_after = offset_page(people, args)
-        return {
-            "cohort_id": cohort_id,
-            "capacity": cohort.capacity,
-            "count": len(people),
-            "items": [enrolment_view(cohort, person_id) for person_id in items],
-            "next_after": next_after,
-        }
+        return people_page(cohort, people, args)
 
 
 @blp.route("/cohorts/<uuid:cohort_id>/enrolments/<uuid:person_id>/withdraw")

@@ -115,16 +115,11 @@ class CohortCommands(ServiceApplication):
     ) -> Cohort:
         """A command that may bring a registered person into the cohort."""
 
-        def attempt() -> Cohort:
-            cohort: Cohort = self.get(
-                cohort_id, Cohort, "cohort", expected_version=expected_version
-            )
+        def admit(cohort: Cohort) -> object:
             self.get(person_id, Person, "person", field="person_id")
-            decide(cohort)
-            self.save_all(cohort)
-            return cohort
+            return decide(cohort)
 
-        return self.retrying(attempt, key=cohort_id)
+        return self._change(cohort_id, expected_version, admit)
 
     def invite(
         self,
