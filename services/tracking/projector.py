@@ -18,14 +18,9 @@ from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
-from services.tracking.projections import HANDLERS
-from services.tracking.readmodels import (
-    ReadModels,
-    applied_event_ids,
-    check_layout,
-    now,
-    store_cursor,
-)
+from services.tracking.journal import Journal, applied_event_ids, handle
+from services.tracking.readmodels import ReadModels, now, store_cursor
+from services.tracking.schema import check_layout
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -130,7 +125,7 @@ class Projector:
         seen = applied_event_ids(
             cur, [d.envelope.id for d in poll.deliveries if d.envelope is not None]
         )
-        ledger: list[tuple[str, str, str, int, str]] = []
+        journal = Journal()
         applied: list[Key] = []
         for delivery in poll.deliveries:
             envelope = self._readable(cur, delivery)
@@ -140,19 +135,10 @@ class Projector:
                 self.stats.duplicates += 1
                 continue
             seen.add(envelope.id)
-            handler = HANDLERS.get(envelope.type)
-            if handler is not None:
-                handler(cur, envelope, envelope.data)
-            ledger.append(
-                (envelope.id, delivery.source, envelope.type, envelope.position, applied_at)
-            )
+            handle(cur, envelope)
+            journal.add(delivery.source, envelope, applied_at)
             applied.append((delivery.source, delivery.partition))
-        if ledger:
-            cur.executemany(
-                "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                ledger,
-            )
+        journal.write(cur)
         return applied
 
     def _apply_each_isolated(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
@@ -197,17 +183,13 @@ class Projector:
         envelope = self._readable(cur, delivery)
         if envelope is None:
             return False
-        cur.execute(
-            "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-            (envelope.id, delivery.source, envelope.type, envelope.position, applied_at),
-        )
-        if cur.rowcount == 0:
+        if applied_event_ids(cur, [envelope.id]):
             self.stats.duplicates += 1
             return False
-        handler = HANDLERS.get(envelope.type)
-        if handler is not None:
-            handler(cur, envelope, envelope.data)
+        handle(cur, envelope)
+        journal = Journal()
+        journal.add(delivery.source, envelope, applied_at)
+        journal.write(cur)
         return True
 
     def _dead_letter(self, cur: Cursor, delivery: Delivery, error: str) -> None:

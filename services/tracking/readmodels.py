@@ -1,85 +1,43 @@
-"""The tracking read models: SQL tables holding pseudonymous ids and attributes only.
+"""The tracking read models' database: creating the layout, the projector's bookkeeping, status.
 
-``tr_positions`` and ``tr_applied_events`` are the projector's bookkeeping; they change in the
-same transaction as the views, which is what makes a crash at any point harmless.
-
-The tables are disposable: they are a function of the event logs. When their layout changes,
-``SCHEMA_VERSION`` goes up, and a database holding an older layout is dropped and rebuilt from
-the logs by the projector, which then starts again from position 0.
+``tr_positions`` and the journal (``tr_applied_events``) change in the same transaction as
+the views, which is what makes a crash at any point harmless. The layout is in
+:mod:`services.tracking.schema`; the views' queries are in :mod:`services.tracking.views`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from services.tracking.journal import Snapshots
+from services.tracking.schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    VIEW_TABLES,
+    LayoutBehind,
+    LayoutChanged,
+    check_layout,
+)
 from shared.feeds import Key
 from shared.sql import Cursor, Database, schema_lock
 from shared.text import printable
 
-log = logging.getLogger("polku.readmodels")
-
-SCHEMA_VERSION = 2
-"""Raise it whenever a statement below changes: 2 added ``tr_enrolments.position``."""
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS tr_positions (
-        source TEXT NOT NULL, partition_no INTEGER NOT NULL, position BIGINT NOT NULL,
-        last_event_position BIGINT, events_applied BIGINT NOT NULL DEFAULT 0,
-        updated_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
-    """CREATE TABLE IF NOT EXISTS tr_feed_state (
-        source TEXT NOT NULL, partition_no INTEGER NOT NULL, head BIGINT,
-        checked_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
-    """CREATE TABLE IF NOT EXISTS tr_errors (
-        source TEXT PRIMARY KEY, error TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS tr_applied_events (
-        event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
-        position BIGINT NOT NULL, applied_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS tr_dead_letters (
-        source TEXT NOT NULL, partition_no INTEGER NOT NULL, offset_no BIGINT NOT NULL,
-        event_id TEXT, type TEXT, error TEXT NOT NULL, payload TEXT, recorded_at TEXT NOT NULL,
-        PRIMARY KEY (source, partition_no, offset_no))""",
-    """CREATE TABLE IF NOT EXISTS tr_people (
-        person_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, department TEXT NOT NULL,
-        unit TEXT NOT NULL, registered_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS tr_programmes (
-        programme_id TEXT PRIMARY KEY, name TEXT NOT NULL, organisation TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS tr_cohorts (
-        cohort_id TEXT PRIMARY KEY, programme_id TEXT NOT NULL, name TEXT NOT NULL,
-        capacity INTEGER NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS tr_enrolments (
-        cohort_id TEXT NOT NULL, person_id TEXT NOT NULL, enrolled_at TEXT NOT NULL,
-        position BIGINT NOT NULL, PRIMARY KEY (cohort_id, person_id))""",
-    """CREATE INDEX IF NOT EXISTS tr_enrolments_by_position
-        ON tr_enrolments (cohort_id, position)""",
+__all__ = [
+    "SCHEMA_VERSION",
+    "LayoutBehind",
+    "LayoutChanged",
+    "ReadModels",
+    "RosterPage",
+    "check_layout",
+    "now",
+    "store_cursor",
 ]
 
-TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(SCHEMA)))
-
-VIEW_TABLES = ("tr_people", "tr_programmes", "tr_cohorts", "tr_enrolments")
-
-
-class LayoutBehind(RuntimeError):
-    """The read models hold an older layout, and this process may not rebuild them."""
-
-
-class LayoutChanged(RuntimeError):
-    """A newer release rebuilt the read models; this (older) projector must not write to them."""
-
-
-def check_layout(cur: Cursor) -> None:
-    """Raises :class:`LayoutChanged` unless the tables are the layout this code writes."""
-    cur.execute("SELECT version FROM tr_schema")
-    row = cur.fetchone()
-    if row is None or int(row[0]) != SCHEMA_VERSION:
-        found = None if row is None else int(row[0])
-        raise LayoutChanged(
-            f"the read models are now at layout {found}, this projector writes layout"
-            f" {SCHEMA_VERSION}: it stops applying events; run the matching release"
-        )
+log = logging.getLogger("polku.readmodels")
 
 
 @dataclass(frozen=True)
@@ -96,6 +54,7 @@ def now() -> str:
 class ReadModels:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.snapshots = Snapshots(database)
 
     def create(self, rebuild: bool = True) -> None:
         """Creates the tables, or rebuilds them empty if they hold an older layout.
@@ -234,30 +193,44 @@ class ReadModels:
             return cur.fetchone() is not None
 
     def roster(self, cohort_id: str, after: int = 0, limit: int = 50) -> RosterPage:
-        """Enrolled participants by pseudonymous id, in enrolment order, a page at a time.
+        """Everyone who was enrolled, by pseudonymous id, in enrolment order, a page at a time.
 
         The cursor is the enrolment event's position in the enrolment log, so a page boundary
-        stays put however the roster changes. The department joins in when it is known.
+        stays put however the roster changes. ``status`` says whether they are still enrolled,
+        completed or withdrew. The department joins in when it is known.
         """
         with self.database.transaction(write=False) as cur:
-            cur.execute("SELECT COUNT(*) FROM tr_enrolments WHERE cohort_id = ?", (cohort_id,))
+            cur.execute(
+                "SELECT COUNT(*) FROM tr_participation WHERE cohort_id = ?"
+                " AND enrolled_position IS NOT NULL",
+                (cohort_id,),
+            )
             total = int(cur.fetchone()[0])
             cur.execute(
-                "SELECT e.person_id, p.department, p.unit, e.enrolled_at, e.position"
-                " FROM tr_enrolments e LEFT JOIN tr_people p ON p.person_id = e.person_id"
-                " WHERE e.cohort_id = ? AND e.position > ? ORDER BY e.position LIMIT ?",
+                "SELECT e.person_id, p.department, p.unit, e.enrolled_at, e.status,"
+                " e.enrolled_position FROM tr_participation e"
+                " LEFT JOIN tr_people p ON p.person_id = e.person_id"
+                " WHERE e.cohort_id = ? AND e.enrolled_position > ?"
+                " ORDER BY e.enrolled_position LIMIT ?",
                 (cohort_id, after, limit + 1),
             )
             rows = cur.fetchall()
         page = rows[:limit]
         participants = [
-            {"person_id": r[0], "department": r[1], "unit": r[2], "enrolled_at": r[3]} for r in page
+            {
+                "person_id": r[0],
+                "department": r[1],
+                "unit": r[2],
+                "enrolled_at": r[3],
+                "status": r[4],
+            }
+            for r in page
         ]
-        next_after = int(page[-1][4]) if len(rows) > limit else None
+        next_after = int(page[-1][5]) if len(rows) > limit else None
         return RosterPage(total, participants, next_after)
 
     def count(self, table: str) -> int:
-        if table not in (*VIEW_TABLES, "tr_applied_events", "tr_dead_letters"):
+        if table not in (*VIEW_TABLES, "tr_dead_letters"):
             raise ValueError(table)
         with self.database.transaction(write=False) as cur:
             cur.execute(f"SELECT COUNT(*) FROM {table}")
@@ -275,18 +248,3 @@ def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n
         " updated_at = excluded.updated_at",
         (key[0], key[1], position, last_event, n, now()),
     )
-
-
-LOOKUP_CHUNK = 500
-"""Ids per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
-
-
-def applied_event_ids(cur: Cursor, event_ids: list[str]) -> set[str]:
-    """Which of ``event_ids`` the ledger already holds."""
-    found: set[str] = set()
-    for start in range(0, len(event_ids), LOOKUP_CHUNK):
-        chunk = event_ids[start : start + LOOKUP_CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        cur.execute(f"SELECT event_id FROM tr_applied_events WHERE event_id IN ({marks})", chunk)
-        found.update(row[0] for row in cur.fetchall())
-    return found

@@ -44,7 +44,7 @@ def test_demo_loads_the_pilot_and_prints_the_roster(served: tuple[Embedded, str]
         assert member.department in result.output
         assert member.full_name not in result.output  # the roster shows pseudonymous ids only
     with runtime.tracking.readmodels.database.transaction() as cur:
-        cur.execute("SELECT COUNT(*) FROM tr_enrolments")
+        cur.execute("SELECT COUNT(*) FROM tr_participation")
         assert cur.fetchone()[0] == len(PARTICIPANTS)
     assessment = runtime.services["assessment"].application
     assert assessment.head() > 0

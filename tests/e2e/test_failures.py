@@ -48,7 +48,7 @@ def committed_offsets(settings: Settings) -> int:
 def view_counts(tracking: Tracking) -> dict[str, int]:
     return {
         table: tracking.readmodels.count(table)
-        for table in ("tr_people", "tr_cohorts", "tr_enrolments", "tr_applied_events")
+        for table in ("tr_people", "tr_cohorts", "tr_participation", "tr_applied_events")
     }
 
 
@@ -109,7 +109,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
             assert counts == {
                 "tr_people": 8,
                 "tr_cohorts": 1,
-                "tr_enrolments": 8,
+                "tr_participation": 8,
                 "tr_applied_events": 18,
             }
             assert restarted.readmodels.roster(str(cohort)).total == 8

@@ -138,7 +138,7 @@ def test_offsets_are_acknowledged_only_after_the_database_commit(
 
     def after_db_commit(poll: Poll) -> None:
         # The views are already visible to a fresh connection when this runs.
-        log.append(f"db committed with {tracking.readmodels.count('tr_enrolments')} enrolments")
+        log.append(f"db committed with {tracking.readmodels.count('tr_participation')} enrolments")
 
     tracking = build_tracking(
         Settings(data_dir=tmp_path / "t"), feed, after_db_commit=after_db_commit
@@ -168,7 +168,7 @@ def test_redelivered_events_are_ignored_and_bad_ones_dead_lettered(
         assert projector.run_once() == 0
         assert projector.stats.duplicates == len(batch)
         assert projector.stats.dead_lettered == 1
-        assert tracking.readmodels.count("tr_enrolments") == 2
+        assert tracking.readmodels.count("tr_participation") == 2
         assert tracking.readmodels.count("tr_dead_letters") == 1
         status = tracking.readmodels.status()["sources"]
         assert status[0]["position"] == 999 and status[0]["dead_lettered"] == 1
@@ -189,7 +189,7 @@ def test_an_event_delivered_twice_in_one_batch_is_applied_once(
         assert tracking.projector.run_once() == len(batch)
         assert tracking.projector.stats.duplicates == len(batch)
         assert tracking.readmodels.count("tr_applied_events") == len(batch)
-        assert tracking.readmodels.count("tr_enrolments") == 2
+        assert tracking.readmodels.count("tr_participation") == 2
     finally:
         tracking.close()
 
@@ -215,9 +215,10 @@ def test_a_batch_racing_another_projector_rolls_back_whole_and_its_retry_skips_t
     # this interleaving is only reachable on PostgreSQL; the outcome must be the same).
     with tracking.readmodels.database.transaction() as cur:
         cur.execute(
-            "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at)"
-            " VALUES (?, 'enrolment', ?, ?, 'now')",
-            (raced.id, raced.type, raced.position),
+            "INSERT INTO tr_applied_events (event_id, source, type, position, applied_at,"
+            " subject, time, sequence, data) VALUES (?, 'enrolment', ?, ?, 'now', ?, 'then', ?,"
+            " '{}')",
+            (raced.id, raced.type, raced.position, raced.subject, raced.sequence),
         )
     monkeypatch.setattr(projector_module, "applied_event_ids", lookup_before_the_other_commits)
     try:
@@ -323,7 +324,7 @@ def test_a_failed_batch_is_retried_as_it_was_and_a_poisonous_event_is_parked(
             assert feed.log == []
         assert projector.run_once() == len(batch) - 1  # the last attempt isolates the culprit
         assert feed.log == ["offsets committed"]
-        assert tracking.readmodels.count("tr_enrolments") == 3
+        assert tracking.readmodels.count("tr_participation") == 3
         assert tracking.readmodels.count("tr_cohorts") == 0
         with tracking.readmodels.database.transaction() as cur:
             cur.execute("SELECT event_id, error FROM tr_dead_letters")
@@ -394,6 +395,6 @@ def test_records_postgresql_cannot_store_are_parked_and_never_stop_projection(
             rows = cur.fetchall()
         assert [int(r[0]) for r in rows] == [0, 1, 2]
         assert "\\x00" in rows[2][1] and "\x00" not in rows[2][1]
-        assert tracking.readmodels.count("tr_enrolments") == 2
+        assert tracking.readmodels.count("tr_participation") == 2
     finally:
         tracking.close()

@@ -1,17 +1,16 @@
-"""Tracking HTTP API under ``/tracking``: the projected views and the projector's status."""
+"""The roster and the projector's status: what operators check first."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from flask import Flask, current_app
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from services.tracking.readmodels import ReadModels
-from shared.web import ReadyCheck, create_service_app
+from services.tracking.api.base import readmodels
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
@@ -27,6 +26,7 @@ class RosterEntry(Schema):
     department = fields.String(allow_none=True, metadata={"description": "Null until known."})
     unit = fields.String(allow_none=True)
     enrolled_at = fields.String()
+    status = fields.String(metadata={"description": "enrolled, completed or withdrawn."})
 
 
 class Roster(PageSchema):
@@ -68,10 +68,6 @@ class Status(Schema):
     )
 
 
-def readmodels() -> ReadModels:
-    return current_app.extensions["polku.readmodels"]  # type: ignore[no-any-return]
-
-
 @blp.route("/cohorts/<uuid:cohort_id>/roster")
 class CohortRoster(MethodView):
     @requires(*VIEWERS)
@@ -79,7 +75,7 @@ class CohortRoster(MethodView):
     @blp.response(200, Roster())
     @blp.alt_response(404, **problem_doc("The cohort is not known to tracking (yet)."))
     def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
-        """Enrolled participants by pseudonymous id, department and enrolment time.
+        """Everyone enrolled, by pseudonymous id, department, enrolment time and status.
 
         In enrolment order, a page at a time: pass ``next_after`` back as ``after``.
         """
@@ -110,17 +106,3 @@ class ProjectionStatus(MethodView):
             "sources": status["sources"],
             "errors": errors[::-1],
         }
-
-
-def create_app(
-    models: ReadModels, feed_kind: str, jwt_secret: str, ready_check: ReadyCheck
-) -> Flask:
-    return create_service_app(
-        "tracking",
-        title="Polku tracking",
-        description="Longitudinal views projected from the enrolment and assessment events.",
-        jwt_secret=jwt_secret,
-        ready_check=ready_check,
-        blueprints=[blp],
-        extensions={"polku.readmodels": models, "polku.feed_kind": feed_kind},
-    )

@@ -1,0 +1,168 @@
+"""The read models' layout: every tracking table, and the version that guards it.
+
+The tables are disposable: they are a function of the event logs. When their layout changes,
+``SCHEMA_VERSION`` goes up, and a database holding an older layout is dropped and rebuilt from
+the logs by the projector, which then starts again from position 0.
+
+They hold pseudonymous ids and non-identifying attributes only. Dates are ISO text; scores,
+definitions and comments are JSON text, read back by the views.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.sql import Cursor
+
+SCHEMA_VERSION = 3
+"""Raise it whenever a statement below changes: 3 added the journal and every view's facts."""
+
+BOOKKEEPING = [
+    """CREATE TABLE IF NOT EXISTS tr_positions (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, position BIGINT NOT NULL,
+        last_event_position BIGINT, events_applied BIGINT NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_feed_state (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, head BIGINT,
+        checked_at TEXT NOT NULL, PRIMARY KEY (source, partition_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_errors (
+        source TEXT PRIMARY KEY, error TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_dead_letters (
+        source TEXT NOT NULL, partition_no INTEGER NOT NULL, offset_no BIGINT NOT NULL,
+        event_id TEXT, type TEXT, error TEXT NOT NULL, payload TEXT, recorded_at TEXT NOT NULL,
+        PRIMARY KEY (source, partition_no, offset_no))""",
+    """CREATE TABLE IF NOT EXISTS tr_query_log (
+        id TEXT NOT NULL, at TEXT NOT NULL, subject TEXT NOT NULL, role TEXT NOT NULL,
+        method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL,
+        PRIMARY KEY (id))""",
+    """CREATE TABLE IF NOT EXISTS tr_populations (
+        subject TEXT NOT NULL, view TEXT NOT NULL, base TEXT NOT NULL, filters TEXT NOT NULL,
+        members TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (subject, view, base, filters))""",
+]
+"""The projector's and the API's own state: not a function of the logs, never compared."""
+
+JOURNAL = [
+    # Every applied event, in its JSON form: the ledger that makes duplicates harmless, and
+    # the history ``as_of`` replays. ``time`` is the envelope's, normalised to UTC.
+    """CREATE TABLE IF NOT EXISTS tr_applied_events (
+        event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
+        position BIGINT NOT NULL, applied_at TEXT NOT NULL, subject TEXT NOT NULL,
+        time TEXT NOT NULL, sequence BIGINT NOT NULL, data TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS tr_applied_events_by_time ON tr_applied_events (time)",
+    """CREATE TABLE IF NOT EXISTS tr_event_people (
+        person_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (person_id, event_id))""",
+]
+
+FACTS = [
+    """CREATE TABLE IF NOT EXISTS tr_people (
+        person_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, department TEXT NOT NULL,
+        unit TEXT NOT NULL, role TEXT, profession TEXT, education TEXT,
+        registered_at TEXT NOT NULL, erased INTEGER NOT NULL DEFAULT 0)""",
+    # One row per placement from its effective date; registration's placement is dated
+    # EARLIEST. "Placement on D" is the row with the latest date <= D (then latest position).
+    """CREATE TABLE IF NOT EXISTS tr_placements (
+        person_id TEXT NOT NULL, effective_date TEXT NOT NULL, position BIGINT NOT NULL,
+        organisation TEXT NOT NULL, department TEXT, unit TEXT, move_id TEXT,
+        PRIMARY KEY (person_id, effective_date, position))""",
+    """CREATE TABLE IF NOT EXISTS tr_moves (
+        move_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL,
+        organisation TEXT NOT NULL, department TEXT, unit TEXT, scope TEXT NOT NULL,
+        start_date TEXT NOT NULL, planned_end_date TEXT, end_date TEXT)""",
+    "CREATE INDEX IF NOT EXISTS tr_moves_by_person ON tr_moves (person_id, start_date)",
+    # Coaches by a keyed hash of their token subject: tracking compares, never learns, who.
+    """CREATE TABLE IF NOT EXISTS tr_cohort_coaches (
+        cohort_id TEXT NOT NULL, coach_ref TEXT NOT NULL, PRIMARY KEY (cohort_id, coach_ref))""",
+    """CREATE TABLE IF NOT EXISTS tr_programmes (
+        programme_id TEXT PRIMARY KEY, name TEXT NOT NULL, organisation TEXT NOT NULL,
+        retired_on TEXT)""",
+    """CREATE TABLE IF NOT EXISTS tr_cohorts (
+        cohort_id TEXT PRIMARY KEY, programme_id TEXT NOT NULL, name TEXT NOT NULL,
+        capacity INTEGER NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL,
+        funding_source TEXT, status TEXT NOT NULL, status_on TEXT)""",
+    # One row per person and cohort. The *_on columns say whether (and when) a stage was ever
+    # reached; ``status`` is where the person is now.
+    """CREATE TABLE IF NOT EXISTS tr_participation (
+        cohort_id TEXT NOT NULL, person_id TEXT NOT NULL, status TEXT NOT NULL,
+        invited_on TEXT, accepted_on TEXT, declined_on TEXT, waitlisted_on TEXT,
+        enrolled_at TEXT, enrolled_position BIGINT, left_waitlist_on TEXT, withdrawn_on TEXT,
+        completed_on TEXT, PRIMARY KEY (cohort_id, person_id))""",
+    """CREATE INDEX IF NOT EXISTS tr_participation_by_enrolment
+        ON tr_participation (cohort_id, enrolled_position)""",
+    """CREATE TABLE IF NOT EXISTS tr_sessions (
+        session_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, title TEXT NOT NULL,
+        module TEXT, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, delivery TEXT NOT NULL,
+        original_delivery TEXT NOT NULL, status TEXT NOT NULL,
+        reschedules INTEGER NOT NULL DEFAULT 0, delivery_changes INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS tr_attendance (
+        session_id TEXT NOT NULL, person_id TEXT NOT NULL, cohort_id TEXT NOT NULL,
+        status TEXT NOT NULL, minutes INTEGER, corrections INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, person_id))""",
+    """CREATE TABLE IF NOT EXISTS tr_groups (
+        group_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, name TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_group_members (
+        group_id TEXT NOT NULL, cohort_id TEXT NOT NULL, person_id TEXT NOT NULL,
+        PRIMARY KEY (group_id, person_id))""",
+    # ``definition`` holds the dimensions, scale, privacy, minimums and questions as JSON.
+    """CREATE TABLE IF NOT EXISTS tr_instruments (
+        instrument_id TEXT PRIMARY KEY, family_id TEXT NOT NULL, name TEXT NOT NULL,
+        kind TEXT NOT NULL, definition TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS tr_results (
+        result_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, cohort_id TEXT,
+        instrument_id TEXT NOT NULL, wave TEXT NOT NULL, follow_up_months INTEGER,
+        wave_label TEXT, rater_group TEXT NOT NULL, administered_on TEXT NOT NULL,
+        scores TEXT NOT NULL, corrections INTEGER NOT NULL DEFAULT 0,
+        voided INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX IF NOT EXISTS tr_results_by_cohort ON tr_results (cohort_id, instrument_id)",
+    "CREATE INDEX IF NOT EXISTS tr_results_by_person ON tr_results (person_id)",
+    """CREATE TABLE IF NOT EXISTS tr_profiles (
+        profile_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, cohort_id TEXT,
+        instrument_id TEXT NOT NULL, wave TEXT NOT NULL, follow_up_months INTEGER,
+        wave_label TEXT, administered_on TEXT NOT NULL, primary_style TEXT NOT NULL,
+        secondary_style TEXT, scores TEXT NOT NULL, corrections INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS tr_reaction_surveys (
+        survey_id TEXT PRIMARY KEY, instrument_id TEXT NOT NULL, cohort_id TEXT NOT NULL,
+        issued INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS tr_reaction_responses (
+        event_id TEXT PRIMARY KEY, survey_id TEXT NOT NULL, instrument_id TEXT NOT NULL,
+        cohort_id TEXT NOT NULL, answers TEXT NOT NULL, comments TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tr_staff_survey (
+        result_id TEXT PRIMARY KEY, instrument_id TEXT NOT NULL, year INTEGER NOT NULL,
+        level TEXT NOT NULL, organisation TEXT NOT NULL, department TEXT, unit TEXT,
+        respondents INTEGER NOT NULL, indices TEXT NOT NULL,
+        corrections INTEGER NOT NULL DEFAULT 0)""",
+]
+
+SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS]
+
+
+def _tables(statements: list[str]) -> tuple[str, ...]:
+    return tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(statements)))
+
+
+TABLES = (*_tables(SCHEMA), "tr_enrolments")
+"""Every table to drop when the layout changes, including those earlier layouts had."""
+VIEW_TABLES = _tables([*JOURNAL, *FACTS])
+"""What a rebuild produces from the logs alone, so what ``polku replay`` compares and swaps."""
+
+EARLIEST = "0001-01-01"
+"""The effective date of the placement a person was registered with."""
+
+
+class LayoutBehind(RuntimeError):
+    """The read models hold an older layout, and this process may not rebuild them."""
+
+
+class LayoutChanged(RuntimeError):
+    """A newer release rebuilt the read models; this (older) projector must not write to them."""
+
+
+def check_layout(cur: Cursor) -> None:
+    """Raises :class:`LayoutChanged` unless the tables are the layout this code writes."""
+    cur.execute("SELECT version FROM tr_schema")
+    row = cur.fetchone()
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        found = None if row is None else int(row[0])
+        raise LayoutChanged(
+            f"the read models are now at layout {found}, this projector writes layout"
+            f" {SCHEMA_VERSION}: it stops applying events; run the matching release"
+        )
