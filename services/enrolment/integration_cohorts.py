@@ -1,8 +1,10 @@
 """The pure mapping of programme, cohort, session and peer-group domain events to integration
 events; ``integration.translate`` consults it first.
 
-Internal bookkeeping (listings, the peer-group register, coach assignments, whose token
-subjects may identify someone) is not published.
+Internal bookkeeping (listings, the peer-group register) is not published. A coach assignment
+is, but only with the coach's reference (a keyed hash of the token subject, made when the
+command was handled): a subject may identify someone, so it never leaves the service.
+Assignments stored before references existed carry none and are not published.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from services.enrolment.domain.sessions import Session
 from shared.events import enrolment as contract
 from shared.events import sessions as session_contract
 
-Mapping = Callable[[Any], tuple[str, dict[str, Any]]]
+Mapping = Callable[[Any], tuple[str, dict[str, Any]] | None]
 
 
 def _person_in_cohort(type_: str, *extra: str) -> Mapping:
@@ -49,6 +51,12 @@ def _cohort_planned(e: Any) -> tuple[str, dict[str, Any]]:
     if getattr(e, "funding_source", None):
         data["funding_source"] = e.funding_source
     return contract.COHORT_PLANNED, data
+
+
+def _coach_assigned(e: Any) -> tuple[str, dict[str, Any]] | None:
+    if e.coach_ref is None:
+        return None
+    return contract.COHORT_COACH_ASSIGNED, {"cohort_id": e.originator_id, "coach_ref": e.coach_ref}
 
 
 def _session_scheduled(e: Any) -> tuple[str, dict[str, Any]]:
@@ -109,6 +117,7 @@ MAPPINGS: dict[type, Mapping] = {
     Cohort.Started: _status("running"),  # type: ignore[attr-defined]
     Cohort.Completed: _status("completed"),  # type: ignore[attr-defined]
     Cohort.Cancelled: _status("cancelled"),  # type: ignore[attr-defined]
+    Cohort.CoachAssigned: _coach_assigned,
     Cohort.ParticipantInvited: _person_in_cohort(contract.PARTICIPANT_INVITED),  # type: ignore[attr-defined]
     Cohort.InvitationAccepted: _person_in_cohort(contract.INVITATION_ACCEPTED),  # type: ignore[attr-defined]
     Cohort.InvitationDeclined: _person_in_cohort(contract.INVITATION_DECLINED, "reason"),  # type: ignore[attr-defined]

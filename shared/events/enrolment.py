@@ -19,6 +19,7 @@ PROGRAMME_GOAL_ADDED = f"{PREFIX}.ProgrammeGoalAdded"
 PROGRAMME_RETIRED = f"{PREFIX}.ProgrammeRetired"
 COHORT_PLANNED = f"{PREFIX}.CohortPlanned"
 COHORT_STATUS_CHANGED = f"{PREFIX}.CohortStatusChanged"
+COHORT_COACH_ASSIGNED = f"{PREFIX}.CohortCoachAssigned"
 PERSON_REGISTERED = f"{PREFIX}.PersonRegistered"
 PARTICIPANT_INVITED = f"{PREFIX}.ParticipantInvited"
 INVITATION_ACCEPTED = f"{PREFIX}.InvitationAccepted"
@@ -73,6 +74,19 @@ class CohortStatusChangedV1(_Strict):
     )
     on = fields.Date(required=True)
     reason = fields.String(allow_none=True, validate=REASON)
+
+
+class CohortCoachAssignedV1(_Strict):
+    cohort_id = fields.UUID(required=True)
+    coach_ref = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{32}$"),
+        metadata={
+            "description": "A keyed hash (HMAC-SHA-256 under the token secret) of the coach's"
+            " token subject: services holding the secret can match it against a caller's token;"
+            " the subject itself is never published."
+        },
+    )
 
 
 class PersonRegisteredV1(_Strict):
@@ -146,6 +160,12 @@ def register(registry: Registry) -> None:
         1,
         CohortStatusChangedV1,
         "A cohort opened, started running, completed, or was cancelled (with a reason).",
+    )
+    registry.register(
+        COHORT_COACH_ASSIGNED,
+        1,
+        CohortCoachAssignedV1,
+        "A coach was assigned to a cohort; they may read its views (coach by reference only).",
     )
     registry.register(
         PERSON_REGISTERED, 1, PersonRegisteredV1, "A person was registered (placement only)."

@@ -13,6 +13,7 @@ import pytest
 from services.scenario import enrolment as scenario
 from services.scenario.enrolment import Loaded
 from services.scenario.organisation import DEPARTMENTS, MEMBERS, PARTICIPANTS
+from shared.auth import subject_reference
 from tests.api.helpers import SECRET, Api
 from tests.support.scenario import ClientCall
 
@@ -203,6 +204,10 @@ def test_the_published_events_tell_the_same_story_without_personal_data(
     assert types["CareerMoveRecorded"] == len(scenario.MOVES)
     assert types["CareerMoveEnded"] == sum(m.end_date is not None for m in scenario.MOVES)
     assert types["PlacementChanged"] == 1 + permanent
+    assert types["CohortCoachAssigned"] == 1  # the one coach, scenario.COACH
+    (assigned,) = (e for e in events if e["type"].endswith(".CohortCoachAssigned"))
+    assert assigned["data"]["coach_ref"] == subject_reference(SECRET, scenario.COACH)
+    assert scenario.COACH not in str([e["data"] for e in events])
     raw = str(events)
     for member in MEMBERS.values():
         for personal in (member.full_name, member.email, member.employee_number):

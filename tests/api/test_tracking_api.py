@@ -38,7 +38,10 @@ def scene(api: Api) -> Scene:
 
 
 def test_the_roster_lists_enrolled_people_by_pseudonymous_id(api: Api, scene: Scene) -> None:
-    response = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster", role="coach")
+    # A coach reads only the rosters of cohorts they coach: assign ``alice`` (the token's subject).
+    api.post(f"/enrolment/cohorts/{scene.cohort_id}/coaches", {"coach": "alice"}, "coordinator")
+    api.embedded.tracking.projector.drain()
+    response = api.get(f"/tracking/cohorts/{scene.cohort_id}/roster", role="coach", sub="alice")
     assert response.status_code == 200
     roster = response.get_json()
     assert roster["cohort_id"] == scene.cohort_id

@@ -171,13 +171,13 @@ def test_the_default_effective_date_is_today() -> None:
 
 def test_coaches_are_assigned_once_and_not_to_a_cancelled_cohort() -> None:
     cohort = plan()
-    cohort.assign_coach("coach-1", meta())
+    cohort.assign_coach("coach-1", "ref-coach-1", meta())
     with pytest.raises(CoachAlreadyAssigned) as caught:
-        cohort.assign_coach("coach-1", meta())
+        cohort.assign_coach("coach-1", "ref-coach-1", meta())
     assert caught.value.field == "coach"
     cohort.cancel("no funding", meta())
     with pytest.raises(CohortStatusForbids):
-        cohort.assign_coach("coach-2", meta())
+        cohort.assign_coach("coach-2", "ref-coach-2", meta())
     assert cohort.coaches == ["coach-1"]
 
 

@@ -12,6 +12,8 @@ from flask_smorest import Blueprint
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import READERS, WRITERS, app_, check_cohort_access
 from services.enrolment.domain.cohorts import Cohort
+from shared.auth import subject_reference
+from shared.web import jwt_secret
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
@@ -140,8 +142,17 @@ class CohortCoaches(MethodView):
     @blp.alt_response(404, **problem_doc("No such cohort."))
     @blp.alt_response(409, **problem_doc("Already assigned, cancelled cohort, or stale If-Match."))
     def post(self, body: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
-        """Assign a coach (by token subject): they may then read the cohort and take attendance."""
+        """Assign a coach (by token subject): they may then read the cohort and take attendance.
+
+        The published event names the coach only by a keyed hash of the subject, which the
+        other services (sharing the token secret) can match against a caller's token.
+        """
+        coach = body["coach"]
         cohort = app_().assign_coach(
-            cohort_id, body["coach"], event_meta(), expected_version=expected_version()
+            cohort_id,
+            coach,
+            subject_reference(jwt_secret(), coach),
+            event_meta(),
+            expected_version=expected_version(),
         )
         return cohort_view(cohort)

@@ -99,9 +99,17 @@ class CohortCommands(ServiceApplication):
         return self._change(cohort_id, expected_version, decide)
 
     def assign_coach(
-        self, cohort_id: UUID, coach: str, meta: Meta, expected_version: int | None = None
+        self,
+        cohort_id: UUID,
+        coach: str,
+        coach_ref: str,
+        meta: Meta,
+        expected_version: int | None = None,
     ) -> Cohort:
-        return self._change(cohort_id, expected_version, lambda c: c.assign_coach(coach, meta))
+        """``coach_ref``: :func:`shared.auth.subject_reference` of ``coach``, published instead."""
+        return self._change(
+            cohort_id, expected_version, lambda c: c.assign_coach(coach, coach_ref, meta)
+        )
 
     # Invitations and enrolment ---------------------------------------------------------------
 

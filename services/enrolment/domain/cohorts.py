@@ -177,14 +177,28 @@ class Cohort(Aggregate):
 
     # Coaches ---------------------------------------------------------------------------------
 
-    def assign_coach(self, coach: str, meta: Meta) -> None:
+    def assign_coach(self, coach: str, coach_ref: str, meta: Meta) -> None:
+        """``coach_ref`` is a keyed hash of the subject (made where the key is known): the
+        only form in which the assignment may leave the service."""
         self.check_status((PLANNED, OPEN, RUNNING, COMPLETED), "have coaches assigned")
         if coach in self.coaches:
             raise CoachAlreadyAssigned("that coach already coaches this cohort", field="coach")
-        self._coach_assigned(coach, meta)
+        self._coach_assigned(coach, coach_ref, meta)
 
-    @event("CoachAssigned", topic="polku.enrolment:Cohort.CoachAssigned")
-    def _coach_assigned(self, coach: str, meta: Meta) -> None:
+    class CoachAssigned(Event):
+        TOPIC = "polku.enrolment:Cohort.CoachAssigned"
+        class_version = 2
+        coach: str
+        coach_ref: str | None
+        meta: Meta
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """Assignments stored before references existed have none: they stay unpublished."""
+            state["coach_ref"] = None
+
+    @event(CoachAssigned)
+    def _coach_assigned(self, coach: str, coach_ref: str | None, meta: Meta) -> None:
         self.coaches.append(coach)
 
     # Participants: reading -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from services.tracking.api.base import readmodels
+from services.tracking.api.base import check_cohort_access, readmodels
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
@@ -73,14 +73,19 @@ class CohortRoster(MethodView):
     @requires(*VIEWERS)
     @blp.arguments(PageArgs(), location="query")
     @blp.response(200, Roster())
-    @blp.alt_response(404, **problem_doc("The cohort is not known to tracking (yet)."))
+    @blp.alt_response(
+        404, **problem_doc("The cohort is not known to tracking (yet), or not one you coach.")
+    )
     def get(self, args: dict[str, Any], cohort_id: UUID) -> dict[str, Any]:
         """Everyone enrolled, by pseudonymous id, department, enrolment time and status.
 
-        In enrolment order, a page at a time: pass ``next_after`` back as ``after``.
+        In enrolment order, a page at a time: pass ``next_after`` back as ``after``. A coach
+        reaches only the rosters of the cohorts they coach.
         """
         if not readmodels().cohort_exists(str(cohort_id)):
             abort(404, message=f"cohort {cohort_id} is not known to tracking (yet)")
+        with readmodels().database.transaction(write=False) as cur:
+            check_cohort_access(cur, str(cohort_id))
         page = readmodels().roster(str(cohort_id), args["after"], args["limit"])
         return {
             "cohort_id": cohort_id,

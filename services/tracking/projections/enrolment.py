@@ -49,6 +49,15 @@ def cohort_status_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> N
     )
 
 
+def cohort_coach_assigned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
+    """Only the coach's reference: enough to recognise them, not to name them."""
+    cur.execute(
+        "INSERT INTO tr_cohort_coaches (cohort_id, coach_ref) VALUES (?, ?)"
+        " ON CONFLICT (cohort_id, coach_ref) DO NOTHING",
+        (data["cohort_id"], data["coach_ref"]),
+    )
+
+
 def _stage(column: str | None, status: str) -> Any:
     """A handler moving a person to ``status``, dating ``column`` with the effective date."""
     assignment = f", {column} = excluded.{column}" if column else ""
@@ -84,6 +93,7 @@ HANDLERS: dict[str, Handler] = {
     e.PROGRAMME_RETIRED: programme_retired,
     e.COHORT_PLANNED: cohort_planned,
     e.COHORT_STATUS_CHANGED: cohort_status_changed,
+    e.COHORT_COACH_ASSIGNED: cohort_coach_assigned,
     e.PARTICIPANT_INVITED: _stage("invited_on", "invited"),
     e.INVITATION_ACCEPTED: _stage("accepted_on", "accepted"),
     e.INVITATION_DECLINED: _stage("declined_on", "declined"),
