@@ -2,7 +2,8 @@
 
 It replays the enrolment side (the programme, 60 people, the cohort's sessions, attendance,
 peer groups, completions, careers) and the assessment side (behaviour assessments, styles, the
-reaction survey, staff-survey indices), then waits until tracking shows the cohort's roster.
+reaction survey, staff-survey indices), then waits until tracking shows the cohort's roster
+and has applied every event, and fetches the cohort's Kirkpatrick summary.
 
 A Polku that already holds the pilot is not loaded again. A load that was interrupted is
 refused with advice: its reaction-survey tokens are shown once and stored nowhere, so it
@@ -57,6 +58,10 @@ def load(base_url: str, secret: str, timeout: float = 60.0) -> dict[str, Any]:
     except ScenarioError as exc:
         raise DemoError(str(exc)) from None
     summary["roster"] = _wait_for_roster(call, cohort_id, timeout)
+    _wait_until_projected(call, timeout)
+    summary["kirkpatrick"] = call(
+        "GET", f"/tracking/cohorts/{cohort_id}/kirkpatrick", role="coordinator"
+    )
     return summary
 
 
@@ -94,6 +99,19 @@ def _listed(call: Call, path: str) -> Iterator[dict[str, Any]]:
         page = call("GET", f"{path}?after={after}&limit=500")
         yield from page["items"]
         after = page["next_after"]
+
+
+def _wait_until_projected(call: Call, timeout: float) -> None:
+    """Waits until tracking has applied everything both services have published."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = call("GET", "/tracking/status", role="coordinator")
+        sources = status["sources"]
+        if sources and all(s["head"] is not None and s["lag"] == 0 for s in sources):
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(f"tracking did not catch up within {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def _wait_for_roster(call: Call, cohort_id: str, timeout: float) -> dict[str, Any]:

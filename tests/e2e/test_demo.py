@@ -31,7 +31,9 @@ def served(
     server.shutdown()
 
 
-def test_demo_loads_the_pilot_and_prints_the_roster(served: tuple[Embedded, str]) -> None:
+def test_demo_loads_the_pilot_and_prints_the_roster_and_kirkpatrick(
+    served: tuple[Embedded, str],
+) -> None:
     runtime, url = served
     result = CliRunner().invoke(main, ["demo", "--url", url], env={"POLKU_JWT_SECRET": SECRET})
     assert result.exit_code == 0, result.output
@@ -48,6 +50,11 @@ def test_demo_loads_the_pilot_and_prints_the_roster(served: tuple[Embedded, str]
         assert cur.fetchone()[0] == len(PARTICIPANTS)
     assessment = runtime.services["assessment"].application
     assert assessment.head() > 0
+    summary = result.output.split("Kirkpatrick summary of TEMPO 2020 pilot", 1)[1]
+    for level in ("L1 Reaction", "L2 Learning", "L3 Behaviour", "L4 Results"):
+        assert level in summary
+    # 16 of the 20 tokens were answered: the response rate the scenario implies.
+    assert "Response rate of the reaction survey: 80% (n=16)" in summary
 
 
 def test_loading_the_demo_again_adds_nothing(served: tuple[Embedded, str]) -> None:

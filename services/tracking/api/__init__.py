@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.tracking.api import cohorts, operations
+from services.tracking.api import (
+    cohorts,
+    growth,
+    kirkpatrick,
+    mobility,
+    operations,
+    people,
+    surveys,
+)
 from services.tracking.api.base import log_auditor_queries
 from services.tracking.readmodels import ReadModels
 from services.tracking.views.privacy import Policy
 from shared.web import ReadyCheck, create_service_app
 
-BLUEPRINTS = [operations.blp, cohorts.blp]
+BLUEPRINTS = [
+    operations.blp,
+    cohorts.blp,
+    surveys.blp,
+    mobility.blp,
+    growth.blp,
+    people.blp,
+    kirkpatrick.blp,
+]
 
 
 def create_app(

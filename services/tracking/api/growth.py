@@ -1,0 +1,318 @@
+"""Growth views: a cohort's change per instrument, dimension, rater group and wave, and one
+participant's own trajectory."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from services.tracking.api.base import (
+    CSV_DOC,
+    VIEWERS,
+    ViewArgs,
+    check_cohort_access,
+    policy,
+    readmodels,
+    respond,
+    view_cursor,
+)
+from services.tracking.api.schemas import CohortHeader, cell
+from services.tracking.api.schemas import cells as cell_map
+from services.tracking.views import growth, trajectory
+from services.tracking.views.privacy import PopulationLog, check_difference
+from services.tracking.views.ratings import RATER_GROUPS
+from shared.errors import NotFoundError
+from shared.sql import Cursor
+from shared.web.problems import problem_doc
+from shared.web.security import requires
+from shared.web.validation import SingleLine
+
+blp = Blueprint(
+    "tracking-growth",
+    __name__,
+    url_prefix="/tracking",
+    description="Growth: change per instrument, dimension, rater group and wave.",
+)
+
+PERSON_READERS = ("participant", "hr_admin", "coordinator", "coach", "auditor")
+
+
+class GrowthArgs(ViewArgs):
+    instrument_id = fields.UUID(
+        load_default=None, metadata={"description": "Only this behaviour or self-assessment."}
+    )
+    rater_group = fields.String(
+        load_default=None,
+        validate=validate.OneOf(RATER_GROUPS),
+        metadata={"description": "Only this rater group: " + ", ".join(RATER_GROUPS) + "."},
+    )
+    department = fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=200), SingleLine],
+        metadata={
+            "description": "Only participants placed in this department on the cohort's start"
+            " date. Refused (422) when it leaves out fewer than the minimum of the unfiltered"
+            " group, or differs that little from a population you received before."
+        },
+    )
+
+
+class Dimension(Schema):
+    key = fields.String()
+    label = fields.String()
+    reverse_scored = fields.Boolean(metadata={"description": "Lower is better."})
+
+
+class WaveCell(Schema):
+    dimension = fields.String()
+    rater_group = fields.String()
+    wave = fields.String(
+        metadata={"description": "baseline, midpoint, post, follow_up_<months>, custom:<label>."}
+    )
+    n = cell(metadata={"description": "People with a counted value."})
+    mean = cell(metadata={"description": "Mean of the people's rater-group values."})
+    sd = cell(metadata={"description": "Sample SD (n - 1); null below 2 people."})
+    ci_low = cell(metadata={"description": "95% t-interval of the mean, lower bound."})
+    ci_high = cell(metadata={"description": "95% t-interval of the mean, upper bound."})
+
+
+class Change(Schema):
+    dimension = fields.String()
+    reverse_scored = fields.Boolean()
+    rater_group = fields.String()
+    from_ = fields.String(
+        data_key="from", attribute="from", metadata={"description": "Always baseline."}
+    )
+    to = fields.String(metadata={"description": "post or follow_up_<months>."})
+    pairs = cell(metadata={"description": "People with a value at both waves."})
+    mean_difference = cell(metadata={"description": "Mean of (later - baseline), raw scale."})
+    sd_difference = cell(metadata={"description": "SD of the differences (n - 1)."})
+    ci_low = cell(metadata={"description": "95% t-interval of the mean difference, lower."})
+    ci_high = cell(metadata={"description": "95% t-interval of the mean difference, upper."})
+    d_z = cell(metadata={"description": "Cohen's d_z = mean difference / SD of differences."})
+    g_av = cell(
+        metadata={"description": "Hedges' g_av = mean difference / mean of the waves' SDs,"
+                  " times 1 - 3 / (4 (n - 1) - 1)."}
+    )  # fmt: skip
+    improvement = cell(
+        metadata={"description": "Mean difference, sign flipped if reverse-scored: > 0 is better."}
+    )
+
+
+class InstrumentGrowth(Schema):
+    instrument_id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    minimum = fields.Integer(metadata={"description": "People a figure needs to be shown."})
+    rater_group_minimums = fields.Dict(keys=fields.String(), values=fields.Integer())
+    dimensions = fields.List(fields.Nested(Dimension))
+    rater_groups = fields.List(fields.String())
+    waves = fields.List(fields.String(), metadata={"description": "In order."})
+    people = cell(metadata={"description": "Participants with results of this instrument."})
+    excluded = cell_map(
+        metadata={
+            "description": "Per rater group: person-waves left out because fewer raters of the"
+            " group scored than its minimum."
+        }
+    )
+    cells = fields.List(fields.Nested(WaveCell))
+    changes = fields.List(fields.Nested(Change))
+    summary = cell_map(
+        metadata={
+            "description": "Per rater group: the mean improvement baseline -> post over the"
+            " dimensions shown (self: L2 self-assessed growth; others: L3 behaviour change)."
+        }
+    )
+    confidence = fields.Float()
+
+
+class Filters(Schema):
+    instrument_id = fields.String(allow_none=True)
+    rater_group = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+
+
+class CohortGrowth(CohortHeader):
+    filters = fields.Nested(Filters)
+    people = cell(metadata={"description": "Participants the answer describes."})
+    minimum = fields.Integer()
+    instruments = fields.List(fields.Nested(InstrumentGrowth))
+
+
+class PersonValue(Schema):
+    cohort_id = fields.String(allow_none=True)
+    wave = fields.String()
+    rater_group = fields.String()
+    dimension = fields.String()
+    value = fields.Float(
+        allow_none=True, metadata={"description": "The group's mean; null with the reason."}
+    )
+    raters = fields.Integer(metadata={"description": "Raters of the group who scored it."})
+    reason = fields.String(allow_none=True)
+
+
+class PersonChange(Schema):
+    cohort_id = fields.String(allow_none=True)
+    rater_group = fields.String()
+    dimension = fields.String()
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    difference = fields.Float(metadata={"description": "Later minus baseline."})
+    improvement = fields.Float(metadata={"description": "Sign flipped if reverse-scored."})
+
+
+class PersonInstrument(Schema):
+    instrument_id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    minimum = fields.Integer()
+    rater_group_minimums = fields.Dict(keys=fields.String(), values=fields.Integer())
+    dimensions = fields.List(fields.Nested(Dimension))
+    values = fields.List(fields.Nested(PersonValue))
+    changes = fields.List(fields.Nested(PersonChange))
+
+
+class PersonGrowth(Schema):
+    person_id = fields.String()
+    as_of = fields.String(allow_none=True)
+    instruments = fields.List(fields.Nested(PersonInstrument))
+
+
+@blp.route("/cohorts/<uuid:cohort_id>/growth")
+class CohortGrowthView(MethodView):
+    @requires(*VIEWERS)
+    @blp.arguments(GrowthArgs(), location="query")
+    @blp.response(200, CohortGrowth())
+    @blp.doc(**CSV_DOC)
+    @blp.alt_response(
+        404, **problem_doc("The cohort or instrument is not known to tracking (at as_of).")
+    )
+    @blp.alt_response(
+        422,
+        **problem_doc(
+            "A bad argument, an instrument that does not measure growth, or a department filter"
+            " refused because it would single out fewer than the minimum by difference."
+        ),
+    )
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> Any:
+        """n, mean, SD per wave and the paired change with its 95% CI and effect size.
+
+        The population is the cohort's participants (not withdrawn) with results of its
+        behaviour and self-assessments. A person's value for a rater group is the mean over
+        that group's raters, counted only when at least the instrument's rater-group minimum
+        scored (else the person-wave is left out and counted in `excluded`). Per instrument x
+        dimension x rater group x wave: n people, mean, SD (n - 1) and the mean's 95%
+        t-interval. Per baseline -> post and baseline -> follow-up: the pairs, the mean
+        difference (later - baseline, raw scale), SD of the differences, its 95% t-interval
+        (scipy), and the effect size **Cohen's d_z** = mean difference / SD of the
+        differences: the paired design's own standardiser, consistent with the interval
+        (d_z = t / sqrt(n)). Hedges' g_av (standardised by the mean of the two waves' SDs, with
+        the small-sample correction) is given for comparison with between-group studies.
+        `improvement` flips the sign on reverse-scored dimensions, so positive is better.
+        Every figure from fewer people than the instrument's minimum is null with the reason.
+
+        CSV: one row per instrument x dimension x rater group x wave, then one per change.
+        """
+        cohort = str(cohort_id)
+        instrument_id = str(args["instrument_id"]) if args.get("instrument_id") else None
+        department = args.get("department")
+        with view_cursor(args) as cur:
+            check_cohort_access(cur, cohort)
+            pop = growth.population(
+                cur,
+                [cohort],
+                policy(),
+                instrument_id=instrument_id,
+                rater_group=args.get("rater_group"),
+                department=department,
+            )
+            if department is not None:
+                _check_population(cohort, args, instrument_id, pop)
+            view = growth.growth(pop, instrument_id)
+        view.update(pop.cohorts[0].header())
+        view["filters"] = {
+            "instrument_id": instrument_id,
+            "rater_group": args.get("rater_group"),
+            "department": department,
+        }
+        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
+        return respond(view, args, growth.csv_table, f"growth-{cohort_id}")
+
+
+def _check_population(
+    cohort_id: str, args: dict[str, Any], instrument_id: str | None, pop: growth.Population
+) -> None:
+    """Refuses a department population that differs from another by fewer than the minimum.
+
+    Against the unfiltered group (stateless), and against every population this caller got
+    before (stateful). ``as_of`` is part of the filters: the same department on two days
+    could otherwise be subtracted to describe the few whose results came in between.
+    """
+    filters = {"department": args["department"]}
+    check_difference(pop.members, pop.base, pop.minimum, filters)
+    remembered = dict(filters)
+    for name, value in (
+        ("instrument_id", instrument_id),
+        ("rater_group", args.get("rater_group")),
+        ("as_of", args["as_of"].isoformat() if args.get("as_of") else None),
+    ):
+        if value is not None:
+            remembered[name] = value
+    with readmodels().database.transaction() as log:
+        PopulationLog(log).remember(
+            g.principal.sub, "growth", cohort_id, remembered, pop.members, pop.minimum
+        )
+
+
+@blp.route("/people/<uuid:person_id>/growth")
+class PersonGrowthView(MethodView):
+    @requires(*PERSON_READERS)
+    @blp.arguments(ViewArgs(), location="query")
+    @blp.response(200, PersonGrowth())
+    @blp.doc(**CSV_DOC)
+    @blp.alt_response(404, **problem_doc("No such person known to tracking (at as_of)."))
+    def get(self, args: dict[str, Any], person_id: UUID) -> Any:
+        """One participant's own trajectory: each value per instrument, wave and rater group.
+
+        Self ratings as given; another group's value is the mean of its raters, shown only when
+        at least the instrument's minimum of that group scored (else null, with the reason).
+        `changes` are the person's own differences from baseline (later - baseline), with
+        `improvement` sign-flipped on reverse-scored dimensions. Participants see only
+        themselves; coaches only people enrolled in a cohort they coach, and only the results
+        recorded for those cohorts.
+
+        CSV: one row per value.
+        """
+        person = str(person_id)
+        who = g.principal
+        if who.role == "participant" and who.sub != person:
+            abort(403, message="participants see only their own growth")
+        with view_cursor(args) as cur:
+            cohorts = trajectory.cohorts_of_person(cur, person)
+            if cohorts is None:
+                raise NotFoundError(
+                    f"person {person} is not known to tracking (at that time)", field="person_id"
+                )
+            scope = _coached(cur, cohorts) if who.role == "coach" else None
+            view = trajectory.person_growth(cur, person, policy(), scope)
+        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
+        return respond(view, args, trajectory.csv_table, f"growth-{person_id}")
+
+
+def _coached(cur: Cursor, cohorts: list[str]) -> list[str]:
+    """The cohorts of ``cohorts`` the calling coach coaches; 404 when none."""
+    mine = []
+    for cohort_id in cohorts:
+        try:
+            check_cohort_access(cur, cohort_id)
+        except NotFoundError:
+            continue
+        mine.append(cohort_id)
+    if not mine:
+        raise NotFoundError("this person is not in a cohort you coach", field="person_id")
+    return mine

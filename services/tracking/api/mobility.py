@@ -1,0 +1,241 @@
+"""Career views of a cohort: mobility against a comparison group, and the peer-group network."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.tracking.api.base import (
+    CSV_DOC,
+    VIEWERS,
+    ViewArgs,
+    check_cohort_access,
+    individual,
+    policy,
+    principal,
+    readmodels,
+    respond,
+    view_cursor,
+    view_date,
+)
+from services.tracking.api.schemas import CohortHeader, cell, cells
+from services.tracking.views import mobility, network
+from services.tracking.views.privacy import PopulationLog, check_difference
+from shared.web.problems import problem_doc
+from shared.web.security import requires
+from shared.web.validation import SingleLine
+
+blp = Blueprint(
+    "tracking-careers",
+    __name__,
+    url_prefix="/tracking/cohorts",
+    description="Career views: mobility after a cohort, and the network its peer groups built.",
+)
+
+
+def _filter(what: str) -> fields.String:
+    return fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=200), SingleLine],
+        metadata={"description": f"Only comparison-group members whose {what} (exact match)."},
+    )
+
+
+class MobilityArgs(ViewArgs):
+    department = _filter("department on the cohort's end date is this")
+    profession = _filter("profession category is this")
+    role = _filter("role is this")
+
+
+class MobilityCurvePoint(Schema):
+    days = fields.Integer(metadata={"description": "Days since the cohort's end."})
+    months = fields.Float(metadata={"description": "days / 30.4375, 2 decimals."})
+    survival = fields.Float(allow_none=True, metadata={"description": "Share not yet moved."})
+    cumulative_incidence = fields.Float(allow_none=True, metadata={"description": "1 - survival."})
+    ci_low = fields.Float(allow_none=True, metadata={"description": "95% CI of survival."})
+    ci_high = fields.Float(allow_none=True)
+    at_risk = fields.Integer(metadata={"description": "Followed for at least this many days."})
+    events = fields.Integer(metadata={"description": "First moves on this day."})
+
+
+class MobilityCurve(Schema):
+    """A suppressible cell whose value is the curve's points."""
+
+    value = fields.List(
+        fields.Nested(MobilityCurvePoint),
+        allow_none=True,
+        metadata={"description": "The origin, each day with a first move, the end of follow-up."},
+    )
+    n = fields.Integer(allow_none=True, metadata={"description": "People; null if suppressed."})
+    suppressed = fields.Boolean()
+    reason = fields.String(allow_none=True)
+
+
+class TimeToMove(Schema):
+    curve = fields.Nested(
+        MobilityCurve, metadata={"description": "Kaplan-Meier, censored at the view date."}
+    )
+    incidence = cells(
+        metadata={"description": "Kaplan-Meier share moved within 6, 12 and 24 months (keys)."}
+    )
+    observed = cells(
+        metadata={"description": "Moved within N months / people; once all were followed N months."}
+    )
+    median_days = cell(metadata={"description": "First day survival <= 0.5; null if not reached."})
+    median_months = cell()
+
+
+class MobilityRetention(Schema):
+    estimated = cells(
+        metadata={"description": "1 - Kaplan-Meier share left the state, at 12 and 24 months."}
+    )
+    observed = cells(metadata={"description": "Not left within N months / people, when known."})
+
+
+class GroupMobility(Schema):
+    people = cell()
+    followed = cell(metadata={"description": "People whose origin is before the view date."})
+    first_move = fields.Nested(TimeToMove, metadata={"description": "Any kind of move."})
+    first_rotation = fields.Nested(TimeToMove, metadata={"description": "Job rotations only."})
+    scopes = cells(
+        metadata={
+            "description": "Every move after the origin by scope: " + ", ".join(mobility.SCOPES)
+        }
+    )
+    retention = fields.Nested(MobilityRetention)
+
+
+class MobilityDifference(Schema):
+    first_move = cells(metadata={"description": "Participants minus comparison, by months."})
+    first_rotation = cells()
+    retention = cells()
+
+
+class Mobility(CohortHeader):
+    origin = fields.String(metadata={"description": "t0: the cohort's end date."})
+    view_date = fields.String(metadata={"description": "D: as_of's date, or today (censoring)."})
+    horizon_days = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "t0 + N months."}
+    )
+    filters = fields.Dict(keys=fields.String(), values=fields.String())
+    participants = fields.Nested(GroupMobility)
+    comparison = fields.Nested(GroupMobility)
+    difference = fields.Nested(MobilityDifference)
+
+
+class NetworkPeerGroup(Schema):
+    group_id = fields.String()
+    name = fields.String()
+    members = cell(metadata={"description": "Current members."})
+    departments = cell(metadata={"description": "Distinct departments on the cohort's start."})
+    units = cell(metadata={"description": "Distinct (department, unit) on the cohort's start."})
+    cross_unit_ties = cell(metadata={"description": "Pairs of members in different units."})
+    pairs = cell(metadata={"description": "All pairs of members."})
+    cross_unit_share = cell(metadata={"description": "cross_unit_ties / pairs."})
+
+
+class NetworkTotals(Schema):
+    groups = fields.Integer(metadata={"description": "Peer groups of the cohort."})
+    groups_counted = fields.Integer(
+        metadata={"description": "Groups at or above the minimum: the only ones in these totals."}
+    )
+    members = cell()
+    mean_departments = cell(metadata={"description": "Mean distinct departments per group."})
+    mean_units = cell()
+    cross_unit_share = cell(metadata={"description": "All cross-unit ties / all pairs."})
+
+
+class ParticipantNetwork(Schema):
+    person_id = fields.String()
+    group_id = fields.String(allow_none=True)
+    group_name = fields.String(allow_none=True)
+    departments = fields.Integer(allow_none=True)
+    units = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "Why the spans are null."})
+
+
+class Network(CohortHeader):
+    placed_on = fields.String(metadata={"description": "Placements are taken on this day."})
+    groups = fields.List(fields.Nested(NetworkPeerGroup))
+    totals = fields.Nested(NetworkTotals)
+    participants = fields.List(fields.Nested(ParticipantNetwork))
+
+
+def _as_of(args: dict[str, Any]) -> str | None:
+    return args["as_of"].isoformat() if args.get("as_of") else None
+
+
+@blp.route("/<uuid:cohort_id>/mobility")
+class CohortMobility(MethodView):
+    @requires(*VIEWERS)
+    @blp.arguments(MobilityArgs(), location="query")
+    @blp.response(200, Mobility())
+    @blp.doc(**CSV_DOC)
+    @blp.alt_response(404, **problem_doc("The cohort is not known to tracking (at as_of)."))
+    @blp.alt_response(
+        422, **problem_doc("A bad argument, or filters whose difference would expose few people.")
+    )
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> Any:
+        """First career moves, rotation and retention after the cohort, against non-participants.
+
+        Participants (enrolled, not withdrawn) are followed from the cohort's end date t0 to the
+        view date D. Their first move after t0 (any kind, and separately the first job rotation)
+        gives a Kaplan-Meier curve (scipy.stats.ecdf; those who have not moved are censored at
+        D) with a 95% interval, the estimated share moved within 6, 12 and 24 calendar months,
+        the observed share where everyone was followed that long, and the median time to move.
+        Retention is 1 - the Kaplan-Meier share who left the state, at 12 and 24 months. Moves
+        by scope count every move after t0. The comparison group is everyone placed in the
+        programme's organisation on t0 and never enrolled in any cohort, narrowed by the
+        filters, with the same figures; `difference` is participants minus comparison. A group
+        smaller than the minimum shows suppressed cells. Filters that leave out fewer than the
+        minimum of the unfiltered comparison group, or differ by so few from filters you used
+        before, are refused (422).
+
+        CSV: one row per Kaplan-Meier point.
+        """
+        cid = str(cohort_id)
+        filters = {k: args[k] for k in mobility.FILTERS if args.get(k) is not None}
+        minimum = policy().minimum
+        with view_cursor(args) as cur:
+            check_cohort_access(cur, cid)
+            chosen = mobility.groups(cur, [cid], filters)
+            if filters:
+                check_difference(set(chosen.comparison), set(chosen.base), minimum, filters)
+            view = mobility.cohort_mobility(cur, cid, chosen, minimum, view_date(args))
+        # A separate write on the live database, even when the view came from a snapshot.
+        with readmodels().database.transaction() as cur:
+            PopulationLog(cur).remember(
+                principal().sub, "mobility", cid, filters, chosen.comparison, minimum
+            )
+        view["as_of"] = _as_of(args)
+        return respond(view, args, mobility.csv_table, f"mobility-{cohort_id}")
+
+
+@blp.route("/<uuid:cohort_id>/network")
+class CohortNetwork(MethodView):
+    @requires(*VIEWERS)
+    @blp.arguments(ViewArgs(), location="query")
+    @blp.response(200, Network())
+    @blp.doc(**CSV_DOC)
+    @blp.alt_response(404, **problem_doc("The cohort is not known to tracking (at as_of)."))
+    def get(self, args: dict[str, Any], cohort_id: UUID) -> Any:
+        """How many departments and units each peer group spans, and the cross-unit ties.
+
+        Per peer group (current members, placed as on the cohort's start date): members,
+        distinct departments, distinct units, and cross-unit ties (pairs of members in different
+        units) out of all pairs. Groups smaller than the minimum show suppressed cells and are
+        left out of the cohort totals (members, mean departments and units per group, the
+        cross-unit tie share). Per participant: their group and its spans.
+
+        CSV: one row per peer group.
+        """
+        cid = str(cohort_id)
+        with view_cursor(args) as cur:
+            check_cohort_access(cur, cid)
+            view = network.network(cur, cid, policy(), individual())
+        view["as_of"] = _as_of(args)
+        return respond(view, args, network.csv_table, f"network-{cohort_id}")

@@ -1,0 +1,130 @@
+"""Per-person views: the participant timeline.
+
+A participant reads only their own; hr_admin, coordinators and auditors anyone's; a coach
+only someone who is or was enrolled in a cohort they coach, and of that person only what is
+not tied to another cohort. To a coach, anyone else does not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from services.tracking.api.base import (
+    CSV_DOC,
+    ViewArgs,
+    check_cohort_access,
+    principal,
+    respond,
+    view_cursor,
+)
+from services.tracking.views import timeline
+from services.tracking.views.timeline_entries import KINDS
+from shared.errors import NotFoundError
+from shared.sql import Cursor
+from shared.web.pagination import PageArgs, PageSchema
+from shared.web.problems import problem_doc
+from shared.web.security import requires
+
+READERS = ("hr_admin", "coordinator", "coach", "auditor", "participant")
+
+blp = Blueprint(
+    "tracking-people",
+    __name__,
+    url_prefix="/tracking/people",
+    description="Per-person views: what happened to one person.",
+)
+
+
+class TimelineArgs(ViewArgs, PageArgs):
+    """``as_of`` and ``format``, and a page: ``after`` is how many entries came before."""
+
+
+class TimelineEntry(Schema):
+    on = fields.String(
+        metadata={
+            "description": "When it took effect (ISO date): the event's effective date, the"
+            " session's day for attendance, the administration day for results, else the day"
+            " it was recorded (UTC)."
+        }
+    )
+    recorded_at = fields.String(metadata={"description": "When it was recorded (UTC)."})
+    kind = fields.String(metadata={"description": ", ".join(KINDS)})
+    cohort_id = fields.String(allow_none=True)
+    details = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Non-identifying fields per kind. Results carry `scores` only for"
+            " the person's own (`self`) ratings; others' scores are never shown one by one."
+        },
+    )
+
+
+class Timeline(PageSchema):
+    person_id = fields.String()
+    erased = fields.Boolean(
+        metadata={"description": "Whether the person's personal fields were erased."}
+    )
+    count = fields.Integer(metadata={"description": "Entries in all, every page."})
+    entries = fields.List(fields.Nested(TimelineEntry), metadata={"description": "This page."})
+    as_of = fields.String(allow_none=True, metadata={"description": "The as_of asked for, if any."})
+
+
+def visible_cohorts(cur: Cursor, person_id: str) -> set[str] | None:
+    """None: the caller sees every entry. A coach sees the person's entries of the cohorts
+    they coach (and those tied to no cohort), and only if there is at least one."""
+    who = principal()
+    if who.role == "participant" and who.sub != person_id:
+        abort(403, message="participants may read only their own timeline")
+    timeline.check_person(cur, person_id)
+    if who.role != "coach":
+        return None
+    coached = set()
+    for cohort_id in timeline.cohorts_enrolled(cur, person_id):
+        try:
+            check_cohort_access(cur, cohort_id)
+        except NotFoundError:
+            continue
+        coached.add(cohort_id)
+    if not coached:
+        raise timeline.UnknownPerson(
+            f"person {person_id} is not in a cohort you coach", field="person_id"
+        )
+    return coached
+
+
+@blp.route("/<uuid:person_id>/timeline")
+class PersonTimeline(MethodView):
+    @requires(*READERS)
+    @blp.arguments(TimelineArgs(), location="query")
+    @blp.response(200, Timeline())
+    @blp.doc(**CSV_DOC)
+    @blp.alt_response(
+        404, **problem_doc("Not known to tracking (at as_of), or not in a cohort you coach.")
+    )
+    @blp.alt_response(422, **problem_doc("A bad as_of, format, after or limit (named)."))
+    def get(self, args: dict[str, Any], person_id: UUID) -> Any:
+        """Everything that happened to one person, in order, a page at a time.
+
+        Invitations and their answers, the waitlist, enrolment, withdrawal or completion,
+        attendance (with the session's title, delivery and day), peer groups, assessment
+        results by wave (the instrument, wave and rater group; scores only for the person's
+        own ratings), style profiles, corrections, placement changes, career moves (kind,
+        scope, dates), attribute changes and erasure. Reaction responses are anonymous and
+        never appear. Entries are ordered by `on`, then by when they were recorded.
+
+        Pages: pass `next_after` back as `after`. Entries can be added before a page you
+        have read when an earlier-dated event arrives; page with a fixed `as_of` to be sure
+        of a stable order. CSV: every entry (all pages), one row each, `details` as JSON.
+        """
+        person = str(person_id)
+        with view_cursor(args) as cur:
+            view = timeline.timeline(cur, person, visible_cohorts(cur, person))
+        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
+        if args.get("format") == "csv":
+            return respond(view, args, timeline.csv_table, f"timeline-{person}")
+        return timeline.page(view, args["after"], args["limit"])

@@ -1,0 +1,314 @@
+"""Growth per cohort (or pooled cohorts), instrument, dimension, rater group and wave.
+
+The population is the cohorts' participants (not withdrawn) with non-voided results of
+behaviour and self-assessments recorded for those cohorts. For every instrument x dimension x
+rater group x wave it gives n (people), mean, SD and the mean's 95% t-interval of the people's
+rater-group values (:mod:`services.tracking.views.ratings`), and for baseline -> post and
+baseline -> each follow-up the paired change (:func:`services.tracking.views.stats.paired_change`).
+Every figure is a privacy cell, suppressed below the instrument's minimum group size.
+
+``improvement`` is the mean difference with its sign flipped on reverse-scored dimensions, so
+a positive improvement always means better; the other change figures (mean difference, its
+interval, d_z, g_av) keep the raw direction, later minus baseline on the instrument's scale.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
+from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.ratings import (
+    BASELINE,
+    POST,
+    RATER_GROUPS,
+    GroupValue,
+    Instrument,
+    Rating,
+    Slot,
+    group_values,
+    growth_instruments,
+    is_follow_up,
+    ratings,
+    wave_order,
+)
+from services.tracking.views.stats import CONFIDENCE, describe, paired_change, rounded
+from shared.sql import Cursor
+
+
+@dataclass(frozen=True)
+class Population:
+    """Whose results a growth answer is computed from, before any figure is."""
+
+    cohorts: list[CohortFacts]
+    instruments: dict[str, Instrument]
+    ratings: list[Rating]
+    base: set[str]
+    """Participants with results in scope, whatever their department."""
+    members: set[str]
+    """Those of ``base`` the filters keep: the people the answer describes."""
+    minimum: int
+    """The strictest minimum of the instruments in scope: the differencing guard's."""
+
+
+def population(
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    *,
+    instrument_id: str | None = None,
+    rater_group: str | None = None,
+    department: str | None = None,
+) -> Population:
+    """The participants of ``cohort_ids`` with results; ``department`` is the placement on
+    each cohort's start date."""
+    cohorts = [cohort(cur, cohort_id) for cohort_id in cohort_ids]
+    instruments = growth_instruments(cur, policy, instrument_id)
+    taking_part = {c.cohort_id: set(participants(cur, c.cohort_id)) for c in cohorts}
+    found = [
+        r
+        for r in ratings(cur, instruments, cohort_ids=cohort_ids, rater_group=rater_group)
+        if r.person_id in taking_part.get(r.cohort_id, set())
+    ]
+    base = {r.person_id for r in found}
+    if department is not None:
+        placed: set[tuple[str, str]] = set()
+        for c in cohorts:
+            on_start = placements_on(cur, c.start_date, sorted(taking_part[c.cohort_id]))
+            placed |= {
+                (c.cohort_id, p) for p, at in on_start.items() if at.department == department
+            }
+        found = [r for r in found if (r.cohort_id, r.person_id) in placed]
+    minimum = max((i.minimum for i in instruments.values()), default=policy.minimum)
+    members = {r.person_id for r in found}
+    return Population(cohorts, instruments, found, base, members, minimum)
+
+
+def growth(pop: Population, instrument_id: str | None = None) -> dict[str, Any]:
+    """Wave figures, paired changes and the summary per instrument of ``pop``."""
+    used = {r.instrument_id for r in pop.ratings} | ({instrument_id} if instrument_id else set())
+    instruments = sorted(
+        (i for i in pop.instruments.values() if i.instrument_id in used),
+        key=lambda i: (i.name, i.instrument_id),
+    )
+    people = len(pop.members)
+    return {
+        "people": cell(people, people, pop.minimum),
+        "minimum": pop.minimum,
+        "instruments": [instrument_growth(i, pop.ratings) for i in instruments],
+    }
+
+
+def growth_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+    """Per instrument and rater group, the mean improvement baseline -> post over dimensions.
+
+    Pools ``cohort_ids`` (a programme's cohorts). For the Kirkpatrick levels: the self group
+    is self-assessed growth (L2), the other groups' behaviour change (L3).
+    """
+    view = growth(population(cur, cohort_ids, policy))
+    return {
+        "cohort_ids": list(cohort_ids),
+        "people": view["people"],
+        "instruments": [
+            {key: i[key] for key in ("instrument_id", "name", "kind", "minimum", "summary")}
+            for i in view["instruments"]
+        ],
+    }
+
+
+def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[str, Any]:
+    values = group_values(instrument, found)
+    groups = sorted({slot[3] for slot in values}, key=group_rank)
+    waves = sorted({slot[2] for slot in values}, key=wave_order)
+    k = instrument.minimum
+    people = len({slot[1] for slot in values})
+    counted = _counted(values)
+    cells: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for dimension in instrument.dimensions:
+        key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
+        for group in groups:
+            by_wave = {wave: counted.get((key, group, wave), {}) for wave in waves}
+            cells += [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
+            if BASELINE in by_wave:
+                changes += [
+                    _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
+                    for later in waves
+                    if later == POST or is_follow_up(later)
+                ]
+    return {
+        **instrument.header(),
+        "rater_groups": groups,
+        "waves": waves,
+        "people": cell(people, people, k),
+        "excluded": _excluded(values, groups, people, k),
+        "cells": cells,
+        "changes": changes,
+        "summary": _summary(changes, groups, k),
+        "confidence": CONFIDENCE,
+    }
+
+
+def group_rank(group: str) -> int:
+    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
+
+
+Unit = tuple[str, str]
+"""(cohort_id, person_id): pooled cohorts may hold one person twice; each run is its own."""
+
+
+def _counted(
+    values: dict[Slot, dict[str, GroupValue]],
+) -> dict[tuple[str, str, str], dict[Unit, float]]:
+    """(dimension, rater group, wave) -> each unit's counted value."""
+    out: dict[tuple[str, str, str], dict[Unit, float]] = defaultdict(dict)
+    for (cohort_id, person_id, wave, group), dims in values.items():
+        for dimension, value in dims.items():
+            if value.value is not None:
+                out[(dimension, group, wave)][(cohort_id, person_id)] = value.value
+    return out
+
+
+def _people(units: Iterable[Unit]) -> int:
+    return len({person for _, person in units})
+
+
+def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> dict[str, Any]:
+    """A cell, carrying ``reason`` when it is shown but its value is undefined."""
+    figure = cell(rounded(value), n, minimum)
+    if not figure["suppressed"] and figure["value"] is None:
+        figure["reason"] = reason
+    return figure
+
+
+def _wave_cell(
+    dimension: str, group: str, wave: str, at: dict[Unit, float], k: int
+) -> dict[str, Any]:
+    n = _people(at)
+    d = describe(list(at.values()))
+    return {
+        "dimension": dimension,
+        "rater_group": group,
+        "wave": wave,
+        "n": cell(n, n, k),
+        "mean": _figure(d.mean, n, k, "no values"),
+        "sd": _figure(d.sd, n, k, "needs at least 2 people"),
+        "ci_low": _figure(d.ci_low, n, k, "needs at least 2 people"),
+        "ci_high": _figure(d.ci_high, n, k, "needs at least 2 people"),
+    }
+
+
+def _change(
+    dimension: str,
+    reverse: bool,
+    group: str,
+    baseline: dict[Unit, float],
+    later: str,
+    at_later: dict[Unit, float],
+    k: int,
+) -> dict[str, Any]:
+    units = sorted(set(baseline) & set(at_later))
+    change = paired_change([baseline[u] for u in units], [at_later[u] for u in units])
+    n = _people(units)
+    mean = change.mean_difference
+    improvement = None if mean is None else (-mean if reverse else mean)
+    few = "needs at least 2 pairs"
+    return {
+        "dimension": dimension,
+        "reverse_scored": reverse,
+        "rater_group": group,
+        "from": BASELINE,
+        "to": later,
+        "pairs": cell(n, n, k),
+        "mean_difference": _figure(mean, n, k, "no pairs"),
+        "sd_difference": _figure(change.sd_difference, n, k, few),
+        "ci_low": _figure(change.ci_low, n, k, few),
+        "ci_high": _figure(change.ci_high, n, k, few),
+        "d_z": _figure(change.d_z, n, k, change.d_z_reason),
+        "g_av": _figure(change.g_av, n, k, change.g_av_reason),
+        "improvement": _figure(improvement, n, k, "no pairs"),
+    }
+
+
+def _excluded(
+    values: dict[Slot, dict[str, GroupValue]], groups: list[str], people: int, k: int
+) -> dict[str, dict[str, Any]]:
+    """Person-waves per rater group left out because too few of the group's raters scored."""
+    short = dict.fromkeys(groups, 0)
+    for slot, dims in values.items():
+        if any(not v.counted for v in dims.values()):
+            short[slot[3]] += 1
+    return {group: cell(count, people, k) for group, count in short.items()}
+
+
+def _summary(changes: list[dict[str, Any]], groups: list[str], k: int) -> dict[str, Any]:
+    """Per rater group, the mean ``improvement`` baseline -> post over the dimensions shown."""
+    summary = {}
+    for group in groups:
+        rows = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
+        shown = [c for c in rows if c["improvement"]["value"] is not None]
+        if not shown:
+            reason = next((c["improvement"]["reason"] for c in rows), None)
+            summary[group] = {
+                "value": None,
+                "n": None,
+                "suppressed": any(c["improvement"]["suppressed"] for c in rows) or not rows,
+                "reason": reason or "no baseline and post pairs",
+            }
+            continue
+        n = min(c["pairs"]["value"] for c in shown)
+        figure = cell(rounded(fmean(c["improvement"]["value"] for c in shown)), n, k)
+        if len(shown) < len(rows):
+            figure["reason"] = f"over {len(shown)} of {len(rows)} dimensions; the rest suppressed"
+        summary[group] = figure
+    return summary
+
+
+# CSV -------------------------------------------------------------------------------------------
+
+COHORT_COLUMNS = [
+    "row", "instrument_id", "instrument", "dimension", "reverse_scored", "rater_group", "wave",
+    "from", "to", "n", "mean", "sd", "ci_low", "ci_high", "mean_difference", "sd_difference",
+    "d_z", "g_av", "improvement", "suppressed",
+]  # fmt: skip
+
+
+def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per instrument x dimension x rater group x wave, then one per paired change."""
+    rows: list[list[Any]] = []
+    for i in view["instruments"]:
+        reverse = {d["key"]: d["reverse_scored"] for d in i["dimensions"]}
+        for c in i["cells"]:
+            figures = {k: c[k]["value"] for k in ("n", "mean", "sd", "ci_low", "ci_high")}
+            rows.append(_csv_row("wave", i, reverse, c, {**figures, "wave": c["wave"]}, c["n"]))
+        for c in i["changes"]:
+            names = ("mean_difference", "sd_difference", "ci_low", "ci_high", "d_z", "g_av")
+            figures = {k: c[k]["value"] for k in (*names, "improvement")}
+            figures.update({"n": c["pairs"]["value"], "from": c["from"], "to": c["to"]})
+            rows.append(_csv_row("change", i, reverse, c, figures, c["pairs"]))
+    return COHORT_COLUMNS, rows
+
+
+def _csv_row(
+    kind: str,
+    instrument: dict[str, Any],
+    reverse: dict[str, bool],
+    row: dict[str, Any],
+    figures: dict[str, Any],
+    size: dict[str, Any],
+) -> list[Any]:
+    fixed = {
+        "row": kind,
+        "instrument_id": instrument["instrument_id"],
+        "instrument": instrument["name"],
+        "dimension": row["dimension"],
+        "reverse_scored": reverse.get(row["dimension"], False),
+        "rater_group": row["rater_group"],
+        "suppressed": size["suppressed"],
+    }
+    merged = {**fixed, **figures}
+    return [merged.get(column) for column in COHORT_COLUMNS]

@@ -1,0 +1,283 @@
+"""Mobility after a programme: first career moves, rotation and retention, against non-participants.
+
+Each person is followed from an origin ``t0``, their cohort's end date, to the view date ``D``.
+A person's first move is their earliest career move starting after ``t0`` and by ``D`` (any
+kind; separately, the first job rotation); its time is the days since ``t0``. Who has not moved
+by ``D`` is censored there. Leaving the state is followed the same way for retention (any other
+move is not an exit: those people stay followed to ``D``).
+
+The comparison group is everyone placed in the programme's organisation on ``t0`` (and not
+gone from the state by then) who was never enrolled in any cohort, followed over the same
+window, narrowed by the optional filters (department on ``t0``, profession, role). The placement
+someone was registered with counts from the beginning: tracking knows no hiring date. Several
+cohorts can be pooled (a programme): each participant's origin is their own cohort's end (the
+first, if in several); a comparison person's is the end of the first cohort they qualify for.
+
+"Within N months" means within N calendar months of ``t0``. The Kaplan-Meier figures use one
+day count per horizon, from the earliest origin in the group (for one cohort: exactly ``t0`` + N
+months); the observed shares count each person's own N months, and are given only once
+everyone's N months have passed by ``D``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from services.tracking.views.cohorts import (
+    attributes,
+    cohort,
+    ever_enrolled,
+    participants,
+    placements_on,
+)
+from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.survival import (
+    NO_FOLLOW_UP,
+    Observation,
+    figure,
+    horizon_days,
+    time_to_event,
+)
+from shared.sql import Cursor
+
+HORIZONS = (6, 12, 24)
+"""Months after the cohort's end at which first moves and rotation are reported."""
+RETENTION_HORIZONS = (12, 24)
+SCOPES = (
+    "same_unit",
+    "other_unit",
+    "other_department",
+    "group_agency",
+    "other_state_organisation",
+    "outside_state",
+)
+FILTERS = ("department", "profession", "role")
+
+Origins = dict[str, dt.date]
+"""Person id -> the day they are followed from."""
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Who is compared: participants, the unfiltered comparison group, and the filtered one."""
+
+    participants: Origins
+    base: Origins
+    comparison: Origins
+    filters: dict[str, str]
+
+
+class Move(NamedTuple):
+    start: dt.date
+    kind: str
+    scope: str
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+
+
+def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]) -> Groups:
+    """The participants and comparison group of the cohorts (unknown cohorts raise 404)."""
+    chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
+    facts = sorted((cohort(cur, c) for c in cohort_ids), key=lambda f: (f.end_date, f.cohort_id))
+    taking_part: Origins = {}
+    for f in facts:
+        for person_id in participants(cur, f.cohort_id):
+            taking_part.setdefault(person_id, dt.date.fromisoformat(f.end_date))
+    enrolled = ever_enrolled(cur)
+    base: Origins = {}
+    department: dict[str, str | None] = {}
+    for f in facts:
+        cur.execute(
+            "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
+        )
+        row = cur.fetchone()
+        organisation = None if row is None else row[0]
+        gone = _left_the_state(cur, f.end_date)
+        for person_id, placed in placements_on(cur, f.end_date).items():
+            if person_id in enrolled or person_id in base or person_id in gone:
+                continue
+            if _same(placed.organisation, organisation):
+                base[person_id] = dt.date.fromisoformat(f.end_date)
+                department[person_id] = placed.department
+    known = attributes(cur)
+
+    def matches(person_id: str) -> bool:
+        facts_of = {**known.get(person_id, {}), "department": department[person_id]}
+        return all(facts_of.get(k) == v for k, v in chosen.items())
+
+    comparison = {p: t0 for p, t0 in base.items() if matches(p)}
+    return Groups(taking_part, base, comparison, chosen)
+
+
+def _left_the_state(cur: Cursor, day: str) -> set[str]:
+    """Who had left the state by ``day`` and was placed nowhere since.
+
+    Leaving the state keeps the last placement in the state as the last one known, so the
+    placement alone would count them as still there.
+    """
+    cur.execute(
+        "SELECT person_id, MAX(start_date) FROM tr_moves WHERE kind = 'left_state'"
+        " AND start_date <= ? GROUP BY person_id",
+        (day,),
+    )
+    left = dict(cur.fetchall())
+    if not left:
+        return set()
+    cur.execute(
+        "SELECT person_id, MAX(effective_date) FROM tr_placements WHERE effective_date <= ?"
+        " GROUP BY person_id",
+        (day,),
+    )
+    placed = dict(cur.fetchall())
+    return {p for p, on in left.items() if placed.get(p, on) <= on}
+
+
+def _moves(cur: Cursor, since: dt.date, until: dt.date) -> dict[str, list[Move]]:
+    cur.execute(
+        "SELECT person_id, start_date, kind, scope FROM tr_moves"
+        " WHERE start_date > ? AND start_date <= ? ORDER BY person_id, start_date, move_id",
+        (since.isoformat(), until.isoformat()),
+    )
+    moves: dict[str, list[Move]] = defaultdict(list)
+    for person_id, start, kind, scope in cur.fetchall():
+        moves[person_id].append(Move(dt.date.fromisoformat(start), kind, scope))
+    return moves
+
+
+def _observed(moves: list[Move], t0: dt.date, day: dt.date, kinds: set[str] | None) -> Observation:
+    for move in moves:
+        if t0 < move.start <= day and (kinds is None or move.kind in kinds):
+            return Observation((move.start - t0).days, True)
+    return Observation((day - t0).days, False)
+
+
+def group_figures(
+    origins: Origins, moves: Mapping[str, list[Move]], view_day: dt.date, minimum: int
+) -> dict[str, Any]:
+    """Every mobility figure of one group, each a cell with the group's size behind it."""
+    followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
+    n = len(followed) or len(origins)
+
+    def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
+        return [(t0, _observed(moves.get(p, []), t0, view_day, kinds)) for p, t0 in followed]
+
+    scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
+    for person_id, t0 in followed:
+        for move in moves.get(person_id, []):
+            if t0 < move.start <= view_day and move.scope in scopes:
+                scopes[move.scope] = (scopes[move.scope] or 0) + 1
+    return {
+        "people": cell(len(origins), len(origins), minimum),
+        "followed": cell(len(followed), len(origins), minimum),
+        "first_move": time_to_event(observe(None), n, view_day, minimum, HORIZONS),
+        "first_rotation": time_to_event(observe({"job_rotation"}), n, view_day, minimum, HORIZONS),
+        "scopes": {
+            scope: figure(count, n, minimum, NO_FOLLOW_UP) for scope, count in scopes.items()
+        },
+        "retention": time_to_event(
+            observe({"left_state"}), n, view_day, minimum, RETENTION_HORIZONS, complement=True
+        ),
+    }
+
+
+def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Participants' figure minus the comparison group's, when both are shown."""
+    for side, one in (("participants", a), ("comparison group", b)):
+        if one["suppressed"]:
+            return {**one, "reason": f"{side}: {one['reason']}"}
+    for side, one in (("participants", a), ("comparison group", b)):
+        if one["value"] is None:
+            return {**one, "n": None, "reason": f"{side}: {one['reason']}"}
+    value = round(a["value"] - b["value"], 4)
+    return {"value": value, "n": min(a["n"], b["n"]), "suppressed": False, "reason": None}
+
+
+def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dict[str, Any]:
+    """Participants, comparison group, and participants minus comparison."""
+    everyone = {**chosen.base, **chosen.participants}
+    since = min(everyone.values(), default=view_day)
+    moves = _moves(cur, since, view_day) if since < view_day else {}
+    ours = group_figures(chosen.participants, moves, view_day, minimum)
+    theirs = group_figures(chosen.comparison, moves, view_day, minimum)
+    difference = {
+        kind: {
+            m: _minus(ours[kind]["incidence"][m], theirs[kind]["incidence"][m])
+            for m in ours[kind]["incidence"]
+        }
+        for kind in ("first_move", "first_rotation")
+    }
+    difference["retention"] = {
+        m: _minus(ours["retention"]["estimated"][m], theirs["retention"]["estimated"][m])
+        for m in ours["retention"]["estimated"]
+    }
+    return {"participants": ours, "comparison": theirs, "difference": difference}
+
+
+def cohort_mobility(
+    cur: Cursor, cohort_id: str, chosen: Groups, minimum: int, view_day: dt.date
+) -> dict[str, Any]:
+    """The mobility view of one cohort for ``chosen`` (see :func:`groups`)."""
+    facts = cohort(cur, cohort_id)
+    origin = dt.date.fromisoformat(facts.end_date)
+    return {
+        **facts.header(),
+        "origin": facts.end_date,
+        "view_date": view_day.isoformat(),
+        "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
+        "filters": chosen.filters,
+        **figures(cur, chosen, minimum, view_day),
+    }
+
+
+def mobility_summary(
+    cur: Cursor, cohort_ids: list[str], policy: Policy, view_day: dt.date
+) -> dict[str, Any]:
+    """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
+
+    The comparison group is unfiltered; the cohorts are pooled, each person from their own
+    cohort's end.
+    """
+    result = figures(cur, groups(cur, cohort_ids, {}), policy.minimum, view_day)
+    ours, theirs = result["participants"], result["comparison"]
+    return {
+        "people": {"participants": ours["people"], "comparison": theirs["people"]},
+        "rotation_24_months": {
+            "participants": ours["first_rotation"]["incidence"]["24"],
+            "comparison": theirs["first_rotation"]["incidence"]["24"],
+            "difference": result["difference"]["first_rotation"]["24"],
+        },
+        "retention_24_months": {
+            "participants": ours["retention"]["estimated"]["24"],
+            "comparison": theirs["retention"]["estimated"]["24"],
+            "difference": result["difference"]["retention"]["24"],
+        },
+    }
+
+
+CSV_COLUMNS = [
+    "group",
+    "kind",
+    "days",
+    "months",
+    "survival",
+    "ci_low",
+    "ci_high",
+    "at_risk",
+    "events",
+]
+
+
+def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per Kaplan-Meier point, participants then comparison, any move then rotation."""
+    rows = []
+    for group in ("participants", "comparison"):
+        for kind in ("first_move", "first_rotation"):
+            for point in view[group][kind]["curve"]["value"] or []:
+                rows.append([group, kind, *(point[c] for c in CSV_COLUMNS[2:])])
+    return CSV_COLUMNS, rows

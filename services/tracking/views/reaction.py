@@ -1,0 +1,223 @@
+"""The reaction view (Kirkpatrick L1): the anonymous post-programme survey of a cohort.
+
+Per reaction-survey instrument, every survey of the cohort is pooled (the assessment service
+keys a survey by instrument and cohort, so in practice there is one). Figures are per item:
+how many answered it, the mean, the sample SD (n - 1) and how many gave each scale value. Every
+figure is a cell with ``n`` = responses behind it, suppressed below the instrument's minimum
+group size (else the configured default). Free text is shown only when the responses reach
+``max(minimum, comment_minimum)``, each question's texts sorted alphabetically so that the
+arrival order, which could be lined up with who was seen answering, is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.tracking.views.cohorts import cohort
+from services.tracking.views.privacy import Policy, cell
+from shared.errors import NotFoundError
+from shared.sql import Cursor
+
+MAX_GRID = 101
+"""A scale with more points than this lists only the values given, not every point."""
+
+
+class UnknownSurvey(NotFoundError):
+    """The survey is not known to tracking, or belongs to another cohort."""
+
+
+@dataclass
+class Pool:
+    """The surveys of one instrument in a cohort, with their responses."""
+
+    instrument_id: str
+    name: str
+    definition: dict[str, Any]
+    surveys: list[str] = field(default_factory=list)
+    issued: int = 0
+    closed: bool = True
+    answers: list[dict[str, float]] = field(default_factory=list)
+    comments: list[dict[str, str]] = field(default_factory=list)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def value_key(value: float) -> str:
+    """A scale value as a distribution key: ``4`` not ``4.0``."""
+    return f"{float(value):.10g}"
+
+
+def _pools(cur: Cursor, cohort_ids: Sequence[str], survey_id: str | None = None) -> list[Pool]:
+    """The cohorts' reaction surveys pooled per instrument, in instrument-name order."""
+    marks = ", ".join("?" for _ in cohort_ids)
+    only = " AND s.survey_id = ?" if survey_id else ""
+    params: tuple[Any, ...] = (*cohort_ids, survey_id) if survey_id else tuple(cohort_ids)
+    cur.execute(
+        "SELECT s.survey_id, s.instrument_id, s.issued, s.closed, i.name, i.definition"
+        " FROM tr_reaction_surveys s LEFT JOIN tr_instruments i"
+        " ON i.instrument_id = s.instrument_id"
+        f" WHERE s.cohort_id IN ({marks}){only} ORDER BY s.survey_id",
+        params,
+    )
+    pools: dict[str, Pool] = {}
+    for survey, instrument_id, issued, closed, name, definition in cur.fetchall():
+        pool = pools.get(instrument_id)
+        if pool is None:
+            pool = pools[instrument_id] = Pool(
+                instrument_id, name or instrument_id, json.loads(definition or "{}")
+            )
+        pool.surveys.append(survey)
+        pool.issued += int(issued or 0)
+        pool.closed = pool.closed and bool(closed)
+    if not pools:
+        return []
+    surveys = [s for p in pools.values() for s in p.surveys]
+    by_survey = {s: p for p in pools.values() for s in p.surveys}
+    cur.execute(
+        "SELECT survey_id, answers, comments FROM tr_reaction_responses"
+        f" WHERE survey_id IN ({', '.join('?' for _ in surveys)}) ORDER BY event_id",
+        tuple(surveys),
+    )
+    for survey, answers, comments in cur.fetchall():
+        by_survey[survey].answers.append(json.loads(answers))
+        by_survey[survey].comments.append(json.loads(comments))
+    return sorted(pools.values(), key=lambda p: (p.name, p.instrument_id))
+
+
+def _grid(scale: Mapping[str, Any], given: list[float]) -> list[str]:
+    """Every point of the scale (min..max by step), or only the given values on a fine one."""
+    low, high, step = (float(scale.get(k, d)) for k, d in (("min", 1), ("max", 5), ("step", 1)))
+    points = round((high - low) / step) + 1 if step > 0 and high >= low else 0
+    keys = [value_key(low + i * step) for i in range(points)] if 0 < points <= MAX_GRID else []
+    extra = {value_key(v) for v in given} - set(keys)
+    return sorted([*keys, *extra], key=float)
+
+
+def _item(item: Mapping[str, Any], pool: Pool, minimum: int) -> dict[str, Any]:
+    values = [float(a[item["key"]]) for a in pool.answers if item["key"] in a]
+    n = len(values)
+    counts = {key: 0 for key in _grid(pool.definition.get("scale") or {}, values)}
+    for v in values:
+        counts[value_key(v)] += 1
+    mean = round(statistics.fmean(values), 4) if values else None
+    sd = round(statistics.stdev(values), 4) if n >= 2 else None
+    return {
+        "key": item["key"],
+        "label": item.get("label", item["key"]),
+        "n": cell(n, n, minimum),
+        "mean": cell(mean, n, minimum),
+        "sd": cell(sd, n, minimum),
+        "distribution": cell(counts, n, minimum),
+    }
+
+
+def _comments(pool: Pool, responses: int, threshold: int) -> list[dict[str, Any]]:
+    reason = (
+        None
+        if responses >= threshold
+        else f"free text is shown from {threshold} responses (max of the minimum group size"
+        " and the comment minimum)"
+    )
+    questions = pool.definition.get("free_text_questions") or []
+    shown = []
+    for question in questions:
+        texts = None
+        if reason is None:
+            given = [c.get(question["key"]) for c in pool.comments]
+            kept = [t.strip() for t in given if isinstance(t, str) and t.strip()]
+            texts = sorted(kept, key=lambda t: (t.casefold(), t))
+        shown.append(
+            {
+                "key": question["key"],
+                "label": question.get("label", question["key"]),
+                "texts": texts,
+                "reason": reason,
+            }
+        )
+    return shown
+
+
+def _report(pool: Pool, policy: Policy) -> dict[str, Any]:
+    minimum = policy.for_instrument(pool.definition)
+    comment_minimum = int(pool.definition.get("comment_minimum") or 0)
+    threshold = max(minimum, comment_minimum)
+    responses = len(pool.answers)
+    return {
+        "instrument_id": pool.instrument_id,
+        "name": pool.name,
+        "surveys": pool.surveys,
+        "closed": pool.closed,
+        "minimum": minimum,
+        "comment_minimum": comment_minimum,
+        "comments_from": threshold,
+        "issued": pool.issued,
+        "responses": cell(responses, responses, minimum),
+        "response_rate": cell(_ratio(responses, pool.issued), responses, minimum),
+        "items": [_item(i, pool, minimum) for i in pool.definition.get("dimensions") or []],
+        "comments_shown": responses >= threshold,
+        "comments": _comments(pool, responses, threshold),
+    }
+
+
+def reaction(
+    cur: Cursor, cohort_id: str, policy: Policy, survey_id: str | None = None
+) -> dict[str, Any]:
+    """The cohort's reaction surveys per instrument; ``survey_id`` narrows to one survey."""
+    facts = cohort(cur, cohort_id)
+    pools = _pools(cur, [cohort_id], survey_id)
+    if survey_id and not pools:
+        raise UnknownSurvey(
+            f"reaction survey {survey_id} is not one of this cohort's (at that time)",
+            field="survey_id",
+        )
+    return {**facts.header(), "instruments": [_report(p, policy) for p in pools]}
+
+
+def reaction_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+    """L1 for several cohorts: every answer's mean and the response rate, all surveys pooled.
+
+    The mean pools every item answer of every response (the instruments are assumed to share
+    a scale, as a programme's reaction surveys do). The minimum is the strictest of the
+    instruments' minimums. Unknown cohorts raise 404.
+    """
+    for cohort_id in cohort_ids:
+        cohort(cur, cohort_id)
+    pools = _pools(cur, cohort_ids) if cohort_ids else []
+    minimum = max((policy.for_instrument(p.definition) for p in pools), default=policy.minimum)
+    responses = sum(len(p.answers) for p in pools)
+    issued = sum(p.issued for p in pools)
+    values = [float(v) for p in pools for a in p.answers for v in a.values()]
+    return {
+        "cohorts": list(cohort_ids),
+        "minimum": minimum,
+        "issued": issued,
+        "responses": cell(responses, responses, minimum),
+        "response_rate": cell(_ratio(responses, issued), responses, minimum),
+        "mean": cell(round(statistics.fmean(values), 4) if values else None, responses, minimum),
+    }
+
+
+def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per instrument and item: n, mean, SD and the distribution as JSON."""
+    columns = ["instrument_id", "instrument", "item", "label", "n", "mean", "sd", "distribution"]
+    rows = [
+        [
+            report["instrument_id"],
+            report["name"],
+            item["key"],
+            item["label"],
+            item["n"]["value"],
+            item["mean"]["value"],
+            item["sd"]["value"],
+            item["distribution"]["value"],
+        ]
+        for report in view["instruments"]
+        for item in report["items"]
+    ]
+    return columns, rows

@@ -1,0 +1,353 @@
+"""Staff-survey trends (Kirkpatrick L4): the units that sent participants against the organisation.
+
+The units are those of the cohort's participants (enrolled, not withdrawn) on the cohort's start
+date; how many people each sent is never shown, since a small count identifies them. Per
+staff-survey instrument, the view gives each unit's, its department's and the organisation's
+index values per year: cells with ``n`` = respondents, suppressed below the instrument's minimum
+group size (the assessment service refuses such results; this guards against any stored before).
+
+Before and after: ``before_year`` is the latest survey year before the cohort's start year, the
+after years those after its end year. Per index and after year, ``units`` is the mean over the
+units with a value in both years of (after - before); ``organisation`` the same for the
+participants' organisations (in practice one); ``difference`` the mean over those units of
+(the unit's change - its organisation's change): a difference-in-differences, which equals
+``units - organisation`` when all participants come from one organisation. The ``n`` of a change
+is the respondents behind its after-year values.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
+from services.tracking.views.privacy import Policy, cell
+from shared.errors import NotFoundError, RuleViolation
+from shared.sql import Cursor
+
+Key = tuple[str, str, str | None, str | None]
+"""(level, organisation, department, unit) of a staff-survey result."""
+
+
+class UnknownInstrument(NotFoundError):
+    """The instrument is not known to tracking."""
+
+
+class NotAStaffSurvey(RuleViolation):
+    """The instrument exists but is not a staff survey."""
+
+
+@dataclass
+class Survey:
+    """One staff-survey instrument's results: per org unit and year, respondents and indices."""
+
+    instrument_id: str
+    name: str
+    minimum: int
+    indices: list[dict[str, str]]
+    results: dict[Key, dict[int, tuple[int, dict[str, float]]]] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({year for by_year in self.results.values() for year in by_year})
+
+    def value(self, key: Key, year: int, index: str) -> tuple[float, int] | None:
+        """The index value and respondents, when there is one that may be shown."""
+        found = self.results.get(key, {}).get(year)
+        if found is None or found[0] < self.minimum or index not in found[1]:
+            return None
+        return float(found[1][index]), found[0]
+
+    def change(self, key: Key, before: int, after: int, index: str) -> tuple[float, int] | None:
+        """After minus before, with the after year's respondents."""
+        a, b = self.value(key, after, index), self.value(key, before, index)
+        if a is None or b is None:
+            return None
+        return a[0] - b[0], a[1]
+
+
+@dataclass(frozen=True)
+class Units:
+    """Where the participants were placed on the cohort's start date."""
+
+    units: list[tuple[str, str, str]]
+    departments: list[tuple[str, str]]
+    organisations: list[str]
+
+
+def participant_units(cur: Cursor, facts: CohortFacts) -> Units:
+    placed = placements_on(cur, facts.start_date, participants(cur, facts.cohort_id)).values()
+    return Units(
+        sorted({(p.organisation, p.department, p.unit) for p in placed if p.department and p.unit}),
+        sorted({(p.organisation, p.department) for p in placed if p.department}),
+        sorted({p.organisation for p in placed}),
+    )
+
+
+def surveys(cur: Cursor, policy: Policy, instrument_id: str | None = None) -> list[Survey]:
+    """Every staff-survey instrument with its results, or the one asked for."""
+    if instrument_id:
+        cur.execute(
+            "SELECT instrument_id, name, kind, definition FROM tr_instruments"
+            " WHERE instrument_id = ?",
+            (instrument_id,),
+        )
+    else:
+        cur.execute(
+            "SELECT instrument_id, name, kind, definition FROM tr_instruments"
+            " WHERE kind = 'staff_survey' ORDER BY name, instrument_id"
+        )
+    rows = cur.fetchall()
+    if instrument_id and not rows:
+        raise UnknownInstrument(
+            f"instrument {instrument_id} is not known to tracking (at that time)",
+            field="instrument_id",
+        )
+    found = []
+    for ident, name, kind, definition in rows:
+        if kind != "staff_survey":
+            raise NotAStaffSurvey(
+                f"instrument {ident} is a {kind}, not a staff survey", field="instrument_id"
+            )
+        parsed = json.loads(definition)
+        indices = [
+            {"key": d["key"], "label": d.get("label", d["key"])}
+            for d in parsed.get("dimensions") or []
+        ]
+        found.append(Survey(ident, name, policy.for_instrument(parsed), indices))
+    for survey in found:
+        cur.execute(
+            "SELECT year, level, organisation, department, unit, respondents, indices"
+            " FROM tr_staff_survey WHERE instrument_id = ?",
+            (survey.instrument_id,),
+        )
+        for year, level, organisation, department, unit, respondents, values in cur.fetchall():
+            key = (level, organisation, department, unit)
+            survey.results.setdefault(key, {})[int(year)] = (int(respondents), json.loads(values))
+        known = {i["key"] for i in survey.indices}
+        extra = {k for by_year in survey.results.values() for _, v in by_year.values() for k in v}
+        survey.indices += [{"key": k, "label": k} for k in sorted(extra - known)]
+    return found
+
+
+def before_and_after(facts: CohortFacts, years: Iterable[int]) -> tuple[int | None, list[int]]:
+    start, end = int(facts.start_date[:4]), int(facts.end_date[:4])
+    years = sorted(years)
+    before = max((y for y in years if y < start), default=None)
+    return before, [y for y in years if y > end]
+
+
+def _unit_key(unit: tuple[str, str, str]) -> Key:
+    return ("unit", unit[0], unit[1], unit[2])
+
+
+def _org_key(organisation: str) -> Key:
+    return ("organisation", organisation, None, None)
+
+
+def _mean_cell(found: list[tuple[float, int]], minimum: int, reason: str) -> dict[str, Any]:
+    if not found:
+        return {"value": None, "n": None, "suppressed": False, "reason": reason}
+    value = round(statistics.fmean(v for v, _ in found), 4)
+    return cell(value, sum(n for _, n in found), minimum)
+
+
+def differences(
+    survey: Survey, units: list[tuple[str, str, str]], before: int, after: int, index: str
+) -> list[tuple[float, int]]:
+    """Per unit with values in both years, (its change - its organisation's change) and its n."""
+    found = []
+    for unit in units:
+        mine, theirs = (
+            survey.change(_unit_key(unit), before, after, index),
+            survey.change(_org_key(unit[0]), before, after, index),
+        )
+        if mine is not None and theirs is not None:
+            found.append((mine[0] - theirs[0], min(mine[1], theirs[1])))
+    return found
+
+
+def _change(survey: Survey, where: Units, before: int, after: int, index: str) -> dict[str, Any]:
+    k = survey.minimum
+    units = [
+        c
+        for u in where.units
+        if (c := survey.change(_unit_key(u), before, after, index)) is not None
+    ]
+    orgs = [
+        c
+        for o in where.organisations
+        if (c := survey.change(_org_key(o), before, after, index)) is not None
+    ]
+    missing = f"no value for both {before} and {after}"
+    return {
+        "year": after,
+        "units": _mean_cell(
+            units, k, f"no participant's unit has a value for both {before} and {after}"
+        ),
+        "organisation": _mean_cell(orgs, k, f"the organisation has {missing}"),
+        "difference": _mean_cell(
+            differences(survey, where.units, before, after, index),
+            k,
+            f"no participant's unit and its organisation both have {missing}",
+        ),
+    }
+
+
+def _series(survey: Survey, key: Key) -> list[dict[str, Any]]:
+    series = []
+    for year, (respondents, values) in sorted(survey.results.get(key, {}).items()):
+        series.append(
+            {
+                "year": year,
+                "values": {
+                    i["key"]: cell(values.get(i["key"]), respondents, survey.minimum)
+                    for i in survey.indices
+                },
+            }
+        )
+    return series
+
+
+def _report(survey: Survey, facts: CohortFacts, where: Units) -> dict[str, Any]:
+    before, after = before_and_after(facts, survey.years)
+    change = []
+    for index in survey.indices:
+        rows = (
+            []
+            if before is None
+            else [_change(survey, where, before, a, index["key"]) for a in after]
+        )
+        change.append({"index": index["key"], "label": index["label"], "after": rows})
+    return {
+        "instrument_id": survey.instrument_id,
+        "name": survey.name,
+        "minimum": survey.minimum,
+        "indices": survey.indices,
+        "years": survey.years,
+        "before_year": before,
+        "after_years": after,
+        "units": [
+            {
+                "organisation": o,
+                "department": d,
+                "unit": u,
+                "years": _series(survey, ("unit", o, d, u)),
+            }
+            for o, d, u in where.units
+        ],
+        "departments": [
+            {
+                "organisation": o,
+                "department": d,
+                "years": _series(survey, ("department", o, d, None)),
+            }
+            for o, d in where.departments
+        ],
+        "organisations": [
+            {"organisation": o, "years": _series(survey, _org_key(o))} for o in where.organisations
+        ],
+        "change": change,
+    }
+
+
+def staff_survey(
+    cur: Cursor, cohort_id: str, policy: Policy, instrument_id: str | None = None
+) -> dict[str, Any]:
+    """The staff-survey trends of the cohort's units, per instrument."""
+    facts = cohort(cur, cohort_id)
+    where = participant_units(cur, facts)
+    found = surveys(cur, policy, instrument_id)
+    return {**facts.header(), "instruments": [_report(s, facts, where) for s in found]}
+
+
+def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+    """L4 for several cohorts: per index and in total, the units' change minus the organisation's.
+
+    For each cohort, its participants' units and its first after year; the difference is the
+    mean over every (cohort, instrument, unit) with values in the before year and the first
+    after year of (the unit's change - its organisation's change). ``total`` is the mean of the
+    indices' differences; its ``n`` the largest of theirs.
+    """
+    found = surveys(cur, policy)
+    minimum = max((s.minimum for s in found), default=policy.minimum)
+    per_index: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    years: dict[str, dict[str, dict[str, int | None]]] = {}
+    labels = {i["key"]: i["label"] for s in found for i in s.indices}
+    for cohort_id in cohort_ids:
+        facts = cohort(cur, cohort_id)
+        where = participant_units(cur, facts)
+        for survey in found:
+            before, after = before_and_after(facts, survey.years)
+            years.setdefault(cohort_id, {})[survey.instrument_id] = {
+                "before_year": before,
+                "after_year": after[0] if after else None,
+            }
+            if before is None or not after:
+                continue
+            for index in survey.indices:
+                per_index[index["key"]] += differences(
+                    survey, where.units, before, after[0], index["key"]
+                )
+    reason = "no participant's unit has values for the years before and after"
+    indices = {key: _mean_cell(per_index.get(key, []), minimum, reason) for key in labels}
+    shown = [c for c in indices.values() if c["value"] is not None]
+    total = (
+        cell(
+            round(statistics.fmean(c["value"] for c in shown), 4),
+            max(c["n"] for c in shown),
+            minimum,
+        )
+        if shown
+        else {"value": None, "n": None, "suppressed": False, "reason": reason}
+    )
+    return {
+        "cohorts": list(cohort_ids),
+        "years": years,
+        "labels": labels,
+        "indices": indices,
+        "total": total,
+    }
+
+
+def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per instrument, level, org unit, year and index, with the value and respondents."""
+    columns = [
+        "instrument_id",
+        "level",
+        "organisation",
+        "department",
+        "unit",
+        "year",
+        "index",
+        "value",
+        "n",
+    ]
+    rows = []
+    for report in view["instruments"]:
+        for level, groups in (
+            ("unit", report["units"]),
+            ("department", report["departments"]),
+            ("organisation", report["organisations"]),
+        ):
+            for group in groups:
+                for point in group["years"]:
+                    for index, value in point["values"].items():
+                        rows.append(
+                            [
+                                report["instrument_id"],
+                                level,
+                                group["organisation"],
+                                group.get("department"),
+                                group.get("unit"),
+                                point["year"],
+                                index,
+                                value["value"],
+                                value["n"],
+                            ]
+                        )
+    return columns, rows

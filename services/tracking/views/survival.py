@@ -1,0 +1,215 @@
+"""Time to an event with censoring: the Kaplan-Meier estimate the mobility view is built on.
+
+SciPy's ``stats.ecdf`` over ``stats.CensoredData`` does the estimating, and its
+``confidence_interval(0.95)`` gives the pointwise 95% interval (Greenwood's formula, SciPy's
+default linear form, clipped to [0, 1]; undefined where every one at risk has the event, shown
+as null). This module only shapes it: the curve as points with the people at risk and the
+events counted from the data, the cumulative incidence at a horizon, and the median; and
+:func:`time_to_event` turns a group's observations into those figures as suppressible cells.
+
+Times are whole days since each person's origin. A curve is only known up to the longest time
+observed: asking for a later horizon gives None, never the last value carried forward.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from scipy import stats
+
+from services.tracking.views.privacy import cell
+
+NO_FOLLOW_UP = "no follow-up: the cohort had not ended by the view date"
+NOT_REACHED = "not reached: fewer than half had moved by the end of follow-up"
+DAYS_PER_MONTH = 30.4375
+"""365.25 / 12: the months shown beside days on the curve (a display unit only)."""
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, or that month's last day if shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def horizon_days(origin: dt.date, months: int) -> int:
+    """Days from ``origin`` to the same day ``months`` calendar months later."""
+    return (add_months(origin, months) - origin).days
+
+
+def in_months(days: int) -> float:
+    return round(days / DAYS_PER_MONTH, 2)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One person's time: the day of the event, or the last day they were seen without it."""
+
+    days: int
+    event: bool
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else round(number, 4)
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """The product-limit estimate over a group's observations (which may be empty)."""
+
+    observations: tuple[Observation, ...]
+
+    @classmethod
+    def of(cls, observations: list[Observation]) -> KaplanMeier:
+        if any(o.days < 0 for o in observations):
+            raise ValueError("an observation cannot end before its origin")
+        return cls(tuple(observations))
+
+    @property
+    def n(self) -> int:
+        return len(self.observations)
+
+    @property
+    def follow_up(self) -> int | None:
+        """The longest time observed, up to which the curve is known."""
+        return max((o.days for o in self.observations), default=None)
+
+    def _event_times(self) -> list[int]:
+        return sorted({o.days for o in self.observations if o.event})
+
+    @cached_property
+    def _fit(self) -> Any:
+        return stats.ecdf(
+            stats.CensoredData(
+                uncensored=[o.days for o in self.observations if o.event],
+                right=[o.days for o in self.observations if not o.event],
+            )
+        )
+
+    def points(self) -> list[dict[str, Any]]:
+        """The step curve: the origin, each day with an event, and the end of follow-up.
+
+        ``survival`` is the share still without the event after that day, ``at_risk`` those
+        observed up to that day at least, ``events`` those with the event on it.
+        """
+        if not self.observations:
+            return []
+        end = self.follow_up or 0
+        days = sorted({0, *self._event_times(), end})
+        if not self._event_times():
+            return [self._point(t, 1.0, (1.0, 1.0)) for t in days]
+        fit = self._fit
+        survival = fit.sf.evaluate(days)
+        with warnings.catch_warnings():
+            # SciPy warns where Greenwood's variance is undefined (S = 0); those bounds are null.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            interval = fit.sf.confidence_interval(0.95)
+            low, high = interval.low.evaluate(days), interval.high.evaluate(days)
+        return [
+            self._point(t, s, (lo, hi))
+            for t, s, lo, hi in zip(days, survival, low, high, strict=True)
+        ]
+
+    def _point(self, t: int, survival: Any, bounds: tuple[Any, Any]) -> dict[str, Any]:
+        s = _number(survival)
+        return {
+            "days": t,
+            "months": in_months(t),
+            "survival": s,
+            "cumulative_incidence": None if s is None else round(1 - s, 4),
+            "ci_low": _number(bounds[0]),
+            "ci_high": _number(bounds[1]),
+            "at_risk": sum(o.days >= t for o in self.observations),
+            "events": sum(o.event and o.days == t for o in self.observations),
+        }
+
+    def survival_at(self, days: int) -> float | None:
+        """S(days), or None beyond the follow-up (or with no one observed)."""
+        end = self.follow_up
+        if end is None or days > end:
+            return None
+        if not self._event_times():
+            return 1.0
+        return _number(self._fit.sf.evaluate(days))
+
+    def incidence_at(self, days: int) -> float | None:
+        """1 - S(days): the estimated share with the event by then, or None if not yet known."""
+        s = self.survival_at(days)
+        return None if s is None else round(1 - s, 4)
+
+    def median(self) -> int | None:
+        """The first day on which S falls to 0.5 or below; None if it never does (yet)."""
+        if not self._event_times():
+            return None
+        fit = self._fit
+        for t, s in zip(fit.sf.quantiles, fit.sf.probabilities, strict=True):
+            if float(s) <= 0.5:
+                return int(t)
+        return None
+
+
+# The figures of one group, as suppressible cells.
+
+
+def figure(value: Any, n: int, minimum: int, reason: str) -> dict[str, Any]:
+    """A cell; a figure that cannot be given (yet) is null with ``reason``, not suppressed."""
+    if n < minimum or value is not None:
+        return cell(value, n, minimum)
+    return {"value": None, "n": n, "suppressed": False, "reason": reason}
+
+
+def _shorter(months: int) -> str:
+    return f"follow-up shorter than {months} months"
+
+
+def time_to_event(
+    followed: list[tuple[dt.date, Observation]],
+    n: int,
+    view_day: dt.date,
+    minimum: int,
+    horizons: tuple[int, ...],
+    complement: bool = False,
+) -> dict[str, Any]:
+    """Curve, incidence at each horizon (or its complement), observed shares and median.
+
+    ``n`` is the number of people behind every cell: those followed, or if no one is followed
+    yet, the group (whose figures are then unknown rather than suppressed).
+    """
+    km = KaplanMeier.of([o for _, o in followed])
+    origin = min((t0 for t0, _ in followed), default=None)
+
+    def flip(value: float | None) -> float | None:
+        if value is None or not complement:
+            return value
+        return round(1 - value, 4)
+
+    estimated, observed = {}, {}
+    for months in horizons:
+        share = None
+        if followed and all(add_months(t0, months) <= view_day for t0, _ in followed):
+            within = sum(o.event and o.days <= horizon_days(t0, months) for t0, o in followed)
+            share = round(within / n, 4)
+        incidence = None if origin is None else km.incidence_at(horizon_days(origin, months))
+        reason = NO_FOLLOW_UP if origin is None else _shorter(months)
+        estimated[str(months)] = figure(flip(incidence), n, minimum, reason)
+        observed[str(months)] = figure(flip(share), n, minimum, reason)
+    if complement:
+        return {"estimated": estimated, "observed": observed}
+    median = km.median()
+    no_median = NO_FOLLOW_UP if origin is None else NOT_REACHED
+    return {
+        "curve": figure(km.points() or None, n, minimum, NO_FOLLOW_UP),
+        "incidence": estimated,
+        "observed": observed,
+        "median_days": figure(median, n, minimum, no_median),
+        "median_months": figure(
+            None if median is None else in_months(median), n, minimum, no_median
+        ),
+    }
