@@ -229,6 +229,24 @@ class ReadModels:
         next_after = int(page[-1][5]) if len(rows) > limit else None
         return RosterPage(total, participants, next_after)
 
+    def query_log(self, after: int, limit: int) -> dict[str, Any]:
+        """A page of the auditors' query log, oldest first; ``after`` is entries seen."""
+        keys = ("at", "subject", "role", "method", "path", "query", "status")
+        with self.database.transaction(write=False) as cur:
+            cur.execute("SELECT COUNT(*) FROM tr_query_log")
+            total = int(cur.fetchone()[0])
+            cur.execute(
+                f"SELECT {', '.join(keys)} FROM tr_query_log ORDER BY at, id LIMIT ? OFFSET ?",
+                (limit, after),
+            )
+            items = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+        following = after + len(items)
+        return {
+            "count": total,
+            "items": items,
+            "next_after": following if following < total else None,
+        }
+
     def count(self, table: str) -> int:
         if table not in (*VIEW_TABLES, "tr_dead_letters"):
             raise ValueError(table)

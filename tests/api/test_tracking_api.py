@@ -217,3 +217,19 @@ def test_bad_page_arguments_are_named_in_a_422(api: Api, scene: Scene, query: st
         f"/enrolment/cohorts/{scene.cohort_id}/enrolments",
     ):
         assert_problem(api.get(f"{path}?{query}"), 422, {field})
+
+
+def test_every_auditor_query_is_logged_and_readable(api: Api, scene: Scene) -> None:
+    path = f"/tracking/cohorts/{scene.cohort_id}/funnel"
+    assert api.get(path, role="auditor", sub="auditor-a").status_code == 200
+    assert api.get(path + "?format=xml", role="auditor", sub="auditor-a").status_code == 422
+    assert api.get(path, role="coordinator").status_code == 200  # not an auditor: not logged
+    log = api.get("/tracking/audit/queries", role="hr_admin").get_json()
+    assert [(q["subject"], q["path"], q["query"], q["status"]) for q in log["items"]] == [
+        ("auditor-a", path, "", 200),
+        ("auditor-a", path, "format=xml", 422),
+    ]
+    assert log["count"] == 2 and log["next_after"] is None
+    page = api.get("/tracking/audit/queries?limit=1", role="auditor").get_json()
+    assert page["next_after"] == 1 and len(page["items"]) == 1
+    assert api.get("/tracking/audit/queries", role="coordinator").status_code == 403

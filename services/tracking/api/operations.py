@@ -111,3 +111,32 @@ class ProjectionStatus(MethodView):
             "sources": status["sources"],
             "errors": errors[::-1],
         }
+
+
+class LoggedQuery(Schema):
+    at = fields.String(metadata={"description": "When the request was answered (UTC)."})
+    subject = fields.String(metadata={"description": "The auditor's token subject."})
+    role = fields.String()
+    method = fields.String()
+    path = fields.String()
+    query = fields.String(metadata={"description": "The query string as sent."})
+    status = fields.Integer(metadata={"description": "The HTTP status of the answer."})
+
+
+class QueryLog(PageSchema):
+    count = fields.Integer(metadata={"description": "Logged queries in all."})
+    items = fields.List(fields.Nested(LoggedQuery), metadata={"description": "Oldest first."})
+
+
+@blp.route("/audit/queries")
+class AuditorQueries(MethodView):
+    @requires("hr_admin", "auditor")
+    @blp.arguments(PageArgs(), location="query")
+    @blp.response(200, QueryLog())
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every tracking request an auditor made, oldest first, with its outcome.
+
+        Auditors read everything, so what they read is itself on record (reading this log
+        is logged too). ``after`` counts the entries already seen.
+        """
+        return readmodels().query_log(args["after"], args["limit"])
