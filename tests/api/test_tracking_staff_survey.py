@@ -191,7 +191,7 @@ def indices(base: float) -> dict[str, float]:
 
 def test_missing_years_and_small_groups_in_a_small_cohort(api: Api) -> None:
     cohort_id = api.cohort()  # 2020-03-01 .. 2020-11-30
-    for placed_in, placed_at in (("Innovation", "Digital"), ("Energy", "Grid"), ("Energy", "Grid")):
+    for placed_in, placed_at in [("Innovation", "Digital")] * 2 + [("Energy", "Grid")] * 3:
         person = api.person(department=placed_in, unit=placed_at)
         assert api.enrol(cohort_id, person).status_code == 201
     made = api.created(
@@ -250,8 +250,9 @@ def test_missing_years_and_small_groups_in_a_small_cohort(api: Api) -> None:
 
 def test_no_unit_with_both_years_gives_null_changes_with_the_reason(api: Api) -> None:
     cohort_id = api.cohort()
-    person = api.person(department="Energy", unit="Grid")
-    assert api.enrol(cohort_id, person).status_code == 201
+    for _ in range(5):
+        person = api.person(department="Energy", unit="Grid")
+        assert api.enrol(cohort_id, person).status_code == 201
     made = api.created(
         "/assessment/instruments", {"name": "Staff", "kind": "staff_survey", **staff_definition()}
     )
@@ -275,3 +276,20 @@ def test_no_unit_with_both_years_gives_null_changes_with_the_reason(api: Api) ->
     assert after["units"]["value"] is None and "2019" in after["units"]["reason"]
     assert after["difference"]["value"] is None and after["difference"]["reason"]
     assert after["organisation"]["value"] == pytest.approx(0.2, abs=APPROX)
+
+
+def test_a_cohort_below_the_minimum_names_no_units(api: Api) -> None:
+    """Three participants' units would say where those three work: none is listed."""
+    cohort_id = api.cohort()
+    for unit in ("Digital", "Grid", "Grid"):
+        person = api.person(department="Energy", unit=unit)
+        assert api.enrol(cohort_id, person).status_code == 201
+    api.created(
+        "/assessment/instruments", {"name": "Staff", "kind": "staff_survey", **staff_definition()}
+    )
+    api.embedded.tracking.projector.drain()
+    body = api.get(path(cohort_id)).get_json()
+    assert "fewer than 5 participants" in body["units_withheld"]
+    report = only_instrument(body)
+    assert report["units"] == [] and report["departments"] == []
+    assert "Grid" not in json.dumps(body) and "Digital" not in json.dumps(body)

@@ -188,6 +188,10 @@ class StaffSurveyInstrument(Schema):
 
 
 class StaffSurvey(CohortHeader):
+    units_withheld = fields.String(
+        allow_none=True,
+        metadata={"description": "Why no unit is listed: a cohort below the minimum."},
+    )
     instruments = fields.List(fields.Nested(StaffSurveyInstrument))
 
 

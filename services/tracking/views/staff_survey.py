@@ -77,14 +77,21 @@ class Units:
     units: list[tuple[str, str, str]]
     departments: list[tuple[str, str]]
     organisations: list[str]
+    withheld: str | None = None
+    """Why no unit is named: a cohort smaller than the minimum would be identified by them."""
 
 
-def participant_units(cur: Cursor, facts: CohortFacts) -> Units:
-    placed = placements_on(cur, facts.start_date, participants(cur, facts.cohort_id)).values()
+def participant_units(cur: Cursor, facts: CohortFacts, minimum: int) -> Units:
+    people = participants(cur, facts.cohort_id)
+    placed = placements_on(cur, facts.start_date, people).values()
+    organisations = sorted({p.organisation for p in placed})
+    if len(people) < minimum:
+        reason = f"the cohort has fewer than {minimum} participants: their units would name them"
+        return Units([], [], organisations, reason)
     return Units(
         sorted({(p.organisation, p.department, p.unit) for p in placed if p.department and p.unit}),
         sorted({(p.organisation, p.department) for p in placed if p.department}),
-        sorted({p.organisation for p in placed}),
+        organisations,
     )
 
 
@@ -260,9 +267,13 @@ def staff_survey(
 ) -> dict[str, Any]:
     """The staff-survey trends of the cohort's units, per instrument."""
     facts = cohort(cur, cohort_id)
-    where = participant_units(cur, facts)
+    where = participant_units(cur, facts, policy.minimum)
     found = surveys(cur, policy, instrument_id)
-    return {**facts.header(), "instruments": [_report(s, facts, where) for s in found]}
+    return {
+        **facts.header(),
+        "units_withheld": where.withheld,
+        "instruments": [_report(s, facts, where) for s in found],
+    }
 
 
 def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
@@ -280,7 +291,7 @@ def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> 
     labels = {i["key"]: i["label"] for s in found for i in s.indices}
     for cohort_id in cohort_ids:
         facts = cohort(cur, cohort_id)
-        where = participant_units(cur, facts)
+        where = participant_units(cur, facts, policy.minimum)
         for survey in found:
             before, after = before_and_after(facts, survey.years)
             years.setdefault(cohort_id, {})[survey.instrument_id] = {
