@@ -10,6 +10,8 @@ Sections:
    read-and-decode of the same log (at least 30%, and at least 20,000 events/s).
 4. Freshness: command to visible in the tracking roster, embedded (p95 under 100 ms) and
    through Kafka (p95 under 1 s).
+5. and 6. The read side on the TEMPO pilot (:mod:`benchmarks.queries`): the rebuild rate of
+   both services' pilot logs, and each tracking view's latency (a cohort's report under 100 ms).
 
 The verdicts are informational: the exit code is 0 unless something crashes. Run
 ``python -m benchmarks.run --help`` for the options.
@@ -603,7 +605,7 @@ def table(results: Sequence[Result]) -> str:
     rows = [header]
     for r in results:
         figure = fmt(r.figure, r.unit)
-        if r.section == "freshness" and r.details.get("p50_ms") is not None:
+        if r.section in ("freshness", "queries") and r.details.get("p50_ms") is not None:
             figure = f"p50 {r.details['p50_ms']:.1f} / p95 {r.figure:.1f} ms"
         rows.append(
             (
@@ -630,7 +632,8 @@ def describe(result: Result) -> str:
         return f"  SKIP  {result.section}: {result.metric}: {result.details.get('skipped', '')}"
     if result.ratio is not None:
         return (
-            f"  {result.status:5} {result.section}: {fmt(result.figure, result.unit)} vs "
+            f"  {result.status:5} {result.section}: {result.metric}: "
+            f"{fmt(result.figure, result.unit)} vs "
             f"{result.baseline_name} {fmt(result.baseline, result.unit)} = {result.ratio:.0%} "
             f"({result.target})"
         )
@@ -736,6 +739,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r in results[-2:]:
                 say(describe(r))
 
+            say("5. and 6. the pilot: rebuild and view latencies ...")
+            from benchmarks.queries import bench_pilot
+
+            pilot_results = bench_pilot(workdir, plan.samples_embedded // 4 or 5)
+            results.extend(pilot_results)
+            for r in pilot_results:
+                say(describe(r))
+
             say("4. freshness, embedded ...")
             results.append(
                 bench_freshness_embedded(workdir, plan.samples_embedded, args.poll_interval)
@@ -778,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    order = {"command path": 0, "relay": 1, "rebuild": 2, "freshness": 3}
+    order = {"command path": 0, "relay": 1, "rebuild": 2, "freshness": 3, "queries": 4}
     results.sort(key=lambda r: order.get(r.section, 9))
     elapsed = time.perf_counter() - started
     say("")

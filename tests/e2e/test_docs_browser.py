@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from services.runtime import Embedded
 from shared.settings import Settings
+from tests.api.test_tracking_docs import COHORT_VIEWS
 from tests.support.services import unavailable
 
 CHROMIUM_FLAGS = [
@@ -60,7 +61,13 @@ def test_swagger_ui_renders_every_operation(base_url: str, service: str) -> None
     assert "swagger-ui" in dom
     expected = {
         "enrolment": ["/enrolment/programmes", "/enrolment/cohorts/{cohort_id}/enrolments"],
-        "tracking": ["/tracking/cohorts/{cohort_id}/roster", "/tracking/status"],
+        "tracking": [
+            "/tracking/cohorts/{cohort_id}/roster",
+            "/tracking/status",
+            *(f"/tracking/cohorts/{{cohort_id}}/{view}" for view in COHORT_VIEWS),
+            "/tracking/people/{person_id}/timeline",
+            "/tracking/programmes/{programme_id}/kirkpatrick",
+        ],
     }[service]
     for path in expected:
         assert path in dom, f"{path} is not on the rendered docs page"

@@ -20,4 +20,6 @@ def as_json(value: Any) -> str:
 
 def utc_text(moment: dt.datetime) -> str:
     """A moment as sortable text: UTC, microseconds, always the same width."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not dt.UTC:  # events are stamped in UTC: converting is the rare case
+        moment = moment.astimezone(dt.UTC)
+    return moment.isoformat(timespec="microseconds")
