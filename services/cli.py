@@ -13,6 +13,7 @@ import threading
 import urllib.error
 import urllib.parse
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -186,12 +187,43 @@ def _print_demo(base: str, settings: Settings, result: dict[str, Any]) -> None:
         f"/enrolment/cohorts/{cohort}",
         f"/enrolment/cohorts/{cohort}/sessions",
         f"/tracking/cohorts/{cohort}/roster",
+        f"/tracking/cohorts/{cohort}/kirkpatrick",
+        f"/tracking/cohorts/{cohort}/mobility",
     ):
         click.echo(f'  curl -H "Authorization: Bearer $TOKEN" {base}{path}')
     click.echo(f"Roster of cohort {cohort} as tracking reports it (pseudonymous ids):")
     for p in roster["participants"]:
-        click.echo(f"  {p['person_id']}  {p['department']:<40} enrolled {p['enrolled_at']}")
+        click.echo(f"  {p['person_id']}  {p['department']:<40} {p['status']}")
+    _print_kirkpatrick(result["kirkpatrick"])
     click.echo("Press Ctrl-C to stop.")
+
+
+def _print_kirkpatrick(summary: dict[str, Any]) -> None:
+    click.echo(f"\nKirkpatrick summary of {summary['name']} (as of {summary['view_date']}):")
+    for level in summary["levels"]:
+        click.echo(f"  L{level['level']} {level['name']}")
+        for figure in level["figures"]:
+            click.echo(f"     {figure['label']}: {_shown_figure(figure)}")
+    click.echo(
+        "  Every view: /tracking/docs (as_of=<time> for any past day, format=csv to export)."
+    )
+
+
+def _shown_figure(figure: dict[str, Any]) -> str:
+    value = figure["value"]
+    if value is None:
+        return f"not shown ({figure['reason']})"
+    if figure["unit"] == "share":
+        text = (
+            f"{100 * value:.0f}%" if "difference" not in figure["key"] else f"{100 * value:+.0f} pp"
+        )
+    else:
+        text = (
+            f"{value:+.2f} {figure['unit']}"
+            if "change" in figure["key"] or "vs" in figure["key"]
+            else f"{value:.2f} {figure['unit']}"
+        )
+    return f"{text} (n={figure['n']})"
 
 
 @main.command()
@@ -324,6 +356,149 @@ def project(once: bool) -> None:
             stop.set()
     finally:
         tracking.close()
+
+
+@main.command()
+@click.option(
+    "--swap", is_flag=True, help="Replace the live view tables with the rebuild if they differ."
+)
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Events per rebuild transaction.",
+)
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to rebuild into (default: tracking-replay.sqlite in POLKU_DATA_DIR).",
+)
+@click.pass_context
+def replay(ctx: click.Context, swap: bool, batch_size: int, into: Path | None) -> None:
+    """Rebuild every read model from the event logs and compare it with the live one.
+
+    The rebuild reads the feed the live projector reads (POLKU_FEED: the write services' logs,
+    Kafka from offset 0 in a consumer group of its own, or HTTP) into a fresh SQLite file,
+    removed first, with the projector's own code. Then every view table is compared with the
+    live read models, and each difference is reported by primary key. When the live positions
+    differ from the rebuild's, the report says so: differences may then be lag.
+
+    --swap replaces the live view tables' contents with the rebuild's in one transaction, only
+    when the live positions equal the rebuild's (the rebuild catches up and retries a few
+    times). Positions, errors, dead letters and the query log stay as they are.
+
+    \b
+    Exit status:
+      0  the live read models equal the rebuild (after --swap: now equal)
+      1  they differ
+      2  --swap gave up: the live positions never matched the rebuild's (or a usage
+         error)
+      3  the replay could not run (the message says why)
+    """
+    from services.tracking.replay import REPLAY_FILE
+
+    settings = load_settings()
+    target = into or settings.data_dir / REPLAY_FILE
+    live_url = settings.readmodel_url()
+    if live_url.startswith("sqlite") and not _replay_source_exists(live_url, target):
+        raise ReplayFailed(f"no live read models at {live_url}; nothing to compare")
+    closers: list[Callable[[], None]] = []
+    try:
+        with reachable(settings):
+            code = _replay(settings, target, live_url, swap, batch_size, closers)
+    except click.ClickException as exc:
+        raise ReplayFailed(exc.format_message()) from None
+    except Exception as exc:  # a layout mismatch, a feed that never caught up: one line
+        logging.getLogger("polku.replay").info("the replay failed", exc_info=True)
+        raise ReplayFailed(f"the replay failed: {exc}") from None
+    finally:
+        for close in closers:
+            close()
+    ctx.exit(code)
+
+
+class ReplayFailed(click.ClickException):
+    exit_code = 3
+
+
+def _replay(
+    settings: Settings,
+    target: Path,
+    live_url: str,
+    swap: bool,
+    batch_size: int,
+    closers: list[Callable[[], None]],
+) -> int:
+    from services.tracking.comparison import compare
+    from services.tracking.replay import Rebuild, SwapRefused, fresh_readmodels
+    from services.tracking.replay import swap as swap_in
+    from shared.sql import Database
+
+    rebuilt = fresh_readmodels(target)
+    closers.append(rebuilt.database.close)
+    live = Database(live_url)
+    closers.append(live.close)
+    rebuild = Rebuild(rebuilt, _replay_feed(settings, rebuilt, closers), batch_size)
+    closers.insert(0, rebuild.feed.close)
+    _rebuild_with_progress(rebuild)
+    click.echo(
+        f"replayed {rebuild.events} events in {rebuild.seconds:.1f} s"
+        f" ({rebuild.rate:,.0f} events/s) into {target}"
+    )
+    if rebuild.projector.stats.dead_lettered:
+        click.echo(f"the rebuild dead-lettered {rebuild.projector.stats.dead_lettered} events")
+    comparison = compare(live, rebuilt.database)
+    click.echo("\n".join(comparison.lines()))
+    if swap and not comparison.identical:
+        try:
+            click.echo("\n".join(swap_in(live, rebuild).lines()))
+        except SwapRefused as exc:
+            click.echo(f"swap refused: {exc}", err=True)
+            return 2
+        comparison = compare(live, rebuilt.database)
+        click.echo("after the swap:")
+        click.echo("\n".join(comparison.lines()))
+    return 0 if comparison.identical else 1
+
+
+def _replay_source_exists(live_url: str, target: Path) -> bool:
+    from shared.settings import sqlite_file
+
+    live_file = Path(sqlite_file(live_url))
+    if live_file.resolve() == target.resolve():
+        raise click.UsageError("--into names the live read models' file; choose another")
+    return live_file.exists()
+
+
+def _replay_feed(settings: Settings, readmodels: Any, closers: list[Callable[[], None]]) -> Any:
+    """The kind of feed the live projector reads, starting from the rebuild's (empty) positions."""
+    import uuid
+
+    from services import runtime
+    from shared.feeds import OutboxFeed
+
+    if settings.feed == "embedded":
+        outboxes = {}
+        for name in WRITE_SERVICES:
+            service = runtime.build_write_service(settings, name)
+            closers.append(service.close)
+            outboxes[name] = service.outbox
+        return OutboxFeed(outboxes)
+    # A group of its own: the live projector's group and committed offsets stay untouched.
+    group = f"{settings.kafka_group_id}-replay-{uuid.uuid4().hex[:8]}"
+    return runtime.remote_feed(settings.with_changes(kafka_group_id=group), readmodels)
+
+
+def _rebuild_with_progress(rebuild: Any) -> None:
+    bar: Any = click.progressbar(length=1, label="replaying", file=sys.stderr, show_pos=True)
+    with bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = length = max(total, 1)
+            bar.update(min(done, length) - bar.pos)
+
+        rebuild.catch_up(progress)
 
 
 def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:

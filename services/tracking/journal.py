@@ -146,14 +146,14 @@ class Snapshots:
     """``as_of`` views: the journal up to a moment, replayed into an in-memory database.
 
     A snapshot is kept for its moment as long as no event recorded up to that moment arrives
-    later (a lagging source can deliver one), so repeated questions about the same day cost
-    one replay. At most ``keep`` snapshots are held.
+    later (a lagging source can deliver one) and the journal was not swapped by a replay, so
+    repeated questions about the same day cost one replay. At most ``keep`` are held.
     """
 
     def __init__(self, database: Database, keep: int = 8) -> None:
         self.database = database
         self.keep = keep
-        self._cache: OrderedDict[str, tuple[int, sqlite3.Connection, threading.Lock]] = (
+        self._cache: OrderedDict[str, tuple[str, sqlite3.Connection, threading.Lock]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
@@ -162,8 +162,12 @@ class Snapshots:
     def cursor(self, as_of: dt.datetime) -> Iterator[Cursor]:
         until = utc_text(as_of)
         with self.database.transaction(write=False) as live:
-            live.execute("SELECT COUNT(*) FROM tr_applied_events WHERE time <= ?", (until,))
-            count = int(live.fetchone()[0])
+            # A swap by ``polku replay`` rewrites applied_at: the key then changes with it.
+            live.execute(
+                "SELECT COUNT(*), MAX(applied_at) FROM tr_applied_events WHERE time <= ?", (until,)
+            )
+            row = live.fetchone()
+            count = f"{int(row[0])}/{row[1]}"
             with self._lock:
                 cached = self._cache.get(until)
                 if cached is not None and cached[0] == count:
