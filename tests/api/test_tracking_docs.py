@@ -45,3 +45,42 @@ def test_each_view_documents_as_of_csv_and_its_failures(spec: dict[str, Any], pa
 
 def test_the_docs_page_serves_for_a_demo_token(api: Api) -> None:
     assert api.client.get("/tracking/docs").status_code == 200
+
+
+def _response(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """A response object, its ``$ref`` to ``components/responses`` followed."""
+    ref = response.get("$ref")
+    if ref is None:
+        return response
+    return spec["components"]["responses"][ref.rsplit("/", 1)[-1]]  # type: ignore[no-any-return]
+
+
+def test_every_tracking_operation_documents_each_answer_it_gives(spec: dict[str, Any]) -> None:
+    """Every GET (views, roster, status, audit log): its 200 as JSON (and as CSV if it takes
+    `format`), 401 and 403 (every one is guarded), 404 if its path names something, 422 if it
+    takes query arguments, each failure as problem+json."""
+    missing = []
+    for path, item in spec["paths"].items():
+        operation = item["get"]
+        parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+        names = {p["name"] for p in parameters if p["in"] == "query"}
+        expected = {"200", "401", "403"}
+        if any(p["in"] == "path" for p in parameters):
+            expected.add("404")
+        if names:
+            expected.add("422")
+        responses = operation["responses"]
+        missing += [f"{path}: {status}" for status in sorted(expected - set(responses))]
+        ok = responses.get("200", {})
+        media = set(ok.get("content", {}))
+        want = {"application/json", "text/csv"} if "format" in names else {"application/json"}
+        if not ok.get("description") or media != want:
+            missing.append(f"{path}: 200 described as {sorted(want)}, not {sorted(media)}")
+        if "format" in names and "as_of" not in names:
+            missing.append(f"{path}: format without as_of")
+        for status in sorted((expected - {"200"}) & set(responses)):
+            content = _response(spec, responses[status]).get("content", {})
+            if set(content) != {"application/problem+json"}:
+                missing.append(f"{path}: {status} as {sorted(content)}")
+    assert missing == []
+    assert len(spec["paths"]) >= len(VIEWS) + 3

@@ -13,6 +13,7 @@ import pytest
 from services.scenario import assessment, enrolment
 from services.scenario.organisation import COLLEAGUES, PARTICIPANTS
 from tests.api.helpers import assert_problem, unknown_id
+from tests.support import expected_mobility
 from tests.support.pilot import Pilot
 
 END = dt.date.fromisoformat(enrolment.COHORT["end_date"])
@@ -27,6 +28,16 @@ def share_within_two_years(keys: list[str], kind: str) -> float:
     """Share of ``keys`` whose first move of ``kind`` started after the end, within 24 months."""
     moved = {m.key for m in enrolment.MOVES if m.kind == kind and END < m.start_date <= TWO_YEARS}
     return len(moved & set(keys)) / len(keys)
+
+
+def rotated_within_two_years(keys: list[str], day: dt.date) -> float:
+    """Kaplan-Meier incidence of a first rotation by 24 months; leavers censored on leaving."""
+    points = expected_mobility.product_limit(
+        expected_mobility.observations(keys, day, ("job_rotation",))
+    )
+    survival = expected_mobility.survival_at(points, expected_mobility.horizon(24))
+    assert survival is not None
+    return 1 - survival
 
 
 def participants() -> list[str]:
@@ -76,10 +87,14 @@ def test_levels_two_and_three_show_improvement_from_the_ratings(pilot: Pilot) ->
 def test_level_four_compares_rotation_and_retention_with_the_comparison_group(
     pilot: Pilot,
 ) -> None:
-    level = figures(pilot.json(f"/tracking/cohorts/{pilot.cohort_id}/kirkpatrick"))
+    view = pilot.json(f"/tracking/cohorts/{pilot.cohort_id}/kirkpatrick")
+    level = figures(view)
     ours, theirs = participants(), [m.key for m in COLLEAGUES]
-    rotation = share_within_two_years(ours, "job_rotation")
-    compared = share_within_two_years(theirs, "job_rotation")
+    day = dt.date.fromisoformat(view["view_date"])
+    rotation = rotated_within_two_years(ours, day)
+    compared = rotated_within_two_years(theirs, day)
+    # No participant left the state before rotating within two years: the plain share.
+    assert rotation == pytest.approx(share_within_two_years(ours, "job_rotation"))
     assert level["rotation_24m"]["value"] == pytest.approx(rotation, abs=1e-4)
     assert level["rotation_24m_comparison"]["value"] == pytest.approx(compared, abs=1e-4)
     assert level["rotation_24m_difference"]["value"] == pytest.approx(rotation - compared, abs=1e-3)

@@ -97,7 +97,10 @@ def scope_of(move: Any) -> str:
 def observations(
     keys: list[str], day: dt.date, kinds: tuple[str, ...] | None = None
 ) -> list[tuple[int, bool]]:
-    """(days, moved) per person: their first move after the origin by ``day``, else censored."""
+    """(days, moved) per person: their first move after the origin by ``day``, else censored.
+
+    Leaving the state censors the follow-up for the other kinds of move on the day of leaving.
+    """
     result = []
     for key in keys:
         starts = sorted(
@@ -105,6 +108,15 @@ def observations(
             for m in MOVES
             if m.key == key and ORIGIN < m.start_date <= day and (kinds is None or m.kind in kinds)
         )
+        left = sorted(
+            m.start_date
+            for m in MOVES
+            if m.key == key and m.kind == "left_state" and ORIGIN < m.start_date <= day
+        )
+        competing = left and kinds is not None and "left_state" not in kinds
+        if competing and (not starts or left[0] < starts[0]):
+            result.append(((left[0] - ORIGIN).days, False))
+            continue
         result.append(((starts[0] - ORIGIN).days, True) if starts else ((day - ORIGIN).days, False))
     return result
 

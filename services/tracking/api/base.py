@@ -1,4 +1,5 @@
-"""What every tracking view endpoint shares: ``as_of``, CSV export, roles and the audit log.
+"""What every tracking view endpoint shares: the cursor for ``as_of``, who may see what, CSV
+export and the audit log.
 
 A view runs on a read-only cursor: the live read models, or for ``as_of`` a snapshot replayed
 from the journal up to that moment. ``?format=csv`` returns the view's main table as CSV.
@@ -12,15 +13,18 @@ import datetime as dt
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from flask_smorest import abort
 
+from services.tracking.api.arguments import as_of_text
 from services.tracking.readmodels import ReadModels
-from services.tracking.views.privacy import Policy
+from services.tracking.views import trajectory
+from services.tracking.views.privacy import Policy, PopulationLog
+from shared.auth import subject_reference
 from shared.errors import NotFoundError
 from shared.sql import Cursor
 
@@ -28,34 +32,15 @@ VIEWERS = ("hr_admin", "coordinator", "coach", "auditor")
 """Who reads aggregates; coaches only of the cohorts they coach."""
 INDIVIDUAL = ("hr_admin", "coordinator", "coach", "auditor")
 """Who also sees per-participant rows inside a cohort view (coaches: their cohorts)."""
+PERSON_READERS = (*VIEWERS, "participant")
+"""Who reads one person's views: participants only their own, coaches only their people."""
 
 CsvTable = Callable[[dict[str, Any]], tuple[list[str], list[list[Any]]]]
 
-
-class ViewArgs(Schema):
-    as_of = fields.AwareDateTime(
-        load_default=None,
-        format="iso",
-        metadata={
-            "description": "Answer from the events recorded up to this moment (ISO 8601 with"
-            " offset), as the organisation could have answered then. Default: now."
-        },
-    )
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` returns the view's main table as text/csv."},
-    )
-
-    @validates("as_of")
-    def _not_in_the_future(self, value: dt.datetime | None, **_: Any) -> None:
-        if value is not None and value > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
-            raise ValidationError("as_of is in the future; nothing is known about it yet")
-
-
 CSV_DOC = {
     "responses": {
-        "200": {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        # The int key merges into ``@blp.response(200, ...)``'s entry; "200" would replace it.
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
     }
 }
 """Merged into a view's 200 response: the same view as CSV with ``?format=csv``."""
@@ -90,27 +75,75 @@ def view_cursor(args: dict[str, Any]) -> Iterator[Cursor]:
             yield cur
 
 
-def check_cohort_access(cur: Cursor, cohort_id: str) -> None:
-    """A coach sees only the cohorts they coach; to them others do not exist."""
-    who = principal()
-    if who.role != "coach":
-        return
-    from shared.auth import subject_reference
-
+def coaches(cur: Cursor, cohort_id: str) -> bool:
+    """Whether the calling coach coaches the cohort."""
+    secret = current_app.extensions["polku.jwt_secret"]
     cur.execute(
         "SELECT 1 FROM tr_cohort_coaches WHERE cohort_id = ? AND coach_ref = ?",
-        (cohort_id, subject_reference(current_app.extensions["polku.jwt_secret"], who.sub)),
+        (cohort_id, subject_reference(secret, principal().sub)),
     )
-    if cur.fetchone() is None:
+    return cur.fetchone() is not None
+
+
+def check_cohort_access(cur: Cursor, cohort_id: str) -> None:
+    """A coach sees only the cohorts they coach; to them others do not exist."""
+    if principal().role == "coach" and not coaches(cur, cohort_id):
         raise NotFoundError(f"cohort {cohort_id} is not one you coach", field="cohort_id")
+
+
+def person_scope(cur: Cursor, person_id: str, what: str) -> list[str] | None:
+    """Of one person's ``what``, the cohorts the caller may see; None: all of it.
+
+    A participant reads only their own (403 for anyone else, asked before anything is
+    looked up); hr_admin, coordinators and auditors anyone's; a coach someone who is or was
+    enrolled in a cohort they coach, and then only what is tied to those cohorts or to none.
+    An unknown person, and to a coach anyone not theirs, is a 404.
+    """
+    who = principal()
+    if who.role == "participant" and who.sub != person_id:
+        abort(403, message=f"participants may read only their own {what}")
+    cohorts = trajectory.cohorts_of_person(cur, person_id)
+    if cohorts is None:
+        raise NotFoundError(
+            f"person {person_id} is not known to tracking (at that time)", field="person_id"
+        )
+    if who.role != "coach":
+        return None
+    mine = [cohort_id for cohort_id in cohorts if coaches(cur, cohort_id)]
+    if not mine:
+        raise NotFoundError(f"person {person_id} is not in a cohort you coach", field="person_id")
+    return mine
 
 
 def individual() -> bool:
     return bool(principal().role in INDIVIDUAL)
 
 
+@contextmanager
+def cohort_cursor(args: dict[str, Any], cohort_id: uuid.UUID) -> Iterator[Cursor]:
+    """The cursor for ``as_of``, once a coach is known to coach the cohort."""
+    with view_cursor(args) as cur:
+        check_cohort_access(cur, str(cohort_id))
+        yield cur
+
+
+def remember_population(
+    view: str, base: str, filters: dict[str, Any], members: Iterable[str], minimum: int
+) -> None:
+    """Refuses (422) a population differing by fewer than ``minimum`` from one the caller
+    got before from the same view and base, else remembers it.
+
+    A write on the live read models even when the view came from an ``as_of`` snapshot, made
+    once the view's cursor is closed: the log is bookkeeping, not derived from the events.
+    """
+    with readmodels().database.transaction() as cur:
+        PopulationLog(cur).remember(principal().sub, view, base, filters, members, minimum)
+
+
 def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: str) -> Any:
-    """The view as JSON (returned for the schema to dump), or its main table as CSV."""
+    """The view with the ``as_of`` asked for as JSON (returned for the schema to dump), or its
+    main table as ``<name>.csv``."""
+    view["as_of"] = as_of_text(args)
     if args.get("format") != "csv":
         return view
     columns, rows = table(view)

@@ -9,15 +9,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from services.tracking.api.arguments import ViewArgs
 from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
-    ViewArgs,
-    check_cohort_access,
+    cohort_cursor,
     individual,
     policy,
     respond,
-    view_cursor,
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import funnel
@@ -91,8 +90,6 @@ class CohortFunnel(MethodView):
 
         CSV: one row per session.
         """
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, str(cohort_id))
+        with cohort_cursor(args, cohort_id) as cur:
             view = funnel.funnel(cur, str(cohort_id), policy(), individual())
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
         return respond(view, args, funnel.csv_table, f"funnel-{cohort_id}")

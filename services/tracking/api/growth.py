@@ -6,31 +6,29 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from services.tracking.api.arguments import ViewArgs, as_of_text, id_filter, text_filter, text_id
 from services.tracking.api.base import (
     CSV_DOC,
+    PERSON_READERS,
     VIEWERS,
-    ViewArgs,
-    check_cohort_access,
+    cohort_cursor,
+    person_scope,
     policy,
-    readmodels,
+    remember_population,
     respond,
     view_cursor,
 )
 from services.tracking.api.schemas import CohortHeader, cell
 from services.tracking.api.schemas import cells as cell_map
 from services.tracking.views import growth, trajectory
-from services.tracking.views.privacy import PopulationLog, check_difference
+from services.tracking.views.privacy import check_difference
 from services.tracking.views.ratings import RATER_GROUPS
-from shared.errors import NotFoundError
-from shared.sql import Cursor
 from shared.web.problems import problem_doc
 from shared.web.security import requires
-from shared.web.validation import SingleLine
 
 blp = Blueprint(
     "tracking-growth",
@@ -39,26 +37,18 @@ blp = Blueprint(
     description="Growth: change per instrument, dimension, rater group and wave.",
 )
 
-PERSON_READERS = ("participant", "hr_admin", "coordinator", "coach", "auditor")
-
 
 class GrowthArgs(ViewArgs):
-    instrument_id = fields.UUID(
-        load_default=None, metadata={"description": "Only this behaviour or self-assessment."}
-    )
+    instrument_id = id_filter("Only this behaviour or self-assessment.")
     rater_group = fields.String(
         load_default=None,
         validate=validate.OneOf(RATER_GROUPS),
         metadata={"description": "Only this rater group: " + ", ".join(RATER_GROUPS) + "."},
     )
-    department = fields.String(
-        load_default=None,
-        validate=[validate.Length(min=1, max=200), SingleLine],
-        metadata={
-            "description": "Only participants placed in this department on the cohort's start"
-            " date. Refused (422) when it leaves out fewer than the minimum of the unfiltered"
-            " group, or differs that little from a population you received before."
-        },
+    department = text_filter(
+        "Only participants placed in this department on the cohort's start date. Refused (422)"
+        " when it leaves out fewer than the minimum of the unfiltered group, or differs that"
+        " little from a population you received before."
     )
 
 
@@ -219,10 +209,9 @@ class CohortGrowthView(MethodView):
         CSV: one row per instrument x dimension x rater group x wave, then one per change.
         """
         cohort = str(cohort_id)
-        instrument_id = str(args["instrument_id"]) if args.get("instrument_id") else None
+        instrument_id = text_id(args, "instrument_id")
         department = args.get("department")
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, cohort)
+        with cohort_cursor(args, cohort_id) as cur:
             pop = growth.population(
                 cur,
                 [cohort],
@@ -232,41 +221,32 @@ class CohortGrowthView(MethodView):
                 department=department,
             )
             if department is not None:
-                _check_population(cohort, args, instrument_id, pop)
+                check_difference(pop.members, pop.base, pop.minimum, {"department": department})
             view = growth.growth(pop, instrument_id)
+        if department is not None:
+            remember_population("growth", cohort, _remembered(args), pop.members, pop.minimum)
         view.update(pop.cohorts[0].header())
         view["filters"] = {
             "instrument_id": instrument_id,
             "rater_group": args.get("rater_group"),
             "department": department,
         }
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
         return respond(view, args, growth.csv_table, f"growth-{cohort_id}")
 
 
-def _check_population(
-    cohort_id: str, args: dict[str, Any], instrument_id: str | None, pop: growth.Population
-) -> None:
-    """Refuses a department population that differs from another by fewer than the minimum.
+def _remembered(args: dict[str, Any]) -> dict[str, Any]:
+    """The filters a department population is remembered under, for the stateful check.
 
-    Against the unfiltered group (stateless), and against every population this caller got
-    before (stateful). ``as_of`` is part of the filters: the same department on two days
-    could otherwise be subtracted to describe the few whose results came in between.
+    ``as_of`` is one of them: the same department on two days could otherwise be subtracted
+    to describe the few whose results came in between.
     """
-    filters = {"department": args["department"]}
-    check_difference(pop.members, pop.base, pop.minimum, filters)
-    remembered = dict(filters)
-    for name, value in (
-        ("instrument_id", instrument_id),
-        ("rater_group", args.get("rater_group")),
-        ("as_of", args["as_of"].isoformat() if args.get("as_of") else None),
-    ):
-        if value is not None:
-            remembered[name] = value
-    with readmodels().database.transaction() as log:
-        PopulationLog(log).remember(
-            g.principal.sub, "growth", cohort_id, remembered, pop.members, pop.minimum
-        )
+    named = {
+        "department": args["department"],
+        "instrument_id": text_id(args, "instrument_id"),
+        "rater_group": args.get("rater_group"),
+        "as_of": as_of_text(args),
+    }
+    return {name: value for name, value in named.items() if value is not None}
 
 
 @blp.route("/people/<uuid:person_id>/growth")
@@ -275,7 +255,9 @@ class PersonGrowthView(MethodView):
     @blp.arguments(ViewArgs(), location="query")
     @blp.response(200, PersonGrowth())
     @blp.doc(**CSV_DOC)
-    @blp.alt_response(404, **problem_doc("No such person known to tracking (at as_of)."))
+    @blp.alt_response(
+        404, **problem_doc("Not known to tracking (at as_of), or not in a cohort you coach.")
+    )
     def get(self, args: dict[str, Any], person_id: UUID) -> Any:
         """One participant's own trajectory: each value per instrument, wave and rater group.
 
@@ -289,30 +271,7 @@ class PersonGrowthView(MethodView):
         CSV: one row per value.
         """
         person = str(person_id)
-        who = g.principal
-        if who.role == "participant" and who.sub != person:
-            abort(403, message="participants see only their own growth")
         with view_cursor(args) as cur:
-            cohorts = trajectory.cohorts_of_person(cur, person)
-            if cohorts is None:
-                raise NotFoundError(
-                    f"person {person} is not known to tracking (at that time)", field="person_id"
-                )
-            scope = _coached(cur, cohorts) if who.role == "coach" else None
+            scope = person_scope(cur, person, "growth")
             view = trajectory.person_growth(cur, person, policy(), scope)
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
         return respond(view, args, trajectory.csv_table, f"growth-{person_id}")
-
-
-def _coached(cur: Cursor, cohorts: list[str]) -> list[str]:
-    """The cohorts of ``cohorts`` the calling coach coaches; 404 when none."""
-    mine = []
-    for cohort_id in cohorts:
-        try:
-            check_cohort_access(cur, cohort_id)
-        except NotFoundError:
-            continue
-        mine.append(cohort_id)
-    if not mine:
-        raise NotFoundError("this person is not in a cohort you coach", field="person_id")
-    return mine

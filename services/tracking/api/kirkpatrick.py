@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from services.tracking.api.arguments import ViewArgs
 from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
-    ViewArgs,
-    check_cohort_access,
+    cohort_cursor,
     policy,
     respond,
     view_cursor,
@@ -71,7 +71,6 @@ def _answer(
         "name": name,
         "cohorts": cohort_ids,
         "view_date": day.isoformat(),
-        "as_of": args["as_of"].isoformat() if args.get("as_of") else None,
         "levels": kirkpatrick.levels(cur, cohort_ids, policy(), day),
     }
 
@@ -89,8 +88,7 @@ class CohortKirkpatrick(MethodView):
         Each figure is a cell: null with the reason when fewer people than the minimum are
         behind it. CSV: one row per figure.
         """
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, str(cohort_id))
+        with cohort_cursor(args, cohort_id) as cur:
             facts = cohort(cur, str(cohort_id))
             view = _answer(args, "cohort", facts.cohort_id, facts.name, [facts.cohort_id], cur)
         return respond(view, args, kirkpatrick.csv_table, f"kirkpatrick-{cohort_id}")
@@ -115,7 +113,8 @@ class ProgrammeKirkpatrick(MethodView):
             row = cur.fetchone()
             if row is None:
                 raise NotFoundError(
-                    f"programme {programme_id} is not known to tracking (at that time)"
+                    f"programme {programme_id} is not known to tracking (at that time)",
+                    field="programme_id",
                 )
             ids = [c.cohort_id for c in cohorts_of_programme(cur, str(programme_id))]
             view = _answer(args, "programme", str(programme_id), row[0], ids, cur)

@@ -7,27 +7,24 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from services.tracking.api.arguments import ViewArgs, as_of_text, text_filter
 from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
-    ViewArgs,
-    check_cohort_access,
+    cohort_cursor,
     individual,
     policy,
-    principal,
-    readmodels,
+    remember_population,
     respond,
-    view_cursor,
     view_date,
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
-from services.tracking.views.privacy import PopulationLog, check_difference
+from services.tracking.views.privacy import check_difference
 from shared.web.problems import problem_doc
 from shared.web.security import requires
-from shared.web.validation import SingleLine
 
 blp = Blueprint(
     "tracking-careers",
@@ -38,11 +35,7 @@ blp = Blueprint(
 
 
 def _filter(what: str) -> fields.String:
-    return fields.String(
-        load_default=None,
-        validate=[validate.Length(min=1, max=200), SingleLine],
-        metadata={"description": f"Only comparison-group members whose {what} (exact match)."},
-    )
+    return text_filter(f"Only comparison-group members whose {what} (exact match).")
 
 
 class MobilityArgs(ViewArgs):
@@ -165,10 +158,6 @@ class Network(CohortHeader):
     participants = fields.List(fields.Nested(ParticipantNetwork))
 
 
-def _as_of(args: dict[str, Any]) -> str | None:
-    return args["as_of"].isoformat() if args.get("as_of") else None
-
-
 @blp.route("/<uuid:cohort_id>/mobility")
 class CohortMobility(MethodView):
     @requires(*VIEWERS)
@@ -200,18 +189,14 @@ class CohortMobility(MethodView):
         cid = str(cohort_id)
         filters = {k: args[k] for k in mobility.FILTERS if args.get(k) is not None}
         minimum = policy().minimum
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, cid)
+        with cohort_cursor(args, cohort_id) as cur:
             chosen = mobility.groups(cur, [cid], filters)
             if filters:
                 check_difference(set(chosen.comparison), set(chosen.base), minimum, filters)
             view = mobility.cohort_mobility(cur, cid, chosen, minimum, view_date(args))
-        # A separate write on the live database, even when the view came from a snapshot.
-        with readmodels().database.transaction() as cur:
-            PopulationLog(cur).remember(
-                principal().sub, "mobility", cid, filters, chosen.comparison, minimum
-            )
-        view["as_of"] = _as_of(args)
+        # With as_of: the same filters on two days could otherwise be subtracted.
+        remembered = {**filters, "as_of": as_of_text(args)} if args.get("as_of") else filters
+        remember_population("mobility", cid, remembered, chosen.comparison, minimum)
         return respond(view, args, mobility.csv_table, f"mobility-{cohort_id}")
 
 
@@ -233,9 +218,6 @@ class CohortNetwork(MethodView):
 
         CSV: one row per peer group.
         """
-        cid = str(cohort_id)
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, cid)
-            view = network.network(cur, cid, policy(), individual())
-        view["as_of"] = _as_of(args)
+        with cohort_cursor(args, cohort_id) as cur:
+            view = network.network(cur, str(cohort_id), policy(), individual())
         return respond(view, args, network.csv_table, f"network-{cohort_id}")

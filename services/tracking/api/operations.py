@@ -10,12 +10,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from services.tracking.api.base import check_cohort_access, readmodels
+from services.tracking.api.base import VIEWERS, check_cohort_access, readmodels
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
-VIEWERS = ("hr_admin", "coordinator", "coach", "auditor")
 OPERATORS = ("hr_admin", "auditor", "service")
 
 blp = Blueprint("tracking", __name__, url_prefix="/tracking", description="Projected views.")

@@ -11,26 +11,16 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from services.tracking.api.base import (
-    CSV_DOC,
-    ViewArgs,
-    check_cohort_access,
-    principal,
-    respond,
-    view_cursor,
-)
+from services.tracking.api.arguments import ViewArgs
+from services.tracking.api.base import CSV_DOC, PERSON_READERS, person_scope, respond, view_cursor
 from services.tracking.views import timeline
 from services.tracking.views.timeline_entries import KINDS
-from shared.errors import NotFoundError
-from shared.sql import Cursor
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
-
-READERS = ("hr_admin", "coordinator", "coach", "auditor", "participant")
 
 blp = Blueprint(
     "tracking-people",
@@ -74,32 +64,9 @@ class Timeline(PageSchema):
     as_of = fields.String(allow_none=True, metadata={"description": "The as_of asked for, if any."})
 
 
-def visible_cohorts(cur: Cursor, person_id: str) -> set[str] | None:
-    """None: the caller sees every entry. A coach sees the person's entries of the cohorts
-    they coach (and those tied to no cohort), and only if there is at least one."""
-    who = principal()
-    if who.role == "participant" and who.sub != person_id:
-        abort(403, message="participants may read only their own timeline")
-    timeline.check_person(cur, person_id)
-    if who.role != "coach":
-        return None
-    coached = set()
-    for cohort_id in timeline.cohorts_enrolled(cur, person_id):
-        try:
-            check_cohort_access(cur, cohort_id)
-        except NotFoundError:
-            continue
-        coached.add(cohort_id)
-    if not coached:
-        raise timeline.UnknownPerson(
-            f"person {person_id} is not in a cohort you coach", field="person_id"
-        )
-    return coached
-
-
 @blp.route("/<uuid:person_id>/timeline")
 class PersonTimeline(MethodView):
-    @requires(*READERS)
+    @requires(*PERSON_READERS)
     @blp.arguments(TimelineArgs(), location="query")
     @blp.response(200, Timeline())
     @blp.doc(**CSV_DOC)
@@ -123,8 +90,8 @@ class PersonTimeline(MethodView):
         """
         person = str(person_id)
         with view_cursor(args) as cur:
-            view = timeline.timeline(cur, person, visible_cohorts(cur, person))
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
-        if args.get("format") == "csv":
-            return respond(view, args, timeline.csv_table, f"timeline-{person}")
-        return timeline.page(view, args["after"], args["limit"])
+            scope = person_scope(cur, person, "timeline")
+            view = timeline.timeline(cur, person, None if scope is None else set(scope))
+        if args["format"] != "csv":  # the CSV holds every entry
+            view = timeline.page(view, args["after"], args["limit"])
+        return respond(view, args, timeline.csv_table, f"timeline-{person}")

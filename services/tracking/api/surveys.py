@@ -9,15 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from services.tracking.api.base import (
-    CSV_DOC,
-    VIEWERS,
-    ViewArgs,
-    check_cohort_access,
-    policy,
-    respond,
-    view_cursor,
-)
+from services.tracking.api.arguments import ViewArgs, id_filter, text_id
+from services.tracking.api.base import CSV_DOC, VIEWERS, cohort_cursor, policy, respond
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import reaction, staff_survey
 from shared.web.problems import problem_doc
@@ -35,10 +28,7 @@ blp = Blueprint(
 
 
 class ReactionArgs(ViewArgs):
-    survey_id = fields.UUID(
-        load_default=None,
-        metadata={"description": "Only this survey of the cohort. Default: every survey."},
-    )
+    survey_id = id_filter("Only this survey of the cohort. Default: every survey.")
 
 
 class ReactionItem(Schema):
@@ -107,11 +97,8 @@ class CohortReaction(MethodView):
 
         CSV: one row per item (n, mean, sd, the distribution as JSON).
         """
-        survey_id = str(args["survey_id"]) if args.get("survey_id") else None
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, str(cohort_id))
-            view = reaction.reaction(cur, str(cohort_id), policy(), survey_id)
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
+        with cohort_cursor(args, cohort_id) as cur:
+            view = reaction.reaction(cur, str(cohort_id), policy(), text_id(args, "survey_id"))
         return respond(view, args, reaction.csv_table, f"reaction-{cohort_id}")
 
 
@@ -119,10 +106,7 @@ class CohortReaction(MethodView):
 
 
 class StaffSurveyArgs(ViewArgs):
-    instrument_id = fields.UUID(
-        load_default=None,
-        metadata={"description": "Only this staff-survey instrument. Default: every one."},
-    )
+    instrument_id = id_filter("Only this staff-survey instrument. Default: every one.")
 
 
 class IndexInfo(Schema):
@@ -219,9 +203,7 @@ class CohortStaffSurvey(MethodView):
 
         CSV: one row per level, org unit, year and index, with the value and respondents.
         """
-        instrument_id = str(args["instrument_id"]) if args.get("instrument_id") else None
-        with view_cursor(args) as cur:
-            check_cohort_access(cur, str(cohort_id))
+        instrument_id = text_id(args, "instrument_id")
+        with cohort_cursor(args, cohort_id) as cur:
             view = staff_survey.staff_survey(cur, str(cohort_id), policy(), instrument_id)
-        view["as_of"] = args["as_of"].isoformat() if args.get("as_of") else None
         return respond(view, args, staff_survey.csv_table, f"staff-survey-{cohort_id}")

@@ -3,7 +3,9 @@
 Funnel counts are people who ever reached a stage (``declined``, ``waitlisted`` and
 ``left_waitlist`` count who is there now). Attendance counts the held (not cancelled)
 sessions: ``attended`` is present or partial, out of everyone with a record for the session,
-which the enrolment service accepts only for people enrolled on the session's day.
+which the enrolment service accepts only for people enrolled on the session's day. A session
+with records for fewer people than the minimum shows suppressed cells and is left out of the
+totals per delivery mode and overall, so that they cannot give its figures away.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from services.tracking.views.cohorts import cohort
-from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.privacy import Policy, cell, figure
 from shared.sql import Cursor
 
 STAGES = ("invited", "accepted", "declined", "waitlisted", "enrolled", "completed", "withdrawn")
@@ -23,6 +25,8 @@ RATES = {
     "withdrawal": ("withdrawn", "enrolled"),
 }
 ATTENDED = ("present", "partial")
+COUNTED = ("present", "partial", "absent", "excused")
+NO_RECORDS = "no attendance recorded"
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -46,7 +50,9 @@ def funnel(cur: Cursor, cohort_id: str, policy: Policy, individual: bool) -> dic
     minimum = policy.minimum
     stages = {stage: cell(n, total, minimum) for stage, n in stage_counts.items()}
     rates = {
-        name: cell(_ratio(stage_counts[part], stage_counts[whole]), total, minimum)
+        name: figure(
+            _ratio(stage_counts[part], stage_counts[whole]), total, minimum, f"no one {whole}"
+        )
         for name, (part, whole) in RATES.items()
     }
     return {
@@ -74,74 +80,27 @@ def attendance(cur: Cursor, cohort_id: str, policy: Policy, individual: bool) ->
         (cohort_id,),
     )
     records = cur.fetchall()
-    by_session: dict[str, list[str]] = defaultdict(list)
+    by_session: dict[str, dict[str, str]] = defaultdict(dict)
     by_person: dict[str, list[str]] = defaultdict(list)
     for session_id, person_id, status in records:
-        by_session[session_id].append(status)
+        by_session[session_id][person_id] = status
         by_person[person_id].append(status)
     minimum = policy.minimum
-    rows = []
-    modes: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"sessions": 0, "expected": 0, "attended": 0, "people": set()}
-    )
-    people_in_session: dict[str, set[str]] = defaultdict(set)
-    for session_id, person_id, _ in records:
-        people_in_session[session_id].add(person_id)
-    for (
-        session_id,
-        title,
-        module,
-        starts,
-        ends,
-        delivery,
-        original,
-        status,
-        moved,
-        changed,
-    ) in sessions:
-        statuses = by_session.get(session_id, [])
-        expected, attended = len(statuses), sum(s in ATTENDED for s in statuses)
-        counts = {s: statuses.count(s) for s in ("present", "partial", "absent", "excused")}
-        held = status != "cancelled"
-        rows.append(
-            {
-                "session_id": session_id,
-                "title": title,
-                "module": module,
-                "starts_at": starts,
-                "ends_at": ends,
-                "delivery": delivery,
-                "original_delivery": original,
-                "status": status,
-                "reschedules": int(moved),
-                "delivery_changes": int(changed),
-                "expected": cell(expected, expected, minimum) if held else None,
-                "counts": {k: cell(v, expected, minimum) for k, v in counts.items()}
-                if held
-                else None,
-                "rate": cell(_ratio(attended, expected), expected, minimum) if held else None,
-            }
-        )
-        if held and expected:
-            mode = modes[delivery]
-            mode["sessions"] += 1
-            mode["expected"] += expected
-            mode["attended"] += attended
-            mode["people"] |= people_in_session[session_id]
+    rows = [_session(row, by_session.get(row[0], {}), minimum) for row in sessions]
+    # A session too small to show is left out of every total: the totals minus the sessions
+    # shown would otherwise give its figures.
+    counted = [
+        (row[5], by_session[row[0]]) for row in sessions if len(by_session[row[0]]) >= minimum
+    ]
     by_delivery = {
-        delivery: {
-            "sessions": mode["sessions"],
-            "person_sessions": cell(mode["expected"], len(mode["people"]), minimum),
-            "rate": cell(_ratio(mode["attended"], mode["expected"]), len(mode["people"]), minimum),
-        }
-        for delivery, mode in sorted(modes.items())
+        mode: _mode([taken for delivery, taken in counted if delivery == mode], minimum)
+        for mode in sorted({delivery for delivery, _ in counted})
     }
-    everyone = {p for s in people_in_session.values() for p in s}
-    all_expected = sum(m["expected"] for m in modes.values())
-    all_attended = sum(m["attended"] for m in modes.values())
+    everyone = {p for _, taken in counted for p in taken}
+    every_status = [s for _, taken in counted for s in taken.values()]
     result: dict[str, Any] = {
         "sessions": rows,
-        "overall": cell(_ratio(all_attended, all_expected), len(everyone), minimum),
+        "overall": _rate(every_status, len(everyone), minimum),
         "by_delivery": by_delivery,
         "virtual_minus_in_person": _difference(by_delivery),
     }
@@ -156,6 +115,44 @@ def attendance(cur: Cursor, cohort_id: str, policy: Policy, individual: bool) ->
             for person_id, statuses in sorted(by_person.items())
         ]
     return result
+
+
+def _rate(statuses: list[str], people: int, minimum: int) -> dict[str, Any]:
+    attended = sum(s in ATTENDED for s in statuses)
+    return figure(_ratio(attended, len(statuses)), people, minimum, NO_RECORDS)
+
+
+def _session(row: tuple[Any, ...], taken: dict[str, str], minimum: int) -> dict[str, Any]:
+    session_id, title, module, starts, ends, delivery, original, status, moved, changed = row
+    statuses = list(taken.values())
+    expected, held = len(statuses), status != "cancelled"
+    counts = {s: statuses.count(s) for s in COUNTED}
+    return {
+        "session_id": session_id,
+        "title": title,
+        "module": module,
+        "starts_at": starts,
+        "ends_at": ends,
+        "delivery": delivery,
+        "original_delivery": original,
+        "status": status,
+        "reschedules": int(moved),
+        "delivery_changes": int(changed),
+        "expected": cell(expected, expected, minimum) if held else None,
+        "counts": {k: cell(v, expected, minimum) for k, v in counts.items()} if held else None,
+        "rate": _rate(statuses, expected, minimum) if held else None,
+    }
+
+
+def _mode(sessions: list[dict[str, str]], minimum: int) -> dict[str, Any]:
+    """The sessions of one delivery mode: how many, person-sessions and the attendance rate."""
+    people = len({p for taken in sessions for p in taken})
+    statuses = [s for taken in sessions for s in taken.values()]
+    return {
+        "sessions": len(sessions),
+        "person_sessions": cell(len(statuses), people, minimum),
+        "rate": _rate(statuses, people, minimum),
+    }
 
 
 def _difference(by_delivery: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -174,39 +171,20 @@ def _difference(by_delivery: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+CSV_COLUMNS = [
+    "session_id", "title", "starts_at", "delivery", "original_delivery", "status", "expected",
+    "present", "partial", "absent", "excused", "rate",
+]  # fmt: skip
+
+
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """One row per session: the attendance table HR exports."""
-    columns = [
-        "session_id",
-        "title",
-        "starts_at",
-        "delivery",
-        "original_delivery",
-        "status",
-        "expected",
-        "present",
-        "partial",
-        "absent",
-        "excused",
-        "rate",
-    ]
     rows = []
     for s in view["attendance"]["sessions"]:
         counts = s["counts"] or {}
+        figures = {"expected": s["expected"], "rate": s["rate"]}
+        figures |= {status: counts.get(status) for status in COUNTED}
         rows.append(
-            [
-                s["session_id"],
-                s["title"],
-                s["starts_at"],
-                s["delivery"],
-                s["original_delivery"],
-                s["status"],
-                (s["expected"] or {}).get("value"),
-                *[
-                    (counts.get(k) or {}).get("value")
-                    for k in ("present", "partial", "absent", "excused")
-                ],
-                (s["rate"] or {}).get("value"),
-            ]
+            [(figures[c] or {}).get("value") if c in figures else s[c] for c in CSV_COLUMNS]
         )
-    return columns, rows
+    return CSV_COLUMNS, rows

@@ -5,7 +5,8 @@ behaviour and self-assessments recorded for those cohorts. For every instrument 
 rater group x wave it gives n (people), mean, SD and the mean's 95% t-interval of the people's
 rater-group values (:mod:`services.tracking.views.ratings`), and for baseline -> post and
 baseline -> each follow-up the paired change (:func:`services.tracking.views.stats.paired_change`).
-Every figure is a privacy cell, suppressed below the instrument's minimum group size.
+Every figure is a privacy cell, suppressed below the instrument's minimum group size; pooling
+cohorts, a cohort with fewer people than that in a cell is left out of it.
 
 ``improvement`` is the mean difference with its sign flipped on reverse-scored dimensions, so
 a positive improvement always means better; the other change figures (mean difference, its
@@ -14,78 +15,27 @@ interval, d_z, g_av) keep the raw direction, later minus baseline on the instrum
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
-from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.growth_population import Population, population
+from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.ratings import (
     BASELINE,
     POST,
-    RATER_GROUPS,
     GroupValue,
     Instrument,
     Rating,
     Slot,
+    compared_with_baseline,
+    group_rank,
     group_values,
-    growth_instruments,
-    is_follow_up,
-    ratings,
     wave_order,
 )
 from services.tracking.views.stats import CONFIDENCE, describe, paired_change, rounded
 from shared.sql import Cursor
-
-
-@dataclass(frozen=True)
-class Population:
-    """Whose results a growth answer is computed from, before any figure is."""
-
-    cohorts: list[CohortFacts]
-    instruments: dict[str, Instrument]
-    ratings: list[Rating]
-    base: set[str]
-    """Participants with results in scope, whatever their department."""
-    members: set[str]
-    """Those of ``base`` the filters keep: the people the answer describes."""
-    minimum: int
-    """The strictest minimum of the instruments in scope: the differencing guard's."""
-
-
-def population(
-    cur: Cursor,
-    cohort_ids: list[str],
-    policy: Policy,
-    *,
-    instrument_id: str | None = None,
-    rater_group: str | None = None,
-    department: str | None = None,
-) -> Population:
-    """The participants of ``cohort_ids`` with results; ``department`` is the placement on
-    each cohort's start date."""
-    cohorts = [cohort(cur, cohort_id) for cohort_id in cohort_ids]
-    instruments = growth_instruments(cur, policy, instrument_id)
-    taking_part = {c.cohort_id: set(participants(cur, c.cohort_id)) for c in cohorts}
-    found = [
-        r
-        for r in ratings(cur, instruments, cohort_ids=cohort_ids, rater_group=rater_group)
-        if r.person_id in taking_part.get(r.cohort_id, set())
-    ]
-    base = {r.person_id for r in found}
-    if department is not None:
-        placed: set[tuple[str, str]] = set()
-        for c in cohorts:
-            on_start = placements_on(cur, c.start_date, sorted(taking_part[c.cohort_id]))
-            placed |= {
-                (c.cohort_id, p) for p, at in on_start.items() if at.department == department
-            }
-        found = [r for r in found if (r.cohort_id, r.person_id) in placed]
-    minimum = max((i.minimum for i in instruments.values()), default=policy.minimum)
-    members = {r.person_id for r in found}
-    return Population(cohorts, instruments, found, base, members, minimum)
 
 
 def growth(pop: Population, instrument_id: str | None = None) -> dict[str, Any]:
@@ -138,7 +88,7 @@ def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[s
                 changes += [
                     _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
                     for later in waves
-                    if later == POST or is_follow_up(later)
+                    if compared_with_baseline(later)
                 ]
     return {
         **instrument.header(),
@@ -151,10 +101,6 @@ def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[s
         "summary": _summary(changes, groups, k),
         "confidence": CONFIDENCE,
     }
-
-
-def group_rank(group: str) -> int:
-    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
 
 
 Unit = tuple[str, str]
@@ -178,16 +124,24 @@ def _people(units: Iterable[Unit]) -> int:
 
 
 def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> dict[str, Any]:
-    """A cell, carrying ``reason`` when it is shown but its value is undefined."""
-    figure = cell(rounded(value), n, minimum)
-    if not figure["suppressed"] and figure["value"] is None:
-        figure["reason"] = reason
-    return figure
+    return figure(rounded(value), n, minimum, reason)
+
+
+def _shown_cohorts(at: dict[Unit, float], k: int) -> dict[Unit, float]:
+    """The units of the cohorts with at least ``k`` of them.
+
+    A cohort below the minimum adds nothing to a pooled figure: the programme's figure less
+    the other cohorts' own would otherwise give its few people away. With one cohort this is
+    the usual suppression.
+    """
+    sizes = Counter(cohort_id for cohort_id, _ in at)
+    return {unit: value for unit, value in at.items() if sizes[unit[0]] >= k}
 
 
 def _wave_cell(
     dimension: str, group: str, wave: str, at: dict[Unit, float], k: int
 ) -> dict[str, Any]:
+    at = _shown_cohorts(at, k)
     n = _people(at)
     d = describe(list(at.values()))
     return {
@@ -211,7 +165,8 @@ def _change(
     at_later: dict[Unit, float],
     k: int,
 ) -> dict[str, Any]:
-    units = sorted(set(baseline) & set(at_later))
+    pairs = _shown_cohorts({u: baseline[u] for u in set(baseline) & set(at_later)}, k)
+    units = sorted(pairs)
     change = paired_change([baseline[u] for u in units], [at_later[u] for u in units])
     n = _people(units)
     mean = change.mean_difference

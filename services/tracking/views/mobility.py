@@ -8,10 +8,12 @@ move is not an exit: those people stay followed to ``D``).
 
 The comparison group is everyone placed in the programme's organisation on ``t0`` (and not
 gone from the state by then) who was never enrolled in any cohort, followed over the same
-window, narrowed by the optional filters (department on ``t0``, profession, role). The placement
-someone was registered with counts from the beginning: tracking knows no hiring date. Several
-cohorts can be pooled (a programme): each participant's origin is their own cohort's end (the
-first, if in several); a comparison person's is the end of the first cohort they qualify for.
+window, narrowed by the optional filters (department on ``t0``, profession, role). Filters
+whose group differs from the group with fewer of them by 1 to ``minimum - 1`` people are
+refused. The placement someone was registered with counts from the beginning: tracking knows
+no hiring date. Several cohorts can be pooled (a programme): each participant's origin is their
+own cohort's end (the first, if in several); a comparison person's is the end of the first
+cohort they qualify for.
 
 "Within N months" means within N calendar months of ``t0``. The Kaplan-Meier figures use one
 day count per horizon, from the earliest origin in the group (for one cohort: exactly ``t0`` + N
@@ -24,37 +26,30 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from services.tracking.views.cohorts import (
+    CohortFacts,
     attributes,
     cohort,
     ever_enrolled,
     participants,
     placements_on,
 )
-from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.privacy import Policy, cell, check_narrowing, figure
 from services.tracking.views.survival import (
     NO_FOLLOW_UP,
     Observation,
-    figure,
     horizon_days,
     time_to_event,
 )
+from shared.events.people import SCOPES
 from shared.sql import Cursor
 
 HORIZONS = (6, 12, 24)
 """Months after the cohort's end at which first moves and rotation are reported."""
 RETENTION_HORIZONS = (12, 24)
-SCOPES = (
-    "same_unit",
-    "other_unit",
-    "other_department",
-    "group_agency",
-    "other_state_organisation",
-    "outside_state",
-)
 FILTERS = ("department", "profession", "role")
 
 Origins = dict[str, dt.date]
@@ -69,6 +64,16 @@ class Groups:
     base: Origins
     comparison: Origins
     filters: dict[str, str]
+    traits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per member of ``base``: what the filters match (department on t0, profession, role)."""
+
+    def matching(self, filters: Mapping[str, Any]) -> set[str]:
+        """The members of ``base`` that ``filters`` keep."""
+        return {
+            p
+            for p in self.base
+            if all(self.traits.get(p, {}).get(k) == v for k, v in filters.items())
+        }
 
 
 class Move(NamedTuple):
@@ -84,11 +89,8 @@ def _same(a: str | None, b: str | None) -> bool:
 def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]) -> Groups:
     """The participants and comparison group of the cohorts (unknown cohorts raise 404)."""
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
-    facts = sorted((cohort(cur, c) for c in cohort_ids), key=lambda f: (f.end_date, f.cohort_id))
-    taking_part: Origins = {}
-    for f in facts:
-        for person_id in participants(cur, f.cohort_id):
-            taking_part.setdefault(person_id, dt.date.fromisoformat(f.end_date))
+    facts = _in_end_order(cur, cohort_ids)
+    taking_part = _taking_part(cur, facts)
     enrolled = ever_enrolled(cur)
     base: Origins = {}
     department: dict[str, str | None] = {}
@@ -106,13 +108,24 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
                 base[person_id] = dt.date.fromisoformat(f.end_date)
                 department[person_id] = placed.department
     known = attributes(cur)
+    traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
+    found = Groups(taking_part, base, {}, chosen, traits)
+    kept = found.matching(chosen)
+    comparison = {p: t0 for p, t0 in base.items() if p in kept}
+    return Groups(taking_part, base, comparison, chosen, traits)
 
-    def matches(person_id: str) -> bool:
-        facts_of = {**known.get(person_id, {}), "department": department[person_id]}
-        return all(facts_of.get(k) == v for k, v in chosen.items())
 
-    comparison = {p: t0 for p, t0 in base.items() if matches(p)}
-    return Groups(taking_part, base, comparison, chosen)
+def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
+    return sorted((cohort(cur, c) for c in cohort_ids), key=lambda f: (f.end_date, f.cohort_id))
+
+
+def _taking_part(cur: Cursor, facts: list[CohortFacts]) -> Origins:
+    """Each participant from the end of their first cohort of ``facts`` (in end order)."""
+    taking_part: Origins = {}
+    for f in facts:
+        for person_id in participants(cur, f.cohort_id):
+            taking_part.setdefault(person_id, dt.date.fromisoformat(f.end_date))
+    return taking_part
 
 
 def _left_the_state(cur: Cursor, day: str) -> set[str]:
@@ -151,9 +164,19 @@ def _moves(cur: Cursor, since: dt.date, until: dt.date) -> dict[str, list[Move]]
 
 
 def _observed(moves: list[Move], t0: dt.date, day: dt.date, kinds: set[str] | None) -> Observation:
+    """The first move of ``kinds`` (any, if None) after ``t0``, else censored at ``day``.
+
+    Leaving the state ends the follow-up of any other kind of move: someone who left can no
+    longer rotate, so they are censored on the day they left (a competing risk), not kept at
+    risk until the view's date.
+    """
     for move in moves:
-        if t0 < move.start <= day and (kinds is None or move.kind in kinds):
+        if not t0 < move.start <= day:
+            continue
+        if kinds is None or move.kind in kinds:
             return Observation((move.start - t0).days, True)
+        if move.kind == "left_state":
+            return Observation((move.start - t0).days, False)
     return Observation((day - t0).days, False)
 
 
@@ -222,7 +245,12 @@ def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dic
 def cohort_mobility(
     cur: Cursor, cohort_id: str, chosen: Groups, minimum: int, view_day: dt.date
 ) -> dict[str, Any]:
-    """The mobility view of one cohort for ``chosen`` (see :func:`groups`)."""
+    """The mobility view of one cohort for ``chosen`` (see :func:`groups`).
+
+    Refuses filters whose comparison group differs by 1 to ``minimum - 1`` people from the
+    group with fewer of the filters (see :func:`~.privacy.check_narrowing`).
+    """
+    check_narrowing(chosen.filters, chosen.matching, minimum)
     facts = cohort(cur, cohort_id)
     origin = dt.date.fromisoformat(facts.end_date)
     return {
@@ -241,9 +269,14 @@ def mobility_summary(
     """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
 
     The comparison group is unfiltered; the cohorts are pooled, each person from their own
-    cohort's end.
+    cohort's end. A cohort with fewer participants than the minimum is left out of the pooled
+    participants: the programme's figure less the other cohorts' would describe its people.
     """
-    result = figures(cur, groups(cur, cohort_ids, {}), policy.minimum, view_day)
+    chosen = groups(cur, cohort_ids, {})
+    pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
+    if len(pooled) < len(cohort_ids):
+        chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
+    result = figures(cur, chosen, policy.minimum, view_day)
     ours, theirs = result["participants"], result["comparison"]
     return {
         "people": {"participants": ours["people"], "comparison": theirs["people"]},
@@ -261,16 +294,8 @@ def mobility_summary(
 
 
 CSV_COLUMNS = [
-    "group",
-    "kind",
-    "days",
-    "months",
-    "survival",
-    "ci_low",
-    "ci_high",
-    "at_risk",
-    "events",
-]
+    "group", "kind", "days", "months", "survival", "ci_low", "ci_high", "at_risk", "events",
+]  # fmt: skip
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:

@@ -107,6 +107,11 @@ def growth_instruments(
     return found
 
 
+def group_rank(group: str) -> int:
+    """Rater groups in the order of ``RATER_GROUPS``, unknown ones last."""
+    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
+
+
 def wave_key(wave: str, follow_up_months: int | None, label: str | None) -> str:
     if wave == "follow_up":
         return f"follow_up_{follow_up_months}"
@@ -126,6 +131,16 @@ def wave_order(key: str) -> tuple[int, int, str]:
 
 def is_follow_up(key: str) -> bool:
     return key.startswith("follow_up_")
+
+
+def compared_with_baseline(key: str) -> bool:
+    """The waves whose change from baseline is given: post and every follow-up."""
+    return key == POST or is_follow_up(key)
+
+
+def slot_order(slot: Slot) -> tuple[str, tuple[int, int, str], int]:
+    """Slots by cohort, then wave, then rater group."""
+    return slot[0], wave_order(slot[2]), group_rank(slot[3])
 
 
 @dataclass(frozen=True)

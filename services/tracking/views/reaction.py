@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,9 @@ class Pool:
     answers: list[dict[str, float]] = field(default_factory=list)
     comments: list[dict[str, str]] = field(default_factory=list)
 
+    def answers_to(self, key: str) -> list[float]:
+        return [float(a[key]) for a in self.answers if key in a]
+
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
@@ -53,16 +56,15 @@ def value_key(value: float) -> str:
     return f"{float(value):.10g}"
 
 
-def _pools(cur: Cursor, cohort_ids: Sequence[str], survey_id: str | None = None) -> list[Pool]:
-    """The cohorts' reaction surveys pooled per instrument, in instrument-name order."""
-    marks = ", ".join("?" for _ in cohort_ids)
+def _pools(cur: Cursor, cohort_id: str, survey_id: str | None = None) -> list[Pool]:
+    """The cohort's reaction surveys pooled per instrument, in instrument-name order."""
     only = " AND s.survey_id = ?" if survey_id else ""
-    params: tuple[Any, ...] = (*cohort_ids, survey_id) if survey_id else tuple(cohort_ids)
+    params: tuple[Any, ...] = (cohort_id, survey_id) if survey_id else (cohort_id,)
     cur.execute(
         "SELECT s.survey_id, s.instrument_id, s.issued, s.closed, i.name, i.definition"
         " FROM tr_reaction_surveys s LEFT JOIN tr_instruments i"
         " ON i.instrument_id = s.instrument_id"
-        f" WHERE s.cohort_id IN ({marks}){only} ORDER BY s.survey_id",
+        f" WHERE s.cohort_id = ?{only} ORDER BY s.survey_id",
         params,
     )
     pools: dict[str, Pool] = {}
@@ -100,7 +102,7 @@ def _grid(scale: Mapping[str, Any], given: list[float]) -> list[str]:
 
 
 def _item(item: Mapping[str, Any], pool: Pool, minimum: int) -> dict[str, Any]:
-    values = [float(a[item["key"]]) for a in pool.answers if item["key"] in a]
+    values = pool.answers_to(item["key"])
     n = len(values)
     counts = {key: 0 for key in _grid(pool.definition.get("scale") or {}, values)}
     for v in values:
@@ -170,7 +172,7 @@ def reaction(
 ) -> dict[str, Any]:
     """The cohort's reaction surveys per instrument; ``survey_id`` narrows to one survey."""
     facts = cohort(cur, cohort_id)
-    pools = _pools(cur, [cohort_id], survey_id)
+    pools = _pools(cur, cohort_id, survey_id)
     if survey_id and not pools:
         raise UnknownSurvey(
             f"reaction survey {survey_id} is not one of this cohort's (at that time)",
@@ -182,17 +184,21 @@ def reaction(
 def reaction_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
     """L1 for several cohorts: every answer's mean and the response rate, all surveys pooled.
 
-    The mean pools every item answer of every response (the instruments are assumed to share
-    a scale, as a programme's reaction surveys do). The minimum is the strictest of the
-    instruments' minimums. Unknown cohorts raise 404.
+    A cohort's survey counts only with at least the minimum of responses, and an item only
+    with at least the minimum of answers, as the reaction view shows them: the pooled figure
+    less the others' would otherwise give a withheld one away. The mean pools the answers
+    counted (the instruments are assumed to share a scale, as a programme's reaction surveys
+    do). The minimum is the strictest of the instruments' minimums. Unknown cohorts raise 404.
     """
+    found: list[Pool] = []
     for cohort_id in cohort_ids:
         cohort(cur, cohort_id)
-    pools = _pools(cur, cohort_ids) if cohort_ids else []
-    minimum = max((policy.for_instrument(p.definition) for p in pools), default=policy.minimum)
+        found += _pools(cur, cohort_id)
+    minimum = max((policy.for_instrument(p.definition) for p in found), default=policy.minimum)
+    pools = [p for p in found if len(p.answers) >= minimum]
     responses = sum(len(p.answers) for p in pools)
     issued = sum(p.issued for p in pools)
-    values = [float(v) for p in pools for a in p.answers for v in a.values()]
+    values = [v for p in pools for v in _shown_answers(p, minimum)]
     return {
         "cohorts": list(cohort_ids),
         "minimum": minimum,
@@ -201,6 +207,17 @@ def reaction_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict
         "response_rate": cell(_ratio(responses, issued), responses, minimum),
         "mean": cell(round(statistics.fmean(values), 4) if values else None, responses, minimum),
     }
+
+
+def _shown_answers(pool: Pool, minimum: int) -> list[float]:
+    """Every answer to the pool's items that the reaction view shows (answered by at least
+    ``minimum``): a pooled mean over a withheld item would give its answers away."""
+    values = []
+    for item in pool.definition.get("dimensions") or []:
+        answers = pool.answers_to(item["key"])
+        if len(answers) >= minimum:
+            values += answers
+    return values
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:

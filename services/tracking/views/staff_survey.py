@@ -17,57 +17,18 @@ is the respondents behind its after-year values.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
-from services.tracking.views.privacy import Policy, cell
-from shared.errors import NotFoundError, RuleViolation
+from services.tracking.views.privacy import Policy, cell, figure
+from services.tracking.views.staff_indices import Key, Survey, org_key, surveys, unit_key
 from shared.sql import Cursor
 
-Key = tuple[str, str, str | None, str | None]
-"""(level, organisation, department, unit) of a staff-survey result."""
-
-
-class UnknownInstrument(NotFoundError):
-    """The instrument is not known to tracking."""
-
-
-class NotAStaffSurvey(RuleViolation):
-    """The instrument exists but is not a staff survey."""
-
-
-@dataclass
-class Survey:
-    """One staff-survey instrument's results: per org unit and year, respondents and indices."""
-
-    instrument_id: str
-    name: str
-    minimum: int
-    indices: list[dict[str, str]]
-    results: dict[Key, dict[int, tuple[int, dict[str, float]]]] = field(default_factory=dict)
-
-    @property
-    def years(self) -> list[int]:
-        return sorted({year for by_year in self.results.values() for year in by_year})
-
-    def value(self, key: Key, year: int, index: str) -> tuple[float, int] | None:
-        """The index value and respondents, when there is one that may be shown."""
-        found = self.results.get(key, {}).get(year)
-        if found is None or found[0] < self.minimum or index not in found[1]:
-            return None
-        return float(found[1][index]), found[0]
-
-    def change(self, key: Key, before: int, after: int, index: str) -> tuple[float, int] | None:
-        """After minus before, with the after year's respondents."""
-        a, b = self.value(key, after, index), self.value(key, before, index)
-        if a is None or b is None:
-            return None
-        return a[0] - b[0], a[1]
+NO_INDEX = "the result of that year has no value for this index"
 
 
 @dataclass(frozen=True)
@@ -95,65 +56,11 @@ def participant_units(cur: Cursor, facts: CohortFacts, minimum: int) -> Units:
     )
 
 
-def surveys(cur: Cursor, policy: Policy, instrument_id: str | None = None) -> list[Survey]:
-    """Every staff-survey instrument with its results, or the one asked for."""
-    if instrument_id:
-        cur.execute(
-            "SELECT instrument_id, name, kind, definition FROM tr_instruments"
-            " WHERE instrument_id = ?",
-            (instrument_id,),
-        )
-    else:
-        cur.execute(
-            "SELECT instrument_id, name, kind, definition FROM tr_instruments"
-            " WHERE kind = 'staff_survey' ORDER BY name, instrument_id"
-        )
-    rows = cur.fetchall()
-    if instrument_id and not rows:
-        raise UnknownInstrument(
-            f"instrument {instrument_id} is not known to tracking (at that time)",
-            field="instrument_id",
-        )
-    found = []
-    for ident, name, kind, definition in rows:
-        if kind != "staff_survey":
-            raise NotAStaffSurvey(
-                f"instrument {ident} is a {kind}, not a staff survey", field="instrument_id"
-            )
-        parsed = json.loads(definition)
-        indices = [
-            {"key": d["key"], "label": d.get("label", d["key"])}
-            for d in parsed.get("dimensions") or []
-        ]
-        found.append(Survey(ident, name, policy.for_instrument(parsed), indices))
-    for survey in found:
-        cur.execute(
-            "SELECT year, level, organisation, department, unit, respondents, indices"
-            " FROM tr_staff_survey WHERE instrument_id = ?",
-            (survey.instrument_id,),
-        )
-        for year, level, organisation, department, unit, respondents, values in cur.fetchall():
-            key = (level, organisation, department, unit)
-            survey.results.setdefault(key, {})[int(year)] = (int(respondents), json.loads(values))
-        known = {i["key"] for i in survey.indices}
-        extra = {k for by_year in survey.results.values() for _, v in by_year.values() for k in v}
-        survey.indices += [{"key": k, "label": k} for k in sorted(extra - known)]
-    return found
-
-
 def before_and_after(facts: CohortFacts, years: Iterable[int]) -> tuple[int | None, list[int]]:
     start, end = int(facts.start_date[:4]), int(facts.end_date[:4])
     years = sorted(years)
     before = max((y for y in years if y < start), default=None)
     return before, [y for y in years if y > end]
-
-
-def _unit_key(unit: tuple[str, str, str]) -> Key:
-    return ("unit", unit[0], unit[1], unit[2])
-
-
-def _org_key(organisation: str) -> Key:
-    return ("organisation", organisation, None, None)
 
 
 def _mean_cell(found: list[tuple[float, int]], minimum: int, reason: str) -> dict[str, Any]:
@@ -170,8 +77,8 @@ def differences(
     found = []
     for unit in units:
         mine, theirs = (
-            survey.change(_unit_key(unit), before, after, index),
-            survey.change(_org_key(unit[0]), before, after, index),
+            survey.change(unit_key(unit), before, after, index),
+            survey.change(org_key(unit[0]), before, after, index),
         )
         if mine is not None and theirs is not None:
             found.append((mine[0] - theirs[0], min(mine[1], theirs[1])))
@@ -183,12 +90,12 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
     units = [
         c
         for u in where.units
-        if (c := survey.change(_unit_key(u), before, after, index)) is not None
+        if (c := survey.change(unit_key(u), before, after, index)) is not None
     ]
     orgs = [
         c
         for o in where.organisations
-        if (c := survey.change(_org_key(o), before, after, index)) is not None
+        if (c := survey.change(org_key(o), before, after, index)) is not None
     ]
     missing = f"no value for both {before} and {after}"
     return {
@@ -212,7 +119,7 @@ def _series(survey: Survey, key: Key) -> list[dict[str, Any]]:
             {
                 "year": year,
                 "values": {
-                    i["key"]: cell(values.get(i["key"]), respondents, survey.minimum)
+                    i["key"]: figure(values.get(i["key"]), respondents, survey.minimum, NO_INDEX)
                     for i in survey.indices
                 },
             }
@@ -256,7 +163,7 @@ def _report(survey: Survey, facts: CohortFacts, where: Units) -> dict[str, Any]:
             for o, d in where.departments
         ],
         "organisations": [
-            {"organisation": o, "years": _series(survey, _org_key(o))} for o in where.organisations
+            {"organisation": o, "years": _series(survey, org_key(o))} for o in where.organisations
         ],
         "change": change,
     }
@@ -325,19 +232,13 @@ def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> 
     }
 
 
+CSV_COLUMNS = [
+    "instrument_id", "level", "organisation", "department", "unit", "year", "index", "value", "n",
+]  # fmt: skip
+
+
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """One row per instrument, level, org unit, year and index, with the value and respondents."""
-    columns = [
-        "instrument_id",
-        "level",
-        "organisation",
-        "department",
-        "unit",
-        "year",
-        "index",
-        "value",
-        "n",
-    ]
     rows = []
     for report in view["instruments"]:
         for level, groups in (
@@ -361,4 +262,4 @@ def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                                 value["n"],
                             ]
                         )
-    return columns, rows
+    return CSV_COLUMNS, rows

@@ -7,6 +7,11 @@ as null). This module only shapes it: the curve as points with the people at ris
 events counted from the data, the cumulative incidence at a horizon, and the median; and
 :func:`time_to_event` turns a group's observations into those figures as suppressible cells.
 
+Each step of the curve is the share of those still at risk who had the event then, so a step
+taken among fewer people than the minimum describes those few, however large the group: the
+curve is shown only while at least the minimum are at risk, and an estimate (at a horizon, the
+median) only where they were.
+
 Times are whole days since each person's origin. A curve is only known up to the longest time
 observed: asking for a later horizon gives None, never the last value carried forward.
 """
@@ -23,7 +28,7 @@ from typing import Any
 
 from scipy import stats
 
-from services.tracking.views.privacy import cell
+from services.tracking.views.privacy import figure
 
 NO_FOLLOW_UP = "no follow-up: the cohort had not ended by the view date"
 NOT_REACHED = "not reached: fewer than half had moved by the end of follow-up"
@@ -130,6 +135,10 @@ class KaplanMeier:
             "events": sum(o.event and o.days == t for o in self.observations),
         }
 
+    def at_risk_at(self, days: int) -> int:
+        """Those observed for at least ``days`` (with the event then or later, or censored)."""
+        return sum(o.days >= days for o in self.observations)
+
     def survival_at(self, days: int) -> float | None:
         """S(days), or None beyond the follow-up (or with no one observed)."""
         end = self.follow_up
@@ -158,11 +167,39 @@ class KaplanMeier:
 # The figures of one group, as suppressible cells.
 
 
-def figure(value: Any, n: int, minimum: int, reason: str) -> dict[str, Any]:
-    """A cell; a figure that cannot be given (yet) is null with ``reason``, not suppressed."""
-    if n < minimum or value is not None:
-        return cell(value, n, minimum)
-    return {"value": None, "n": n, "suppressed": False, "reason": reason}
+def _few_at_risk(minimum: int) -> str:
+    return (
+        f"estimated from fewer than {minimum} people still followed without the event by then"
+        f" ({minimum} is the minimum)"
+    )
+
+
+def estimate(
+    km: KaplanMeier, days: int | None, value: Any, n: int, minimum: int, reason: str
+) -> dict[str, Any]:
+    """A Kaplan-Meier figure at ``days``: suppressed where fewer than ``minimum`` were at risk.
+
+    The estimate's last steps are then the share of those few who had the event, which
+    the group's size alone does not hide.
+    """
+    few = value is not None and days is not None and km.at_risk_at(days) < minimum
+    if few and n >= minimum:
+        return {"value": None, "n": None, "suppressed": True, "reason": _few_at_risk(minimum)}
+    return figure(value, n, minimum, reason)
+
+
+def _curve(km: KaplanMeier, n: int, minimum: int) -> dict[str, Any]:
+    """The curve's points while at least ``minimum`` people are at risk; the later ones are
+    withheld, and the reason says to which day it is shown."""
+    points = km.points()
+    shown = [p for p in points if p["at_risk"] >= minimum]
+    curve = figure(shown or None, n, minimum, NO_FOLLOW_UP)
+    if shown and len(shown) < len(points):
+        curve["reason"] = (
+            f"shown to day {shown[-1]['days']}: later points would describe fewer than"
+            f" {minimum} people still followed ({minimum} is the minimum)"
+        )
+    return curve
 
 
 def _shorter(months: int) -> str:
@@ -196,20 +233,20 @@ def time_to_event(
         if followed and all(add_months(t0, months) <= view_day for t0, _ in followed):
             within = sum(o.event and o.days <= horizon_days(t0, months) for t0, o in followed)
             share = round(within / n, 4)
-        incidence = None if origin is None else km.incidence_at(horizon_days(origin, months))
+        days = None if origin is None else horizon_days(origin, months)
+        incidence = None if days is None else km.incidence_at(days)
         reason = NO_FOLLOW_UP if origin is None else _shorter(months)
-        estimated[str(months)] = figure(flip(incidence), n, minimum, reason)
+        estimated[str(months)] = estimate(km, days, flip(incidence), n, minimum, reason)
         observed[str(months)] = figure(flip(share), n, minimum, reason)
     if complement:
         return {"estimated": estimated, "observed": observed}
     median = km.median()
     no_median = NO_FOLLOW_UP if origin is None else NOT_REACHED
+    months_to_median = None if median is None else in_months(median)
     return {
-        "curve": figure(km.points() or None, n, minimum, NO_FOLLOW_UP),
+        "curve": _curve(km, n, minimum),
         "incidence": estimated,
         "observed": observed,
-        "median_days": figure(median, n, minimum, no_median),
-        "median_months": figure(
-            None if median is None else in_months(median), n, minimum, no_median
-        ),
+        "median_days": estimate(km, median, median, n, minimum, no_median),
+        "median_months": estimate(km, median, months_to_median, n, minimum, no_median),
     }

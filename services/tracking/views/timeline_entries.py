@@ -92,26 +92,31 @@ def _scores(rater_group: str | None, scores: Any) -> dict[str, Any]:
     return {"scores": scores} if rater_group == "self" else {}
 
 
-def _result(d: dict[str, Any], look: Lookups) -> Entry:
-    details = {
-        "result_id": d["result_id"],
-        "instrument_id": d["instrument_id"],
-        "instrument": look.instruments.get(d["instrument_id"]),
-        **_pick(d, "wave", "follow_up_months", "wave_label", "rater_group"),
-        **_scores(d["rater_group"], d["scores"]),
+def _about(
+    what: str, ident: str, facts: dict[str, Any], look: Lookups, *names: str
+) -> dict[str, Any]:
+    """What a result or profile entry says of the instrument it was taken with."""
+    return {
+        f"{what}_id": ident,
+        "instrument_id": facts["instrument_id"],
+        "instrument": look.instruments.get(facts["instrument_id"]),
+        **_pick(facts, *names),
     }
+
+
+WAVE = ("wave", "follow_up_months", "wave_label")
+
+
+def _result(d: dict[str, Any], look: Lookups) -> Entry:
+    details = _about("result", d["result_id"], d, look, *WAVE, "rater_group")
+    details |= _scores(d["rater_group"], d["scores"])
     return "result_recorded", d["administered_on"], d.get("cohort_id"), details
 
 
 def _result_changed(kind: str) -> Describe:
     def describe(d: dict[str, Any], look: Lookups) -> Entry:
         result = look.results[d["result_id"]]
-        details = {
-            "result_id": d["result_id"],
-            "instrument_id": result["instrument_id"],
-            "instrument": look.instruments.get(result["instrument_id"]),
-            **_pick(result, "wave", "follow_up_months", "wave_label", "rater_group"),
-        }
+        details = _about("result", d["result_id"], result, look, *WAVE, "rater_group")
         if kind == "result_voided":
             return kind, None, result["cohort_id"], details | {"reason": d["reason"]}
         details |= _scores(result["rater_group"], d["scores"])
@@ -121,23 +126,16 @@ def _result_changed(kind: str) -> Describe:
 
 
 def _profile(d: dict[str, Any], look: Lookups) -> Entry:
-    details = {
-        "profile_id": d["profile_id"],
-        "instrument_id": d["instrument_id"],
-        "instrument": look.instruments.get(d["instrument_id"]),
-        **_pick(d, "wave", "follow_up_months", "wave_label", "primary", "secondary", "scores"),
-    }
+    names = (*WAVE, "primary", "secondary", "scores")
+    details = _about("profile", d["profile_id"], d, look, *names)
     return "style_profile_recorded", d["administered_on"], d.get("cohort_id"), details
 
 
 def _profile_corrected(d: dict[str, Any], look: Lookups) -> Entry:
     profile = look.profiles[d["profile_id"]]
-    details = {
-        "profile_id": d["profile_id"],
-        "instrument_id": profile["instrument_id"],
-        "instrument": look.instruments.get(profile["instrument_id"]),
-        **_pick(d, "primary", "secondary", "scores"),
-    }
+    details = _about("profile", d["profile_id"], profile, look) | _pick(
+        d, "primary", "secondary", "scores"
+    )
     return "style_profile_corrected", profile["administered_on"], profile["cohort_id"], details
 
 

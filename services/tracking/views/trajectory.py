@@ -9,21 +9,20 @@ on reverse-scored dimensions so that positive means better.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from services.tracking.views.growth import group_rank
 from services.tracking.views.privacy import Policy
 from services.tracking.views.ratings import (
     BASELINE,
-    POST,
     GroupValue,
     Instrument,
     Slot,
+    compared_with_baseline,
     group_values,
     growth_instruments,
-    is_follow_up,
     ratings,
-    wave_order,
+    slot_order,
 )
 from services.tracking.views.stats import rounded
 from shared.sql import Cursor
@@ -65,31 +64,32 @@ def person_growth(
     return {"person_id": person_id, "instruments": out}
 
 
-def _in_order(values: dict[Slot, dict[str, GroupValue]]) -> list[Slot]:
-    return sorted(values, key=lambda s: (s[0], wave_order(s[2]), group_rank(s[3])))
+def _each(
+    instrument: Instrument, values: dict[Slot, dict[str, GroupValue]]
+) -> Iterator[tuple[Slot, dict[str, Any], GroupValue]]:
+    """Every (slot, dimension, value) in order: cohort, wave, rater group, dimension."""
+    for slot in sorted(values, key=slot_order):
+        for dimension in instrument.dimensions:
+            value = values[slot].get(dimension["key"])
+            if value is not None:
+                yield slot, dimension, value
 
 
 def _values(
     instrument: Instrument, values: dict[Slot, dict[str, GroupValue]]
 ) -> list[dict[str, Any]]:
-    rows = []
-    for slot in _in_order(values):
-        cohort_id, _, wave, group = slot
-        for dimension in instrument.dimensions:
-            value = values[slot].get(dimension["key"])
-            if value is not None:
-                rows.append(
-                    {
-                        "cohort_id": cohort_id or None,
-                        "wave": wave,
-                        "rater_group": group,
-                        "dimension": dimension["key"],
-                        "value": rounded(value.value),
-                        "raters": value.raters,
-                        "reason": value.reason(group),
-                    }
-                )
-    return rows
+    return [
+        {
+            "cohort_id": slot[0] or None,
+            "wave": slot[2],
+            "rater_group": slot[3],
+            "dimension": dimension["key"],
+            "value": rounded(value.value),
+            "raters": value.raters,
+            "reason": value.reason(slot[3]),
+        }
+        for slot, dimension, value in _each(instrument, values)
+    ]
 
 
 def _changes(
@@ -97,32 +97,26 @@ def _changes(
 ) -> list[dict[str, Any]]:
     """Later minus baseline wherever both of a group's values are shown."""
     rows = []
-    for slot in _in_order(values):
-        cohort_id, person_id, wave, group = slot
-        if wave != POST and not is_follow_up(wave):
+    for (cohort_id, person_id, wave, group), dimension, later in _each(instrument, values):
+        if not compared_with_baseline(wave):
             continue
-        start = values.get((cohort_id, person_id, BASELINE, group), {})
-        for dimension in instrument.dimensions:
-            key = dimension["key"]
-            later, baseline = values[slot].get(key), start.get(key)
-            if later is None or baseline is None:
-                continue
-            if later.value is None or baseline.value is None:
-                continue
-            difference = later.value - baseline.value
-            rows.append(
-                {
-                    "cohort_id": cohort_id or None,
-                    "rater_group": group,
-                    "dimension": key,
-                    "from": BASELINE,
-                    "to": wave,
-                    "difference": rounded(difference),
-                    "improvement": rounded(
-                        -difference if dimension.get("reverse_scored") else difference
-                    ),
-                }
-            )
+        start = values.get((cohort_id, person_id, BASELINE, group), {}).get(dimension["key"])
+        if start is None or later.value is None or start.value is None:
+            continue
+        difference = later.value - start.value
+        rows.append(
+            {
+                "cohort_id": cohort_id or None,
+                "rater_group": group,
+                "dimension": dimension["key"],
+                "from": BASELINE,
+                "to": wave,
+                "difference": rounded(difference),
+                "improvement": rounded(
+                    -difference if dimension.get("reverse_scored") else difference
+                ),
+            }
+        )
     return rows
 
 

@@ -1,0 +1,181 @@
+"""The privacy rules the tracking views share: differencing between filters and across calls,
+and the Kaplan-Meier figures that only the few still followed are behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.tracking.replay import fresh_readmodels
+from services.tracking.views.privacy import (
+    DifferencingRefused,
+    PopulationLog,
+    check_difference,
+    check_narrowing,
+    figure,
+)
+from services.tracking.views.survival import Observation, time_to_event
+from shared.sql import Cursor
+
+# Differencing against the same question with fewer filters -------------------------------------
+
+PEOPLE = {
+    # person: (department, profession)
+    **{f"i{n}": ("Innovation", "economist") for n in range(6)},
+    **{f"j{n}": ("Innovation", "lawyer") for n in range(3)},
+    **{f"e{n}": ("Energy", "lawyer") for n in range(8)},
+}
+
+
+def population(filters: Mapping[str, Any]) -> set[str]:
+    return {
+        p
+        for p, (department, profession) in PEOPLE.items()
+        if filters.get("department", department) == department
+        and filters.get("profession", profession) == profession
+    }
+
+
+def test_a_filter_leaving_out_few_of_the_unfiltered_group_names_that_filter() -> None:
+    with pytest.raises(DifferencingRefused) as refused:
+        check_difference(population({"profession": "economist"}) - {"i0"}, population({}), 20,
+                         {"profession": "economist"})  # fmt: skip
+    assert refused.value.field == "profession"
+    assert "of the unfiltered group" in str(refused.value)
+
+
+def test_two_filters_are_refused_when_one_alone_gives_nearly_the_same_people() -> None:
+    # Innovation is 9 people; Innovation economists 6: three apart.
+    filters = {"department": "Innovation", "profession": "economist"}
+    with pytest.raises(DifferencingRefused) as refused:
+        check_narrowing(filters, population, 5)
+    assert refused.value.field == "profession"  # the filter that narrows Innovation
+    assert "of the group with only department=Innovation" in str(refused.value)
+
+
+def test_two_filters_are_answered_when_every_narrower_step_leaves_out_enough() -> None:
+    # Energy lawyers are all 8 of Energy (none left out) but leave out 3 of the 11 lawyers:
+    # refused, naming the department; Innovation lawyers leave out 6 of 9 and 8 of 11.
+    with pytest.raises(DifferencingRefused) as refused:
+        check_narrowing({"department": "Energy", "profession": "lawyer"}, population, 5)
+    assert refused.value.field == "department"
+    check_narrowing({"department": "Innovation", "profession": "lawyer"}, population, 5)
+    check_narrowing({}, population, 5)
+
+
+def test_one_filter_is_checked_against_the_unfiltered_group_only() -> None:
+    check_narrowing({"department": "Innovation"}, population, 5)  # leaves out 8
+    with pytest.raises(DifferencingRefused) as refused:
+        check_narrowing({"department": "Innovation"}, population, 9)
+    assert refused.value.field == "department"
+    assert "of the unfiltered group" in str(refused.value)
+
+
+# Differencing across calls ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cur(tmp_path: Path) -> Iterator[Cursor]:
+    readmodels = fresh_readmodels(tmp_path / "views.sqlite")
+    try:
+        with readmodels.database.transaction() as cursor:
+            yield cursor
+    finally:
+        readmodels.database.close()
+
+
+def remember(cur: Cursor, filters: dict[str, str], members: set[str], who: str = "alice") -> None:
+    PopulationLog(cur).remember(who, "mobility", "cohort", filters, members, 5)
+
+
+SHARED = {f"p{n}" for n in range(10)}
+
+
+def test_overlapping_answers_that_each_hold_a_few_others_are_refused(cur: Cursor) -> None:
+    remember(cur, {"department": "Innovation"}, SHARED | {"a"})
+    # Neither holds the other, but their difference is two people, a and b, told apart.
+    with pytest.raises(DifferencingRefused) as refused:
+        remember(cur, {"profession": "economist"}, SHARED | {"b"})
+    assert "differ by fewer than 5" in str(refused.value)
+    assert refused.value.field == "profession"
+    remember(cur, {"profession": "economist"}, SHARED | {"b"}, who="someone-else")
+
+
+def test_nested_populations_differing_by_few_are_refused(cur: Cursor) -> None:
+    remember(cur, {"department": "Innovation"}, SHARED)
+    with pytest.raises(DifferencingRefused):
+        remember(cur, {"department": "Innovation", "role": "expert"}, SHARED - {"p0", "p1"})
+
+
+def test_populations_differing_by_the_minimum_or_sharing_no_one_are_answered(
+    cur: Cursor,
+) -> None:
+    remember(cur, {"department": "Innovation"}, SHARED)
+    remember(cur, {"profession": "economist"}, SHARED - {f"p{n}" for n in range(5)})
+    remember(cur, {"department": "Energy"}, {"x", "y"})  # no one in common: nothing subtracts
+    remember(cur, {"department": "Nowhere"}, set())  # an empty answer shows nothing at all
+
+
+# Kaplan-Meier figures where few are still followed --------------------------------------------
+
+VIEW_DAY = dt.date(2023, 1, 1)
+EARLY = dt.date(2020, 1, 1)
+LATE = VIEW_DAY - dt.timedelta(days=120)
+
+
+def pooled() -> list[tuple[dt.date, Observation]]:
+    """Six followed from 2020 (moves on days 30 and 200, four never), four from 120 days ago."""
+    early = [Observation(30, True), Observation(200, True)]
+    early += [Observation((VIEW_DAY - EARLY).days, False)] * 4
+    late = [Observation(120, False)] * 4
+    return [(EARLY, o) for o in early] + [(LATE, o) for o in late]
+
+
+def test_the_curve_stops_where_fewer_than_the_minimum_are_still_at_risk() -> None:
+    got = time_to_event(pooled(), 10, VIEW_DAY, 5, (6, 12, 24))
+    curve = got["curve"]
+    assert [(p["days"], p["at_risk"]) for p in curve["value"]] == [(0, 10), (30, 10), (200, 5)]
+    assert not curve["suppressed"] and curve["n"] == 10
+    assert "shown to day 200" in curve["reason"]
+    assert min(p["at_risk"] for p in curve["value"]) >= 5
+
+
+def test_an_estimate_from_fewer_than_the_minimum_at_risk_is_suppressed() -> None:
+    got = time_to_event(pooled(), 10, VIEW_DAY, 5, (6, 12, 24))
+    six = got["incidence"]["6"]  # day 182: five at risk
+    assert (six["value"], six["n"], six["suppressed"]) == (0.1, 10, False)
+    for months in ("12", "24"):  # only the four unmoved of 2020 are followed that far
+        late = got["incidence"][months]
+        assert late == {"value": None, "n": None, "suppressed": True, "reason": late["reason"]}
+        assert "fewer than 5 people still followed" in late["reason"]
+    lower = time_to_event(pooled(), 10, VIEW_DAY, 4, (24,))
+    assert lower["incidence"]["24"]["value"] == pytest.approx(0.28)  # 1 - 9/10 * 4/5
+
+
+def test_a_median_reached_among_few_is_suppressed_but_the_observed_shares_are_not() -> None:
+    # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 on day 30 with
+    # four at risk. The shares over all six followed six months stay shown.
+    moves = [Observation(d, True) for d in (10, 20, 30, 40)]
+    followed = [(EARLY, o) for o in moves + [Observation(1096, False)] * 2]
+    got = time_to_event(followed, 6, VIEW_DAY, 5, (6,))
+    assert got["median_days"]["suppressed"] and got["median_months"]["suppressed"]
+    assert got["incidence"]["6"]["suppressed"]
+    assert got["observed"]["6"] == {"value": 0.6667, "n": 6, "suppressed": False, "reason": None}
+    assert [p["days"] for p in got["curve"]["value"]] == [0, 10, 20]
+    shown = time_to_event(followed, 6, VIEW_DAY, 3, (6,))
+    assert shown["median_days"]["value"] == 30
+
+
+def test_a_figure_with_nothing_to_compute_it_from_gives_its_reason() -> None:
+    assert figure(None, 20, 5, "no one enrolled") == {
+        "value": None,
+        "n": 20,
+        "suppressed": False,
+        "reason": "no one enrolled",
+    }
+    assert figure(None, 3, 5, "no one enrolled")["suppressed"]
+    assert figure(0.5, 20, 5, "unused")["reason"] is None
