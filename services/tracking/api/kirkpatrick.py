@@ -21,8 +21,7 @@ from services.tracking.api.base import (
 )
 from services.tracking.api.schemas import Cell
 from services.tracking.views import kirkpatrick
-from services.tracking.views.cohorts import cohort, cohorts_of_programme
-from shared.errors import NotFoundError
+from services.tracking.views.cohorts import cohort, cohorts_of_programme, programme_name
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
@@ -107,15 +106,7 @@ class ProgrammeKirkpatrick(MethodView):
         Each participant counts once per cohort, measured from their own cohort's end.
         """
         with view_cursor(args) as cur:
-            cur.execute(
-                "SELECT name FROM tr_programmes WHERE programme_id = ?", (str(programme_id),)
-            )
-            row = cur.fetchone()
-            if row is None:
-                raise NotFoundError(
-                    f"programme {programme_id} is not known to tracking (at that time)",
-                    field="programme_id",
-                )
+            name = programme_name(cur, str(programme_id))
             ids = [c.cohort_id for c in cohorts_of_programme(cur, str(programme_id))]
-            view = _answer(args, "programme", str(programme_id), row[0], ids, cur)
+            view = _answer(args, "programme", str(programme_id), name, ids, cur)
         return respond(view, args, kirkpatrick.csv_table, f"kirkpatrick-{programme_id}")

@@ -22,7 +22,6 @@ from services.tracking.api.base import (
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
-from services.tracking.views.privacy import check_difference
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
@@ -191,8 +190,6 @@ class CohortMobility(MethodView):
         minimum = policy().minimum
         with cohort_cursor(args, cohort_id) as cur:
             chosen = mobility.groups(cur, [cid], filters)
-            if filters:
-                check_difference(set(chosen.comparison), set(chosen.base), minimum, filters)
             view = mobility.cohort_mobility(cur, cid, chosen, minimum, view_date(args))
         # With as_of: the same filters on two days could otherwise be subtracted.
         remembered = {**filters, "as_of": as_of_text(args)} if args.get("as_of") else filters

@@ -46,6 +46,21 @@ def cohort(cur: Cursor, cohort_id: str) -> CohortFacts:
     return CohortFacts(*row)
 
 
+class UnknownProgramme(NotFoundError):
+    """The programme is not (yet) known to tracking, or was not at ``as_of``."""
+
+
+def programme_name(cur: Cursor, programme_id: str) -> str:
+    cur.execute("SELECT name FROM tr_programmes WHERE programme_id = ?", (programme_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise UnknownProgramme(
+            f"programme {programme_id} is not known to tracking (at that time)",
+            field="programme_id",
+        )
+    return str(row[0])
+
+
 def cohorts_of_programme(cur: Cursor, programme_id: str) -> list[CohortFacts]:
     cur.execute(
         "SELECT cohort_id, programme_id, name, capacity, start_date, end_date, status"
