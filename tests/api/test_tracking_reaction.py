@@ -16,7 +16,7 @@ from services.tracking.views.privacy import Policy
 from services.tracking.views.reaction import reaction_summary
 from tests.api.helpers import Api, assert_problem, bearer, unknown_id
 from tests.support import expected_surveys as expected
-from tests.support.pilot import Pilot
+from tests.support.pilot import Pilot, only_instrument
 from tests.unit.assessment_builders import reaction as reaction_definition
 
 APPROX = 1e-4
@@ -24,11 +24,6 @@ APPROX = 1e-4
 
 def path(cohort_id: str) -> str:
     return f"/tracking/cohorts/{cohort_id}/reaction"
-
-
-def only_instrument(view: dict[str, Any]) -> dict[str, Any]:
-    assert len(view["instruments"]) == 1
-    return view["instruments"][0]  # type: ignore[no-any-return]
 
 
 def test_responses_items_and_the_response_rate_match_the_scenario(pilot: Pilot) -> None:

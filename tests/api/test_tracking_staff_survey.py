@@ -17,7 +17,7 @@ from services.tracking.views.privacy import Policy
 from services.tracking.views.staff_survey import staff_survey_summary
 from tests.api.helpers import Api, assert_problem, unknown_id
 from tests.support import expected_surveys as expected
-from tests.support.pilot import Pilot
+from tests.support.pilot import Pilot, only_instrument
 from tests.unit.assessment_builders import staff as staff_definition
 
 APPROX = 1e-4
@@ -25,11 +25,6 @@ APPROX = 1e-4
 
 def path(cohort_id: str) -> str:
     return f"/tracking/cohorts/{cohort_id}/staff-survey"
-
-
-def only_instrument(view: dict[str, Any]) -> dict[str, Any]:
-    assert len(view["instruments"]) == 1
-    return view["instruments"][0]  # type: ignore[no-any-return]
 
 
 def test_the_units_are_the_participants_on_the_start_date(pilot: Pilot) -> None:

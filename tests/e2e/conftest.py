@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from services.runtime import Embedded, build_embedded
 from shared.settings import Settings
-from tests.support.slice import SECRET
+from tests.support.slice import SECRET, production_settings
 
 
 @pytest.fixture
@@ -18,17 +17,7 @@ def kafka_settings(
     tmp_path: Path, kafka_bootstrap_servers: str, fresh_postgres_url: str
 ) -> Settings:
     """The production shape: PostgreSQL stores and read models, Kafka between them."""
-    tag = uuid.uuid4().hex[:10]
-    return Settings(
-        data_dir=tmp_path / "kafka-mode",
-        database_url=fresh_postgres_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        kafka_topic_prefix=f"e2e{tag}",
-        kafka_group_id=f"tracking-{tag}",
-        feed="kafka",
-        jwt_secret=SECRET,
-        poll_interval=0.05,
-    )
+    return production_settings(tmp_path / "kafka-mode", fresh_postgres_url, kafka_bootstrap_servers)
 
 
 @pytest.fixture

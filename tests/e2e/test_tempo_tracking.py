@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from services.runtime import build_embedded
-from shared.settings import WRITE_SERVICES, Settings
+from shared.settings import WRITE_SERVICES
 from tests.api import test_tracking_funnel as funnel
 from tests.api import test_tracking_growth as growth
 from tests.api import test_tracking_kirkpatrick as kirkpatrick
@@ -28,7 +28,7 @@ from tests.api import test_tracking_staff_survey as staff_survey
 from tests.api import test_tracking_timeline as timeline
 from tests.support.pilot import Pilot, load_pilot
 from tests.support.postgres_server import create_database, drop_database
-from tests.support.slice import SECRET, wait_for
+from tests.support.slice import SECRET, production_settings, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -40,16 +40,8 @@ def kafka_pilot(
     """The pilot through Kafka into PostgreSQL read models, projected to the last event."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     url = create_database(postgres_url, name)
-    tag = uuid.uuid4().hex[:10]
-    settings = Settings(
-        data_dir=Path(tmp_path_factory.mktemp("kafka-pilot")),
-        database_url=url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        kafka_topic_prefix=f"e2e{tag}",
-        kafka_group_id=f"tracking-{tag}",
-        feed="kafka",
-        jwt_secret=SECRET,
-        poll_interval=0.05,
+    settings = production_settings(
+        Path(tmp_path_factory.mktemp("kafka-pilot")), url, kafka_bootstrap_servers
     )
     runtime = build_embedded(settings)
     runtime.start()

@@ -53,6 +53,12 @@ class Pilot:
         return response.get_json()
 
 
+def only_instrument(view: dict[str, Any]) -> dict[str, Any]:
+    """The one instrument a per-instrument view reports."""
+    assert len(view["instruments"]) == 1
+    return view["instruments"][0]  # type: ignore[no-any-return]
+
+
 def load_pilot(runtime: Embedded, secret: str) -> Pilot:
     """Loads both sides of the pilot through the HTTP APIs (in-process, no sockets)."""
     client = Client(runtime.wsgi)

@@ -6,11 +6,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from werkzeug.test import Client
 
 from shared.auth import issue_token
+from shared.settings import Settings
 
 T = TypeVar("T")
 SECRET = "test-secret-" + "x" * 32
@@ -105,3 +107,18 @@ def roster_when(http: Http, cohort_id: str, count: int) -> Callable[[], list[Any
         return None
 
     return probe
+
+
+def production_settings(data_dir: Path, database_url: str, bootstrap_servers: str) -> Settings:
+    """Settings of the production shape, on topics and a consumer group of their own."""
+    tag = uuid.uuid4().hex[:10]
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap_servers,
+        kafka_topic_prefix=f"e2e{tag}",
+        kafka_group_id=f"tracking-{tag}",
+        feed="kafka",
+        jwt_secret=SECRET,
+        poll_interval=0.05,
+    )
