@@ -517,13 +517,21 @@ def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 )
 @click.option("--ttl-hours", default=12, show_default=True, type=click.IntRange(1, 24 * 30))
 def token(role: str, sub: str, ttl_hours: int) -> None:
-    """Print a signed bearer token for local use."""
+    """Print a signed bearer token for local use (no longer-lived than POLKU_JWT_MAX_LIFETIME)."""
     import datetime as dt
 
     settings = load_settings()
-    click.echo(
-        issue_token(settings.resolved_jwt_secret(), sub, role, dt.timedelta(hours=ttl_hours))
-    )
+    try:
+        token = issue_token(
+            settings.resolved_jwt_secret(),
+            sub,
+            role,
+            dt.timedelta(hours=ttl_hours),
+            max_lifetime=settings.jwt_max_lifetime,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ttl-hours") from None
+    click.echo(token)
 
 
 @main.command()

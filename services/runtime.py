@@ -38,6 +38,7 @@ from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
+from shared.web.security import MAX_LIFETIME_EXTENSION
 
 # Per write service: its application class, its domain → integration mapping, its app factory.
 APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
@@ -103,6 +104,7 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app: Flask = create_app(
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
+    app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
     keystore = service.adapters.get("keystore")
@@ -176,12 +178,14 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
 
 
 def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
-    return tracking_api.create_app(
+    app = tracking_api.create_app(
         tracking.readmodels,
         tracking.feed.kind,
         settings.resolved_jwt_secret(),
         readiness({"readmodels": tracking.readmodels.database.ping, **broker_probe(settings)}),
     )
+    app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    return app
 
 
 @dataclass
