@@ -427,7 +427,7 @@ def test_a_coach_may_not_enrol_anyone(api: Api) -> None:
 
 def test_a_participant_may_not_read_another_person(api: Api) -> None:
     me, other = api.person(), api.person()
-    assert_problem(api.get(f"/enrolment/people/{other}", role="participant", sub=me), 403)
+    assert_problem(api.get(f"/enrolment/people/{other}", role="participant", sub=me), 404)
 
 
 @pytest.mark.parametrize("role", ["participant", "coach"])
