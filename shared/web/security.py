@@ -106,7 +106,11 @@ def requires(*roles: str) -> Callable[[F], F]:
                     "valid, too long-lived, or with a wrong iss, aud or sub. The problem's "
                     "detail names the reason."
                 ),
-                "403": _problem(f"The token's role may not do this; allowed: {', '.join(roles)}."),
+                "403": _problem(
+                    f"The token's role may not do this; allowed: {', '.join(roles)}. A resource "
+                    "outside an allowed caller's scope (a coach: the cohorts they coach and "
+                    "their participants; a participant: themselves) is a 404, never a 403."
+                ),
             },
             **{ROLES_EXTENSION: list(roles)},
         )
