@@ -301,13 +301,12 @@ def build_embedded(settings: Settings) -> Embedded:
         # A save wakes the projector at once, so freshness is not bound by the poll interval.
         for service in services.values():
             service.application.on_saved(tracking.projector.wakeup.set)
-        services[SCOPE_SOURCE].application.on_saved(scope.wakeup.set)
+    services[SCOPE_SOURCE].application.on_saved(scope.wakeup.set)
     for name, relay in relays.items():
         services[name].application.on_saved(relay.wakeup.set)
     apps = {name: write_service_app(settings, s) for name, s in services.items()}
-    if isinstance(scope.feed, OutboxFeed):
-        # Read your writes: a coach assigned or a person enrolled a moment ago is in scope.
-        apps["assessment"].extensions["polku.assessment.scope_catch_up"] = scope.drain
+    # Read your writes: a coach assigned or a person enrolled a moment ago is in scope.
+    apps["assessment"].extensions["polku.assessment.scope_catch_up"] = scope.drain
     apps["tracking"] = tracking_app(settings, tracking)
     checks = {name: app.extensions["polku.ready_check"] for name, app in apps.items()}
     wsgi = combine(apps, checks)
@@ -315,13 +314,9 @@ def build_embedded(settings: Settings) -> Embedded:
 
 
 def embedded_scope(settings: Settings, services: dict[str, WriteService]) -> ScopeFollower:
-    """Assessment's coach scope in one process: fed from enrolment's outbox, or from Kafka
-    like every other consumer when Kafka is configured."""
+    """Assessment's coach scope in one process: fed from enrolment's outbox directly, even with
+    Kafka configured, so the API can catch up before it answers a coach (read your writes)."""
     assessment = services["assessment"]
     assert assessment.scope is not None
-    if settings.feed != "kafka":
-        feed = OutboxFeed({SCOPE_SOURCE: services[SCOPE_SOURCE].outbox})
-        return ScopeFollower(assessment.scope, feed, default_registry())
-    follower = scope_follower(settings, assessment)
-    assert follower is not None
-    return follower
+    feed = OutboxFeed({SCOPE_SOURCE: services[SCOPE_SOURCE].outbox})
+    return ScopeFollower(assessment.scope, feed, default_registry())

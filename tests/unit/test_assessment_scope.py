@@ -4,16 +4,23 @@ effect, its cursor stored with its rows, and an unreadable event parked, never s
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
 from services.assessment.scope import CoachScope
+from services.runtime import build_embedded, build_write_service, scope_follower
 from shared.auth import subject_reference
 from shared.events import Envelope, default_registry
 from shared.events import enrolment as e
-from shared.feeds import Delivery, Poll
+from shared.feeds import Delivery, HttpFeed, OutboxFeed, Poll
+from shared.settings import Settings
 from shared.sql import Database
+from tests.api.helpers import SECRET, Api
 
 COHORT, OTHER = str(uuid.uuid4()), str(uuid.uuid4())
 PERSON = str(uuid.uuid4())
@@ -89,9 +96,6 @@ def test_other_event_types_only_move_the_cursor(tmp_path: Path) -> None:
 
 
 def test_the_embedded_runtime_feeds_the_scope_from_enrolments_outbox(tmp_path: Path) -> None:
-    from services.runtime import build_embedded
-    from shared.feeds import OutboxFeed
-    from shared.settings import Settings
 
     runtime = build_embedded(Settings(data_dir=tmp_path, jwt_secret="s" * 32))
     try:
@@ -103,3 +107,39 @@ def test_the_embedded_runtime_feeds_the_scope_from_enrolments_outbox(tmp_path: P
         )
     finally:
         runtime.close()
+
+
+def test_a_separate_assessment_process_follows_enrolment_over_http(tmp_path: Path) -> None:
+    """``polku serve assessment`` with POLKU_ENROLMENT_URL: the scope is read from
+    ``GET /enrolment/events`` with the process's own renewing service token."""
+    enrolment = build_embedded(Settings(data_dir=tmp_path / "enrolment", jwt_secret=SECRET))
+    server = make_server("127.0.0.1", 0, enrolment.wsgi, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = Settings(
+        data_dir=tmp_path / "assessment",
+        jwt_secret=SECRET,
+        service_urls={"enrolment": f"http://127.0.0.1:{server.server_port}"},
+    )
+    assessment = build_write_service(settings, "assessment")
+    try:
+        cohort, person = Api(enrolment, Client(enrolment.wsgi)).coached(coach="dana")
+        follower = scope_follower(settings, assessment)
+        assert follower is not None and isinstance(follower.feed, HttpFeed)
+        assert follower.drain() >= 2
+        assert assessment.scope is not None
+        assert assessment.scope.cohorts_of(subject_reference(SECRET, "dana")) == {cohort}
+        assert assessment.scope.members({cohort}) == {(cohort, person)}
+    finally:
+        server.shutdown()
+        assessment.close()
+        enrolment.close()
+
+
+def test_without_kafka_or_an_enrolment_url_nothing_feeds_the_scope(tmp_path: Path) -> None:
+
+    settings = Settings(data_dir=tmp_path, jwt_secret="s" * 32)
+    assessment = build_write_service(settings, "assessment")
+    try:
+        assert scope_follower(settings, assessment) is None
+    finally:
+        assessment.close()
