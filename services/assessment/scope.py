@@ -72,20 +72,6 @@ class CoachScope:
             )
             return {str(row[0]) for row in cur.fetchall()}
 
-    def cohorts_of_person(self, person_id: str, among: Iterable[str]) -> set[str]:
-        """Of the cohorts ``among``, those the person was ever enrolled in."""
-        wanted = sorted(set(among))
-        if not wanted:
-            return set()
-        marks = ", ".join("?" for _ in wanted)
-        with self.database.transaction(write=False) as cur:
-            cur.execute(
-                "SELECT cohort_id FROM assessment_scope_members"
-                f" WHERE person_id = ? AND cohort_id IN ({marks})",
-                (person_id, *wanted),
-            )
-            return {str(row[0]) for row in cur.fetchall()}
-
     def members(self, cohorts: Iterable[str]) -> set[tuple[str, str]]:
         """(cohort, person) for everyone ever enrolled in one of ``cohorts``."""
         wanted = sorted(set(cohorts))

@@ -82,20 +82,43 @@ def documented(operation: dict[str, Any], status: int) -> bool:
     return str(status) in responses or "default" in responses
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_every_operation_documents_who_may_call_it(client: Client, service: str) -> None:
-    undocumented = []
-    for method, path, operation in operations(client, service):
-        roles = operation.get("x-roles")
+def undocumented(found: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """Operations that say neither which roles they admit nor that they are open to all."""
+    missing = []
+    for method, path, operation in found:
         if operation.get("security") == []:
             continue
+        roles = operation.get("x-roles")
         if not roles or not set(roles) <= set(ROLES):
-            undocumented.append(f"{method.upper()} {path}: x-roles={roles!r}")
+            missing.append(f"{method.upper()} {path}: x-roles={roles!r}")
             continue
         for status in ("401", "403"):
             if status not in operation.get("responses", {}):
-                undocumented.append(f"{method.upper()} {path}: no {status} documented")
-    assert not undocumented, "\n".join(undocumented)
+                missing.append(f"{method.upper()} {path}: no {status} documented")
+    return missing
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_documents_who_may_call_it(client: Client, service: str) -> None:
+    missing = undocumented(operations(client, service))
+    assert not missing, "\n".join(missing)
+
+
+def test_an_operation_without_its_roles_is_caught() -> None:
+    refusals = {"401": {}, "403": {}}
+    found = [
+        ("get", "/x/documented", {"x-roles": ["coach"], "responses": refusals}),
+        ("get", "/x/open", {"security": []}),
+        ("post", "/x/forgotten", {"responses": refusals}),
+        ("get", "/x/invented-role", {"x-roles": ["root"], "responses": refusals}),
+        ("get", "/x/no-refusals", {"x-roles": ["coach"], "responses": {}}),
+    ]
+    assert [line.split(":")[0] for line in undocumented(found)] == [
+        "POST /x/forgotten",
+        "GET /x/invented-role",
+        "GET /x/no-refusals",
+        "GET /x/no-refusals",
+    ]
 
 
 @pytest.mark.parametrize("role", [NO_TOKEN, *ROLES])

@@ -67,7 +67,6 @@ def test_coaches_and_members_come_from_enrolments_events(tmp_path: Path) -> None
     assert scope.cohorts_of(NOBODY) == set()
     assert scope.members({COHORT}) == {(COHORT, PERSON)}
     assert scope.members({OTHER}) == set()
-    assert scope.cohorts_of_person(PERSON, {COHORT, OTHER}) == {COHORT}
     assert scope.positions() == {("enrolment", 0): 3}
     # A redelivered batch changes nothing.
     assert scope.apply(poll, default_registry()) == 3
