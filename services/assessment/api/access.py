@@ -10,6 +10,7 @@ fed by enrolment's integration events.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, NoReturn
 from uuid import UUID
@@ -22,6 +23,8 @@ from services.assessment.scope import CoachScope
 from shared.auth import subject_reference
 from shared.errors import NotFoundError, RuleViolation
 from shared.web import jwt_secret
+
+log = logging.getLogger("polku.assessment.scope")
 
 INSTRUMENT_WRITERS = ("hr_admin", "coordinator")
 RECORDERS = ("hr_admin", "coordinator", "coach")
@@ -59,7 +62,10 @@ def coached_members() -> tuple[set[str], set[tuple[str, str]]]:
     if cached is None:
         catch_up = current_app.extensions.get("polku.assessment.scope_catch_up")
         if catch_up is not None:
-            catch_up()
+            try:
+                catch_up()
+            except Exception:  # the stored scope still answers; the follower thread retries
+                log.exception("coach scope: catching up before a coach's request failed")
         scope = coach_scope()
         cohorts = scope.cohorts_of(subject_reference(jwt_secret(), g.principal.sub))
         cached = (cohorts, scope.members(cohorts))
