@@ -284,6 +284,8 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
             write = runtime.build_write_service(settings, service)
         app = runtime.write_service_app(settings, write)
         closers.append(write.close)
+        if write.scope is not None:
+            _follow_scope(settings, write, stop, closers)
 
     def close() -> None:
         for closer in closers:
@@ -292,6 +294,32 @@ def serve(service: str, host: str, port: int, projector: bool) -> None:
     _serve(
         app, host, port, lambda base: click.echo(f"Polku {service}: {base}/{service}/docs"), close
     )
+
+
+def _follow_scope(
+    settings: Settings, write: Any, stop: threading.Event, closers: list[Callable[[], None]]
+) -> None:
+    """Keeps the assessment service's coach scope current from enrolment's events."""
+    from services import runtime
+    from shared.polling import start_worker
+
+    with reachable(settings):
+        follower = runtime.scope_follower(settings, write)
+    if follower is None:
+        click.echo(
+            "warning: no Kafka and no POLKU_ENROLMENT_URL: the coach scope is not followed, "
+            "so coaches it does not know yet are refused",
+            err=True,
+        )
+        return
+    worker = start_worker("coach-scope", follower.run_forever, stop, settings.poll_interval)
+
+    def close() -> None:
+        worker.join(timeout=30)
+        follower.close()
+
+    # After stop.set and before write.close closes the database the follower writes to.
+    closers.insert(1, close)
 
 
 @main.command()
@@ -517,13 +545,21 @@ def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 )
 @click.option("--ttl-hours", default=12, show_default=True, type=click.IntRange(1, 24 * 30))
 def token(role: str, sub: str, ttl_hours: int) -> None:
-    """Print a signed bearer token for local use."""
+    """Print a signed bearer token for local use (no longer-lived than POLKU_JWT_MAX_LIFETIME)."""
     import datetime as dt
 
     settings = load_settings()
-    click.echo(
-        issue_token(settings.resolved_jwt_secret(), sub, role, dt.timedelta(hours=ttl_hours))
-    )
+    try:
+        token = issue_token(
+            settings.resolved_jwt_secret(),
+            sub,
+            role,
+            dt.timedelta(hours=ttl_hours),
+            max_lifetime=settings.jwt_max_lifetime,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ttl-hours") from None
+    click.echo(token)
 
 
 @main.command()

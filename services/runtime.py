@@ -18,6 +18,7 @@ from flask import Flask
 from services.assessment import api as assessment_api
 from services.assessment.application import AssessmentApplication
 from services.assessment.integration import translate as assessment_translate
+from services.assessment.scope import CoachScope, ScopeFollower
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
@@ -38,6 +39,7 @@ from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
+from shared.web.security import MAX_LIFETIME_EXTENSION
 
 # Per write service: its application class, its domain → integration mapping, its app factory.
 APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
@@ -54,6 +56,8 @@ class WriteService:
     database: Database
     adapters: dict[str, Any] = field(default_factory=dict)
     """What the application was given besides its store (the enrolment key store)."""
+    scope: CoachScope | None = None
+    """Assessment's coach scope: enrolment's coach assignments and enrolments, as events."""
 
     def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
         if producer is None:
@@ -87,7 +91,8 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         database.close()
         raise
     outbox = Outbox(name, application, translate, default_registry())
-    return WriteService(name, application, outbox, database, adapters)
+    scope = CoachScope(database) if name == "assessment" else None
+    return WriteService(name, application, outbox, database, adapters, scope)
 
 
 def write_adapters(name: str, database: Database) -> dict[str, Any]:
@@ -103,6 +108,9 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app: Flask = create_app(
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
+    app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    if service.scope is not None:
+        app.extensions["polku.assessment.scope"] = service.scope
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
     keystore = service.adapters.get("keystore")
@@ -116,6 +124,36 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
 
         service.application.on_erased(forget)
     return app
+
+
+SCOPE_SOURCE = "enrolment"
+
+
+def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower | None:
+    """What keeps a separately run assessment service's coach scope current: enrolment's events
+    from Kafka, or over HTTP from ``POLKU_ENROLMENT_URL``. None when neither is configured:
+    the scope then stays as stored, and a coach it does not know is refused everything."""
+    assert service.scope is not None
+    feed: Feed
+    if settings.kafka_bootstrap_servers:
+        kafka.ensure_topics(
+            settings.kafka_bootstrap_servers, (SCOPE_SOURCE,), settings.kafka_topic_prefix
+        )
+        feed = KafkaFeed(
+            settings.kafka_bootstrap_servers,
+            f"{settings.kafka_topic_prefix}-assessment-scope",
+            (SCOPE_SOURCE,),
+            service.scope.positions,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+    elif SCOPE_SOURCE in settings.service_urls:
+        token = settings.service_token or RenewingToken(
+            settings.resolved_jwt_secret(), "assessment", "service"
+        )
+        feed = HttpFeed({SCOPE_SOURCE: settings.service_urls[SCOPE_SOURCE]}, token)
+    else:
+        return None
+    return ScopeFollower(service.scope, feed, default_registry())
 
 
 def broker_probe(settings: Settings) -> dict[str, Callable[[], object]]:
@@ -176,12 +214,14 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
 
 
 def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
-    return tracking_api.create_app(
+    app = tracking_api.create_app(
         tracking.readmodels,
         tracking.feed.kind,
         settings.resolved_jwt_secret(),
         readiness({"readmodels": tracking.readmodels.database.ping, **broker_probe(settings)}),
     )
+    app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    return app
 
 
 @dataclass
@@ -194,6 +234,8 @@ class Embedded:
     wsgi: Any
     apps: dict[str, Flask]
     relays: dict[str, Relay] = field(default_factory=dict)
+    scope: ScopeFollower | None = None
+    """Feeds assessment's coach scope from enrolment's outbox (or Kafka)."""
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -206,16 +248,24 @@ class Embedded:
             )
         projector = self.tracking.projector
         self.threads.append(start_worker("projector", projector.run_forever, self.stop, interval))
+        if self.scope is not None:
+            self.threads.append(
+                start_worker("coach-scope", self.scope.run_forever, self.stop, interval)
+            )
 
     def close(self) -> None:
         self.stop.set()
         self.tracking.projector.wakeup.set()
+        if self.scope is not None:
+            self.scope.wakeup.set()
         for relay in self.relays.values():
             relay.wakeup.set()
         for thread in self.threads:
             thread.join(timeout=10)
         for relay in self.relays.values():
             relay.producer.close(timeout=5)
+        if self.scope is not None:
+            self.scope.close()
         self.tracking.close()
         for service in self.services.values():
             service.close()
@@ -238,6 +288,7 @@ def build_embedded(settings: Settings) -> Embedded:
         if settings.feed == "embedded":
             feed = OutboxFeed({name: s.outbox for name, s in services.items()})
         tracking = build_tracking(settings, feed)
+        scope = embedded_scope(settings, services)
     except BaseException:
         # Close what was built in this thread; left to the garbage collector, SQLite
         # connections would be closed from whichever thread happens to collect them.
@@ -250,10 +301,22 @@ def build_embedded(settings: Settings) -> Embedded:
         # A save wakes the projector at once, so freshness is not bound by the poll interval.
         for service in services.values():
             service.application.on_saved(tracking.projector.wakeup.set)
+    services[SCOPE_SOURCE].application.on_saved(scope.wakeup.set)
     for name, relay in relays.items():
         services[name].application.on_saved(relay.wakeup.set)
     apps = {name: write_service_app(settings, s) for name, s in services.items()}
+    # Read your writes: a coach assigned or a person enrolled a moment ago is in scope.
+    apps["assessment"].extensions["polku.assessment.scope_catch_up"] = scope.drain
     apps["tracking"] = tracking_app(settings, tracking)
     checks = {name: app.extensions["polku.ready_check"] for name, app in apps.items()}
     wsgi = combine(apps, checks)
-    return Embedded(settings, services, tracking, wsgi, apps, relays)
+    return Embedded(settings, services, tracking, wsgi, apps, relays, scope)
+
+
+def embedded_scope(settings: Settings, services: dict[str, WriteService]) -> ScopeFollower:
+    """Assessment's coach scope in one process: fed from enrolment's outbox directly, even with
+    Kafka configured, so the API can catch up before it answers a coach (read your writes)."""
+    assessment = services["assessment"]
+    assert assessment.scope is not None
+    feed = OutboxFeed({SCOPE_SOURCE: services[SCOPE_SOURCE].outbox})
+    return ScopeFollower(assessment.scope, feed, default_registry())

@@ -6,6 +6,7 @@ listed in :data:`VARIABLES`, which the README and the docker-compose consistency
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import secrets
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from shared.auth import DEFAULT_MAX_LIFETIME
+
 VARIABLES: dict[str, str] = {
     "POLKU_DATA_DIR": "Folder for embedded SQLite files and the local JWT secret (default var).",
     "POLKU_DATABASE_URL": "postgresql://user:pw@host:port/db for event stores; SQLite if unset.",
@@ -23,6 +26,7 @@ VARIABLES: dict[str, str] = {
     "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
     "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
+    "POLKU_JWT_MAX_LIFETIME": "Max token lifetime (exp - iat) in seconds (default 86400).",
     "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (kafka if brokers set).",
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
     "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
@@ -52,6 +56,7 @@ class Settings:
     kafka_group_id: str = "polku-tracking"
     kafka_topic_prefix: str = "polku"
     jwt_secret: str | None = None
+    jwt_max_lifetime_seconds: int = int(DEFAULT_MAX_LIFETIME.total_seconds())
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
     service_token: str | None = None
@@ -78,6 +83,9 @@ class Settings:
             kafka_group_id=environ.get("POLKU_KAFKA_GROUP_ID") or "polku-tracking",
             kafka_topic_prefix=environ.get("POLKU_KAFKA_TOPIC_PREFIX") or "polku",
             jwt_secret=environ.get("POLKU_JWT_SECRET") or None,
+            jwt_max_lifetime_seconds=_positive_int(
+                environ, "POLKU_JWT_MAX_LIFETIME", int(DEFAULT_MAX_LIFETIME.total_seconds())
+            ),
             feed=feed,
             service_urls={
                 name: environ[f"POLKU_{name.upper()}_URL"]
@@ -164,6 +172,11 @@ class Settings:
         }
 
     # Auth ----------------------------------------------------------------------------------
+
+    @property
+    def jwt_max_lifetime(self) -> dt.timedelta:
+        """The longest a bearer token may live; verification refuses any longer one."""
+        return dt.timedelta(seconds=self.jwt_max_lifetime_seconds)
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or a random one created once and kept in the data dir."""

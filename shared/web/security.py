@@ -1,16 +1,29 @@
-"""Role checks for views, and the request metadata every event records."""
+"""Role checks for views, and the request metadata every event records.
+
+Every guarded operation names the roles it admits in its OpenAPI document, as the extension
+``x-roles``, so the role matrix can be read (and tested) from the documents alone. A resource
+outside a caller's scope (a coach's cohorts, a participant's own records) is a 404, as if it did
+not exist; a role that may never do an operation is a 403.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint, abort
 
-from shared.auth import AuthError, Principal, token_expiry, verify_token
+from shared.auth import (
+    DEFAULT_MAX_LIFETIME,
+    AuthError,
+    Principal,
+    token_expiry,
+    verify_token,
+)
 from shared.web import jwt_secret
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,30 +35,43 @@ def current_principal() -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="a bearer token is required (Authorization: Bearer <token>)")
     try:
-        return _verified(jwt_secret(), token.strip())
+        return _verified(jwt_secret(), token.strip(), max_lifetime())
     except AuthError as exc:
         abort(401, message=str(exc))
         raise  # unreachable: abort raises
 
 
+MAX_LIFETIME_EXTENSION = "polku.jwt_max_lifetime"
+"""Where the composition root puts the configured maximum token lifetime on an app."""
+
+
+def max_lifetime() -> dt.timedelta:
+    configured = current_app.extensions.get(MAX_LIFETIME_EXTENSION)
+    return configured if isinstance(configured, dt.timedelta) else DEFAULT_MAX_LIFETIME
+
+
 _CACHE_SIZE = 4096
-_verified_tokens: dict[tuple[str, str], tuple[Principal, float]] = {}
+_verified_tokens: dict[tuple[str, str, dt.timedelta], tuple[Principal, float]] = {}
 
 
-def _verified(secret: str, token: str) -> Principal:
+def _verified(secret: str, token: str, lifetime: dt.timedelta) -> Principal:
     """Verifies a token once, then trusts it from memory until it expires.
 
     HS256 verification is a noticeable share of a short request; clients reuse tokens.
     """
-    key = (secret, token)
+    key = (secret, token, lifetime)
     cached = _verified_tokens.get(key)
     if cached is not None and cached[1] > time.time():
         return cached[0]
-    principal = verify_token(secret, token)
+    principal = verify_token(secret, token, lifetime)
     if len(_verified_tokens) >= _CACHE_SIZE:
         _verified_tokens.clear()  # crude but bounded; a miss only costs one verification
     _verified_tokens[key] = (principal, token_expiry(token))
     return principal
+
+
+ROLES_EXTENSION = "x-roles"
+"""The OpenAPI extension on an operation listing the roles :func:`requires` admits."""
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -75,9 +101,18 @@ def requires(*roles: str) -> Callable[[F], F]:
         # Every guarded operation documents the two refusals, naming the roles it admits.
         documented = Blueprint.doc(
             responses={
-                "401": _problem("No valid bearer token (missing, malformed or expired)."),
-                "403": _problem(f"The token's role may not do this; allowed: {', '.join(roles)}."),
-            }
+                "401": _problem(
+                    "No valid bearer token: missing, malformed, badly signed, expired, not yet "
+                    "valid, too long-lived, or with a wrong iss, aud or sub. The problem's "
+                    "detail names the reason."
+                ),
+                "403": _problem(
+                    f"The token's role may not do this; allowed: {', '.join(roles)}. A resource "
+                    "outside an allowed caller's scope (a coach: the cohorts they coach and "
+                    "their participants; a participant: themselves) is a 404, never a 403."
+                ),
+            },
+            **{ROLES_EXTENSION: list(roles)},
         )
         return documented(wrapper)  # type: ignore[no-any-return]
 

@@ -45,8 +45,10 @@ class Api:
         yield
         assert self.assessment.head() == head
 
-    def post(self, path: str, body: Any, role: str = "hr_admin", **kw: Any) -> TestResponse:
-        headers = {**bearer(role), **kw.pop("headers", {})}
+    def post(
+        self, path: str, body: Any, role: str = "hr_admin", sub: str = "alice", **kw: Any
+    ) -> TestResponse:
+        headers = {**bearer(role, sub), **kw.pop("headers", {})}
         return self.client.post(path, json=body, headers=headers, **kw)
 
     def get(self, path: str, role: str = "hr_admin", sub: str = "alice", **kw: Any) -> TestResponse:
@@ -74,6 +76,22 @@ class Api:
 
     def enrol(self, cohort_id: str, person_id: str) -> TestResponse:
         return self.post(f"/enrolment/cohorts/{cohort_id}/enrolments", {"person_id": person_id})
+
+    def coached(self, coach: str = "alice") -> tuple[str, str]:
+        """A cohort ``coach`` coaches and a person enrolled in it, known to assessment's scope."""
+        cohort = self.cohort()
+        assert self.post(f"/enrolment/cohorts/{cohort}/open", {}).status_code == 200
+        person = self.person()
+        assert self.enrol(cohort, person).status_code == 201
+        assigned = self.post(f"/enrolment/cohorts/{cohort}/coaches", {"coach": coach})
+        assert assigned.status_code in (200, 201), assigned.get_json()
+        self.catch_up_scope()
+        return cohort, person
+
+    def catch_up_scope(self) -> None:
+        """Applies enrolment's new events to assessment's coach scope (no thread runs here)."""
+        assert self.embedded.scope is not None
+        self.embedded.scope.drain()
 
     @contextmanager
     def writes_nothing(self) -> Iterator[None]:

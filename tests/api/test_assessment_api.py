@@ -120,7 +120,9 @@ def test_a_used_instrument_is_frozen_and_changes_by_new_version(api: Api) -> Non
 @pytest.mark.parametrize("role", ROLES)
 def test_hr_coordinators_and_coaches_record_results(api: Api, role: str) -> None:
     made = instrument(api)
-    response = api.post("/assessment/results", result_body(made["id"], unknown_id()), role=role)
+    cohort, person = api.coached()  # a coach records only for their cohort's participants
+    body = result_body(made["id"], person, cohort_id=cohort)
+    response = api.post("/assessment/results", body, role=role)
     if role in ("hr_admin", "coordinator", "coach"):
         assert response.status_code == 201
     else:
@@ -177,8 +179,12 @@ def test_one_result_per_rater_and_wave_then_correct_and_void(api: Api) -> None:
 
 def test_results_list_by_filters_and_pages(api: Api) -> None:
     made = instrument(api)
-    people = [unknown_id() for _ in range(3)]
-    cohort = unknown_id()
+    cohort, enrolled = api.coached()
+    people = [enrolled]
+    for _ in range(2):
+        people.append(api.person())
+        assert api.enrol(cohort, people[-1]).status_code == 201
+    api.catch_up_scope()
     for person in people:
         api.created("/assessment/results", result_body(made["id"], person, cohort_id=cohort))
     api.created("/assessment/results", result_body(made["id"], people[0], wave="post"))
@@ -228,7 +234,7 @@ def test_the_summary_is_for_hr_and_the_person_only(api: Api) -> None:
     assert groups["peer"]["means"]["listening"] == 3.0
     assert not groups["direct_report"]["shown"] and groups["direct_report"]["means"] is None
     assert api.get(path).status_code == 200
-    assert_problem(api.get(path, role="participant", sub=unknown_id()), 403)
+    assert_problem(api.get(path, role="participant", sub=unknown_id()), 404)  # not theirs
     for role in ("coordinator", "coach", "auditor", "service"):
         assert_problem(api.get(path, role=role), 403)
 
@@ -246,11 +252,16 @@ def test_participants_read_only_their_own_named_results(api: Api) -> None:
         == 200
     )
     assert_problem(
-        api.get(f"/assessment/results/{hidden['id']}", role="participant", sub=person), 403
+        api.get(f"/assessment/results/{hidden['id']}", role="participant", sub=person), 404
     )
-    assert_problem(api.get("/assessment/results", role="participant", sub=person), 403)
-    other = api.get(f"/assessment/results/{mine['id']}", role="participant", sub=unknown_id())
-    assert_problem(other, 403)
+    # Without a filter a participant's list is still only their own.
+    unfiltered = api.get("/assessment/results", role="participant", sub=person).get_json()
+    assert [r["id"] for r in unfiltered["items"]] == [mine["id"]]
+    someone = unknown_id()
+    theirs = api.get(f"/assessment/results?person_id={person}", role="participant", sub=someone)
+    assert theirs.get_json()["items"] == []
+    other = api.get(f"/assessment/results/{mine['id']}", role="participant", sub=someone)
+    assert_problem(other, 404)
     assert_problem(api.get("/assessment/results", role="service"), 403)
 
 
@@ -259,8 +270,9 @@ def test_participants_read_only_their_own_named_results(api: Api) -> None:
 
 def test_style_profiles(api: Api) -> None:
     made = instrument(api, "style_analysis")
-    person = unknown_id()
+    cohort, person = api.coached()
     body = {
+        "cohort_id": cohort,
         "person_id": person,
         "instrument_id": made["id"],
         "wave": "baseline",
@@ -287,7 +299,7 @@ def test_style_profiles(api: Api) -> None:
     assert api.get(f"{path}?version=1").get_json()["primary"] == "driver"
     listed = api.get(f"/assessment/style-profiles?person_id={person}", role="coach").get_json()
     assert [p["id"] for p in listed["items"]] == [profile["id"]]
-    assert_problem(api.get(path, role="participant", sub=person), 403)  # pseudonymous
+    assert_problem(api.get(path, role="participant", sub=person), 404)  # pseudonymous
 
 
 # Reaction surveys -------------------------------------------------------------------------------
@@ -295,7 +307,8 @@ def test_style_profiles(api: Api) -> None:
 
 def issue(api: Api, count: int = 3, **definition: Any) -> tuple[dict[str, Any], list[str]]:
     made = instrument(api, "reaction_survey", **definition)
-    body = {"instrument_id": made["id"], "cohort_id": unknown_id(), "count": count}
+    cohort, _person = api.coached()  # coached by "alice", who reads as coach below
+    body = {"instrument_id": made["id"], "cohort_id": cohort, "count": count}
     issued = api.created("/assessment/reaction-surveys/tokens", body)
     return issued, issued["tokens"]
 

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from statistics import fmean
 
 from services.scenario import assessment as scenario
 from services.scenario.organisation import PARTICIPANTS
 from tests.api.helpers import SECRET, Api
-from tests.support.scenario import ClientCall
+from tests.support.scenario import COACH, ClientCall
+
+
+def coached_cohort(api: Api) -> tuple[str, dict[str, str]]:
+    """The cohort and its participants, in enrolment, coached by the scenario's coach: the
+    scenario records results as that coach, who may do so only for their own participants."""
+    cohort = api.cohort(capacity=len(PARTICIPANTS))
+    assert api.post(f"/enrolment/cohorts/{cohort}/open", {}).status_code == 200
+    people = {member.key: api.person() for member in PARTICIPANTS}
+    for person in people.values():
+        assert api.enrol(cohort, person).status_code == 201
+    assert api.post(f"/enrolment/cohorts/{cohort}/coaches", {"coach": COACH}).status_code == 200
+    return cohort, people
 
 
 def test_the_pilot_assessments_load_and_add_up(api: Api) -> None:
-    people = {member.key: str(uuid.uuid4()) for member in PARTICIPANTS}
-    cohort = str(uuid.uuid4())
+    cohort, people = coached_cohort(api)
     loaded = scenario.load(ClientCall(api.client, SECRET), cohort, people)
     ids = loaded["instruments"]
 

@@ -177,7 +177,7 @@ def test_reading_moves_by_role(api: Api, role: str, status: int) -> None:
 def test_a_participant_reads_only_their_own_moves(api: Api) -> None:
     mine, theirs = api.person(), api.person()
     assert api.get(moves(mine), role="participant", sub=mine).status_code == 200
-    assert_problem(api.get(moves(theirs), role="participant", sub=mine), 403)
+    assert_problem(api.get(moves(theirs), role="participant", sub=mine), 404)
 
 
 def test_moves_of_an_unknown_or_erased_person(api: Api) -> None:

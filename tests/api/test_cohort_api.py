@@ -132,7 +132,7 @@ def test_a_coach_reads_only_the_cohorts_they_are_assigned_to(api: Api) -> None:
         assert_problem(api.post(f"/enrolment/cohorts/{mine}/coaches", {"coach": "coach-1"}), 409)
         assert_problem(api.post(f"/enrolment/cohorts/{mine}/coaches", {}), 422, {"coach"})
     assert api.get(f"/enrolment/cohorts/{mine}", role="coach", sub="coach-1").status_code == 200
-    assert_problem(api.get(f"/enrolment/cohorts/{other}", role="coach", sub="coach-1"), 403)
+    assert_problem(api.get(f"/enrolment/cohorts/{other}", role="coach", sub="coach-1"), 404)
     listed = api.get("/enrolment/cohorts", role="coach", sub="coach-1").get_json()["items"]
     assert [c["id"] for c in listed] == [mine]
     assert len(api.get("/enrolment/cohorts", role="auditor").get_json()["items"]) == 2

@@ -151,7 +151,7 @@ def test_a_person_reads_their_enrolments_across_cohorts(api: Api) -> None:
     paged = api.get(f"/enrolment/people/{me}/enrolments?limit=1").get_json()
     assert (len(paged["items"]), paged["next_after"]) == (1, 1)
     assert_problem(
-        api.get(f"/enrolment/people/{other}/enrolments", role="participant", sub=me), 403
+        api.get(f"/enrolment/people/{other}/enrolments", role="participant", sub=me), 404
     )
     assert_problem(api.get(f"/enrolment/people/{me}/enrolments", role="coach"), 403)
     assert_problem(api.get(f"/enrolment/people/{unknown_id()}/enrolments"), 404)
@@ -162,7 +162,7 @@ def test_coaches_read_the_enrolments_of_their_own_cohorts_only(api: Api) -> None
     enrol(api, cohort_id, api.person())
     for path in ("enrolments", "waitlist"):
         url = f"/enrolment/cohorts/{cohort_id}/{path}"
-        assert_problem(api.get(url, role="coach", sub="coach-1"), 403)
+        assert_problem(api.get(url, role="coach", sub="coach-1"), 404)
     api.post(f"/enrolment/cohorts/{cohort_id}/coaches", {"coach": "coach-1"})
     for path in ("enrolments", "waitlist"):
         url = f"/enrolment/cohorts/{cohort_id}/{path}"
@@ -278,6 +278,6 @@ def test_the_invitations_of_a_cohort_are_listed_with_where_each_stands(api: Api)
     assert [i["person_id"] for i in page["items"]] == [c]
     then = api.get(f"{base}?version=3").get_json()  # just after the first invitation
     assert [(i["person_id"], i["status"]) for i in then["items"]] == [(a, "invited")]
-    assert_problem(api.get(base, role="coach", sub="not-theirs"), 403)
+    assert_problem(api.get(base, role="coach", sub="not-theirs"), 404)
     for role in ("participant", "service"):
         assert_problem(api.get(base, role=role), 403)

@@ -72,7 +72,7 @@ def test_a_coach_reads_the_groups_of_their_own_cohort_only(api: Api) -> None:
     group = api.created(
         f"/enrolment/cohorts/{cohort_id}/peer-groups", {"name": "G", "members": [a]}
     )
-    assert_problem(api.get(f"/enrolment/peer-groups/{group['id']}", role="coach"), 403)
+    assert_problem(api.get(f"/enrolment/peer-groups/{group['id']}", role="coach"), 404)
     api.post(f"/enrolment/cohorts/{cohort_id}/coaches", {"coach": "alice"})
     assert api.get(f"/enrolment/peer-groups/{group['id']}", role="coach").status_code == 200
     assert api.get(f"/enrolment/cohorts/{cohort_id}/peer-groups", role="coach").status_code == 200

@@ -76,6 +76,9 @@ def test_reading_a_person_by_role(api: Api, role: str) -> None:
     if role in READERS:
         assert response.status_code == 200 and listing.status_code == 200
         assert response.get_json()["full_name"] == "Anna Aalto"
+    elif role == "participant":  # may read people, but this one is not them: not there
+        assert_problem(response, 404)
+        assert_problem(listing, 403)
     else:
         assert_problem(response, 403)
         assert_problem(listing, 403)
@@ -85,11 +88,11 @@ def test_a_participant_reads_only_their_own_record(api: Api) -> None:
     mine, theirs = api.person(), api.person()
     own = api.get(f"/enrolment/people/{mine}", role="participant", sub=mine)
     assert own.status_code == 200 and own.get_json()["id"] == mine
-    assert_problem(api.get(f"/enrolment/people/{theirs}", role="participant", sub=mine), 403)
+    assert_problem(api.get(f"/enrolment/people/{theirs}", role="participant", sub=mine), 404)
     placements = api.get(f"/enrolment/people/{mine}/placements", role="participant", sub=mine)
     assert placements.status_code == 200
     assert_problem(
-        api.get(f"/enrolment/people/{theirs}/placements", role="participant", sub=mine), 403
+        api.get(f"/enrolment/people/{theirs}/placements", role="participant", sub=mine), 404
     )
 
 

@@ -182,8 +182,8 @@ def test_a_coach_takes_attendance_only_in_their_own_cohort(api: Api) -> None:
     path = f"/enrolment/sessions/{session_id}/attendance"
     body = {"records": [{"person_id": person, "status": "present"}]}
     with api.writes_nothing():
-        assert_problem(api.post(path, body, role="coach"), 403)
-        assert_problem(api.get(f"/enrolment/sessions/{session_id}", role="coach"), 403)
+        assert_problem(api.post(path, body, role="coach"), 404)
+        assert_problem(api.get(f"/enrolment/sessions/{session_id}", role="coach"), 404)
     api.post(f"/enrolment/cohorts/{cohort_id}/coaches", {"coach": "alice"})
     assert api.post(path, body, role="coach").get_json()["recorded"] == 1
     assert api.get(path, role="coach").status_code == 200

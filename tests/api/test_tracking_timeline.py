@@ -113,7 +113,7 @@ def test_a_participant_reads_their_own_timeline_only(pilot: Pilot) -> None:
     response = pilot.get(path(own), "participant", own, limit=500)
     assert response.status_code == 200
     assert response.get_json()["entries"] == whole(pilot, "P02")["entries"]
-    assert_problem(pilot.get(path(other), "participant", own), 403)
+    assert_problem(pilot.get(path(other), "participant", own), 404)
 
 
 def test_the_cohorts_coach_reads_its_participants_even_the_withdrawn(pilot: Pilot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from pathlib import Path
 
@@ -104,3 +105,18 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     # The half-opened store is finalised here, not during some later test: it must not raise.
     del result
     gc.collect()
+
+
+def test_token_refuses_a_lifetime_above_the_configured_maximum(tmp_path: Path) -> None:
+    env = {"POLKU_DATA_DIR": str(tmp_path), "POLKU_JWT_MAX_LIFETIME": "7200"}
+    refused = CliRunner().invoke(
+        main, ["token", "--role", "coach", "--sub", "c", "--ttl-hours", "3"], env=env
+    )
+    assert refused.exit_code == 2
+    assert "at most 2 h" in refused.output
+    issued = CliRunner().invoke(
+        main, ["token", "--role", "coach", "--sub", "c", "--ttl-hours", "2"], env=env
+    )
+    assert issued.exit_code == 0, issued.output
+    secret = (tmp_path / "jwt.secret").read_text().strip()
+    assert verify_token(secret, issued.output.strip(), dt.timedelta(hours=2)).sub == "c"

@@ -1,16 +1,30 @@
-"""What every assessment resource module shares: the roles, the application, pages, privacy."""
+"""What every assessment resource module shares: the roles, the application, pages, scope.
+
+Scope, the same in every service: hr_admin, coordinators and auditors reach everyone; a
+participant only themselves; a coach only people ever enrolled in a cohort they coach, and of
+them only what is tied to such a cohort (or to none). A resource outside the caller's scope is a
+404, exactly as if it did not exist; a list holds only what is in scope. Which cohorts a coach
+coaches, and who was enrolled in them, comes from :class:`~services.assessment.scope.CoachScope`,
+fed by enrolment's integration events.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from flask import current_app, g
-from flask_smorest import abort
 
 from services.assessment.application import AssessmentApplication, Page
 from services.assessment.domain.instruments import Instrument
+from services.assessment.scope import CoachScope
+from shared.auth import subject_reference
+from shared.errors import NotFoundError, RuleViolation
+from shared.web import jwt_secret
+
+log = logging.getLogger("polku.assessment.scope")
 
 INSTRUMENT_WRITERS = ("hr_admin", "coordinator")
 RECORDERS = ("hr_admin", "coordinator", "coach")
@@ -30,10 +44,99 @@ def is_participant() -> bool:
     return bool(g.principal.role == "participant")
 
 
+Visible = Callable[[UUID, UUID | None], bool]
+"""Whether the caller may see what is about (person, cohort)."""
+
+
+def coach_scope() -> CoachScope:
+    return current_app.extensions["polku.assessment.scope"]  # type: ignore[no-any-return]
+
+
+def is_coach() -> bool:
+    return bool(g.principal.role == "coach")
+
+
+def coached_members() -> tuple[set[str], set[tuple[str, str]]]:
+    """The calling coach's cohorts, and (cohort, person) for everyone ever enrolled in them."""
+    cached: tuple[set[str], set[tuple[str, str]]] | None = g.get("coached_members")
+    if cached is None:
+        catch_up = current_app.extensions.get("polku.assessment.scope_catch_up")
+        if catch_up is not None:
+            try:
+                catch_up()
+            except Exception:  # the stored scope still answers; the follower thread retries
+                log.exception("coach scope: catching up before a coach's request failed")
+        scope = coach_scope()
+        cohorts = scope.cohorts_of(subject_reference(jwt_secret(), g.principal.sub))
+        cached = (cohorts, scope.members(cohorts))
+        g.coached_members = cached
+    return cached
+
+
+def visible() -> Visible | None:
+    """The caller's scope over (person, cohort); None: everything."""
+    if is_participant():
+        me = g.principal.sub
+        return lambda person_id, _cohort_id: str(person_id) == me
+    if is_coach():
+        _cohorts, members = coached_members()
+        people = {person for _cohort, person in members}
+
+        def coached(person_id: UUID, cohort_id: UUID | None) -> bool:
+            if cohort_id is None:
+                return str(person_id) in people
+            return (str(cohort_id), str(person_id)) in members
+
+        return coached
+    return None
+
+
+def in_scope(person_id: UUID, cohort_id: UUID | None) -> bool:
+    check = visible()
+    return check is None or check(person_id, cohort_id)
+
+
+def out_of_scope(what: str, field: str | None = None) -> NoReturn:
+    raise NotFoundError(f"no such {what} (or not one you may reach)", field=field)
+
+
+def check_coach_may_record(person_id: UUID, cohort_id: UUID | None) -> None:
+    """A coach records only for a person enrolled in a cohort they coach, in that cohort."""
+    if not is_coach():
+        return
+    if cohort_id is None:
+        raise RuleViolation(
+            "a coach records only within a cohort they coach: give its cohort_id",
+            field="cohort_id",
+        )
+    cohorts, members = coached_members()
+    if str(cohort_id) not in cohorts:
+        out_of_scope("cohort", "cohort_id")
+    if (str(cohort_id), str(person_id)) not in members:
+        out_of_scope("participant of this cohort", "person_id")
+
+
+def check_cohort_reach(cohort_id: UUID | None, what: str) -> None:
+    """A coach reaches a cohort's anonymous surveys only if they coach that cohort."""
+    if is_coach() and (cohort_id is None or str(cohort_id) not in coached_members()[0]):
+        out_of_scope(what)
+
+
+def check_coach_may_change(load: Callable[[UUID], Any], resource_id: UUID, what: str) -> None:
+    """A coach changes only what they could have recorded; anything else is not there."""
+    if not is_coach():
+        return
+    current = load(resource_id)
+    _cohorts, members = coached_members()
+    cohort_id = current.cohort_id
+    if cohort_id is None or (str(cohort_id), str(current.person_id)) not in members:
+        out_of_scope(what)
+
+
 def require_self(person_id: UUID | None, what: str) -> None:
-    """A participant may read only what is about themselves."""
+    """A participant reaches only what is about themselves; anyone else is not there."""
     if is_participant() and (person_id is None or g.principal.sub != str(person_id)):
-        abort(403, message=f"participants may read only their own {what}: pass person_id=<you>")
+        out_of_scope(what, "person_id")
 
 
 def named_instruments() -> set[UUID]:

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.assessment.api import schemas as s
 from services.assessment.api.access import (
@@ -14,9 +14,13 @@ from services.assessment.api.access import (
     RECORDERS,
     app_,
     as_page,
+    check_coach_may_change,
+    check_coach_may_record,
+    in_scope,
     is_participant,
     named_instruments,
-    require_self,
+    out_of_scope,
+    visible,
 )
 from services.assessment.api.results import wave_of
 from services.assessment.domain.profiles import StyleProfile
@@ -56,12 +60,25 @@ class Profiles(MethodView):
     @requires(*RECORDERS)
     @blp.arguments(s.ProfileIn())
     @blp.response(201, s.ProfileOut())
-    @blp.alt_response(404, **problem_doc("The instrument does not exist."))
+    @blp.alt_response(
+        404,
+        **problem_doc(
+            "The instrument does not exist; or, to a coach, the cohort is not one they coach "
+            "or the person was never enrolled in it."
+        ),
+    )
     @blp.alt_response(409, **problem_doc("The person already has a profile for this wave."))
-    @blp.alt_response(422, **problem_doc("A style is not one of the instrument's categories."))
+    @blp.alt_response(
+        422,
+        **problem_doc(
+            "A style is not one of the instrument's categories; or a coach gave no cohort."
+        ),
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a person's style profile for a wave: primary and optional secondary style
-        from the instrument's categories, and optional dimension scores."""
+        from the instrument's categories, and optional dimension scores. A coach records only
+        for a person enrolled in a cohort they coach, naming that cohort."""
+        check_coach_may_record(body["person_id"], body["cohort_id"])
         profile = app_().record_profile(
             body["person_id"],
             body["instrument_id"],
@@ -79,9 +96,9 @@ class Profiles(MethodView):
     @blp.arguments(s.ProfileFilter(), location="query")
     @blp.response(200, s.ProfilePage())
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List profiles by person, cohort or instrument; a participant lists only their own
-        profiles of named instruments."""
-        require_self(args.get("person_id"), "profiles")
+        """List profiles by person, cohort or instrument, of those the caller may reach: a
+        participant their own of named instruments, a coach those of people enrolled in a
+        cohort they coach (tied to such a cohort or to none)."""
         page = app_().profiles(
             args["after"],
             args["limit"],
@@ -89,6 +106,7 @@ class Profiles(MethodView):
             instrument_id=args.get("instrument_id"),
             cohort_id=args.get("cohort_id"),
             instrument_ids=named_instruments() if is_participant() else None,
+            visible=visible(),
         )
         return as_page(page, profile_view)
 
@@ -98,14 +116,14 @@ class ProfileById(MethodView):
     @requires(*READERS, "participant")
     @blp.arguments(VersionArgs(), location="query")
     @blp.response(200, s.ProfileOut())
-    @blp.alt_response(404, **problem_doc("No such profile (or version)."))
+    @blp.alt_response(404, **problem_doc("No such profile (or version), or not one you may reach."))
     def get(self, args: dict[str, Any], profile_id: UUID) -> dict[str, Any]:
         """One profile, as it is or as it was at ``?version=``."""
         profile = app_().profile(profile_id, version=args.get("version"))
-        if is_participant():
-            require_self(profile.person_id, "profiles")
-            if profile.instrument_id not in named_instruments():
-                abort(403, message="participants may read only profiles of named instruments")
+        if not in_scope(profile.person_id, profile.cohort_id) or (
+            is_participant() and profile.instrument_id not in named_instruments()
+        ):
+            out_of_scope("profile")
         return profile_view(profile)
 
 
@@ -114,11 +132,13 @@ class ProfileCorrection(MethodView):
     @requires(*RECORDERS)
     @blp.arguments(s.ProfileCorrectionIn())
     @blp.response(201, s.ProfileOut())
-    @blp.alt_response(404, **problem_doc("No such profile."))
+    @blp.alt_response(404, **problem_doc("No such profile, or not one you may reach."))
     @blp.alt_response(409, **problem_doc("If-Match is stale."))
     @blp.alt_response(422, **problem_doc("A style is not one of the categories."))
     def post(self, body: dict[str, Any], profile_id: UUID) -> dict[str, Any]:
-        """Correct a profile; the previous one stays in its history."""
+        """Correct a profile; the previous one stays in its history. A coach corrects only
+        profiles they could record."""
+        check_coach_may_change(app_().profile, profile_id, "profile")
         profile = app_().correct_profile(
             profile_id,
             body["primary"],

@@ -17,7 +17,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.assessment.api import survey_schemas as s
-from services.assessment.api.access import INSTRUMENT_WRITERS, READERS, app_
+from services.assessment.api.access import (
+    INSTRUMENT_WRITERS,
+    READERS,
+    app_,
+    check_cohort_reach,
+)
 from services.assessment.domain.reactions import ReactionSurvey
 from shared.web.idempotency import leaves_no_trace
 from shared.web.pagination import PageArgs
@@ -74,10 +79,13 @@ class SurveyById(MethodView):
     @requires(*READERS)
     @blp.arguments(VersionArgs(), location="query")
     @blp.response(200, s.SurveyOut())
-    @blp.alt_response(404, **problem_doc("No such survey (or version)."))
+    @blp.alt_response(404, **problem_doc("No such survey (or version), or not one you may reach."))
     def get(self, args: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
-        """One survey: tokens issued, responses received, whether closed."""
-        return survey_view(app_().survey(survey_id, version=args.get("version")))
+        """One survey: tokens issued, responses received, whether closed. A coach reaches only
+        the surveys of cohorts they coach."""
+        survey = app_().survey(survey_id, version=args.get("version"))
+        check_cohort_reach(survey.cohort_id, "survey")
+        return survey_view(survey)
 
 
 @blp.route("/reaction-surveys/<uuid:survey_id>/responses")
@@ -103,7 +111,7 @@ class Responses(MethodView):
 class Report(MethodView):
     @requires(*READERS)
     @blp.response(200, s.ReportOut())
-    @blp.alt_response(404, **problem_doc("No such survey."))
+    @blp.alt_response(404, **problem_doc("No such survey, or not one you may reach."))
     def get(self, survey_id: UUID) -> dict[str, Any]:
         """What may be shown of the answers: per item, how many answered, the mean and how
         many gave each value, once at least the instrument's ``min_group_size`` (k) answered.
@@ -111,6 +119,7 @@ class Report(MethodView):
         Individual responses are never listed: even without a name, a row of answers in
         arrival order can be lined up with whoever was seen answering.
         """
+        check_cohort_reach(app_().survey(survey_id).cohort_id, "survey")
         return app_().reaction_report(survey_id)
 
 
@@ -119,10 +128,11 @@ class Comments(MethodView):
     @requires(*READERS)
     @blp.arguments(PageArgs(), location="query")
     @blp.response(200, s.CommentPage())
-    @blp.alt_response(404, **problem_doc("No such survey."))
+    @blp.alt_response(404, **problem_doc("No such survey, or not one you may reach."))
     def get(self, args: dict[str, Any], survey_id: UUID) -> dict[str, Any]:
         """The free-text answers, a page at a time, detached from the Likert answers and
         sorted by question and text, shown only from max(k, ``comment_minimum``) responses."""
+        check_cohort_reach(app_().survey(survey_id).cohort_id, "survey")
         withheld, page = app_().reaction_comments(survey_id, args["after"], args["limit"])
         return {
             "survey_id": survey_id,

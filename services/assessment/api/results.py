@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.assessment.api import schemas as s
 from services.assessment.api.access import (
@@ -21,10 +21,15 @@ from services.assessment.api.access import (
     SUMMARY_READERS,
     app_,
     as_page,
+    check_coach_may_change,
+    check_coach_may_record,
+    in_scope,
     instrument_of,
     is_participant,
     named_instruments,
+    out_of_scope,
     require_self,
+    visible,
 )
 from services.assessment.domain.results import Result
 from services.assessment.domain.waves import Wave
@@ -76,16 +81,27 @@ class Results(MethodView):
     @requires(*RECORDERS)
     @blp.arguments(s.ResultIn())
     @blp.response(201, s.ResultOut())
-    @blp.alt_response(404, **problem_doc("The instrument does not exist."))
+    @blp.alt_response(
+        404,
+        **problem_doc(
+            "The instrument does not exist; or, to a coach, the cohort is not one they coach "
+            "or the person was never enrolled in it."
+        ),
+    )
     @blp.alt_response(409, **problem_doc("This rater already has a result for this wave."))
-    @blp.alt_response(422, **problem_doc("A score is off the scale, missing or unknown."))
+    @blp.alt_response(
+        422,
+        **problem_doc("A score is off the scale, missing or unknown; or a coach gave no cohort."),
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record one rater's scores for a person, instrument and wave.
 
         One result per (person, instrument, wave, rater): a second is a 409 (correct the first
         instead). ``rater_id`` is kept only as a keyed hash; for the self it defaults to the
         person. Every dimension needs a score unless the instrument allows partial answers.
+        A coach records only for a person enrolled in a cohort they coach, naming that cohort.
         """
+        check_coach_may_record(body["person_id"], body["cohort_id"])
         result = app_().record_result(
             body["person_id"],
             body["instrument_id"],
@@ -105,9 +121,10 @@ class Results(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List results in the order first recorded, by person, cohort, instrument or wave.
 
-        A participant must pass their own ``person_id`` and sees only named instruments.
+        Only what the caller may reach is listed: a participant their own results of named
+        instruments; a coach results of people enrolled in a cohort they coach, tied to such
+        a cohort or to none. A page may therefore hold fewer than ``limit`` items.
         """
-        require_self(args.get("person_id"), "results")
         page = app_().results(
             args["after"],
             args["limit"],
@@ -116,6 +133,7 @@ class Results(MethodView):
             instrument_id=args.get("instrument_id"),
             wave=args.get("wave"),
             instrument_ids=named_instruments() if is_participant() else None,
+            visible=visible(),
         )
         return as_page(page, result_view)
 
@@ -125,14 +143,14 @@ class ResultById(MethodView):
     @requires(*READERS, "participant")
     @blp.arguments(VersionArgs(), location="query")
     @blp.response(200, s.ResultOut())
-    @blp.alt_response(404, **problem_doc("No such result (or version)."))
+    @blp.alt_response(404, **problem_doc("No such result (or version), or not one you may reach."))
     def get(self, args: dict[str, Any], result_id: UUID) -> dict[str, Any]:
         """One result, as it is or as it was at ``?version=`` (a correction's predecessor)."""
         result = app_().result(result_id, version=args.get("version"))
-        if is_participant():
-            require_self(result.person_id, "results")
-            if result.instrument_id not in named_instruments():
-                abort(403, message="participants may read only results of named instruments")
+        if not in_scope(result.person_id, result.cohort_id) or (
+            is_participant() and result.instrument_id not in named_instruments()
+        ):
+            out_of_scope("result")
         return result_view(result)
 
 
@@ -141,11 +159,15 @@ class ResultCorrection(MethodView):
     @requires(*RECORDERS)
     @blp.arguments(s.CorrectionIn())
     @blp.response(201, s.ResultOut())
-    @blp.alt_response(404, **problem_doc("No such result."))
+    @blp.alt_response(404, **problem_doc("No such result, or not one you may reach."))
     @blp.alt_response(409, **problem_doc("The result is void, or If-Match is stale."))
     @blp.alt_response(422, **problem_doc("A score is off the scale, or no reason given."))
     def post(self, body: dict[str, Any], result_id: UUID) -> dict[str, Any]:
-        """Correct a result: the new scores supersede the old, which stay in its history."""
+        """Correct a result: the new scores supersede the old, which stay in its history.
+
+        A coach corrects only results they could record: in a cohort they coach, of a person
+        enrolled in it."""
+        check_coach_may_change(app_().result, result_id, "result")
         result = app_().correct_result(
             result_id,
             body["scores"],
@@ -162,10 +184,13 @@ class ResultVoid(MethodView):
     @requires(*RECORDERS)
     @blp.arguments(s.VoidIn())
     @blp.response(201, s.ResultOut())
-    @blp.alt_response(404, **problem_doc("No such result."))
+    @blp.alt_response(404, **problem_doc("No such result, or not one you may reach."))
     @blp.alt_response(409, **problem_doc("Already void, or If-Match is stale."))
     def post(self, body: dict[str, Any], result_id: UUID) -> dict[str, Any]:
-        """Void a result, with a reason. It stays for audit; its slot may be recorded again."""
+        """Void a result, with a reason. It stays for audit; its slot may be recorded again.
+
+        A coach voids only results they could record."""
+        check_coach_may_change(app_().result, result_id, "result")
         result = app_().void_result(result_id, body["reason"], event_meta(), expected_version())
         return result_view(result)
 
@@ -174,7 +199,7 @@ class ResultVoid(MethodView):
 class ResultSummary(MethodView):
     @requires(*SUMMARY_READERS)
     @blp.response(200, s.SummaryOut())
-    @blp.alt_response(404, **problem_doc("No such instrument."))
+    @blp.alt_response(404, **problem_doc("No such instrument, or (to a participant) person."))
     @blp.alt_response(422, **problem_doc("The instrument has no person results."))
     def get(self, person_id: UUID, instrument_id: UUID) -> dict[str, Any]:
         """Rater-group means per wave for one person: hr_admin and that person only.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -100,6 +100,7 @@ class ProfileCommands(AssessmentBase):
         instrument_id: UUID | None = None,
         cohort_id: UUID | None = None,
         instrument_ids: set[UUID] | None = None,
+        visible: Callable[[UUID, UUID | None], bool] | None = None,
     ) -> Page:
         def keep(event: Any) -> bool:
             return (
@@ -107,6 +108,7 @@ class ProfileCommands(AssessmentBase):
                 and (instrument_id is None or event.instrument_id == instrument_id)
                 and (cohort_id is None or event.cohort_id == cohort_id)
                 and (instrument_ids is None or event.instrument_id in instrument_ids)
+                and (visible is None or visible(event.person_id, event.cohort_id))
             )
 
         return self.scan(RECORDED, after, limit, keep)

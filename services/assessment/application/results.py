@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from statistics import fmean
 from typing import Any
 from uuid import UUID
@@ -147,10 +147,12 @@ class ResultCommands(AssessmentBase):
         instrument_id: UUID | None = None,
         wave: str | None = None,
         instrument_ids: set[UUID] | None = None,
+        visible: Callable[[UUID, UUID | None], bool] | None = None,
     ) -> Page:
         """Results in the order first recorded, filtered by what their first record says.
 
-        ``instrument_ids`` further limits the instruments (a participant's named ones).
+        ``instrument_ids`` further limits the instruments (a participant's named ones), and
+        ``visible`` the (person, cohort) pairs (the caller's scope).
         """
 
         def keep(event: Any) -> bool:
@@ -160,6 +162,7 @@ class ResultCommands(AssessmentBase):
                 and (instrument_id is None or event.instrument_id == instrument_id)
                 and (wave is None or wave in (event.wave, event.wave_key))
                 and (instrument_ids is None or event.instrument_id in instrument_ids)
+                and (visible is None or visible(event.person_id, event.cohort_id))
             )
 
         return self.scan(RECORDED, after, limit, keep)

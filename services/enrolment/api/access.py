@@ -1,4 +1,10 @@
-"""What every enrolment resource module shares: the roles and the application in context."""
+"""What every enrolment resource module shares: the roles, the application in context, scope.
+
+Scope, the same in every service: a coach reaches only the cohorts they are assigned to (and
+their sessions, groups and rosters); a participant only their own record. Outside it a resource
+is a 404, exactly as if it did not exist, so ids cannot be probed; a role that may never do an
+operation is a 403.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +31,17 @@ def page(kind: str, args: dict[str, Any], view: Callable[[Any], dict[str, Any]])
     return {"items": [view(item) for item in result.items], "next_after": result.next_after}
 
 
-def check_cohort_access(coaches: list[str]) -> None:
+def check_cohort_access(coaches: list[str], what: str = "cohort") -> None:
     """A coach reaches only the cohorts they are assigned to (and their sessions, groups)."""
     principal = g.principal
     if principal.role == "coach" and principal.sub not in coaches:
-        abort(403, message="coaches may reach only the cohorts they are assigned to")
+        abort(404, message=f"no such {what} (or not in a cohort you coach)")
+
+
+def check_own(person_id: object, what: str = "person") -> None:
+    """A participant reaches only their own record (their token's subject is their person id)."""
+    if g.principal.role == "participant" and g.principal.sub != str(person_id):
+        abort(404, message=f"no such {what} (or not yours)")
 
 
 def offset_page(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], int | None]:

@@ -9,9 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.enrolment.api import people_schemas as s
-from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, offset_page
+from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, check_own, offset_page
 from services.enrolment.api.cohort_schemas import VersionedPageArgs
-from services.enrolment.api.people import check_own
 from services.enrolment.domain.careers import CareerMove
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import (
@@ -15,6 +14,7 @@ from services.enrolment.api.access import (
     READERS,
     WRITERS,
     app_,
+    check_own,
     offset_page,
 )
 from services.enrolment.api.cohorts import readable_cohort
@@ -236,12 +236,11 @@ class PersonEnrolments(MethodView):
     @requires(*PERSONAL_READERS, "participant")
     @blp.arguments(PageArgs(), location="query")
     @blp.response(200, s.PersonEnrolmentPage())
-    @blp.alt_response(404, **problem_doc("No such person."))
+    @blp.alt_response(404, **problem_doc("No such person, or (to a participant) not you."))
     def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
         """A person's invitations and enrolments in every cohort, oldest first. A participant
         may read only their own."""
-        if g.principal.role == "participant" and g.principal.sub != str(person_id):
-            abort(403, message="participants may read only their own enrolments")
+        check_own(person_id)
         found, next_after = app_().participations_of(person_id, args["after"], args["limit"])
         return {
             "person_id": person_id,

@@ -66,7 +66,7 @@ class CohortPeerGroups(MethodView):
 
 def readable_group(group_id: UUID, version: int | None = None) -> PeerGroup:
     group = app_().peer_group(group_id, version=version)
-    check_cohort_access(app_().cohort(group.cohort_id).coaches)
+    check_cohort_access(app_().cohort(group.cohort_id).coaches, "peer group")
     return group
 
 

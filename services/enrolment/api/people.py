@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from services.enrolment.api import people_schemas as s
-from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, offset_page
+from services.enrolment.api.access import (
+    PERSONAL_READERS,
+    WRITERS,
+    app_,
+    check_own,
+    offset_page,
+)
 from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.application.people import PersonRecord
 from services.enrolment.domain.careers import Placement
@@ -84,12 +89,6 @@ def placement_view(placement: Placement) -> dict[str, Any]:
         "effective_date": placement.effective_date,
         "move_id": placement.move_id,
     }
-
-
-def check_own(person_id: UUID) -> None:
-    """A participant reads only their own record (their token's subject is their person id)."""
-    if g.principal.role == "participant" and g.principal.sub != str(person_id):
-        abort(403, message="participants may read only their own record")
 
 
 @blp.route("/people")

@@ -72,7 +72,7 @@ def session_view(session: Session) -> dict[str, Any]:
 
 def readable_session(session_id: UUID, version: int | None = None) -> Session:
     session = app_().session(session_id, version=version)
-    check_cohort_access(app_().cohort(session.cohort_id).coaches)
+    check_cohort_access(app_().cohort(session.cohort_id).coaches, "session")
     return session
 
 

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from flask_smorest import abort
 
 from services.tracking.api.arguments import as_of_text
 from services.tracking.readmodels import ReadModels
@@ -94,14 +93,15 @@ def check_cohort_access(cur: Cursor, cohort_id: str) -> None:
 def person_scope(cur: Cursor, person_id: str, what: str) -> list[str] | None:
     """Of one person's ``what``, the cohorts the caller may see; None: all of it.
 
-    A participant reads only their own (403 for anyone else, asked before anything is
+    A participant reads only their own (anyone else is a 404, asked before anything is
     looked up); hr_admin, coordinators and auditors anyone's; a coach someone who is or was
     enrolled in a cohort they coach, and then only what is tied to those cohorts or to none.
-    An unknown person, and to a coach anyone not theirs, is a 404.
+    An unknown person, to a coach anyone not theirs, and to a participant anyone else, is a
+    404: outside the caller's scope a person does not exist, in every service.
     """
     who = principal()
     if who.role == "participant" and who.sub != person_id:
-        abort(403, message=f"participants may read only their own {what}")
+        raise NotFoundError(f"no {what} of person {person_id} for you", field="person_id")
     cohorts = trajectory.cohorts_of_person(cur, person_id)
     if cohorts is None:
         raise NotFoundError(
