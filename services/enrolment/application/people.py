@@ -20,7 +20,8 @@ from uuid import UUID
 from services.enrolment.domain import Meta
 from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
-from services.enrolment.keystore import KeyStore, LookupTaken, default_keystore
+from services.enrolment.keystore import KeyStore, LookupTaken
+from services.enrolment.keystore_setup import default_keystore
 from services.enrolment.personal import Personal, PersonalData, personal_of
 from shared.errors import ConcurrentChange, NotFoundError
 from shared.eventstore import ServiceApplication
@@ -65,8 +66,8 @@ def attributes_of(fields: Mapping[str, Any]) -> dict[str, str | None]:
 
 class PeopleCommands(ServiceApplication):
     def __init__(self, env: dict[str, str], keystore: KeyStore | None = None) -> None:
-        """``keystore`` is injected by the composition root; without one, the keys go to tables
-        beside the events (:func:`~services.enrolment.keystore.default_keystore`)."""
+        """``keystore`` is injected by the composition root; without one, the keys go to a file
+        beside the events (:func:`~services.enrolment.keystore_setup.default_keystore`)."""
         self._owns_keystore = keystore is None
         self.personal_data = PersonalData(keystore or default_keystore(env))
         self._erasure_listeners: list[Callable[[UUID], None]] = []
