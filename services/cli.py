@@ -602,8 +602,10 @@ def _masked_parameter(parameter: str) -> str:
 
 def _add_import_commands() -> None:
     from services.cli_import import import_group
+    from services.cli_keys import keys_group
 
     main.add_command(import_group)
+    main.add_command(keys_group)
 
 
 _add_import_commands()

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from services.cli import main
 from services.enrolment.keystore import KEYS_TABLE, SqlKeyStore
 from services.enrolment.keystore_setup import LEGACY_TABLES
 from services.enrolment.keywrap import MasterKeyError
@@ -218,3 +220,50 @@ def legacy(
             )
     finally:
         database.close()
+
+
+def test_a_restored_key_store_brings_no_erased_person_back(tmp_path: Path) -> None:
+    """A key-store backup older than an erasure holds the erased person's key: it is never used,
+    not even for a version before the erasure, and ``polku keys reconcile`` deletes it."""
+    env = {
+        "POLKU_DATA_DIR": str(tmp_path / "var"),
+        "POLKU_MASTER_KEY_FILE": str(tmp_path / "master.key"),
+    }
+    settings = Settings.from_env(env)
+    service = build_write_service(settings, "enrolment")
+    try:
+        erased, kept = register(service)
+    finally:
+        service.close()
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for path in settings.data_dir.glob("keys.sqlite*"):
+        shutil.copy(path, backup / path.name)
+    service = build_write_service(settings, "enrolment")
+    try:
+        service.application.erase_person(erased, meta())
+    finally:
+        service.close()
+    for path in settings.data_dir.glob("keys.sqlite*"):
+        path.unlink()
+    for path in backup.iterdir():
+        shutil.copy(path, settings.data_dir / path.name)
+
+    restored = build_write_service(settings, "enrolment")
+    try:
+        keystore: SqlKeyStore = restored.adapters["keystore"]
+        assert set(keystore.keys([erased, kept])) == {erased, kept}  # the backup brought it back
+        assert restored.application.person(erased).full_name is None
+        assert restored.application.person(erased, version=1).full_name is None
+        assert restored.application.person(kept, version=1).full_name == PEOPLE[1][0]
+    finally:
+        restored.close()
+    result = CliRunner().invoke(main, ["keys", "reconcile"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 key(s)" in result.output
+    after = build_write_service(settings, "enrolment")
+    try:
+        assert set(after.adapters["keystore"].keys([erased, kept])) == {kept}
+        assert after.application.person(kept).full_name == PEOPLE[1][0]
+    finally:
+        after.close()
