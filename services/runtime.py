@@ -8,6 +8,7 @@ builders are what ``polku serve``, ``polku relay`` and ``polku project`` run in 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
+
+log = logging.getLogger(__name__)
 
 # Per write service: its application class, its domain → integration mapping, its app factory.
 APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
@@ -105,6 +108,11 @@ def write_adapters(settings: Settings, name: str, database: Database) -> dict[st
     Keys an earlier version kept in the event database are moved there first."""
     if name != "enrolment":
         return {}
+    if settings.keystore_database_url() == settings.store_url(name):
+        log.warning(
+            "the key store shares the event database (wrapped under the master key); give it "
+            "a database and role of its own with POLKU_KEYSTORE_URL"
+        )
     keys = Database(settings.keystore_database_url(), secure_delete=True)
     try:
         # The master key is made only for a new key store: one that holds keys already was
