@@ -261,7 +261,8 @@ def _document(app: Flask) -> None:
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
             "description": "Send a unique key to make a retry safe: a request repeated with "
             "the same key returns the first answer (with Idempotent-Replayed: true) and "
-            "writes nothing new. Reusing a key for a different request is a 422.",
+            "writes nothing new. Reusing a key for a different request is a 422; a key whose "
+            "answer named a person since erased is a 410 (kept for a day, then free).",
         },
     )
     traceless = {
