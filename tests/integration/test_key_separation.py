@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from services.cli import main
-from services.enrolment.keystore import KEYS_TABLE, SqlKeyStore
+from services.enrolment.keystore import KEYS_TABLE, LOOKUPS_TABLE, SECRETS_TABLE, SqlKeyStore
 from services.enrolment.keystore_setup import LEGACY_TABLES
 from services.enrolment.keywrap import MasterKeyError
 from services.runtime import WriteService, build_write_service
@@ -155,8 +155,15 @@ def test_the_event_database_and_its_backups_alone_decrypt_nothing(
         build_write_service(with_keys, "enrolment")
 
 
-def test_keys_of_an_earlier_version_are_moved_out_of_the_event_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_keys_of_an_earlier_version_are_moved_out_of_the_event_database(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On PostgreSQL without POLKU_KEYSTORE_URL (the upgrade of an existing deployment) the key
+    store shares the event database: the old tables go, the new ones hold keys only wrapped."""
     settings = Settings(data_dir=tmp_path / "var", master_key_file=tmp_path / "master.key")
+    if store == "postgresql":
+        settings = settings.with_changes(database_url=request.getfixturevalue("fresh_postgres_url"))
     service = build_write_service(settings, "enrolment")
     try:
         ids = register(service)
@@ -170,7 +177,7 @@ def test_keys_of_an_earlier_version_are_moved_out_of_the_event_database(tmp_path
         path.unlink()
     (tmp_path / "master.key").unlink()
     legacy(settings, keys, lookups, secret)
-    assert keys[ids[0]] in files_of(settings.data_dir, "enrolment.sqlite")
+    assert keys[ids[0]] in event_bytes(settings)
 
     migrated = build_write_service(settings, "enrolment")
     try:
@@ -179,27 +186,43 @@ def test_keys_of_an_earlier_version_are_moved_out_of_the_event_database(tmp_path
         assert registered == {lookups[ids[1]]: ids[1]}  # the old blind indexes still find
     finally:
         migrated.close()
-    events = files_of(settings.data_dir, "enrolment.sqlite")
+    events = event_bytes(settings)
     for key in [*keys.values(), secret]:
         assert key not in events
-    database = Database(settings.store_url("enrolment"))
+    assert not tables_of(settings.store_url("enrolment")) & set(LEGACY_TABLES)
+
+
+def event_bytes(settings: Settings) -> bytes:
+    if settings.database_url:
+        return database_rows(settings.database_url)
+    return files_of(settings.data_dir, "enrolment.sqlite")
+
+
+def tables_of(url: str) -> set[str]:
+    database = Database(url)
     try:
         with database.transaction(write=False) as cur:
-            cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            tables = {row[0] for row in cur.fetchall()}
+            if database.dialect == "sqlite":
+                cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            else:
+                cur.execute("SELECT table_name FROM information_schema.tables")
+            return {str(row[0]) for row in cur.fetchall()}
     finally:
         database.close()
-    assert not tables & set(LEGACY_TABLES)
 
 
 def legacy(
     settings: Settings, keys: dict[uuid.UUID, bytes], lookups: dict[Any, str], secret: bytes
 ) -> None:
+    """The previous version's tables in the event database (and no key store of this one)."""
     database = Database(settings.store_url("enrolment"), secure_delete=True)
+    blob = "BYTEA" if database.dialect == "postgresql" else "BLOB"
     try:
         with database.transaction() as cur:
+            for table in (KEYS_TABLE, LOOKUPS_TABLE, SECRETS_TABLE):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute(
-                f"CREATE TABLE {LEGACY_TABLES[0]} (person_id TEXT PRIMARY KEY, data_key BLOB)"
+                f"CREATE TABLE {LEGACY_TABLES[0]} (person_id TEXT PRIMARY KEY, data_key {blob})"
             )
             cur.execute(
                 f"CREATE TABLE {LEGACY_TABLES[1]} (lookup TEXT PRIMARY KEY, person_id TEXT,"
