@@ -106,7 +106,7 @@ def normalised(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-def _blind(secret: bytes, value: str) -> str:
+def blind_of(secret: bytes, value: str) -> str:
     return hmac.new(secret, normalised(value).encode(), hashlib.sha256).hexdigest()
 
 
@@ -204,7 +204,7 @@ class SqlKeyStore:
         )
 
     def blind(self, value: str) -> str:
-        return _blind(self._secret, value)
+        return blind_of(self._secret, value)
 
     def add(self, entries: Sequence[KeyEntry]) -> None:
         if not entries:

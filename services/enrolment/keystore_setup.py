@@ -26,7 +26,7 @@ from services.enrolment.keystore import (
     KeyStore,
     LookupTaken,
     SqlKeyStore,
-    _blind,
+    blind_of,
     scrub,
 )
 from services.enrolment.keywrap import LocalKeyWrapper
@@ -50,7 +50,7 @@ class InMemoryKeyStore:
         self._lock = threading.Lock()
 
     def blind(self, value: str) -> str:
-        return _blind(self._secret, value)
+        return blind_of(self._secret, value)
 
     def add(self, entries: Sequence[KeyEntry]) -> None:
         with self._lock:

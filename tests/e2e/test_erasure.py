@@ -201,6 +201,11 @@ def test_an_erased_person_can_be_read_from_nowhere(
         wrapped_key = bytes(cur.fetchone()[0])
     lookup = keys.blind(NUMBER).encode()
     secrets = {s: s.encode() for s in (NAME, EMAIL, NUMBER)}
+    with runtime.services["enrolment"].database.transaction(write=False) as cur:
+        cur.execute(
+            "SELECT fingerprint FROM enrolment_idempotency WHERE body LIKE ?", (f"%{person_id}%",)
+        )
+        (fingerprint,) = [row[0].encode() for row in cur.fetchall()]  # a hash of what was sent
 
     # Before: readable through the API, sealed in the store, the key wrapped in the key store.
     assert http.get(f"/enrolment/people/{person_id}")["full_name"] == NAME
@@ -209,6 +214,7 @@ def test_an_erased_person_can_be_read_from_nowhere(
     keys_bytes = before["files"] if store == "sqlite" else before["keystore"]
     assert SEAL_PREFIX.encode() in store_bytes
     assert lookup in keys_bytes and wrapped_key in keys_bytes
+    assert fingerprint in store_bytes
     for where, raw in before.items():
         for secret, encoded in secrets.items():
             assert encoded not in raw, f"{secret!r} in the clear in {where} before erasure"
@@ -225,6 +231,7 @@ def test_an_erased_person_can_be_read_from_nowhere(
         assert data_key not in raw, f"the data key survives in {where}"
         assert wrapped_key not in raw, f"the wrapped data key survives in {where}"
         assert lookup not in raw, f"the blind index survives in {where}"
+        assert fingerprint not in raw, f"the registration's fingerprint survives in {where}"
     assert b"PersonErased" in after["kafka"]
     assert keys.keys([person_id_uuid]) == {}
     head = application.head()
