@@ -184,7 +184,10 @@ class SqlKeyStore:
         with self.database.transaction() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {KEYS_TABLE}")
             if cur.fetchone()[0]:
-                raise ValueError("keys can only be adopted into an empty key store")
+                raise MasterKeyError(
+                    "the event database still holds an earlier version's keys, and the key "
+                    "store holds other keys already: point POLKU_KEYSTORE_URL at an empty one"
+                )
             cur.execute(
                 f"UPDATE {SECRETS_TABLE} SET wrapped = ? WHERE name = 'blind_index'",
                 (self.wrapper.wrap(secret, BLIND_INDEX),),

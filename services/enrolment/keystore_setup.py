@@ -6,7 +6,8 @@ Up to this version the keys sat unwrapped in three tables of the enrolment event
 version, into the key store (wrapped), adopting the old blind-index secret so that every
 employee number still finds its person; then it deletes the old rows, drops the tables and
 scrubs the event database, in that order. A crash in between repeats the migration on the
-next start: the key store is filled only if it is empty, in one transaction.
+next start: the key store is filled in one transaction, and only if it is empty; one that has
+adopted the old secret already just lets the old tables go.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ LEGACY_KEYS = "enrolment_person_keys"
 LEGACY_LOOKUPS = "enrolment_person_lookups"
 LEGACY_SECRETS = "enrolment_keystore_secrets"
 LEGACY_TABLES = (LEGACY_KEYS, LEGACY_LOOKUPS, LEGACY_SECRETS)
+PROBE = "migration-probe"
+"""Blinded under both secrets: equal once the key store has adopted the old one."""
 
 
 class InMemoryKeyStore:
@@ -114,9 +117,11 @@ def migrate_legacy_keys(events: Database, store: SqlKeyStore) -> int:
         cur.execute(f"SELECT lookup, person_id, added_at FROM {LEGACY_LOOKUPS}")
         lookups = {UUID(r[1]): (r[0], float(r[2])) for r in cur.fetchall()}
     if row is not None and keys:
-        entries = [KeyEntry(p, key, lookups[p][0]) for p, key in keys.items() if p in lookups]
-        added = [lookups[e.person_id][1] for e in entries]
-        store.adopt(base64.b64decode(row[0]), entries, added)
+        secret = base64.b64decode(row[0])
+        if store.blind(PROBE) != blind_of(secret, PROBE):  # else adopted before a crash
+            entries = [KeyEntry(p, key, lookups[p][0]) for p, key in keys.items() if p in lookups]
+            added = [lookups[e.person_id][1] for e in entries]
+            store.adopt(secret, entries, added)
     with events.transaction() as cur:
         for table in LEGACY_TABLES:
             cur.execute(f"DELETE FROM {table}")

@@ -3,6 +3,7 @@ key leaves in a SQLite file (nothing); and that the file holds keys only wrapped
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -10,8 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from services.enrolment.keystore import KEYS_TABLE, KeyEntry, KeyStore, LookupTaken, SqlKeyStore
-from services.enrolment.keystore_setup import InMemoryKeyStore, default_keystore
+from services.enrolment.keystore import (
+    KEYS_TABLE,
+    KeyEntry,
+    KeyStore,
+    LookupTaken,
+    SqlKeyStore,
+    blind_of,
+)
+from services.enrolment.keystore_setup import (
+    LEGACY_TABLES,
+    InMemoryKeyStore,
+    default_keystore,
+    migrate_legacy_keys,
+)
 from services.enrolment.keywrap import LocalKeyWrapper, MasterKeyError
 from services.enrolment.personal import new_key
 from shared.sql import Database
@@ -161,3 +174,61 @@ def test_the_default_store_of_a_script_is_a_file_of_its_own(tmp_path: Path) -> N
     finally:
         sqlite.close()
     assert isinstance(default_keystore({}), InMemoryKeyStore)
+
+
+def legacy_events(path: Path, entries: list[KeyEntry], secret: bytes) -> Database:
+    """An event database as the previous version left it: keys unwrapped in three tables."""
+    database = Database(f"sqlite:///{path}", secure_delete=True)
+    with database.transaction() as cur:
+        cur.execute(f"CREATE TABLE {LEGACY_TABLES[0]} (person_id TEXT PRIMARY KEY, data_key BLOB)")
+        cur.execute(f"CREATE TABLE {LEGACY_TABLES[1]} (lookup TEXT, person_id TEXT, added_at REAL)")
+        cur.execute(f"CREATE TABLE {LEGACY_TABLES[2]} (name TEXT PRIMARY KEY, secret TEXT)")
+        for e in entries:
+            cur.execute(f"INSERT INTO {LEGACY_TABLES[0]} VALUES (?, ?)", (str(e.person_id), e.key))
+            cur.execute(
+                f"INSERT INTO {LEGACY_TABLES[1]} VALUES (?, ?, 1)", (e.lookup, str(e.person_id))
+            )
+        cur.execute(
+            f"INSERT INTO {LEGACY_TABLES[2]} VALUES ('blind_index', ?)",
+            (base64.b64encode(secret).decode(),),
+        )
+    return database
+
+
+def test_a_migration_cut_short_after_adopting_finishes_on_the_next_start(tmp_path: Path) -> None:
+    secret = secrets.token_bytes(32)
+    old = KeyEntry(uuid.uuid4(), new_key(), blind_of(secret, "E-OLD"))
+    events = legacy_events(tmp_path / "events.sqlite", [old], secret)
+    store = SqlKeyStore(
+        Database(f"sqlite:///{tmp_path / 'keys.sqlite'}", secure_delete=True),
+        wrapper(),
+        owns_database=True,
+    )
+    try:
+        store.adopt(secret, [old], [1.0])  # the crash came after this
+        assert migrate_legacy_keys(events, store) == 1
+        assert store.keys([old.person_id]) == {old.person_id: old.key}
+        assert store.find([store.blind("E-OLD")]).keys() == {old.lookup}
+        assert migrate_legacy_keys(events, store) == 0  # the old tables are gone
+    finally:
+        store.close()
+        events.close()
+    assert old.key not in (tmp_path / "events.sqlite").read_bytes()
+
+
+def test_old_keys_and_a_key_store_with_other_keys_are_refused(tmp_path: Path) -> None:
+    secret = secrets.token_bytes(32)
+    old = KeyEntry(uuid.uuid4(), new_key(), blind_of(secret, "E-OLD"))
+    events = legacy_events(tmp_path / "events.sqlite", [old], secret)
+    store = SqlKeyStore(
+        Database(f"sqlite:///{tmp_path / 'keys.sqlite'}", secure_delete=True),
+        wrapper(),
+        owns_database=True,
+    )
+    try:
+        store.add([entry(store, "E-OTHER")])
+        with pytest.raises(MasterKeyError, match="holds other keys"):
+            migrate_legacy_keys(events, store)
+    finally:
+        store.close()
+        events.close()
