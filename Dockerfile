@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    POLKU_DATA_DIR=/var/lib/polku
+    POLKU_DATA_DIR=/var/lib/polku \
+    POLKU_MASTER_KEY_FILE=/etc/polku/keys/master.key
 
 WORKDIR /app
 
@@ -22,9 +23,11 @@ RUN pip install . \
 
 RUN groupadd --system --gid 10001 polku \
     && useradd --system --uid 10001 --gid polku --home-dir /home/polku --create-home polku \
-    && mkdir -p "$POLKU_DATA_DIR" \
-    && chown polku:polku "$POLKU_DATA_DIR"
-VOLUME ["/var/lib/polku"]
+    && mkdir -p "$POLKU_DATA_DIR" /etc/polku/keys \
+    && chown polku:polku "$POLKU_DATA_DIR" /etc/polku/keys \
+    && chmod 0700 /etc/polku/keys
+# The master key wrapping the key store: never in the data dir's volume (docs/privacy.md, s. 4).
+VOLUME ["/var/lib/polku", "/etc/polku/keys"]
 USER polku
 
 EXPOSE 8000

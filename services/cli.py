@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from services.enrolment.keywrap import MasterKeyError
 from shared.auth import ROLES, issue_token
 from shared.settings import VARIABLES, WRITE_SERVICES, Settings, SettingsError
 
@@ -59,6 +60,8 @@ def reachable(settings: Settings) -> Iterator[None]:
                 f"{_http_feed_variables()} (now: {sources})"
             ) from None
         raise click.ClickException(f"a service Polku needs is unreachable: {reason}") from None
+    except MasterKeyError as exc:
+        raise click.ClickException(f"the key store cannot be opened: {exc}") from None
     except OSError as exc:  # a data dir that cannot be written, a file that went away
         raise click.ClickException(f"Polku could not start: {exc}") from None
 
@@ -635,8 +638,10 @@ def _masked_parameter(parameter: str) -> str:
 
 def _add_import_commands() -> None:
     from services.cli_import import import_group
+    from services.cli_keys import keys_group
 
     main.add_command(import_group)
+    main.add_command(keys_group)
 
 
 _add_import_commands()

@@ -8,6 +8,7 @@ builders are what ``polku serve``, ``polku relay`` and ``polku project`` run in 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from services.assessment.scope import CoachScope, ScopeFollower
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
-from services.enrolment.keystore import SqlKeyStore
+from services.enrolment.keystore import SqlKeyStore, scrub
+from services.enrolment.keystore_setup import migrate_legacy_keys
+from services.enrolment.keywrap import LocalKeyWrapper
 from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
@@ -40,6 +43,8 @@ from shared.web import idempotency, readiness
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
 from shared.web.security import MAX_LIFETIME_EXTENSION
+
+log = logging.getLogger(__name__)
 
 # Per write service: its application class, its domain → integration mapping, its app factory.
 APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
@@ -72,8 +77,12 @@ class WriteService:
         )
 
     def close(self) -> None:
-        self.application.close()
-        self.database.close()
+        try:
+            self.application.close()
+        finally:
+            for adapter in self.adapters.values():
+                adapter.close()
+            self.database.close()
 
 
 def build_write_service(settings: Settings, name: str) -> WriteService:
@@ -81,13 +90,16 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         raise ValueError(f"unknown write service {name!r}; expected one of {WRITE_SERVICES}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app_class, translate, _ = APPLICATIONS[name]
-    # secure_delete: the enrolment service's personal-data keys live in this database.
+    # secure_delete: erasure overwrites the idempotency answers that named the person here.
     database = Database(settings.store_url(name), secure_delete=True)
+    adapters: dict[str, Any] = {}
     try:
-        adapters = write_adapters(name, database)
+        adapters = write_adapters(settings, name, database)
         with schema_lock(settings.store_url(name)):  # the library creates its tables here
             application = app_class(settings.eventstore_env(name), **adapters)
     except BaseException:
+        for adapter in adapters.values():
+            adapter.close()
         database.close()
         raise
     outbox = Outbox(name, application, translate, default_registry())
@@ -95,12 +107,33 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
     return WriteService(name, application, outbox, database, adapters, scope)
 
 
-def write_adapters(name: str, database: Database) -> dict[str, Any]:
+def write_adapters(settings: Settings, name: str, database: Database) -> dict[str, Any]:
     """What a write service's application gets besides its event store: for enrolment, the key
-    store of personal-data keys, in tables of the service's own database."""
-    if name == "enrolment":
-        return {"keystore": SqlKeyStore(database)}
-    return {}
+    store of personal-data keys, in a database of its own and wrapped under the master key.
+    Keys an earlier version kept in the event database are moved there first."""
+    if name != "enrolment":
+        return {}
+    if settings.keystore_database_url() == settings.store_url(name):
+        log.warning(
+            "the key store shares the event database (wrapped under the master key); give it "
+            "a database and role of its own with POLKU_KEYSTORE_URL"
+        )
+    keys = Database(settings.keystore_database_url(), secure_delete=True)
+    try:
+        # The master key is made only for a new key store: one that holds keys already was
+        # wrapped under a key that must be given back, never replaced.
+        master = settings.resolved_master_key_file()
+        wrapper = LocalKeyWrapper.from_file(master, create=not SqlKeyStore.holds_keys(keys))
+        keystore = SqlKeyStore(keys, wrapper, owns_database=True)
+    except BaseException:
+        keys.close()
+        raise
+    try:
+        migrate_legacy_keys(database, keystore)
+    except BaseException:
+        keystore.close()
+        raise
+    return {"keystore": keystore}
 
 
 def write_service_app(settings: Settings, service: WriteService) -> Flask:
@@ -118,9 +151,10 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
 
         def forget(person_id: Any) -> None:
             # Kept answers hold no personal fields, but they name the person, and their
-            # fingerprints are hashes of what was sent: an erasure leaves neither behind.
+            # fingerprints are hashes of what was sent: an erasure leaves neither behind
+            # (their keys stay as tombstones, so a retry cannot register the person again).
             store.forget(str(person_id))
-            keystore.scrub()
+            scrub(service.database, (store.table,))
 
         service.application.on_erased(forget)
     return app

@@ -22,6 +22,10 @@ VARIABLES: dict[str, str] = {
     "POLKU_DATA_DIR": "Folder for embedded SQLite files and the local JWT secret (default var).",
     "POLKU_DATABASE_URL": "postgresql://user:pw@host:port/db for event stores; SQLite if unset.",
     "POLKU_TRACKING_DATABASE_URL": "Read-model database URL; defaults to POLKU_DATABASE_URL.",
+    "POLKU_KEYSTORE_URL": "Key store database URL (its own credentials); default keys.sqlite in "
+    "the data dir, or POLKU_DATABASE_URL's database on PostgreSQL.",
+    "POLKU_MASTER_KEY_FILE": "Master key wrapping the key store, outside the data dir (default "
+    "~/.config/polku/master.key, made on first use).",
     "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
     "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
@@ -57,6 +61,9 @@ class Settings:
     kafka_topic_prefix: str = "polku"
     jwt_secret: str | None = None
     jwt_max_lifetime_seconds: int = int(DEFAULT_MAX_LIFETIME.total_seconds())
+    keystore_url: str | None = None
+    master_key_file: Path | None = None
+    """None (settings built in code, as in tests): ``<data dir>.master-key`` beside the data dir."""
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
     service_token: str | None = None
@@ -86,6 +93,10 @@ class Settings:
             jwt_max_lifetime_seconds=_positive_int(
                 environ, "POLKU_JWT_MAX_LIFETIME", int(DEFAULT_MAX_LIFETIME.total_seconds())
             ),
+            keystore_url=environ.get("POLKU_KEYSTORE_URL") or None,
+            master_key_file=Path(
+                environ.get("POLKU_MASTER_KEY_FILE") or default_master_key_file(environ)
+            ),
             feed=feed,
             service_urls={
                 name: environ[f"POLKU_{name.upper()}_URL"]
@@ -104,7 +115,7 @@ class Settings:
             raise SettingsError(f"POLKU_FEED must be one of {', '.join(FEEDS)}, not {self.feed!r}")
         if self.feed == "kafka" and not self.kafka_bootstrap_servers:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
-        for name in ("database_url", "tracking_database_url"):
+        for name in ("database_url", "tracking_database_url", "keystore_url"):
             url = getattr(self, name)
             if not url:
                 continue
@@ -115,6 +126,7 @@ class Settings:
                 )
             if scheme == "sqlite":
                 _check_sqlite_url(f"POLKU_{name.upper()}", url)
+        self._check_keys_apart()
         for service, url in self.service_urls.items():
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -148,6 +160,36 @@ class Settings:
         if url and not url.startswith("sqlite"):
             return url
         return url or f"sqlite:///{self.sqlite_path('tracking')}"
+
+    def keystore_database_url(self) -> str:
+        """The key store's own database: never the event store's file (its contents are
+        wrapped, so it may sit in the data dir); on PostgreSQL, give it its own database and
+        role with POLKU_KEYSTORE_URL, or it shares the event database's (wrapped all the same)."""
+        if self.keystore_url:
+            return self.keystore_url
+        events = self.store_url("enrolment")
+        if not events.startswith("sqlite"):
+            return events
+        return f"sqlite:///{self.sqlite_path('keys')}"
+
+    def resolved_master_key_file(self) -> Path:
+        if self.master_key_file is not None:
+            return self.master_key_file
+        data_dir = self.data_dir.absolute()
+        return data_dir.with_name(f"{data_dir.name}.master-key")
+
+    def _check_keys_apart(self) -> None:
+        """The master key never in the data dir; the key store never in an event store's file."""
+        master = self.resolved_master_key_file().absolute().resolve()
+        if master.is_relative_to(self.data_dir.absolute().resolve()):
+            raise SettingsError(
+                f"POLKU_MASTER_KEY_FILE {master} is inside the data dir {self.data_dir}: a copy "
+                "of the data dir would then decrypt everyone; keep it elsewhere (the default is "
+                "~/.config/polku/master.key)"
+            )
+        keys = self.keystore_database_url()
+        if keys.startswith("sqlite") and keys in (self.store_url(s) for s in WRITE_SERVICES):
+            raise SettingsError("POLKU_KEYSTORE_URL must not be an event store's SQLite file")
 
     def eventstore_env(self, service: str) -> dict[str, str]:
         """The eventsourcing environment for one write service's application."""
@@ -198,6 +240,12 @@ class Settings:
                 return secret
             time.sleep(0.02)
         raise SettingsError(f"{path} is empty; delete it or set POLKU_JWT_SECRET")
+
+
+def default_master_key_file(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/polku/master.key``, else ``~/.config/polku/master.key``."""
+    config = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or "~") / ".config")
+    return Path(config).expanduser() / "polku" / "master.key"
 
 
 SQLITE_URL_FORMS = "sqlite:///relative/path or sqlite:////absolute/path"

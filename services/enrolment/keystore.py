@@ -8,9 +8,12 @@ Beside each key sits a *blind index*: an HMAC of the person's normalised employe
 secret of the key store, so that "is this employee number taken?" and an import's "who is this
 row?" can be answered without storing the number in the clear. Erasure deletes it with the key.
 
-:class:`KeyStore` is the protocol; :class:`SqlKeyStore` keeps the keys in tables of the service's
-own database (the default), :class:`InMemoryKeyStore` is the fake for unit tests, and a KMS-backed
-store can replace either without the application noticing.
+:class:`KeyStore` is the protocol; :class:`SqlKeyStore` keeps the keys in a database of its own
+(``keys.sqlite`` beside the events, or ``POLKU_KEYSTORE_URL``), never in the event database, and
+only *wrapped* under a master key (:mod:`services.enrolment.keywrap`): the data keys and the
+blind-index secret are sealed by a :class:`~services.enrolment.keywrap.KeyWrapper` whose key lives
+outside the data directory, or in a KMS. :mod:`services.enrolment.keystore_setup` has the fake
+for unit tests, the default store of scripts, and the migration of earlier versions' tables.
 
 What deletion leaves behind:
 
@@ -19,32 +22,32 @@ What deletion leaves behind:
   the write-ahead log (which holds copies of the pages as they were written) is emptied too.
 - PostgreSQL: a deleted row stays in its page as a dead tuple until ``VACUUM`` prunes it, and in
   the write-ahead log and base backups until they are recycled. Every deletion therefore ends
-  with a ``VACUUM`` of the two tables; WAL archives and backups must be kept no longer than the
-  erasure promise allows (or the keys moved to a KMS, which deletes them for good).
+  with a ``VACUUM`` of the two tables; the key database's WAL archives and backups must be kept
+  no longer than the erasure promise allows (docs/privacy.md, section 4).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
 import secrets
-import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
-from urllib.parse import quote
 from uuid import UUID
 
+from services.enrolment.keywrap import KeyWrapper, MasterKeyError
 from shared.sql import Cursor, Database, schema_lock
 
 log = logging.getLogger(__name__)
 
-KEYS_TABLE = "enrolment_person_keys"
-LOOKUPS_TABLE = "enrolment_person_lookups"
-SECRETS_TABLE = "enrolment_keystore_secrets"
+KEYS_TABLE = "keystore_person_keys"
+LOOKUPS_TABLE = "keystore_lookups"
+SECRETS_TABLE = "keystore_secrets"
+BLIND_INDEX = b"blind_index"
+"""The wrapping context of the blind-index secret (a person's key is bound to their id)."""
 CHUNK = 500
 """Ids per ``IN (...)`` list: well under SQLite's limit on bound parameters."""
 
@@ -103,74 +106,46 @@ def normalised(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-def _blind(secret: bytes, value: str) -> str:
+def blind_of(secret: bytes, value: str) -> str:
     return hmac.new(secret, normalised(value).encode(), hashlib.sha256).hexdigest()
 
 
-class InMemoryKeyStore:
-    """The fake: the same behaviour as :class:`SqlKeyStore`, in dictionaries."""
-
-    def __init__(self) -> None:
-        self._secret = secrets.token_bytes(32)
-        self._keys: dict[UUID, bytes] = {}
-        self._lookups: dict[str, Holder] = {}
-        self._lock = threading.Lock()
-
-    def blind(self, value: str) -> str:
-        return _blind(self._secret, value)
-
-    def add(self, entries: Sequence[KeyEntry]) -> None:
-        with self._lock:
-            taken = [e.lookup for e in entries if e.lookup in self._lookups]
-            lookups = [e.lookup for e in entries]
-            taken += sorted({x for x in lookups if lookups.count(x) > 1} - set(taken))
-            if taken:
-                raise LookupTaken(taken)
-            now = time.time()
-            for entry in entries:
-                self._keys[entry.person_id] = entry.key
-                self._lookups[entry.lookup] = Holder(entry.person_id, now)
-
-    def keys(self, person_ids: Iterable[UUID]) -> dict[UUID, bytes]:
-        with self._lock:
-            return {p: self._keys[p] for p in person_ids if p in self._keys}
-
-    def find(self, lookups: Iterable[str]) -> dict[str, Holder]:
-        with self._lock:
-            return {x: self._lookups[x] for x in lookups if x in self._lookups}
-
-    def forget(self, person_ids: Iterable[UUID]) -> int:
-        ids = set(person_ids)
-        with self._lock:
-            for lookup in [x for x, h in self._lookups.items() if h.person_id in ids]:
-                del self._lookups[lookup]
-            return sum(self._keys.pop(p, None) is not None for p in ids)
-
-    def close(self) -> None:
-        pass
-
-
 class SqlKeyStore:
-    """Keys and blind indexes in two tables of a :class:`~shared.sql.Database`.
+    """Wrapped keys and blind indexes in tables of a :class:`~shared.sql.Database` of their own.
 
     Give it a database opened with ``secure_delete=True`` (the composition root does); a
     database without it is refused on SQLite, where deleted keys would stay readable in the file.
+    Every key is stored wrapped by ``wrapper``; a store wrapped under another master key is
+    refused at start (:class:`~services.enrolment.keywrap.MasterKeyError`).
     """
 
-    def __init__(self, database: Database, *, owns_database: bool = False) -> None:
+    def __init__(
+        self, database: Database, wrapper: KeyWrapper, *, owns_database: bool = False
+    ) -> None:
         if database.dialect == "sqlite" and not database.secure_delete:
             raise ValueError("a SQLite key store needs Database(url, secure_delete=True)")
         self.database = database
+        self.wrapper = wrapper
         self._owns_database = owns_database
         self._create()
         self._secret = self._load_secret()
+
+    @staticmethod
+    def holds_keys(database: Database) -> bool:
+        """Whether ``database`` holds a key store already (it has its blind-index secret)."""
+        try:
+            with database.transaction(write=False) as cur:
+                cur.execute(f"SELECT COUNT(*) FROM {SECRETS_TABLE}")
+                return bool(cur.fetchone()[0])
+        except Exception:  # no such table: a new store (sqlite3 and psycopg differ in type)
+            return False
 
     def _create(self) -> None:
         key_type = "BYTEA" if self.database.dialect == "postgresql" else "BLOB"
         with schema_lock(self.database.url), self.database.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} ("
-                f" person_id TEXT PRIMARY KEY, data_key {key_type} NOT NULL)"
+                f" person_id TEXT PRIMARY KEY, wrapped_key {key_type} NOT NULL)"
             )
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {LOOKUPS_TABLE} ("
@@ -181,23 +156,58 @@ class SqlKeyStore:
             )
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {SECRETS_TABLE} ("
-                " name TEXT PRIMARY KEY, secret TEXT NOT NULL)"
+                f" name TEXT PRIMARY KEY, wrapped {key_type} NOT NULL)"
             )
 
     def _load_secret(self) -> bytes:
-        """The blind-index secret, made once per database (whoever starts first wins)."""
-        fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+        """The blind-index secret, made once per store (whoever starts first wins)."""
+        fresh = self.wrapper.wrap(secrets.token_bytes(32), BLIND_INDEX)
         with self.database.transaction() as cur:
             cur.execute(
-                f"INSERT INTO {SECRETS_TABLE} (name, secret) VALUES ('blind_index', ?)"
+                f"INSERT INTO {SECRETS_TABLE} (name, wrapped) VALUES ('blind_index', ?)"
                 " ON CONFLICT (name) DO NOTHING",
                 (fresh,),
             )
-            cur.execute(f"SELECT secret FROM {SECRETS_TABLE} WHERE name = 'blind_index'")
-            return base64.b64decode(cur.fetchone()[0])
+            cur.execute(f"SELECT wrapped FROM {SECRETS_TABLE} WHERE name = 'blind_index'")
+            wrapped = bytes(cur.fetchone()[0])
+        try:
+            return self.wrapper.unwrap(wrapped, BLIND_INDEX)
+        except MasterKeyError:
+            raise MasterKeyError(
+                "the key store was wrapped under another master key: give Polku the master key "
+                "it was created with (POLKU_MASTER_KEY_FILE); a new one opens nothing"
+            ) from None
+
+    def adopt(self, secret: bytes, entries: Sequence[KeyEntry], added_at: Sequence[float]) -> None:
+        """Takes over an earlier store's secret, keys and lookups (:mod:`keystore_migration`);
+        only into a store that holds no key yet, in one transaction."""
+        with self.database.transaction() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {KEYS_TABLE}")
+            if cur.fetchone()[0]:
+                raise MasterKeyError(
+                    "the event database still holds an earlier version's keys, and the key "
+                    "store holds other keys already: point POLKU_KEYSTORE_URL at an empty one"
+                )
+            cur.execute(
+                f"UPDATE {SECRETS_TABLE} SET wrapped = ? WHERE name = 'blind_index'",
+                (self.wrapper.wrap(secret, BLIND_INDEX),),
+            )
+            self._insert(cur, entries, added_at)
+        self._secret = secret
+
+    def _insert(self, cur: Cursor, entries: Sequence[KeyEntry], added_at: Sequence[float]) -> None:
+        cur.executemany(
+            f"INSERT INTO {KEYS_TABLE} (person_id, wrapped_key) VALUES (?, ?)",
+            [(str(e.person_id), self.wrapper.wrap(e.key, e.person_id.bytes)) for e in entries],
+        )
+        # The primary key still guards a race with another process between find and here.
+        cur.executemany(
+            f"INSERT INTO {LOOKUPS_TABLE} (lookup, person_id, added_at) VALUES (?, ?, ?)",
+            [(e.lookup, str(e.person_id), t) for e, t in zip(entries, added_at, strict=True)],
+        )
 
     def blind(self, value: str) -> str:
-        return _blind(self._secret, value)
+        return blind_of(self._secret, value)
 
     def add(self, entries: Sequence[KeyEntry]) -> None:
         if not entries:
@@ -210,16 +220,7 @@ class SqlKeyStore:
             taken = list(self._find(cur, lookups))
             if taken:
                 raise LookupTaken(taken)
-            cur.executemany(
-                f"INSERT INTO {KEYS_TABLE} (person_id, data_key) VALUES (?, ?)",
-                [(str(e.person_id), e.key) for e in entries],
-            )
-            # The primary key still guards a race with another process between find and here.
-            now = time.time()
-            cur.executemany(
-                f"INSERT INTO {LOOKUPS_TABLE} (lookup, person_id, added_at) VALUES (?, ?, ?)",
-                [(e.lookup, str(e.person_id), now) for e in entries],
-            )
+            self._insert(cur, entries, [time.time()] * len(entries))
 
     def keys(self, person_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         found: dict[UUID, bytes] = {}
@@ -227,10 +228,13 @@ class SqlKeyStore:
             for chunk in _chunks([str(p) for p in person_ids]):
                 marks = ", ".join("?" * len(chunk))
                 cur.execute(
-                    f"SELECT person_id, data_key FROM {KEYS_TABLE} WHERE person_id IN ({marks})",
+                    f"SELECT person_id, wrapped_key FROM {KEYS_TABLE} WHERE person_id IN ({marks})",
                     chunk,
                 )
-                found.update((UUID(row[0]), bytes(row[1])) for row in cur.fetchall())
+                rows = cur.fetchall()
+                for row in rows:
+                    person_id = UUID(row[0])
+                    found[person_id] = self.wrapper.unwrap(bytes(row[1]), person_id.bytes)
         return found
 
     def find(self, lookups: Iterable[str]) -> dict[str, Holder]:
@@ -264,46 +268,30 @@ class SqlKeyStore:
 
     def scrub(self) -> None:
         """Removes what deleted rows leave in the files (see the module docstring)."""
-        if self.database.dialect == "postgresql":
-            with self.database.autocommit() as cur:
-                cur.execute(f"VACUUM {KEYS_TABLE}, {LOOKUPS_TABLE}")
-            return
-        for _ in range(CHECKPOINT_ATTEMPTS):
-            with self.database.autocommit() as cur:
-                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = cur.fetchone()[0]
-            if not busy:
-                return
-            time.sleep(0.1)
-        # Never silent: the deleted key stays in the WAL file until the next full checkpoint.
-        log.warning("could not empty the key store's write-ahead log: readers kept it busy")
+        scrub(self.database, (KEYS_TABLE, LOOKUPS_TABLE))
 
     def close(self) -> None:
         if self._owns_database:
             self.database.close()
 
 
-def default_keystore(env: Mapping[str, str]) -> KeyStore:
-    """The key store beside an event store configured by ``env`` (the application's own
-    persistence environment): tables in the same database, or memory for an in-memory store.
-
-    The composition root injects its own; this serves everything that builds the application
-    directly (scripts, tests) so that keys persist exactly as long as the events they unlock.
-    """
-    module = env.get("PERSISTENCE_MODULE", "")
-    if module == "eventsourcing.sqlite":
-        path = env.get("SQLITE_DBNAME", "")
-        if path and ":memory:" not in path and not path.startswith("file:"):
-            return SqlKeyStore(
-                Database(f"sqlite:///{path}", secure_delete=True), owns_database=True
-            )
-    elif module == "eventsourcing.postgres":
-        user = quote(env.get("POSTGRES_USER", "postgres"), safe="")
-        password = quote(env.get("POSTGRES_PASSWORD", ""), safe="")
-        where = f"{env.get('POSTGRES_HOST', '127.0.0.1')}:{env.get('POSTGRES_PORT', '5432')}"
-        url = f"postgresql://{user}:{password}@{where}/{env.get('POSTGRES_DBNAME', '')}"
-        return SqlKeyStore(Database(url), owns_database=True)
-    return InMemoryKeyStore()
+def scrub(database: Database, tables: Sequence[str]) -> None:
+    """Removes what deleted or overwritten rows of ``tables`` leave in the database's files:
+    a ``VACUUM`` on PostgreSQL, an emptied write-ahead log on SQLite (with secure_delete on,
+    the pages themselves are zeroed as rows go)."""
+    if database.dialect == "postgresql":
+        with database.autocommit() as cur:
+            cur.execute(f"VACUUM {', '.join(tables)}")
+        return
+    for _ in range(CHECKPOINT_ATTEMPTS):
+        with database.autocommit() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cur.fetchone()[0]
+        if not busy:
+            return
+        time.sleep(0.1)
+    # Never silent: the deleted rows stay in the WAL file until the next full checkpoint.
+    log.warning("could not empty the write-ahead log of %s: readers kept it busy", database.url)
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:

@@ -13,8 +13,14 @@ keeps its claim, so a retry is refused with 409 rather than run twice.
 A view marked :func:`leaves_no_trace` (an anonymous survey answer, an import) ignores the
 header: the stored claim would record who sent what, and when, or hash personal data. A service
 whose answers hold personal data gives a :class:`Redaction`: what is kept has those fields
-removed, and a replay reads them again (so an answer replayed after an erasure shows them
-erased, as a GET would).
+removed, and a replay reads them again.
+
+An erasure does not delete the keys whose answers named the erased person: it turns them into
+*tombstones* (:meth:`IdempotencyStore.forget`). The fingerprint (a hash of what was sent, the
+personal fields included) and the answer are dropped, and any request still carrying that key
+is answered 410 Gone, writing nothing: a retried registration never brings the erased person
+back. A tombstone expires with its key after :data:`KEEP_SECONDS`; a request after that, or
+with a new key, is a new request (registering the same employee number again is legitimate).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 KEEP_SECONDS = 24 * 3600
 REPLAYED = "Idempotent-Replayed"
+ERASED = "erased"
+"""The fingerprint of a tombstone: the key's answer named a person who has since been erased."""
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 _OPENAPI_PATH = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 """A werkzeug rule's ``<converter:name>`` as OpenAPI writes it: ``{name}``."""
@@ -103,10 +111,14 @@ class IdempotencyStore:
             cur.execute(f"DELETE FROM {self.table} WHERE scope = ? AND key = ?", (scope, key))
 
     def forget(self, text: str) -> int:
-        """Deletes every stored answer that mentions ``text`` (an erased person's id)."""
+        """Turns every stored answer that mentions ``text`` (an erased person's id) into a
+        tombstone: the key stays claimed until it expires, with neither answer nor fingerprint.
+        """
         with self.database.transaction() as cur:
             cur.execute(
-                f"DELETE FROM {self.table} WHERE body LIKE ?", (f"%{_like_escaped(text)}%",)
+                f"UPDATE {self.table} SET fingerprint = ?, status = NULL, body = NULL,"
+                " headers = NULL WHERE body LIKE ?",
+                (ERASED, f"%{_like_escaped(text)}%"),
             )
             return cur.rowcount
 
@@ -170,6 +182,12 @@ def _replay_or_claim() -> Response | None:
     if stored is None:
         g.idempotency = (scope, key)
         return None
+    if stored.fingerprint == ERASED:
+        abort(
+            410,
+            message=f"the answer to {HEADER} {key!r} named a person who has since been erased; "
+            "the request is not run again (a new key makes it a new request)",
+        )
     if stored.fingerprint != _fingerprint():
         abort(
             422,
@@ -243,7 +261,8 @@ def _document(app: Flask) -> None:
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
             "description": "Send a unique key to make a retry safe: a request repeated with "
             "the same key returns the first answer (with Idempotent-Replayed: true) and "
-            "writes nothing new. Reusing a key for a different request is a 422.",
+            "writes nothing new. Reusing a key for a different request is a 422; a key whose "
+            "answer named a person since erased is a 410 (kept for a day, then free).",
         },
     )
     traceless = {

@@ -154,3 +154,50 @@ def test_if_match_must_be_a_version_number(api: Api) -> None:
     ):
         expected_version()
     assert getattr(refused.value, "code", None) == 400
+
+
+def test_a_retried_registration_of_an_erased_person_writes_nothing(api: Api) -> None:
+    """The kept answer of a registration is not forgotten with the person: a retry with the
+    same key and body after the erasure is refused with 410, and no one is registered again."""
+    body = {
+        "full_name": "Erased Retry",
+        "email": "erased.retry@example.org",
+        "employee_number": "E-RETRY-1",
+        "organisation": "TEM",
+        "department": "Innovation",
+        "unit": "Digital",
+    }
+    first = api.client.post("/enrolment/people", json=body, headers=keyed("k-erased"))
+    assert first.status_code == 201, first.get_json()
+    person_id = first.get_json()["id"]
+    api.post(f"/enrolment/people/{person_id}/erasure", None)
+    with api.writes_nothing():
+        retry = api.client.post("/enrolment/people", json=body, headers=keyed("k-erased"))
+        other = api.client.post(
+            "/enrolment/people", json={**body, "unit": "Other"}, headers=keyed("k-erased")
+        )
+    problem = assert_problem(retry, 410)
+    assert "erased" in problem["detail"]
+    assert person_id not in retry.get_data(as_text=True)
+    assert_problem(other, 410)
+    people = api.get("/enrolment/people").get_json()["items"]
+    assert [(p["id"], p["employee_number"]) for p in people] == [(person_id, None)]
+
+
+def test_after_an_erasure_a_new_key_registers_the_number_again(api: Api) -> None:
+    """Only the erased key's retries are refused: once that key is expired (or with a new key)
+    the same employee number is a new, legitimate registration."""
+    body = {
+        "full_name": "Back Again",
+        "email": "back.again@example.org",
+        "employee_number": "E-RETRY-2",
+        "organisation": "TEM",
+        "department": "Innovation",
+        "unit": "Digital",
+    }
+    first = api.client.post("/enrolment/people", json=body, headers=keyed("k-old"))
+    api.post(f"/enrolment/people/{first.get_json()['id']}/erasure", None)
+    again = api.client.post("/enrolment/people", json=body, headers=keyed("k-new"))
+    assert again.status_code == 201, again.get_json()
+    assert again.get_json()["id"] != first.get_json()["id"]
+    assert again.get_json()["employee_number"] == "E-RETRY-2"

@@ -1,16 +1,19 @@
 """The erasure proof: after ``POST /enrolment/people/{id}/erasure`` a person's name, e-mail and
 employee number can be read from nowhere.
 
-The product runs with the relay through a real Kafka broker, on SQLite files and on PostgreSQL.
+The product runs with the relay through a real Kafka broker, on SQLite files and on PostgreSQL
+(there with the key store in a database of its own, with its own role).
 People are registered and one is enrolled through the API; once the relay and the projector have
 caught up, the person is erased. Then every byte the product keeps is searched: every file under
-the data directory (event stores with their -wal and -shm, key tables, read models, positions),
-every table of the PostgreSQL database, and every record on the Kafka topics. The erased strings,
-and the person's data key and blind index, are found nowhere; the pseudonymous record remains.
+the data directory (event stores with their -wal and -shm, the key store, read models,
+positions), every table of the PostgreSQL databases, and every record on the Kafka topics. The
+erased strings, the person's data key (wrapped or not) and blind index are found nowhere; the
+pseudonymous record remains. A retry of the registration with its Idempotency-Key is a 410.
 
-The same searches run before the erasure, so the test cannot pass vacuously: the sealed fields
-and the key must be found in the store then, the clear text must not (it would be if encryption
-were switched off), and the API must show the clear text.
+The same searches run before the erasure, so the test cannot pass vacuously: the sealed fields,
+the wrapped key and the blind index must be found then, the clear text and the unwrapped key must
+not (they would be if encryption or wrapping were switched off), and the API must show the clear
+text.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
+from services.enrolment.keystore import KEYS_TABLE
 from services.enrolment.personal import SEAL_PREFIX
 from services.runtime import Embedded
 from shared import kafka
@@ -58,7 +62,8 @@ def files_under(directory: Path) -> bytes:
 
 
 def database_rows(url: str) -> bytes:
-    """Every row of every table in the PostgreSQL database, as text: a dump without pg_dump."""
+    """Every value of every table in the PostgreSQL database: a dump without pg_dump (binary
+    columns raw, as a backup holds them)."""
     database = Database(url)
     try:
         with database.transaction(write=False) as cur:
@@ -71,10 +76,11 @@ def database_rows(url: str) -> bytes:
             for schema, table in tables:
                 cur.execute(f'SELECT * FROM "{schema}"."{table}"')
                 for row in cur.fetchall():
-                    dumped.append(
-                        repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
-                    )
-        return "\n".join(dumped).encode()
+                    dumped += [
+                        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+                        for v in row
+                    ]
+        return b"\n".join(dumped)
     finally:
         database.close()
 
@@ -107,6 +113,8 @@ def everything(runtime: Embedded) -> dict[str, bytes]:
     kept = {"files": files_under(settings.data_dir), "kafka": topic_bytes(settings)}
     if settings.database_url:
         kept["postgresql"] = database_rows(settings.database_url)
+    if settings.keystore_url:
+        kept["keystore"] = database_rows(settings.keystore_url)
     return kept
 
 
@@ -120,7 +128,8 @@ def relayed(runtime: Embedded) -> Callable[[], bool]:
     return probe
 
 
-def register(http: Http, name: str, email: str, number: str) -> str:
+def register(http: Http, name: str, email: str, number: str) -> tuple[str, Callable[[], Any]]:
+    """Registers someone with an Idempotency-Key; returns their id and a retry of the request."""
     body = {
         "full_name": name,
         "email": email,
@@ -145,7 +154,15 @@ def register(http: Http, name: str, email: str, number: str) -> str:
     )
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.get_json() == response.get_json()  # the personal fields read back
-    return str(response.get_json()["id"])
+
+    def retry() -> Any:
+        return http.client.post(
+            "/enrolment/people",
+            json=body,
+            headers={"Authorization": f"Bearer {http.token}", "Idempotency-Key": key},
+        )
+
+    return str(response.get_json()["id"]), retry
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
@@ -155,6 +172,8 @@ def test_an_erased_person_can_be_read_from_nowhere(
     settings: Settings = request.getfixturevalue(
         "sqlite_kafka_settings" if store == "sqlite" else "kafka_settings"
     )
+    if store == "postgresql":
+        settings = settings.with_changes(keystore_url=request.getfixturevalue("owned_postgres_url"))
     runtime = start(settings)
     http = Http(runtime.wsgi, role="hr_admin")
     programme = http.post("/enrolment/programmes", {"name": "TEMPO", "organisation": "TEM"})
@@ -168,8 +187,8 @@ def test_an_erased_person_can_be_read_from_nowhere(
             "end_date": "2020-06-30",
         },
     )
-    person_id = register(http, NAME, EMAIL, NUMBER)
-    other_id = register(http, *OTHER)
+    person_id, retry = register(http, NAME, EMAIL, NUMBER)
+    other_id, _ = register(http, *OTHER)
     http.post(f"/enrolment/cohorts/{cohort['id']}/enrolments", {"person_id": person_id})
     wait_for(roster_when(http, cohort["id"], 1), 60, "the roster through Kafka")
     wait_for(relayed(runtime), 30, "the relay to publish everything")
@@ -177,20 +196,29 @@ def test_an_erased_person_can_be_read_from_nowhere(
     application = runtime.services["enrolment"].application
     keys = application.personal_data.keys
     data_key = keys.keys([person_id_uuid := uuid.UUID(person_id)])[person_id_uuid]
+    with keys.database.transaction(write=False) as cur:
+        cur.execute(f"SELECT wrapped_key FROM {KEYS_TABLE} WHERE person_id = ?", (person_id,))
+        wrapped_key = bytes(cur.fetchone()[0])
     lookup = keys.blind(NUMBER).encode()
     secrets = {s: s.encode() for s in (NAME, EMAIL, NUMBER)}
+    with runtime.services["enrolment"].database.transaction(write=False) as cur:
+        cur.execute(
+            "SELECT fingerprint FROM enrolment_idempotency WHERE body LIKE ?", (f"%{person_id}%",)
+        )
+        (fingerprint,) = [row[0].encode() for row in cur.fetchall()]  # a hash of what was sent
 
-    # Before: readable through the API, sealed in the store, the key beside it.
+    # Before: readable through the API, sealed in the store, the key wrapped in the key store.
     assert http.get(f"/enrolment/people/{person_id}")["full_name"] == NAME
     before = everything(runtime)
     store_bytes = before["files"] if store == "sqlite" else before["postgresql"]
+    keys_bytes = before["files"] if store == "sqlite" else before["keystore"]
     assert SEAL_PREFIX.encode() in store_bytes
-    assert lookup in store_bytes
-    if store == "sqlite":
-        assert data_key in store_bytes
+    assert lookup in keys_bytes and wrapped_key in keys_bytes
+    assert fingerprint in store_bytes
     for where, raw in before.items():
         for secret, encoded in secrets.items():
             assert encoded not in raw, f"{secret!r} in the clear in {where} before erasure"
+        assert data_key not in raw, f"the data key is kept unwrapped in {where}"
 
     erased = http.call("POST", f"/enrolment/people/{person_id}/erasure", expect=200).get_json()
     assert erased["erased"] is True
@@ -201,9 +229,14 @@ def test_an_erased_person_can_be_read_from_nowhere(
         for secret, encoded in secrets.items():
             assert encoded not in raw, f"{secret!r} readable in {where} after erasure"
         assert data_key not in raw, f"the data key survives in {where}"
+        assert wrapped_key not in raw, f"the wrapped data key survives in {where}"
         assert lookup not in raw, f"the blind index survives in {where}"
+        assert fingerprint not in raw, f"the registration's fingerprint survives in {where}"
     assert b"PersonErased" in after["kafka"]
     assert keys.keys([person_id_uuid]) == {}
+    head = application.head()
+    assert retry().status_code == 410  # a retried registration never brings them back
+    assert application.head() == head
 
     # The API shows no personal field; the pseudonymous record and the other person remain.
     view = http.get(f"/enrolment/people/{person_id}")
@@ -212,8 +245,11 @@ def test_an_erased_person_can_be_read_from_nowhere(
     assert http.get(f"/enrolment/people/{other_id}")["full_name"] == OTHER[0]
     idempotency_table = runtime.services["enrolment"].database
     with idempotency_table.transaction(write=False) as cur:
-        cur.execute("SELECT body FROM enrolment_idempotency")
-        kept = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT fingerprint, body FROM enrolment_idempotency")
+        rows = cur.fetchall()
+    kept = [body or "" for fingerprint, body in rows if fingerprint != "erased"]
+    # The erased person's key stays as a tombstone (no answer, no fingerprint): a retry is a 410.
+    assert [body for fingerprint, body in rows if fingerprint == "erased"] == [None]
     assert not [body for body in kept if person_id in body]  # forgotten with the person
     assert [body for body in kept if other_id in body]  # the other person's answer remains
     assert OTHER[0].encode() not in after["files"] + after.get("postgresql", b"")

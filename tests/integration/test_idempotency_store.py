@@ -40,13 +40,28 @@ def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
     assert store.claim("s", "k", "f") is None
 
 
-def test_forgetting_deletes_every_answer_that_names_the_text(store: IdempotencyStore) -> None:
+def test_forgetting_leaves_a_tombstone_for_every_answer_that_names_the_text(
+    store: IdempotencyStore,
+) -> None:
     for key, body in [("1", '{"id": "p-1"}'), ("2", '{"id": "p-2"}'), ("3", '{"of": "p-1"}')]:
         store.claim("s", key, "f")
         store.answer("s", key, 201, body, "{}")
     assert store.forget("p-1") == 2
-    assert store.claim("s", "2", "f") is not None
-    assert store.claim("s", "1", "f") is None  # gone, so claimable again
+    assert store.claim("s", "2", "f") == ("f", 201, '{"id": "p-2"}', "{}")
+    # Answer and fingerprint gone, the key still claimed: a retry cannot run again.
+    assert store.claim("s", "1", "f") == (idempotency.ERASED, None, None, None)
+    assert store.claim("s", "3", "f") == (idempotency.ERASED, None, None, None)
+
+
+def test_a_tombstone_expires_with_its_key(
+    store: IdempotencyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.claim("s", "k", "f")
+    store.answer("s", "k", 201, '{"id": "p-1"}', "{}")
+    store.forget("p-1")
+    later = time.time() + idempotency.KEEP_SECONDS + 60
+    monkeypatch.setattr(idempotency.time, "time", lambda: later)
+    assert store.claim("s", "k", "f") is None  # a new request after a day
 
 
 def test_keys_older_than_a_day_are_dropped(

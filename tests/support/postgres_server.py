@@ -321,6 +321,34 @@ def drop_database(server_url: str, name: str) -> None:
         )
 
 
+def create_owned_database(server_url: str, name: str, password: str) -> str:
+    """A new database owned by a new login role of the same name, which only it (and
+    superusers) may connect to; returns its URL with the role's own credentials."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        role = sql.Identifier(name)
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(role, role))
+        conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(role))
+    info = conninfo_to_dict(server_url)
+    where = f"{info.get('host') or '127.0.0.1'}:{info.get('port') or 5432}"
+    return f"postgresql://{name}:{password}@{where}/{name}"
+
+
+def drop_owned_database(server_url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    drop_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 def with_dbname(url: str, dbname: str) -> str:
     """``url`` (URL or key=value conninfo) pointing at database ``dbname`` instead."""
     from urllib.parse import urlsplit, urlunsplit

@@ -9,7 +9,8 @@ Each service is resolved once per session, lazily (only when a test asks for it)
 4. otherwise skip with the reason, or **fail** when ``CI`` is set: CI must never silently skip.
 
 Fixtures: ``kafka_bootstrap_servers``, ``kafka_broker`` (the local broker, for stop/start tests),
-``postgres_url``, ``fresh_postgres_url`` (an empty database per test).
+``postgres_url``, ``fresh_postgres_url`` (an empty database per test), ``owned_postgres_url``
+(an empty database per test with a login role of its own, as a key store's).
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from typing import Any, NoReturn
 import pytest
 
 from tests.support.kafka_broker import KafkaBroker
-from tests.support.postgres_server import PostgresServer, create_database, drop_database
+from tests.support.postgres_server import (
+    PostgresServer,
+    create_database,
+    create_owned_database,
+    drop_database,
+    drop_owned_database,
+)
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 POSTGRES_ENV = "POLKU_TEST_POSTGRES_URL"
@@ -188,3 +195,14 @@ def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(postgres_url, name)
+
+
+@pytest.fixture
+def owned_postgres_url(postgres_url: str) -> Iterator[str]:
+    """URL of a new database with its own role and password (a key store's), dropped after."""
+    name = f"k_{uuid.uuid4().hex[:16]}"
+    url = create_owned_database(postgres_url, name, uuid.uuid4().hex)
+    try:
+        yield url
+    finally:
+        drop_owned_database(postgres_url, name)

@@ -15,7 +15,8 @@ import pytest
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain.people import AlreadyErased, EmployeeNumberTaken
 from services.enrolment.integration import translate
-from services.enrolment.keystore import InMemoryKeyStore, KeyEntry
+from services.enrolment.keystore import KeyEntry
+from services.enrolment.keystore_setup import InMemoryKeyStore
 from services.enrolment.personal import SEAL_PREFIX, PersonalFieldInvalid, new_key
 from shared.errors import ConcurrentChange, NotFoundError
 from shared.events import default_registry

@@ -13,8 +13,10 @@ from services.cli import main
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.domain.people import EmployeeNumberTaken
 from services.enrolment.imports import column_of, import_people
-from services.enrolment.keystore import InMemoryKeyStore, KeyEntry
+from services.enrolment.keystore import KeyEntry
+from services.enrolment.keystore_setup import InMemoryKeyStore
 from services.enrolment.personal import new_key
+from services.runtime import build_write_service
 from shared.imports import ImportRejected, RowProblem, read_table
 from shared.settings import Settings
 from tests.unit.factories import meta
@@ -171,7 +173,10 @@ def test_a_number_registered_meanwhile_fails_the_whole_import(app: EnrolmentAppl
 def test_the_cli_imports_people_and_reports_row_problems(tmp_path: Path) -> None:
     (tmp_path / "good.csv").write_text(GOOD)
     (tmp_path / "bad.csv").write_text(GOOD + "\nNo Mail,,E-9,TEM,D,U,,,")
-    env = {"POLKU_DATA_DIR": str(tmp_path)}
+    env = {
+        "POLKU_DATA_DIR": str(tmp_path / "var"),
+        "POLKU_MASTER_KEY_FILE": str(tmp_path / "master.key"),
+    }
     bad = CliRunner().invoke(main, ["import", "people", str(tmp_path / "bad.csv")], env=env)
     assert bad.exit_code == 1 and "row 5, email: email is required" in bad.output
     dry = CliRunner().invoke(
@@ -183,12 +188,12 @@ def test_the_cli_imports_people_and_reports_row_problems(tmp_path: Path) -> None
     assert "recorded 3, already present 0" in good.output
     again = CliRunner().invoke(main, ["import", "people", str(tmp_path / "good.csv")], env=env)
     assert "recorded 0, already present 3" in again.output
-    app = EnrolmentApplication(Settings(data_dir=tmp_path).eventstore_env("enrolment"))
-    try:  # the keys went to the store's own database: the names read back
-        assert sorted(r.full_name or "" for r in app.people(0, 10)[0]) == [
+    service = build_write_service(Settings.from_env(env), "enrolment")
+    try:  # the keys went to the key store, under the master key: the names read back
+        assert sorted(r.full_name or "" for r in service.application.people(0, 10)[0]) == [
             "Anna Aalto",
             "Bo Berg",
             "Öberg, Åsa",
         ]
     finally:
-        app.close()
+        service.close()

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from services.enrolment.keystore import InMemoryKeyStore
+from services.enrolment.keystore_setup import InMemoryKeyStore
 from services.enrolment.personal import (
     SEAL_PREFIX,
     Personal,

@@ -20,7 +20,8 @@ from uuid import UUID
 from services.enrolment.domain import Meta
 from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
-from services.enrolment.keystore import KeyStore, LookupTaken, default_keystore
+from services.enrolment.keystore import KeyStore, LookupTaken
+from services.enrolment.keystore_setup import default_keystore
 from services.enrolment.personal import Personal, PersonalData, personal_of
 from shared.errors import ConcurrentChange, NotFoundError
 from shared.eventstore import ServiceApplication
@@ -28,6 +29,8 @@ from shared.eventstore import ServiceApplication
 log = logging.getLogger(__name__)
 
 REGISTERED_TOPIC = "polku.enrolment:Person.Registered"
+ERASED_TOPIC = "polku.enrolment:Person.Erased"
+RECONCILE_PAGE = 1000
 ORPHAN_AFTER = 60.0
 """Seconds after which a blind index with no registered person is taken for a crash's leftover
 (its key was stored, its event never saved) and given up; younger, it is a registration in
@@ -65,8 +68,8 @@ def attributes_of(fields: Mapping[str, Any]) -> dict[str, str | None]:
 
 class PeopleCommands(ServiceApplication):
     def __init__(self, env: dict[str, str], keystore: KeyStore | None = None) -> None:
-        """``keystore`` is injected by the composition root; without one, the keys go to tables
-        beside the events (:func:`~services.enrolment.keystore.default_keystore`)."""
+        """``keystore`` is injected by the composition root; without one, the keys go to a file
+        beside the events (:func:`~services.enrolment.keystore_setup.default_keystore`)."""
         self._owns_keystore = keystore is None
         self.personal_data = PersonalData(keystore or default_keystore(env))
         self._erasure_listeners: list[Callable[[UUID], None]] = []
@@ -217,10 +220,34 @@ class PeopleCommands(ServiceApplication):
             listener(person_id)
         return PersonRecord(person, None)
 
+    def forget_erased_keys(self) -> int:
+        """Deletes the keys of everyone erased that the key store still holds; returns how many.
+
+        Only a key store restored from a backup older than some erasures holds such keys (reads
+        never use them: an erased person's fields are gone from their state). Run after every
+        restore of the key store (``polku keys reconcile``).
+        """
+        forgotten, after = 0, 0
+        while True:
+            page = self.notifications_after(after, RECONCILE_PAGE, topics=[ERASED_TOPIC])
+            if not page:
+                return forgotten
+            ids = [UUID(str(n.originator_id)) for n in page]
+            held = list(self.personal_data.keys.keys(ids))
+            if held:
+                forgotten += self.personal_data.keys.forget(held)
+            after = page[-1].id
+
     # Queries ----------------------------------------------------------------------------------
 
     def person(self, person_id: UUID, version: int | None = None) -> PersonRecord:
-        return self._revealed(self.get(person_id, Person, "person", version=version))
+        """The person now, or at ``version``; an earlier version of an erased person reads
+        without personal fields too (erasure is a fact about now, not about that version)."""
+        person: Person = self.get(person_id, Person, "person", version=version)
+        later = version is not None and not person.erased
+        if later and self.get(person_id, Person, "person").erased:
+            return PersonRecord(person, None)
+        return self._revealed(person)
 
     def people(self, after: int, limit: int) -> tuple[list[PersonRecord], int | None]:
         """A page of people in registration order, and the cursor of the next page."""

@@ -22,6 +22,7 @@ from services.tracking.api.base import (
     respond,
     view_cursor,
 )
+from services.tracking.api.erased import GONE_DOC, refuse_erased
 from services.tracking.api.schemas import CohortHeader, cell
 from services.tracking.api.schemas import cells as cell_map
 from services.tracking.views import growth, trajectory
@@ -258,6 +259,7 @@ class PersonGrowthView(MethodView):
     @blp.alt_response(
         404, **problem_doc("Not known to tracking (at as_of), or not in a cohort you coach.")
     )
+    @blp.alt_response(410, **GONE_DOC)
     def get(self, args: dict[str, Any], person_id: UUID) -> Any:
         """One participant's own trajectory: each value per instrument, wave and rater group.
 
@@ -266,12 +268,14 @@ class PersonGrowthView(MethodView):
         `changes` are the person's own differences from baseline (later - baseline), with
         `improvement` sign-flipped on reverse-scored dimensions. Participants see only
         themselves; coaches only people enrolled in a cohort they coach, and only the results
-        recorded for those cohorts.
+        recorded for those cohorts. Once the person is erased the trajectory is gone (410) for
+        every role, even `as_of` a moment before the erasure; cohort growth keeps counting them.
 
         CSV: one row per value.
         """
         person = str(person_id)
         with view_cursor(args) as cur:
             scope = person_scope(cur, person, "growth")
+            refuse_erased(person)
             view = trajectory.person_growth(cur, person, policy(), scope)
         return respond(view, args, trajectory.csv_table, f"growth-{person_id}")

@@ -2,7 +2,8 @@
 
 A participant reads only their own; hr_admin, coordinators and auditors anyone's; a coach
 only someone who is or was enrolled in a cohort they coach, and of that person only what is
-not tied to another cohort. To a coach, anyone else does not exist (404).
+not tied to another cohort. To a coach, anyone else does not exist (404). An erased person's
+timeline is gone (410), at any as_of (:mod:`services.tracking.api.erased`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs
 from services.tracking.api.base import CSV_DOC, PERSON_READERS, person_scope, respond, view_cursor
+from services.tracking.api.erased import GONE_DOC, refuse_erased
 from services.tracking.views import timeline
 from services.tracking.views.timeline_entries import KINDS
 from shared.web.pagination import PageArgs, PageSchema
@@ -57,7 +59,7 @@ class TimelineEntry(Schema):
 class Timeline(PageSchema):
     person_id = fields.String()
     erased = fields.Boolean(
-        metadata={"description": "Whether the person's personal fields were erased."}
+        metadata={"description": "Always false: an erased person's timeline answers 410."}
     )
     count = fields.Integer(metadata={"description": "Entries in all, every page."})
     entries = fields.List(fields.Nested(TimelineEntry), metadata={"description": "This page."})
@@ -73,6 +75,7 @@ class PersonTimeline(MethodView):
     @blp.alt_response(
         404, **problem_doc("Not known to tracking (at as_of), or not in a cohort you coach.")
     )
+    @blp.alt_response(410, **GONE_DOC)
     @blp.alt_response(422, **problem_doc("A bad as_of, format, after or limit (named)."))
     def get(self, args: dict[str, Any], person_id: UUID) -> Any:
         """Everything that happened to one person, in order, a page at a time.
@@ -87,10 +90,14 @@ class PersonTimeline(MethodView):
         Pages: pass `next_after` back as `after`. Entries can be added before a page you
         have read when an earlier-dated event arrives; page with a fixed `as_of` to be sure
         of a stable order. CSV: every entry (all pages), one row each, `details` as JSON.
+
+        Once the person is erased the timeline is gone (410) for every role, even `as_of` a
+        moment before the erasure; cohort figures keep counting them.
         """
         person = str(person_id)
         with view_cursor(args) as cur:
             scope = person_scope(cur, person, "timeline")
+            refuse_erased(person)
             view = timeline.timeline(cur, person, None if scope is None else set(scope))
         if args["format"] != "csv":  # the CSV holds every entry
             view = timeline.page(view, args["after"], args["limit"])
