@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from services.tracking.replay import fresh_readmodels
+from services.tracking.views import ledger
+from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import (
     DifferencingRefused,
-    PopulationLog,
     check_difference,
     check_narrowing,
     figure,
@@ -88,36 +89,49 @@ def cur(tmp_path: Path) -> Iterator[Cursor]:
         readmodels.database.close()
 
 
-def remember(cur: Cursor, filters: dict[str, str], members: set[str], who: str = "alice") -> None:
-    PopulationLog(cur).remember(who, "mobility", "cohort", filters, members, 5)
+def release(cur: Cursor, members: set[str]) -> str | None:
+    """Releases ``members`` on one measure with a ledger read from and written to ``cur``."""
+    releases = Releases(lambda family: ledger.load(cur, family))
+    reason = releases.admit("mobility:org", ["first_move"], members, 5)
+    releases.record(cur)
+    return reason
 
 
 SHARED = {f"p{n}" for n in range(10)}
 
 
-def test_overlapping_answers_that_each_hold_a_few_others_are_refused(cur: Cursor) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED | {"a"})
+def test_overlapping_populations_that_each_hold_a_few_others_are_withheld(cur: Cursor) -> None:
+    assert release(cur, SHARED | {"a"}) is None
     # Neither holds the other, but their difference is two people, a and b, told apart.
-    with pytest.raises(DifferencingRefused) as refused:
-        remember(cur, {"profession": "economist"}, SHARED | {"b"})
-    assert "differ by fewer than 5" in str(refused.value)
-    assert refused.value.field == "profession"
-    remember(cur, {"profession": "economist"}, SHARED | {"b"}, who="someone-else")
+    reason = release(cur, SHARED | {"b"})
+    assert reason is not None and "differs by fewer than 5" in reason
 
 
-def test_nested_populations_differing_by_few_are_refused(cur: Cursor) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED)
-    with pytest.raises(DifferencingRefused):
-        remember(cur, {"department": "Innovation", "role": "expert"}, SHARED - {"p0", "p1"})
+def test_nested_populations_differing_by_few_are_withheld(cur: Cursor) -> None:
+    assert release(cur, SHARED) is None
+    assert release(cur, SHARED - {"p0", "p1"}) is not None
 
 
-def test_populations_differing_by_the_minimum_or_sharing_no_one_are_answered(
+def test_populations_differing_by_the_minimum_are_released_and_the_same_one_again(
     cur: Cursor,
 ) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED)
-    remember(cur, {"profession": "economist"}, SHARED - {f"p{n}" for n in range(5)})
-    remember(cur, {"department": "Energy"}, {"x", "y"})  # no one in common: nothing subtracts
-    remember(cur, {"department": "Nowhere"}, set())  # an empty answer shows nothing at all
+    assert release(cur, SHARED) is None
+    assert release(cur, SHARED - {f"p{n}" for n in range(5)}) is None
+    assert release(cur, SHARED) is None  # nothing new in it
+    cur.execute("SELECT COUNT(*) FROM tr_releases")
+    assert cur.fetchone()[0] == 2
+
+
+def test_every_part_but_one_against_the_whole_is_withheld(cur: Cursor) -> None:
+    # Two departments of 6 released beside all 13: the 13th person would be the remainder.
+    whole = {f"x{n}" for n in range(13)}
+    first, second = {f"x{n}" for n in range(6)}, {f"x{n}" for n in range(6, 12)}
+    assert release(cur, whole) is None
+    assert release(cur, first) is None
+    reason = release(cur, second)
+    assert reason is not None and "single out" in reason
+    assert ledger.pinned([whole, first]) == set()
+    assert ledger.pinned([whole, first, second]) == {"x12"}
 
 
 # Kaplan-Meier figures where few are still followed --------------------------------------------

@@ -37,6 +37,8 @@ from services.tracking.views.cohorts import (
     participants,
     placements_on,
 )
+from services.tracking.views.ledger import Releases
+from services.tracking.views.mobility_release import release
 from services.tracking.views.privacy import Policy, cell, check_narrowing, figure
 from services.tracking.views.survival import (
     NO_FOLLOW_UP,
@@ -65,6 +67,8 @@ class Groups:
     comparison: Origins
     filters: dict[str, str]
     traits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    organisation: str = ""
+    """The programme's organisation: the release ledger's family for these figures."""
     """Per member of ``base``: what the filters match (department on t0, profession, role)."""
 
     def matching(self, filters: Mapping[str, Any]) -> set[str]:
@@ -94,12 +98,14 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     enrolled = ever_enrolled(cur)
     base: Origins = {}
     department: dict[str, str | None] = {}
+    organisations: list[str] = []
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
         )
         row = cur.fetchone()
         organisation = None if row is None else row[0]
+        organisations.append(str(organisation).strip().casefold())
         gone = _left_the_state(cur, f.end_date)
         for person_id, placed in placements_on(cur, f.end_date).items():
             if person_id in enrolled or person_id in base or person_id in gone:
@@ -112,7 +118,8 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
     comparison = {p: t0 for p, t0 in base.items() if p in kept}
-    return Groups(taking_part, base, comparison, chosen, traits)
+    family = "|".join(sorted(set(organisations)))
+    return Groups(taking_part, base, comparison, chosen, traits, family)
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
@@ -221,13 +228,26 @@ def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {"value": value, "n": min(a["n"], b["n"]), "suppressed": False, "reason": None}
 
 
-def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dict[str, Any]:
-    """Participants, comparison group, and participants minus comparison."""
+def figures(
+    cur: Cursor,
+    chosen: Groups,
+    minimum: int,
+    view_day: dt.date,
+    releases: Releases | None = None,
+) -> dict[str, Any]:
+    """Participants, comparison group, and participants minus comparison.
+
+    Each group's figures are checked against the release ledger (and each other) before the
+    difference is taken: see :func:`~.mobility_release.release`.
+    """
+    releases = releases or Releases()
     everyone = {**chosen.base, **chosen.participants}
     since = min(everyone.values(), default=view_day)
     moves = _moves(cur, since, view_day) if since < view_day else {}
     ours = group_figures(chosen.participants, moves, view_day, minimum)
     theirs = group_figures(chosen.comparison, moves, view_day, minimum)
+    for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
+        release(chosen.organisation, origins, view_day, group, releases, minimum)
     difference = {
         kind: {
             m: _minus(ours[kind]["incidence"][m], theirs[kind]["incidence"][m])
@@ -243,7 +263,12 @@ def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dic
 
 
 def cohort_mobility(
-    cur: Cursor, cohort_id: str, chosen: Groups, minimum: int, view_day: dt.date
+    cur: Cursor,
+    cohort_id: str,
+    chosen: Groups,
+    minimum: int,
+    view_day: dt.date,
+    releases: Releases | None = None,
 ) -> dict[str, Any]:
     """The mobility view of one cohort for ``chosen`` (see :func:`groups`).
 
@@ -259,12 +284,16 @@ def cohort_mobility(
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day),
+        **figures(cur, chosen, minimum, view_day, releases),
     }
 
 
 def mobility_summary(
-    cur: Cursor, cohort_ids: list[str], policy: Policy, view_day: dt.date
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    view_day: dt.date,
+    releases: Releases | None = None,
 ) -> dict[str, Any]:
     """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
 
@@ -276,7 +305,7 @@ def mobility_summary(
     pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
     if len(pooled) < len(cohort_ids):
         chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
-    result = figures(cur, chosen, policy.minimum, view_day)
+    result = figures(cur, chosen, policy.minimum, view_day, releases)
     ours, theirs = result["participants"], result["comparison"]
     return {
         "people": {"participants": ours["people"], "comparison": theirs["people"]},
