@@ -149,13 +149,18 @@ def pooled() -> list[tuple[dt.date, Observation]]:
     return [(EARLY, o) for o in early] + [(LATE, o) for o in late]
 
 
-def test_the_curve_stops_where_fewer_than_the_minimum_are_still_at_risk() -> None:
+def test_the_curve_has_no_step_with_fewer_events_than_the_minimum() -> None:
     got = time_to_event(pooled(), 10, VIEW_DAY, 5, (6, 12, 24))
     curve = got["curve"]
-    assert [(p["days"], p["at_risk"]) for p in curve["value"]] == [(0, 10), (30, 10), (200, 5)]
+    # Two moves in all: no step of five, so only the origin, and the reason says why.
+    assert [(p["days"], p["at_risk"]) for p in curve["value"]] == [(0, 10)]
     assert not curve["suppressed"] and curve["n"] == 10
-    assert "shown to day 200" in curve["reason"]
-    assert min(p["at_risk"] for p in curve["value"]) >= 5
+    assert "shown to day 0" in curve["reason"]
+    # With a minimum of 2 the moves of days 30 and 200 share one step, closed at the month
+    # end after the second (1 August 2020, day 213), among the four of 2020 still followed.
+    two = time_to_event(pooled(), 10, VIEW_DAY, 2, (6,))["curve"]["value"]
+    assert [(p["days"], p["at_risk"], p["events"]) for p in two] == [(0, 10, 0), (213, 4, 2)]
+    assert two[1]["survival"] == pytest.approx(0.9 * 4 / 5, abs=1e-4)
 
 
 def test_an_estimate_from_fewer_than_the_minimum_at_risk_is_suppressed() -> None:
@@ -171,17 +176,17 @@ def test_an_estimate_from_fewer_than_the_minimum_at_risk_is_suppressed() -> None
 
 
 def test_a_median_reached_among_few_is_suppressed_but_the_observed_shares_are_not() -> None:
-    # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 on day 30 with
-    # four at risk. The shares over all six followed six months stay shown.
+    # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 by the first
+    # month end (day 31) with three at risk. The shares over all six followed six months stay.
     moves = [Observation(d, True) for d in (10, 20, 30, 40)]
     followed = [(EARLY, o) for o in moves + [Observation(1096, False)] * 2]
     got = time_to_event(followed, 6, VIEW_DAY, 5, (6,))
     assert got["median_days"]["suppressed"] and got["median_months"]["suppressed"]
     assert got["incidence"]["6"]["suppressed"]
     assert got["observed"]["6"] == {"value": 0.6667, "n": 6, "suppressed": False, "reason": None}
-    assert [p["days"] for p in got["curve"]["value"]] == [0, 10, 20]
+    assert [p["days"] for p in got["curve"]["value"]] == [0]
     shown = time_to_event(followed, 6, VIEW_DAY, 3, (6,))
-    assert shown["median_days"]["value"] == 30
+    assert shown["median_days"]["value"] == 31 and shown["median_months"]["value"] == 1
 
 
 def test_a_figure_with_nothing_to_compute_it_from_gives_its_reason() -> None:
