@@ -280,6 +280,7 @@ def test_the_l1_mean_leaves_out_an_item_too_few_answered(api: Api) -> None:
             headers=bearer("participant", unknown_id()),
         )
         assert response.status_code == 201, response.get_json()
+    api.created(f"/assessment/reaction-surveys/{issued['id']}/closure", {})
     api.embedded.tracking.projector.drain()
     view = api.get(f"/tracking/cohorts/{cohort_id}/reaction").get_json()["instruments"][0]
     items = {i["key"]: i for i in view["items"]}
@@ -353,6 +354,7 @@ def programme_of_two(api: Api) -> tuple[str, str]:
                 headers=bearer("participant", unknown_id()),
             )
             assert response.status_code == 201, response.get_json()
+        api.created(f"/assessment/reaction-surveys/{issued['id']}/closure", {})
         if name == "B":
             rotation = {"kind": "job_rotation", "organisation": "TEM", "department": "Energy",
                         "unit": "Grid", "start_date": "2021-03-01",
