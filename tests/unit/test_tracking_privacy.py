@@ -15,10 +15,12 @@ from services.tracking.views import ledger
 from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import (
     DifferencingRefused,
+    Policy,
     check_difference,
     check_narrowing,
     figure,
 )
+from services.tracking.views.reaction import Pool, _report
 from services.tracking.views.survival import Observation, time_to_event
 from shared.sql import Cursor
 
@@ -198,3 +200,27 @@ def test_a_figure_with_nothing_to_compute_it_from_gives_its_reason() -> None:
     }
     assert figure(None, 3, 5, "no one enrolled")["suppressed"]
     assert figure(0.5, 20, 5, "unused")["reason"] is None
+
+
+# Reaction answers on two days ------------------------------------------------------------------
+
+
+def test_reaction_items_over_one_more_response_than_before_are_withheld() -> None:
+    definition = {"dimensions": [{"key": "overall"}], "scale": {"min": 1, "max": 5, "step": 1}}
+    releases = Releases()
+
+    def report(responses: int) -> dict[str, Any]:
+        pool = Pool("r1", "Reaction", definition, ["s1"], issued=10)
+        for n in range(responses):
+            pool.answers.append({"overall": 1 + n % 5})
+            pool.comments.append({})
+            pool.responses.append(f"event-{n}")
+        return _report(pool, Policy(), releases)
+
+    first = report(6)["items"][0]
+    assert first["mean"]["value"] == pytest.approx(16 / 6, abs=1e-4)  # 1, 2, 3, 4, 5, 1
+    # The next day one more response: the two means would give its answer away.
+    later = report(7)["items"][0]
+    assert later["mean"]["value"] is None and "secondary" in later["mean"]["reason"]
+    assert later["distribution"]["value"] is None
+    assert report(11)["items"][0]["mean"]["value"] is not None  # five more: shown again

@@ -70,7 +70,7 @@ def levels(
 ) -> list[dict[str, Any]]:
     """The four levels' figures; ``releases`` checks growth and mobility against the ledger."""
     releases = releases or Releases()
-    reaction = reaction_summary(cur, cohort_ids, policy, view_day)
+    reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
     growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
     network = network_summary(cur, cohort_ids, policy)
     staff = staff_survey_summary(cur, cohort_ids, policy)
