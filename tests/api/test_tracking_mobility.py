@@ -13,7 +13,9 @@ from werkzeug.test import TestResponse
 from services.scenario.organisation import COLLEAGUES
 from services.tracking.views import mobility
 from services.tracking.views.privacy import Policy
+from services.tracking.views.survival import NO_FOLLOW_UP
 from shared.auth import issue_token
+from shared.events.people import SCOPES
 from tests.api.helpers import Api, assert_problem, cohort_body, unknown_id
 from tests.support import expected_mobility as expected
 from tests.support.pilot import Pilot
@@ -134,7 +136,7 @@ def test_the_median_time_to_move_is_not_reached(view: dict[str, Any]) -> None:
 
 def test_moves_by_scope_have_all_six_keys(view: dict[str, Any]) -> None:
     scopes = values(view["participants"]["scopes"])
-    assert set(scopes) == set(mobility.SCOPES)
+    assert set(scopes) == set(SCOPES)
     assert scopes == {
         "same_unit": 1,
         "other_unit": 1,
@@ -312,7 +314,7 @@ def test_before_the_cohort_ends_there_is_no_follow_up(pilot: Pilot) -> None:
         got["comparison"]["retention"]["estimated"]["12"],
     ):
         assert figure["value"] is None and not figure["suppressed"]
-        assert figure["reason"] == mobility.NO_FOLLOW_UP
+        assert figure["reason"] == NO_FOLLOW_UP
 
 
 def test_the_summary_for_kirkpatrick_pools_cohorts(pilot: Pilot, view: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from services.tracking.views import growth
 from services.tracking.views.ledger import Population, Releases
-from services.tracking.views.mobility import Move, group_figures
+from services.tracking.views.mobility_outcomes import Move, group_figures
 from services.tracking.views.mobility_release import release as release_mobility
 from services.tracking.views.privacy import DifferencingRefused, check_difference
 from services.tracking.views.ratings import Instrument, Rating

@@ -205,7 +205,10 @@ class CohortGrowthView(MethodView):
         (d_z = t / sqrt(n)). Hedges' g_av (standardised by the mean of the two waves' SDs, with
         the small-sample correction) is given for comparison with between-group studies.
         `improvement` flips the sign on reverse-scored dimensions, so positive is better.
-        Every figure from fewer people than the instrument's minimum is null with the reason.
+        Every figure from fewer people than the instrument's minimum is null with the reason,
+        and so is a cell whose people differ by fewer than the minimum from those of a figure
+        on the same wave values shown before (in this answer, or to anyone: secondary
+        suppression). The change to post is kept before the waves.
 
         CSV: one row per instrument x dimension x rater group x wave, then one per change.
         """

@@ -23,6 +23,7 @@ from services.tracking.api.base import (
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
+from shared.events.people import SCOPES
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
@@ -100,9 +101,7 @@ class GroupMobility(Schema):
     first_move = fields.Nested(TimeToMove, metadata={"description": "Any kind of move."})
     first_rotation = fields.Nested(TimeToMove, metadata={"description": "Job rotations only."})
     scopes = cells(
-        metadata={
-            "description": "Every move after the origin by scope: " + ", ".join(mobility.SCOPES)
-        }
+        metadata={"description": "Every move after the origin by scope: " + ", ".join(SCOPES)}
     )
     retention = fields.Nested(MobilityRetention)
 

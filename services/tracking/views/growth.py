@@ -6,7 +6,10 @@ rater group x wave it gives n (people), mean, SD and the mean's 95% t-interval o
 rater-group values (:mod:`services.tracking.views.ratings`), and for baseline -> post and
 baseline -> each follow-up the paired change (:func:`services.tracking.views.stats.paired_change`).
 Every figure is a privacy cell, suppressed below the instrument's minimum group size; pooling
-cohorts, a cohort with fewer people than that in a cell is left out of it.
+cohorts, a cohort with fewer people than that in a cell is left out of it. A cell whose people
+differ by 1 to ``minimum - 1`` from those of another cell on the same wave values, in this
+answer or released before by anyone, is withheld (secondary suppression,
+:mod:`services.tracking.views.growth_release`).
 
 ``improvement`` is the mean difference with its sign flipped on reverse-scored dimensions, so
 a positive improvement always means better; the other change figures (mean difference, its
