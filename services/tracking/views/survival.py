@@ -27,6 +27,7 @@ import calendar
 import datetime as dt
 import math
 import warnings
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -123,10 +124,12 @@ class KaplanMeier:
         if not self.observations:
             return []
         end = self.follow_up or 0
+        moved = sorted(o.days for o in self.observations if o.event)
+        seen = sorted(o.days for o in self.observations)
         grid, steps, previous, month = [0], [0], 0, 1
         while (days := horizon_days(origin, month)) <= end:
-            events = sum(o.event and previous < o.days <= days for o in self.observations)
-            if events >= minimum and self.at_risk_at(days) >= minimum:
+            events = bisect_right(moved, days) - bisect_right(moved, previous)
+            if events >= minimum and len(seen) - bisect_left(seen, days) >= minimum:
                 grid.append(days)
                 steps.append(events)
                 previous = days
@@ -194,12 +197,16 @@ class KaplanMeier:
 
     def monthly_median(self, origin: dt.date) -> tuple[int, int] | None:
         """(days, months): the first whole month after ``origin`` by which S <= 0.5."""
-        end, month = self.follow_up, 1
-        while end is not None and (days := horizon_days(origin, month)) <= end:
-            s = self.survival_at(days)
-            if s is not None and s <= 0.5:
-                return days, month
-            month += 1
+        end = self.follow_up
+        if end is None or not self._event_times():
+            return None
+        grid: list[int] = []
+        while (days := horizon_days(origin, len(grid) + 1)) <= end:
+            grid.append(days)
+        # One evaluation over the whole grid: SciPy's per-call overhead dominates otherwise.
+        for month, s in enumerate(self._fit.sf.evaluate(grid) if grid else [], start=1):
+            if float(s) <= 0.5:
+                return grid[month - 1], month
         return None
 
 
