@@ -57,20 +57,74 @@ def singles_out_reason() -> str:
     )
 
 
+class RowSpace:
+    """The row space of released populations' membership vectors, as an orthonormal basis.
+
+    A person's leverage (the squared norm of their column of the basis) is 1 exactly when
+    their unit vector lies in the row space, that is when their value can be solved for.
+    Built by one SVD; each further population extends it by one Gram-Schmidt step.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.basis = np.zeros((0, 0))
+        self.leverage = np.zeros(0)
+
+    @classmethod
+    def of(cls, populations: Iterable[Population]) -> RowSpace:
+        space = cls()
+        rows = [p for p in populations if p]
+        if not rows:
+            return space
+        space._widen(set().union(*rows))
+        matrix = np.zeros((len(rows), len(space.index)))
+        for r, population in enumerate(rows):
+            matrix[r, [space.index[p] for p in population]] = 1.0
+        _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+        rank = int((singular > singular[0] * 1e-10).sum())
+        space.basis = vt[:rank]
+        space.leverage = (space.basis**2).sum(axis=0)
+        return space
+
+    def pinned(self) -> set[str]:
+        return {p for p, i in self.index.items() if self.leverage[i] > PINNED}
+
+    def _widen(self, people: Iterable[str]) -> None:
+        for person in sorted(set(people) - set(self.index)):
+            self.index[person] = len(self.index)
+        extra = len(self.index) - self.basis.shape[1]
+        if extra:
+            self.basis = np.pad(self.basis, ((0, 0), (0, extra)))
+            self.leverage = np.pad(self.leverage, (0, extra))
+
+    def _direction(self, population: Population) -> np.ndarray | None:
+        """The new population's vector less its projection on the space, normalised; None
+        when it lies in the space already."""
+        self._widen(population)
+        vector = np.zeros(len(self.index))
+        vector[[self.index[p] for p in population]] = 1.0
+        residual = vector - self.basis.T @ (self.basis @ vector)
+        norm = float(np.linalg.norm(residual))
+        return None if norm < 1e-9 * max(1.0, float(np.linalg.norm(vector))) else residual / norm
+
+    def singles_out(self, population: Population) -> bool:
+        """Whether adding ``population`` would pin down someone not pinned before."""
+        direction = self._direction(population)
+        if direction is None:
+            return False
+        after = self.leverage + direction**2
+        return bool(((after > PINNED) & (self.leverage <= PINNED)).any())
+
+    def add(self, population: Population) -> None:
+        direction = self._direction(population)
+        if direction is not None:
+            self.basis = np.vstack([self.basis, direction])
+            self.leverage = self.leverage + direction**2
+
+
 def pinned(populations: Iterable[Population]) -> set[str]:
     """Whose value is solvable from sums over ``populations`` (a linear attacker's view)."""
-    rows = [p for p in populations if p]
-    people = sorted(set().union(*rows)) if rows else []
-    if not people:
-        return set()
-    index = {person: i for i, person in enumerate(people)}
-    matrix = np.zeros((len(rows), len(people)))
-    for r, population in enumerate(rows):
-        matrix[r, [index[p] for p in population]] = 1.0
-    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
-    rank = int((singular > singular[0] * 1e-10).sum())
-    leverage = (vt[:rank] ** 2).sum(axis=0)
-    return {person for person, lev in zip(people, leverage, strict=True) if lev > PINNED}
+    return RowSpace.of(populations).pinned()
 
 
 class Releases:
@@ -84,6 +138,7 @@ class Releases:
     def __init__(self, load: Loader | None = None) -> None:
         self._load = load
         self._known: dict[str, dict[str, set[Population]]] = {}
+        self._spaces: dict[tuple[str, str], RowSpace] = {}
         self.new: list[tuple[str, str, Population]] = []
 
     def _family(self, family: str) -> dict[str, set[Population]]:
@@ -109,15 +164,22 @@ class Releases:
                 continue
             if any(0 < len(population ^ other) < minimum for other in earlier):
                 return differs_reason(minimum)
-            if (earlier or len(population) < 2) and pinned([*earlier, population]) - pinned(
-                earlier
-            ):
+            if self._space(family, measure).singles_out(population):
                 return singles_out_reason()
         for measure in names:
             if population not in known[measure]:
                 known[measure].add(population)
+                self._space(family, measure).add(population)
                 self.new.append((family, measure, population))
         return None
+
+    def _space(self, family: str, measure: str) -> RowSpace:
+        """The measure's row space, built once per answer from what was released before."""
+        space = self._spaces.get((family, measure))
+        if space is None:
+            space = RowSpace.of(self._family(family)[measure])
+            self._spaces[(family, measure)] = space
+        return space
 
     def record(self, cur: Cursor) -> None:
         at = dt.datetime.now(dt.UTC).isoformat()
