@@ -236,3 +236,33 @@ def test_as_of_equals_what_a_live_query_returned_at_that_moment(api: Api) -> Non
     assert closed["instruments"][0]["responses"]["value"] == 8
     assert read(as_of=dt.datetime.now(dt.UTC).isoformat()) == closed
     assert read(as_of=moment) == live
+
+
+def test_every_cohort_view_as_of_a_moment_equals_the_live_answer_then(api: Api) -> None:
+    cohort_id, instrument, people = rated_cohort(api, ["Innovation"] * 6, {"baseline": 6})
+    made = api.created("/assessment/instruments", {"name": "Reaction", "kind": "reaction_survey",
+                       **reaction_definition(min_group_size=3)})  # fmt: skip
+    body = {"instrument_id": made["id"], "cohort_id": cohort_id, "count": 6}
+    issued = api.created("/assessment/reaction-surveys/tokens", body)
+    for token in issued["tokens"][:4]:
+        survey_answer(api, issued["id"], token)
+    api.embedded.tracking.projector.drain()
+    views = ("funnel", "growth", "reaction", "mobility", "network", "kirkpatrick", "staff-survey")
+
+    def read(view: str, **query: str) -> dict[str, Any]:
+        got = api.get(f"/tracking/cohorts/{cohort_id}/{view}", query_string=query)
+        assert got.status_code == 200, got.get_json()
+        return {k: v for k, v in got.get_json().items() if k != "as_of"}
+
+    live = {view: read(view) for view in views}
+    moment = dt.datetime.now(dt.UTC).isoformat()
+    # Later the same day: a response, a result, a withdrawal.
+    survey_answer(api, issued["id"], issued["tokens"][4])
+    result(api, cohort_id, instrument, people[0], "post", "self", 4)
+    withdrawal = {"reason": "moved abroad", "on": dt.datetime.now(dt.UTC).date().isoformat()}
+    path = f"/enrolment/cohorts/{cohort_id}/enrolments/{people[5]}/withdraw"
+    assert api.post(path, withdrawal).status_code == 200
+    api.embedded.tracking.projector.drain()
+    assert read("funnel") != live["funnel"]
+    for view in views:
+        assert read(view, as_of=moment) == live[view], view
