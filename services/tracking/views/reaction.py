@@ -105,7 +105,11 @@ def _pools(
         " JOIN tr_reaction_surveys s ON s.survey_id = r.survey_id"
         f" WHERE r.survey_id IN ({', '.join('?' for _ in surveys)})"
         " AND (s.closed = 1 OR a.time < ?) ORDER BY r.event_id",
-        (*surveys, view_day.isoformat()),
+        # Journal times are UTC text of one width: compare with the day's start in that form.
+        (
+            *surveys,
+            dt.datetime.combine(view_day, dt.time(0), dt.UTC).isoformat("T", "microseconds"),
+        ),
     )
     for survey, answers, comments, event_id in cur.fetchall():
         by_survey[survey].answers.append(json.loads(answers))
