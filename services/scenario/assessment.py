@@ -5,7 +5,8 @@
   with a modest improvement.
 * A work and operating **style analysis** in March 2020.
 * The **reaction survey** after the programme (June 2020): a token per participant, 16 of 20
-  answering.
+  answering, then closed (tracking counts a survey's responses once it closes, or from the end
+  of the day they were sent).
 * **Staff-survey** indices for every unit, every department and the ministry, 2019-2023. Some
   small units fall below the minimum group size in some years: the service refuses those (422),
   and the loader reports them as refused.
@@ -261,6 +262,8 @@ def load(
     for token, response in zip(issued["tokens"], reaction_answers(), strict=False):
         path = f"/assessment/reaction-surveys/{issued['id']}/responses"
         call("POST", path, {"token": token, **response}, role="participant")
+    closure = f"/assessment/reaction-surveys/{issued['id']}/closure"
+    call("POST", closure, {}, role="coordinator", key=f"{prefix}/reaction/closure")
     recorded, refused = [], []
     for number, row in enumerate(staff_survey_rows()):
         body = {"instrument_id": ids["staff"], "organisation": ORGANISATION, **row._asdict()}

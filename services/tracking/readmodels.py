@@ -193,41 +193,9 @@ class ReadModels:
             return cur.fetchone() is not None
 
     def roster(self, cohort_id: str, after: int = 0, limit: int = 50) -> RosterPage:
-        """Everyone who was enrolled, by pseudonymous id, in enrolment order, a page at a time.
-
-        The cursor is the enrolment event's position in the enrolment log, so a page boundary
-        stays put however the roster changes. ``status`` says whether they are still enrolled,
-        completed or withdrew. The department joins in when it is known.
-        """
+        """The live roster: see :func:`roster_page`."""
         with self.database.transaction(write=False) as cur:
-            cur.execute(
-                "SELECT COUNT(*) FROM tr_participation WHERE cohort_id = ?"
-                " AND enrolled_position IS NOT NULL",
-                (cohort_id,),
-            )
-            total = int(cur.fetchone()[0])
-            cur.execute(
-                "SELECT e.person_id, p.department, p.unit, e.enrolled_at, e.status,"
-                " e.enrolled_position FROM tr_participation e"
-                " LEFT JOIN tr_people p ON p.person_id = e.person_id"
-                " WHERE e.cohort_id = ? AND e.enrolled_position > ?"
-                " ORDER BY e.enrolled_position LIMIT ?",
-                (cohort_id, after, limit + 1),
-            )
-            rows = cur.fetchall()
-        page = rows[:limit]
-        participants = [
-            {
-                "person_id": r[0],
-                "department": r[1],
-                "unit": r[2],
-                "enrolled_at": r[3],
-                "status": r[4],
-            }
-            for r in page
-        ]
-        next_after = int(page[-1][5]) if len(rows) > limit else None
-        return RosterPage(total, participants, next_after)
+            return roster_page(cur, cohort_id, after, limit)
 
     def query_log(self, after: int, limit: int) -> dict[str, Any]:
         """A page of the auditors' query log, oldest first; ``after`` is entries seen."""
@@ -266,3 +234,40 @@ def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n
         " updated_at = excluded.updated_at",
         (key[0], key[1], position, last_event, n, now()),
     )
+
+
+def roster_page(cur: Cursor, cohort_id: str, after: int = 0, limit: int = 50) -> RosterPage:
+    """Everyone who was enrolled, by pseudonymous id, in enrolment order, a page at a time.
+
+    The cursor is the enrolment event's position in the enrolment log, so a page boundary
+    stays put however the roster changes. ``status`` says whether they are still enrolled,
+    completed or withdrew. The department joins in when it is known.
+    """
+    cur.execute(
+        "SELECT COUNT(*) FROM tr_participation WHERE cohort_id = ?"
+        " AND enrolled_position IS NOT NULL",
+        (cohort_id,),
+    )
+    total = int(cur.fetchone()[0])
+    cur.execute(
+        "SELECT e.person_id, p.department, p.unit, e.enrolled_at, e.status,"
+        " e.enrolled_position FROM tr_participation e"
+        " LEFT JOIN tr_people p ON p.person_id = e.person_id"
+        " WHERE e.cohort_id = ? AND e.enrolled_position > ?"
+        " ORDER BY e.enrolled_position LIMIT ?",
+        (cohort_id, after, limit + 1),
+    )
+    rows = cur.fetchall()
+    page = rows[:limit]
+    participants = [
+        {
+            "person_id": r[0],
+            "department": r[1],
+            "unit": r[2],
+            "enrolled_at": r[3],
+            "status": r[4],
+        }
+        for r in page
+    ]
+    next_after = int(page[-1][5]) if len(rows) > limit else None
+    return RosterPage(total, participants, next_after)

@@ -182,7 +182,8 @@ def swap(
     Inside that transaction the live positions must equal the rebuild's. When they do not
     (events arrived since the rebuild, or the live projector lags), the rebuild catches up
     and the swap is tried again, up to ``attempts`` times; then :class:`SwapRefused`.
-    The bookkeeping tables (positions, feed state, errors, dead letters, query log) stay.
+    The bookkeeping tables (positions, feed state, errors, dead letters, query log, release
+    ledger) stay.
     """
     mismatch = ""
     for attempt in range(1, attempts + 1):

@@ -35,9 +35,12 @@ BOOKKEEPING = [
         id TEXT NOT NULL, at TEXT NOT NULL, subject TEXT NOT NULL, role TEXT NOT NULL,
         method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL,
         PRIMARY KEY (id))""",
-    """CREATE TABLE IF NOT EXISTS tr_populations (
-        subject TEXT NOT NULL, view TEXT NOT NULL, base TEXT NOT NULL, filters TEXT NOT NULL,
-        members TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (subject, view, base, filters))""",
+    # The release ledger (views/ledger.py): every population a figure was shown over, for
+    # all callers. ``population`` is the SHA-256 of ``members`` (sorted JSON).
+    """CREATE TABLE IF NOT EXISTS tr_releases (
+        family TEXT NOT NULL, measure TEXT NOT NULL, population TEXT NOT NULL,
+        members TEXT NOT NULL, size INTEGER NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (family, measure, population))""",
 ]
 """The projector's and the API's own state: not a function of the logs, never compared."""
 
@@ -139,7 +142,7 @@ def _tables(statements: list[str]) -> tuple[str, ...]:
     return tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(statements)))
 
 
-TABLES = (*_tables(SCHEMA), "tr_enrolments")
+TABLES = (*_tables(SCHEMA), "tr_enrolments", "tr_populations")
 """Every table to drop when the layout changes, including those earlier layouts had."""
 VIEW_TABLES = _tables([*JOURNAL, *FACTS])
 """What a rebuild produces from the logs alone, so what ``polku replay`` compares and swaps."""

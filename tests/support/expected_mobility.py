@@ -158,8 +158,34 @@ def survival_at(points: list[Point], day: int) -> float | None:
     return [p for p in points if p.days <= day][-1].survival
 
 
+def monthly(obs: list[tuple[int, bool]], minimum: int = MINIMUM) -> list[Point]:
+    """The curve as released: the origin, then each month end (counted from ORIGIN) that
+    closes a step of at least ``minimum`` moves with at least ``minimum`` still followed;
+    survival and interval there are the product limit's, events those since the last point."""
+    points = product_limit(obs)
+    if not points:
+        return []
+    shown, previous, month = [points[0]], 0, 1
+    while (day := horizon(month)) <= points[-1].days:
+        moved = sum(1 for t, m in obs if m and previous < t <= day)
+        followed = sum(1 for t, _ in obs if t >= day)
+        if moved >= minimum and followed >= minimum:
+            last = [p for p in points if p.days <= day][-1]
+            shown.append(Point(day, followed, moved, last.survival, last.ci_low, last.ci_high))
+            previous = day
+        month += 1
+    return shown
+
+
 def median(points: list[Point]) -> int | None:
-    return next((p.days for p in points if p.survival <= 0.5), None)
+    """Days to the first month end (from ORIGIN) by which survival is at most one half."""
+    month = 1
+    while points and horizon(month) <= points[-1].days:
+        s = survival_at(points, horizon(month))
+        if s is not None and s <= 0.5:
+            return horizon(month)
+        month += 1
+    return None
 
 
 def observed_share(obs: list[tuple[int, bool]], months: int, day: dt.date) -> float | None:
@@ -175,7 +201,7 @@ def survival_figures(obs: list[tuple[int, bool]], day: dt.date) -> dict[str, Any
         s = survival_at(points, horizon(months))
         incidence[str(months)] = None if s is None else 1 - s
     return {
-        "points": points,
+        "points": monthly(obs),
         "incidence": incidence,
         "observed": {str(m): observed_share(obs, m, day) for m in HORIZONS},
         "median_days": median(points),

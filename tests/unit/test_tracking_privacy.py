@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 
 from services.tracking.replay import fresh_readmodels
+from services.tracking.views import ledger
+from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import (
     DifferencingRefused,
-    PopulationLog,
+    Policy,
     check_difference,
     check_narrowing,
     figure,
 )
+from services.tracking.views.reaction import Pool, _report
 from services.tracking.views.survival import Observation, time_to_event
 from shared.sql import Cursor
 
@@ -88,36 +91,49 @@ def cur(tmp_path: Path) -> Iterator[Cursor]:
         readmodels.database.close()
 
 
-def remember(cur: Cursor, filters: dict[str, str], members: set[str], who: str = "alice") -> None:
-    PopulationLog(cur).remember(who, "mobility", "cohort", filters, members, 5)
+def release(cur: Cursor, members: set[str]) -> str | None:
+    """Releases ``members`` on one measure with a ledger read from and written to ``cur``."""
+    releases = Releases(lambda family: ledger.load(cur, family))
+    reason = releases.admit("mobility:org", ["first_move"], members, 5)
+    releases.record(cur)
+    return reason
 
 
 SHARED = {f"p{n}" for n in range(10)}
 
 
-def test_overlapping_answers_that_each_hold_a_few_others_are_refused(cur: Cursor) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED | {"a"})
+def test_overlapping_populations_that_each_hold_a_few_others_are_withheld(cur: Cursor) -> None:
+    assert release(cur, SHARED | {"a"}) is None
     # Neither holds the other, but their difference is two people, a and b, told apart.
-    with pytest.raises(DifferencingRefused) as refused:
-        remember(cur, {"profession": "economist"}, SHARED | {"b"})
-    assert "differ by fewer than 5" in str(refused.value)
-    assert refused.value.field == "profession"
-    remember(cur, {"profession": "economist"}, SHARED | {"b"}, who="someone-else")
+    reason = release(cur, SHARED | {"b"})
+    assert reason is not None and "differs by fewer than 5" in reason
 
 
-def test_nested_populations_differing_by_few_are_refused(cur: Cursor) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED)
-    with pytest.raises(DifferencingRefused):
-        remember(cur, {"department": "Innovation", "role": "expert"}, SHARED - {"p0", "p1"})
+def test_nested_populations_differing_by_few_are_withheld(cur: Cursor) -> None:
+    assert release(cur, SHARED) is None
+    assert release(cur, SHARED - {"p0", "p1"}) is not None
 
 
-def test_populations_differing_by_the_minimum_or_sharing_no_one_are_answered(
+def test_populations_differing_by_the_minimum_are_released_and_the_same_one_again(
     cur: Cursor,
 ) -> None:
-    remember(cur, {"department": "Innovation"}, SHARED)
-    remember(cur, {"profession": "economist"}, SHARED - {f"p{n}" for n in range(5)})
-    remember(cur, {"department": "Energy"}, {"x", "y"})  # no one in common: nothing subtracts
-    remember(cur, {"department": "Nowhere"}, set())  # an empty answer shows nothing at all
+    assert release(cur, SHARED) is None
+    assert release(cur, SHARED - {f"p{n}" for n in range(5)}) is None
+    assert release(cur, SHARED) is None  # nothing new in it
+    cur.execute("SELECT COUNT(*) FROM tr_releases")
+    assert cur.fetchone()[0] == 2
+
+
+def test_every_part_but_one_against_the_whole_is_withheld(cur: Cursor) -> None:
+    # Two departments of 6 released beside all 13: the 13th person would be the remainder.
+    whole = {f"x{n}" for n in range(13)}
+    first, second = {f"x{n}" for n in range(6)}, {f"x{n}" for n in range(6, 12)}
+    assert release(cur, whole) is None
+    assert release(cur, first) is None
+    reason = release(cur, second)
+    assert reason is not None and "single out" in reason
+    assert ledger.pinned([whole, first]) == set()
+    assert ledger.pinned([whole, first, second]) == {"x12"}
 
 
 # Kaplan-Meier figures where few are still followed --------------------------------------------
@@ -135,13 +151,18 @@ def pooled() -> list[tuple[dt.date, Observation]]:
     return [(EARLY, o) for o in early] + [(LATE, o) for o in late]
 
 
-def test_the_curve_stops_where_fewer_than_the_minimum_are_still_at_risk() -> None:
+def test_the_curve_has_no_step_with_fewer_events_than_the_minimum() -> None:
     got = time_to_event(pooled(), 10, VIEW_DAY, 5, (6, 12, 24))
     curve = got["curve"]
-    assert [(p["days"], p["at_risk"]) for p in curve["value"]] == [(0, 10), (30, 10), (200, 5)]
+    # Two moves in all: no step of five, so only the origin, and the reason says why.
+    assert [(p["days"], p["at_risk"]) for p in curve["value"]] == [(0, 10)]
     assert not curve["suppressed"] and curve["n"] == 10
-    assert "shown to day 200" in curve["reason"]
-    assert min(p["at_risk"] for p in curve["value"]) >= 5
+    assert "shown to day 0" in curve["reason"]
+    # With a minimum of 2 the moves of days 30 and 200 share one step, closed at the month
+    # end after the second (1 August 2020, day 213), among the four of 2020 still followed.
+    two = time_to_event(pooled(), 10, VIEW_DAY, 2, (6,))["curve"]["value"]
+    assert [(p["days"], p["at_risk"], p["events"]) for p in two] == [(0, 10, 0), (213, 4, 2)]
+    assert two[1]["survival"] == pytest.approx(0.9 * 4 / 5, abs=1e-4)
 
 
 def test_an_estimate_from_fewer_than_the_minimum_at_risk_is_suppressed() -> None:
@@ -157,17 +178,17 @@ def test_an_estimate_from_fewer_than_the_minimum_at_risk_is_suppressed() -> None
 
 
 def test_a_median_reached_among_few_is_suppressed_but_the_observed_shares_are_not() -> None:
-    # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 on day 30 with
-    # four at risk. The shares over all six followed six months stay shown.
+    # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 by the first
+    # month end (day 31) with three at risk. The shares over all six followed six months stay.
     moves = [Observation(d, True) for d in (10, 20, 30, 40)]
     followed = [(EARLY, o) for o in moves + [Observation(1096, False)] * 2]
     got = time_to_event(followed, 6, VIEW_DAY, 5, (6,))
     assert got["median_days"]["suppressed"] and got["median_months"]["suppressed"]
     assert got["incidence"]["6"]["suppressed"]
     assert got["observed"]["6"] == {"value": 0.6667, "n": 6, "suppressed": False, "reason": None}
-    assert [p["days"] for p in got["curve"]["value"]] == [0, 10, 20]
+    assert [p["days"] for p in got["curve"]["value"]] == [0]
     shown = time_to_event(followed, 6, VIEW_DAY, 3, (6,))
-    assert shown["median_days"]["value"] == 30
+    assert shown["median_days"]["value"] == 31 and shown["median_months"]["value"] == 1
 
 
 def test_a_figure_with_nothing_to_compute_it_from_gives_its_reason() -> None:
@@ -179,3 +200,27 @@ def test_a_figure_with_nothing_to_compute_it_from_gives_its_reason() -> None:
     }
     assert figure(None, 3, 5, "no one enrolled")["suppressed"]
     assert figure(0.5, 20, 5, "unused")["reason"] is None
+
+
+# Reaction answers on two days ------------------------------------------------------------------
+
+
+def test_reaction_items_over_one_more_response_than_before_are_withheld() -> None:
+    definition = {"dimensions": [{"key": "overall"}], "scale": {"min": 1, "max": 5, "step": 1}}
+    releases = Releases()
+
+    def report(responses: int) -> dict[str, Any]:
+        pool = Pool("r1", "Reaction", definition, ["s1"], issued=10)
+        for n in range(responses):
+            pool.answers.append({"overall": 1 + n % 5})
+            pool.comments.append({})
+            pool.responses.append(f"event-{n}")
+        return _report(pool, Policy(), releases)
+
+    first = report(6)["items"][0]
+    assert first["mean"]["value"] == pytest.approx(16 / 6, abs=1e-4)  # 1, 2, 3, 4, 5, 1
+    # The next day one more response: the two means would give its answer away.
+    later = report(7)["items"][0]
+    assert later["mean"]["value"] is None and "secondary" in later["mean"]["reason"]
+    assert later["distribution"]["value"] is None
+    assert report(11)["items"][0]["mean"]["value"] is not None  # five more: shown again

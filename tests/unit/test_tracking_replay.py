@@ -25,6 +25,7 @@ from services.tracking.replay import (
     swap,
 )
 from services.tracking.schema import VIEW_TABLES
+from services.tracking.views.ledger import Releases, load
 from shared.feeds import OutboxFeed
 from tests.api.helpers import SECRET, build
 from tests.support.pilot import load_pilot
@@ -130,11 +131,19 @@ def test_a_swap_leaves_the_bookkeeping_tables_alone(runtime: Embedded, rebuild: 
     corrupt(runtime)
     live.record_error("enrolment", "an error the operator should still see")
     positions = live.positions()
+    released = Releases()
+    assert released.admit("growth:i", ["d|self|baseline"], [f"p{n}" for n in range(5)], 5) is None
+    with live.database.transaction() as cur:
+        released.record(cur)
 
     swap(live.database, rebuild)
 
     assert live.positions() == positions
     assert live.status()["errors"]["enrolment"]["error"].startswith("an error")
+    # The release ledger is not derived from the logs: a swap keeps what was released.
+    with live.database.transaction(write=False) as cur:
+        assert [m for m, _ in load(cur, "growth:i")] == ["d|self|baseline"]
+    assert "tr_releases" not in VIEW_TABLES
 
 
 def test_a_swap_catches_the_rebuild_up_with_events_that_arrived_meanwhile(

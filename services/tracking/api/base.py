@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,8 +21,8 @@ from flask import Flask, Response, current_app, g, request
 
 from services.tracking.api.arguments import as_of_text
 from services.tracking.readmodels import ReadModels
-from services.tracking.views import trajectory
-from services.tracking.views.privacy import Policy, PopulationLog
+from services.tracking.views import ledger, trajectory
+from services.tracking.views.privacy import Policy
 from shared.auth import subject_reference
 from shared.errors import NotFoundError
 from shared.sql import Cursor
@@ -127,17 +127,25 @@ def cohort_cursor(args: dict[str, Any], cohort_id: uuid.UUID) -> Iterator[Cursor
         yield cur
 
 
-def remember_population(
-    view: str, base: str, filters: dict[str, Any], members: Iterable[str], minimum: int
-) -> None:
-    """Refuses (422) a population differing by fewer than ``minimum`` from one the caller
-    got before from the same view and base, else remembers it.
+def releases() -> ledger.Releases:
+    """An answer's releases, checked against the shared ledger on the live read models.
 
-    A write on the live read models even when the view came from an ``as_of`` snapshot, made
-    once the view's cursor is closed: the log is bookkeeping, not derived from the events.
+    Read on its own connection, so an ``as_of`` answer (computed on a snapshot) is checked
+    against the same ledger as a live one.
     """
-    with readmodels().database.transaction() as cur:
-        PopulationLog(cur).remember(principal().sub, view, base, filters, members, minimum)
+
+    def load(family: str) -> list[tuple[str, ledger.Population]]:
+        with readmodels().database.transaction(write=False) as cur:
+            return ledger.load(cur, family)
+
+    return ledger.Releases(load)
+
+
+def record(released: ledger.Releases) -> None:
+    """Writes an answer's new releases to the ledger, once the view's cursor is closed."""
+    if released.new:
+        with readmodels().database.transaction() as cur:
+            released.record(cur)
 
 
 def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: str) -> Any:

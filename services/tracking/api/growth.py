@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.tracking.api.arguments import ViewArgs, as_of_text, id_filter, text_filter, text_id
+from services.tracking.api.arguments import ViewArgs, id_filter, text_filter, text_id
 from services.tracking.api.base import (
     CSV_DOC,
     PERSON_READERS,
@@ -18,7 +18,8 @@ from services.tracking.api.base import (
     cohort_cursor,
     person_scope,
     policy,
-    remember_population,
+    record,
+    releases,
     respond,
     view_cursor,
 )
@@ -48,8 +49,8 @@ class GrowthArgs(ViewArgs):
     )
     department = text_filter(
         "Only participants placed in this department on the cohort's start date. Refused (422)"
-        " when it leaves out fewer than the minimum of the unfiltered group, or differs that"
-        " little from a population you received before."
+        " when it leaves out fewer than the minimum of the unfiltered group; a cell whose people"
+        " differ that little from those of a figure released before is withheld."
     )
 
 
@@ -205,13 +206,17 @@ class CohortGrowthView(MethodView):
         (d_z = t / sqrt(n)). Hedges' g_av (standardised by the mean of the two waves' SDs, with
         the small-sample correction) is given for comparison with between-group studies.
         `improvement` flips the sign on reverse-scored dimensions, so positive is better.
-        Every figure from fewer people than the instrument's minimum is null with the reason.
+        Every figure from fewer people than the instrument's minimum is null with the reason,
+        and so is a cell whose people differ by fewer than the minimum from those of a figure
+        on the same wave values shown before (in this answer, or to anyone: secondary
+        suppression). The change to post is kept before the waves.
 
         CSV: one row per instrument x dimension x rater group x wave, then one per change.
         """
         cohort = str(cohort_id)
         instrument_id = text_id(args, "instrument_id")
         department = args.get("department")
+        released = releases()
         with cohort_cursor(args, cohort_id) as cur:
             pop = growth.population(
                 cur,
@@ -223,9 +228,8 @@ class CohortGrowthView(MethodView):
             )
             if department is not None:
                 check_difference(pop.members, pop.base, pop.minimum, {"department": department})
-            view = growth.growth(pop, instrument_id)
-        if department is not None:
-            remember_population("growth", cohort, _remembered(args), pop.members, pop.minimum)
+            view = growth.growth(pop, instrument_id, released)
+        record(released)
         view.update(pop.cohorts[0].header())
         view["filters"] = {
             "instrument_id": instrument_id,
@@ -233,21 +237,6 @@ class CohortGrowthView(MethodView):
             "department": department,
         }
         return respond(view, args, growth.csv_table, f"growth-{cohort_id}")
-
-
-def _remembered(args: dict[str, Any]) -> dict[str, Any]:
-    """The filters a department population is remembered under, for the stateful check.
-
-    ``as_of`` is one of them: the same department on two days could otherwise be subtracted
-    to describe the few whose results came in between.
-    """
-    named = {
-        "department": args["department"],
-        "instrument_id": text_id(args, "instrument_id"),
-        "rater_group": args.get("rater_group"),
-        "as_of": as_of_text(args),
-    }
-    return {name: value for name, value in named.items() if value is not None}
 
 
 @blp.route("/people/<uuid:person_id>/growth")

@@ -15,6 +15,8 @@ from services.tracking.api.base import (
     VIEWERS,
     cohort_cursor,
     policy,
+    record,
+    releases,
     respond,
     view_cursor,
     view_date,
@@ -22,6 +24,7 @@ from services.tracking.api.base import (
 from services.tracking.api.schemas import Cell
 from services.tracking.views import kirkpatrick
 from services.tracking.views.cohorts import cohort, cohorts_of_programme, programme_name
+from services.tracking.views.ledger import Releases
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
@@ -61,7 +64,13 @@ DESCRIPTION = kirkpatrick.__doc__
 
 
 def _answer(
-    args: dict[str, Any], scope: str, id_: str, name: str, cohort_ids: list[str], cur: Any
+    args: dict[str, Any],
+    scope: str,
+    id_: str,
+    name: str,
+    cohort_ids: list[str],
+    cur: Any,
+    released: Releases,
 ) -> dict[str, Any]:
     day = view_date(args)
     return {
@@ -70,7 +79,7 @@ def _answer(
         "name": name,
         "cohorts": cohort_ids,
         "view_date": day.isoformat(),
-        "levels": kirkpatrick.levels(cur, cohort_ids, policy(), day),
+        "levels": kirkpatrick.levels(cur, cohort_ids, policy(), day, released),
     }
 
 
@@ -87,9 +96,12 @@ class CohortKirkpatrick(MethodView):
         Each figure is a cell: null with the reason when fewer people than the minimum are
         behind it. CSV: one row per figure.
         """
+        released = releases()
         with cohort_cursor(args, cohort_id) as cur:
             facts = cohort(cur, str(cohort_id))
-            view = _answer(args, "cohort", facts.cohort_id, facts.name, [facts.cohort_id], cur)
+            ids = [facts.cohort_id]
+            view = _answer(args, "cohort", facts.cohort_id, facts.name, ids, cur, released)
+        record(released)
         return respond(view, args, kirkpatrick.csv_table, f"kirkpatrick-{cohort_id}")
 
 
@@ -105,8 +117,10 @@ class ProgrammeKirkpatrick(MethodView):
 
         Each participant counts once per cohort, measured from their own cohort's end.
         """
+        released = releases()
         with view_cursor(args) as cur:
             name = programme_name(cur, str(programme_id))
             ids = [c.cohort_id for c in cohorts_of_programme(cur, str(programme_id))]
-            view = _answer(args, "programme", str(programme_id), name, ids, cur)
+            view = _answer(args, "programme", str(programme_id), name, ids, cur, released)
+        record(released)
         return respond(view, args, kirkpatrick.csv_table, f"kirkpatrick-{programme_id}")

@@ -9,19 +9,21 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from services.tracking.api.arguments import ViewArgs, as_of_text, text_filter
+from services.tracking.api.arguments import ViewArgs, text_filter
 from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
     cohort_cursor,
     individual,
     policy,
-    remember_population,
+    record,
+    releases,
     respond,
     view_date,
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
+from shared.events.people import SCOPES
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
@@ -51,7 +53,7 @@ class MobilityCurvePoint(Schema):
     ci_low = fields.Float(allow_none=True, metadata={"description": "95% CI of survival."})
     ci_high = fields.Float(allow_none=True)
     at_risk = fields.Integer(metadata={"description": "Followed for at least this many days."})
-    events = fields.Integer(metadata={"description": "First moves on this day."})
+    events = fields.Integer(metadata={"description": "First moves since the previous point."})
 
 
 class MobilityCurve(Schema):
@@ -60,7 +62,10 @@ class MobilityCurve(Schema):
     value = fields.List(
         fields.Nested(MobilityCurvePoint),
         allow_none=True,
-        metadata={"description": "The origin, each day with a first move, the end of follow-up."},
+        metadata={
+            "description": "The origin, then whole months after it with at least the minimum"
+            " first moves since the previous point."
+        },
     )
     n = fields.Integer(allow_none=True, metadata={"description": "People; null if suppressed."})
     suppressed = fields.Boolean()
@@ -77,8 +82,10 @@ class TimeToMove(Schema):
     observed = cells(
         metadata={"description": "Moved within N months / people; once all were followed N months."}
     )
-    median_days = cell(metadata={"description": "First day survival <= 0.5; null if not reached."})
-    median_months = cell()
+    median_days = cell(
+        metadata={"description": "Days to the first whole month by which survival <= 0.5."}
+    )
+    median_months = cell(metadata={"description": "That month; null if not reached."})
 
 
 class MobilityRetention(Schema):
@@ -94,9 +101,7 @@ class GroupMobility(Schema):
     first_move = fields.Nested(TimeToMove, metadata={"description": "Any kind of move."})
     first_rotation = fields.Nested(TimeToMove, metadata={"description": "Job rotations only."})
     scopes = cells(
-        metadata={
-            "description": "Every move after the origin by scope: " + ", ".join(mobility.SCOPES)
-        }
+        metadata={"description": "Every move after the origin by scope: " + ", ".join(SCOPES)}
     )
     retention = fields.Nested(MobilityRetention)
 
@@ -180,20 +185,23 @@ class CohortMobility(MethodView):
         programme's organisation on t0 and never enrolled in any cohort, narrowed by the
         filters, with the same figures; `difference` is participants minus comparison. A group
         smaller than the minimum shows suppressed cells. Filters that leave out fewer than the
-        minimum of the unfiltered comparison group, or differ by so few from filters you used
-        before, are refused (422).
+        minimum of the unfiltered comparison group are refused (422); a group whose people differ
+        by so few from a group released before (by anyone, for any cohort of the organisation
+        followed from the same day) has its figures withheld. The curve has a point only at
+        whole months after t0 with at least the minimum first moves since the last point, and
+        the median is the first whole month by which half had moved.
 
         CSV: one row per Kaplan-Meier point.
         """
         cid = str(cohort_id)
         filters = {k: args[k] for k in mobility.FILTERS if args.get(k) is not None}
         minimum = policy().minimum
+        released = releases()
         with cohort_cursor(args, cohort_id) as cur:
             chosen = mobility.groups(cur, [cid], filters)
-            view = mobility.cohort_mobility(cur, cid, chosen, minimum, view_date(args))
-        # With as_of: the same filters on two days could otherwise be subtracted.
-        remembered = {**filters, "as_of": as_of_text(args)} if args.get("as_of") else filters
-        remember_population("mobility", cid, remembered, chosen.comparison, minimum)
+            day = view_date(args)
+            view = mobility.cohort_mobility(cur, cid, chosen, minimum, day, released)
+        record(released)
         return respond(view, args, mobility.csv_table, f"mobility-{cohort_id}")
 
 

@@ -10,7 +10,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from services.tracking.api.base import VIEWERS, check_cohort_access, readmodels
+from services.tracking.api.arguments import AsOf, as_of_text
+from services.tracking.api.base import VIEWERS, check_cohort_access, readmodels, view_cursor
+from services.tracking.readmodels import roster_page
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
@@ -28,8 +30,19 @@ class RosterEntry(Schema):
     status = fields.String(metadata={"description": "enrolled, completed or withdrawn."})
 
 
+class RosterArgs(PageArgs):
+    as_of = AsOf(
+        load_default=None,
+        metadata={
+            "description": "The roster from the events recorded up to this moment (ISO 8601"
+            " with offset), as it stood then. Default: now."
+        },
+    )
+
+
 class Roster(PageSchema):
     cohort_id = fields.UUID()
+    as_of = fields.String(allow_none=True)
     count = fields.Integer(metadata={"description": "Participants enrolled in all, every page."})
     participants = fields.List(fields.Nested(RosterEntry), metadata={"description": "This page."})
 
@@ -70,7 +83,7 @@ class Status(Schema):
 @blp.route("/cohorts/<uuid:cohort_id>/roster")
 class CohortRoster(MethodView):
     @requires(*VIEWERS)
-    @blp.arguments(PageArgs(), location="query")
+    @blp.arguments(RosterArgs(), location="query")
     @blp.response(200, Roster())
     @blp.alt_response(
         404, **problem_doc("The cohort is not known to tracking (yet), or not one you coach.")
@@ -79,15 +92,18 @@ class CohortRoster(MethodView):
         """Everyone enrolled, by pseudonymous id, department, enrolment time and status.
 
         In enrolment order, a page at a time: pass ``next_after`` back as ``after``. A coach
-        reaches only the rosters of the cohorts they coach.
+        reaches only the rosters of the cohorts they coach. With ``as_of``, the roster as it
+        stood then.
         """
-        if not readmodels().cohort_exists(str(cohort_id)):
-            abort(404, message=f"cohort {cohort_id} is not known to tracking (yet)")
-        with readmodels().database.transaction(write=False) as cur:
+        with view_cursor(args) as cur:
+            cur.execute("SELECT 1 FROM tr_cohorts WHERE cohort_id = ?", (str(cohort_id),))
+            if cur.fetchone() is None:
+                abort(404, message=f"cohort {cohort_id} is not known to tracking (yet)")
             check_cohort_access(cur, str(cohort_id))
-        page = readmodels().roster(str(cohort_id), args["after"], args["limit"])
+            page = roster_page(cur, str(cohort_id), args["after"], args["limit"])
         return {
             "cohort_id": cohort_id,
+            "as_of": as_of_text(args),
             "count": page.total,
             "participants": page.participants,
             "next_after": page.next_after,

@@ -10,7 +10,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs, id_filter, text_id
-from services.tracking.api.base import CSV_DOC, VIEWERS, cohort_cursor, policy, respond
+from services.tracking.api.base import (
+    CSV_DOC,
+    VIEWERS,
+    cohort_cursor,
+    policy,
+    record,
+    releases,
+    respond,
+    view_date,
+)
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import reaction, staff_survey
 from shared.web.problems import problem_doc
@@ -97,8 +106,11 @@ class CohortReaction(MethodView):
 
         CSV: one row per item (n, mean, sd, the distribution as JSON).
         """
+        released = releases()
         with cohort_cursor(args, cohort_id) as cur:
-            view = reaction.reaction(cur, str(cohort_id), policy(), text_id(args, "survey_id"))
+            day, survey = view_date(args), text_id(args, "survey_id")
+            view = reaction.reaction(cur, str(cohort_id), policy(), day, survey, released)
+        record(released)
         return respond(view, args, reaction.csv_table, f"reaction-{cohort_id}")
 
 

@@ -6,7 +6,10 @@ rater group x wave it gives n (people), mean, SD and the mean's 95% t-interval o
 rater-group values (:mod:`services.tracking.views.ratings`), and for baseline -> post and
 baseline -> each follow-up the paired change (:func:`services.tracking.views.stats.paired_change`).
 Every figure is a privacy cell, suppressed below the instrument's minimum group size; pooling
-cohorts, a cohort with fewer people than that in a cell is left out of it.
+cohorts, a cohort with fewer people than that in a cell is left out of it. A cell whose people
+differ by 1 to ``minimum - 1`` from those of another cell on the same wave values, in this
+answer or released before by anyone, is withheld (secondary suppression,
+:mod:`services.tracking.views.growth_release`).
 
 ``improvement`` is the mean difference with its sign flipped on reverse-scored dimensions, so
 a positive improvement always means better; the other change figures (mean difference, its
@@ -15,12 +18,14 @@ interval, d_z, g_av) keep the raw direction, later minus baseline on the instrum
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from statistics import fmean
 from typing import Any
 
 from services.tracking.views.growth_population import Population, population
+from services.tracking.views.growth_release import Unit, release, shown_cohorts
+from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.ratings import (
     BASELINE,
@@ -38,8 +43,15 @@ from services.tracking.views.stats import CONFIDENCE, describe, paired_change, r
 from shared.sql import Cursor
 
 
-def growth(pop: Population, instrument_id: str | None = None) -> dict[str, Any]:
-    """Wave figures, paired changes and the summary per instrument of ``pop``."""
+def growth(
+    pop: Population, instrument_id: str | None = None, releases: Releases | None = None
+) -> dict[str, Any]:
+    """Wave figures, paired changes and the summary per instrument of ``pop``.
+
+    ``releases`` checks every cell against the release ledger; without it, only against the
+    answer's other cells.
+    """
+    releases = releases or Releases()
     used = {r.instrument_id for r in pop.ratings} | ({instrument_id} if instrument_id else set())
     instruments = sorted(
         (i for i in pop.instruments.values() if i.instrument_id in used),
@@ -49,17 +61,19 @@ def growth(pop: Population, instrument_id: str | None = None) -> dict[str, Any]:
     return {
         "people": cell(people, people, pop.minimum),
         "minimum": pop.minimum,
-        "instruments": [instrument_growth(i, pop.ratings) for i in instruments],
+        "instruments": [instrument_growth(i, pop.ratings, releases) for i in instruments],
     }
 
 
-def growth_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+def growth_summary(
+    cur: Cursor, cohort_ids: list[str], policy: Policy, releases: Releases | None = None
+) -> dict[str, Any]:
     """Per instrument and rater group, the mean improvement baseline -> post over dimensions.
 
     Pools ``cohort_ids`` (a programme's cohorts). For the Kirkpatrick levels: the self group
     is self-assessed growth (L2), the other groups' behaviour change (L3).
     """
-    view = growth(population(cur, cohort_ids, policy))
+    view = growth(population(cur, cohort_ids, policy), releases=releases)
     return {
         "cohort_ids": list(cohort_ids),
         "people": view["people"],
@@ -70,7 +84,9 @@ def growth_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[s
     }
 
 
-def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[str, Any]:
+def instrument_growth(
+    instrument: Instrument, found: Iterable[Rating], releases: Releases
+) -> dict[str, Any]:
     values = group_values(instrument, found)
     groups = sorted({slot[3] for slot in values}, key=group_rank)
     waves = sorted({slot[2] for slot in values}, key=wave_order)
@@ -83,13 +99,17 @@ def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[s
         key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
         for group in groups:
             by_wave = {wave: counted.get((key, group, wave), {}) for wave in waves}
-            cells += [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
+            these = [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
+            compared: list[dict[str, Any]] = []
             if BASELINE in by_wave:
-                changes += [
+                compared = [
                     _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
                     for later in waves
                     if compared_with_baseline(later)
                 ]
+            release(instrument.instrument_id, by_wave, these, compared, releases, k)
+            cells += these
+            changes += compared
     return {
         **instrument.header(),
         "rater_groups": groups,
@@ -101,10 +121,6 @@ def instrument_growth(instrument: Instrument, found: Iterable[Rating]) -> dict[s
         "summary": _summary(changes, groups, k),
         "confidence": CONFIDENCE,
     }
-
-
-Unit = tuple[str, str]
-"""(cohort_id, person_id): pooled cohorts may hold one person twice; each run is its own."""
 
 
 def _counted(
@@ -127,21 +143,10 @@ def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> di
     return figure(rounded(value), n, minimum, reason)
 
 
-def _shown_cohorts(at: dict[Unit, float], k: int) -> dict[Unit, float]:
-    """The units of the cohorts with at least ``k`` of them.
-
-    A cohort below the minimum adds nothing to a pooled figure: the programme's figure less
-    the other cohorts' own would otherwise give its few people away. With one cohort this is
-    the usual suppression.
-    """
-    sizes = Counter(cohort_id for cohort_id, _ in at)
-    return {unit: value for unit, value in at.items() if sizes[unit[0]] >= k}
-
-
 def _wave_cell(
     dimension: str, group: str, wave: str, at: dict[Unit, float], k: int
 ) -> dict[str, Any]:
-    at = _shown_cohorts(at, k)
+    at = shown_cohorts(at, k)
     n = _people(at)
     d = describe(list(at.values()))
     return {
@@ -165,7 +170,7 @@ def _change(
     at_later: dict[Unit, float],
     k: int,
 ) -> dict[str, Any]:
-    pairs = _shown_cohorts({u: baseline[u] for u in set(baseline) & set(at_later)}, k)
+    pairs = shown_cohorts({u: baseline[u] for u in set(baseline) & set(at_later)}, k)
     units = sorted(pairs)
     change = paired_change([baseline[u] for u in units], [at_later[u] for u in units])
     n = _people(units)

@@ -22,6 +22,7 @@ import statistics
 from typing import Any
 
 from services.tracking.views.growth import growth_summary
+from services.tracking.views.ledger import Releases
 from services.tracking.views.mobility import mobility_summary
 from services.tracking.views.network import network_summary
 from services.tracking.views.privacy import Policy
@@ -61,13 +62,19 @@ def _rater_groups(growth: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def levels(
-    cur: Cursor, cohort_ids: list[str], policy: Policy, view_day: dt.date
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    view_day: dt.date,
+    releases: Releases | None = None,
 ) -> list[dict[str, Any]]:
-    reaction = reaction_summary(cur, cohort_ids, policy)
-    growth = _rater_groups(growth_summary(cur, cohort_ids, policy))
+    """The four levels' figures; ``releases`` checks growth and mobility against the ledger."""
+    releases = releases or Releases()
+    reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
+    growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
     network = network_summary(cur, cohort_ids, policy)
     staff = staff_survey_summary(cur, cohort_ids, policy)
-    mobility = mobility_summary(cur, cohort_ids, policy, view_day)
+    mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases)
     no_ratings = "no baseline and post ratings"
     others = {group: cells for group, cells in growth.items() if group != "self"}
     behaviour = [

@@ -10,11 +10,14 @@ The comparison group is everyone placed in the programme's organisation on ``t0`
 gone from the state by then) who was never enrolled in any cohort, followed over the same
 window, narrowed by the optional filters (department on ``t0``, profession, role). Filters
 whose group differs from the group with fewer of them by 1 to ``minimum - 1`` people are
-refused. The placement someone was registered with counts from the beginning: tracking knows
-no hiring date. Several cohorts can be pooled (a programme): each participant's origin is their
-own cohort's end (the first, if in several); a comparison person's is the end of the first
-cohort they qualify for.
+refused. A group whose people differ that little from a group released before, by anyone, for
+any cohort of the organisation, has its outcomes withheld
+(:mod:`services.tracking.views.mobility_release`). The placement someone was registered with
+counts from the beginning: tracking knows no hiring date. Several cohorts can be pooled (a
+programme): each participant's origin is their own cohort's end (the first, if in several); a
+comparison person's is the end of the first cohort they qualify for.
 
+The outcomes of each group are defined in :mod:`services.tracking.views.mobility_outcomes`.
 "Within N months" means within N calendar months of ``t0``. The Kaplan-Meier figures use one
 day count per horizon, from the earliest origin in the group (for one cohort: exactly ``t0`` + N
 months); the observed shares count each person's own N months, and are given only once
@@ -24,10 +27,9 @@ everyone's N months have passed by ``D``.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from services.tracking.views.cohorts import (
     CohortFacts,
@@ -37,19 +39,17 @@ from services.tracking.views.cohorts import (
     participants,
     placements_on,
 )
-from services.tracking.views.privacy import Policy, cell, check_narrowing, figure
-from services.tracking.views.survival import (
-    NO_FOLLOW_UP,
-    Observation,
-    horizon_days,
-    time_to_event,
+from services.tracking.views.ledger import Releases
+from services.tracking.views.mobility_outcomes import (
+    HORIZONS,
+    group_figures,
+    moves_between,
 )
-from shared.events.people import SCOPES
+from services.tracking.views.mobility_release import release
+from services.tracking.views.privacy import Policy, check_narrowing
+from services.tracking.views.survival import horizon_days
 from shared.sql import Cursor
 
-HORIZONS = (6, 12, 24)
-"""Months after the cohort's end at which first moves and rotation are reported."""
-RETENTION_HORIZONS = (12, 24)
 FILTERS = ("department", "profession", "role")
 
 Origins = dict[str, dt.date]
@@ -65,6 +65,8 @@ class Groups:
     comparison: Origins
     filters: dict[str, str]
     traits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    organisation: str = ""
+    """The programme's organisation: the release ledger's family for these figures."""
     """Per member of ``base``: what the filters match (department on t0, profession, role)."""
 
     def matching(self, filters: Mapping[str, Any]) -> set[str]:
@@ -74,12 +76,6 @@ class Groups:
             for p in self.base
             if all(self.traits.get(p, {}).get(k) == v for k, v in filters.items())
         }
-
-
-class Move(NamedTuple):
-    start: dt.date
-    kind: str
-    scope: str
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -94,12 +90,14 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     enrolled = ever_enrolled(cur)
     base: Origins = {}
     department: dict[str, str | None] = {}
+    organisations: list[str] = []
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
         )
         row = cur.fetchone()
         organisation = None if row is None else row[0]
+        organisations.append(str(organisation).strip().casefold())
         gone = _left_the_state(cur, f.end_date)
         for person_id, placed in placements_on(cur, f.end_date).items():
             if person_id in enrolled or person_id in base or person_id in gone:
@@ -112,7 +110,8 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
     comparison = {p: t0 for p, t0 in base.items() if p in kept}
-    return Groups(taking_part, base, comparison, chosen, traits)
+    family = "|".join(sorted(set(organisations)))
+    return Groups(taking_part, base, comparison, chosen, traits, family)
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
@@ -151,64 +150,6 @@ def _left_the_state(cur: Cursor, day: str) -> set[str]:
     return {p for p, on in left.items() if placed.get(p, on) <= on}
 
 
-def _moves(cur: Cursor, since: dt.date, until: dt.date) -> dict[str, list[Move]]:
-    cur.execute(
-        "SELECT person_id, start_date, kind, scope FROM tr_moves"
-        " WHERE start_date > ? AND start_date <= ? ORDER BY person_id, start_date, move_id",
-        (since.isoformat(), until.isoformat()),
-    )
-    moves: dict[str, list[Move]] = defaultdict(list)
-    for person_id, start, kind, scope in cur.fetchall():
-        moves[person_id].append(Move(dt.date.fromisoformat(start), kind, scope))
-    return moves
-
-
-def _observed(moves: list[Move], t0: dt.date, day: dt.date, kinds: set[str] | None) -> Observation:
-    """The first move of ``kinds`` (any, if None) after ``t0``, else censored at ``day``.
-
-    Leaving the state ends the follow-up of any other kind of move: someone who left can no
-    longer rotate, so they are censored on the day they left (a competing risk), not kept at
-    risk until the view's date.
-    """
-    for move in moves:
-        if not t0 < move.start <= day:
-            continue
-        if kinds is None or move.kind in kinds:
-            return Observation((move.start - t0).days, True)
-        if move.kind == "left_state":
-            return Observation((move.start - t0).days, False)
-    return Observation((day - t0).days, False)
-
-
-def group_figures(
-    origins: Origins, moves: Mapping[str, list[Move]], view_day: dt.date, minimum: int
-) -> dict[str, Any]:
-    """Every mobility figure of one group, each a cell with the group's size behind it."""
-    followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
-    n = len(followed) or len(origins)
-
-    def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
-        return [(t0, _observed(moves.get(p, []), t0, view_day, kinds)) for p, t0 in followed]
-
-    scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
-    for person_id, t0 in followed:
-        for move in moves.get(person_id, []):
-            if t0 < move.start <= view_day and move.scope in scopes:
-                scopes[move.scope] = (scopes[move.scope] or 0) + 1
-    return {
-        "people": cell(len(origins), len(origins), minimum),
-        "followed": cell(len(followed), len(origins), minimum),
-        "first_move": time_to_event(observe(None), n, view_day, minimum, HORIZONS),
-        "first_rotation": time_to_event(observe({"job_rotation"}), n, view_day, minimum, HORIZONS),
-        "scopes": {
-            scope: figure(count, n, minimum, NO_FOLLOW_UP) for scope, count in scopes.items()
-        },
-        "retention": time_to_event(
-            observe({"left_state"}), n, view_day, minimum, RETENTION_HORIZONS, complement=True
-        ),
-    }
-
-
 def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Participants' figure minus the comparison group's, when both are shown."""
     for side, one in (("participants", a), ("comparison group", b)):
@@ -221,13 +162,26 @@ def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {"value": value, "n": min(a["n"], b["n"]), "suppressed": False, "reason": None}
 
 
-def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dict[str, Any]:
-    """Participants, comparison group, and participants minus comparison."""
+def figures(
+    cur: Cursor,
+    chosen: Groups,
+    minimum: int,
+    view_day: dt.date,
+    releases: Releases | None = None,
+) -> dict[str, Any]:
+    """Participants, comparison group, and participants minus comparison.
+
+    Each group's figures are checked against the release ledger (and each other) before the
+    difference is taken: see :func:`~.mobility_release.release`.
+    """
+    releases = releases or Releases()
     everyone = {**chosen.base, **chosen.participants}
     since = min(everyone.values(), default=view_day)
-    moves = _moves(cur, since, view_day) if since < view_day else {}
+    moves = moves_between(cur, since, view_day) if since < view_day else {}
     ours = group_figures(chosen.participants, moves, view_day, minimum)
     theirs = group_figures(chosen.comparison, moves, view_day, minimum)
+    for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
+        release(chosen.organisation, origins, view_day, group, releases, minimum)
     difference = {
         kind: {
             m: _minus(ours[kind]["incidence"][m], theirs[kind]["incidence"][m])
@@ -243,7 +197,12 @@ def figures(cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date) -> dic
 
 
 def cohort_mobility(
-    cur: Cursor, cohort_id: str, chosen: Groups, minimum: int, view_day: dt.date
+    cur: Cursor,
+    cohort_id: str,
+    chosen: Groups,
+    minimum: int,
+    view_day: dt.date,
+    releases: Releases | None = None,
 ) -> dict[str, Any]:
     """The mobility view of one cohort for ``chosen`` (see :func:`groups`).
 
@@ -259,12 +218,16 @@ def cohort_mobility(
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day),
+        **figures(cur, chosen, minimum, view_day, releases),
     }
 
 
 def mobility_summary(
-    cur: Cursor, cohort_ids: list[str], policy: Policy, view_day: dt.date
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    view_day: dt.date,
+    releases: Releases | None = None,
 ) -> dict[str, Any]:
     """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
 
@@ -276,7 +239,7 @@ def mobility_summary(
     pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
     if len(pooled) < len(cohort_ids):
         chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
-    result = figures(cur, chosen, policy.minimum, view_day)
+    result = figures(cur, chosen, policy.minimum, view_day, releases)
     ours, theirs = result["participants"], result["comparison"]
     return {
         "people": {"participants": ours["people"], "comparison": theirs["people"]},

@@ -1,24 +1,21 @@
-"""Small-cell suppression and the differencing guard, applied to every aggregate answer.
+"""Primary suppression and the filter check, applied to every aggregate answer.
 
 A cell computed from fewer people than the minimum (the instrument's, or the configured
-default) is shown as ``null`` with the reason, and its count is withheld too. A filtered
-population is refused when it differs from the unfiltered one (or, with several filters, from
-the one with fewer of them), or overlaps a population the same caller already received and
-differs from it, by fewer than the minimum people: the difference of two answers would then
-describe those few people.
+default) is shown as ``null`` with the reason, and its count is withheld too (primary
+suppression). A filtered population is refused (422) when it differs from the unfiltered one
+(or, with several filters, from the one with fewer of them) by fewer than the minimum people:
+the difference of two answers would then describe those few people. What was released before,
+to anyone, is checked by the release ledger (:mod:`services.tracking.views.ledger`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 from shared.errors import RuleViolation
-from shared.sql import Cursor
 
 DEFAULT_MINIMUM = 5
 
@@ -110,60 +107,3 @@ def check_narrowing(
 
 def _listed(filters: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(filters.items()))
-
-
-class PopulationLog:
-    """The populations each caller has received per view, to refuse differencing across calls.
-
-    Kept in ``tr_populations`` beside the read models (not derived from the logs, never
-    compared by a replay). ``remember`` refuses a population that overlaps an earlier one with
-    the same base and differs from it (in either direction) by 1 to ``minimum - 1`` people.
-    """
-
-    def __init__(self, cur: Cursor) -> None:
-        self.cur = cur
-
-    def remember(
-        self,
-        subject: str,
-        view: str,
-        base: str,
-        filters: Mapping[str, Any],
-        members: Iterable[str],
-        minimum: int,
-    ) -> None:
-        key = json.dumps(dict(sorted(filters.items())), default=str)
-        mine = set(members)
-        self.cur.execute(
-            "SELECT filters, members FROM tr_populations WHERE subject = ? AND view = ?"
-            " AND base = ? AND filters <> ?",
-            (subject, view, base, key),
-        )
-        for other_filters, other_members in self.cur.fetchall():
-            other = set(json.loads(other_members))
-            # Overlapping, not only nested: two answers that share most people and each
-            # hold a few others also tell those few apart when subtracted.
-            if mine & other and 0 < len(mine ^ other) < minimum:
-                raise DifferencingRefused(
-                    f"these filters ({_named(key)}) and ones you used before"
-                    f" ({_named(other_filters)}) differ by fewer than {minimum} people:"
-                    " comparing the two answers would describe those people",
-                    field=next(iter(sorted(filters)), None),
-                )
-        self.cur.execute(
-            "INSERT INTO tr_populations (subject, view, base, filters, members, at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subject, view, base, filters)"
-            " DO UPDATE SET members = excluded.members, at = excluded.at",
-            (
-                subject,
-                view,
-                base,
-                key,
-                json.dumps(sorted(mine)),
-                dt.datetime.now(dt.UTC).isoformat(),
-            ),
-        )
-
-
-def _named(key: str) -> str:
-    return _listed(json.loads(key)) or "no filter"

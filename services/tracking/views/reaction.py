@@ -7,10 +7,18 @@ figure is a cell with ``n`` = responses behind it, suppressed below the instrume
 group size (else the configured default). Free text is shown only when the responses reach
 ``max(minimum, comment_minimum)``, each question's texts sorted alphabetically so that the
 arrival order, which could be lined up with who was seen answering, is lost.
+
+**When a response counts.** A response carries only the day it was sent (its event is stamped
+at that day's midnight UTC, so the log does not say at which moment). It counts from the end of
+that day, or from its survey's closing if that comes first (nothing can arrive after it), and
+not before: live and for ``as_of`` alike. An ``as_of`` answer for a moment during the day
+therefore equals what a live query returned then, and someone watching the live view cannot
+see responses arrive one by one: they come in daily batches, or all at once at the closing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import statistics
 from collections.abc import Mapping
@@ -18,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.tracking.views.cohorts import cohort
+from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import Policy, cell
+from services.tracking.views.reaction_release import release_mean, release_report
 from shared.errors import NotFoundError
 from shared.sql import Cursor
 
@@ -42,9 +52,14 @@ class Pool:
     closed: bool = True
     answers: list[dict[str, float]] = field(default_factory=list)
     comments: list[dict[str, str]] = field(default_factory=list)
+    responses: list[str] = field(default_factory=list)
+    """The responses' event ids, in the order of ``answers``: who the figures are over."""
 
     def answers_to(self, key: str) -> list[float]:
         return [float(a[key]) for a in self.answers if key in a]
+
+    def answering(self, key: str) -> list[str]:
+        return [r for r, a in zip(self.responses, self.answers, strict=True) if key in a]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -56,8 +71,11 @@ def value_key(value: float) -> str:
     return f"{float(value):.10g}"
 
 
-def _pools(cur: Cursor, cohort_id: str, survey_id: str | None = None) -> list[Pool]:
-    """The cohort's reaction surveys pooled per instrument, in instrument-name order."""
+def _pools(
+    cur: Cursor, cohort_id: str, view_day: dt.date, survey_id: str | None = None
+) -> list[Pool]:
+    """The cohort's reaction surveys pooled per instrument, in instrument-name order, with the
+    responses counted on ``view_day``: those of earlier days, and all of a closed survey."""
     only = " AND s.survey_id = ?" if survey_id else ""
     params: tuple[Any, ...] = (cohort_id, survey_id) if survey_id else (cohort_id,)
     cur.execute(
@@ -82,13 +100,21 @@ def _pools(cur: Cursor, cohort_id: str, survey_id: str | None = None) -> list[Po
     surveys = [s for p in pools.values() for s in p.surveys]
     by_survey = {s: p for p in pools.values() for s in p.surveys}
     cur.execute(
-        "SELECT survey_id, answers, comments FROM tr_reaction_responses"
-        f" WHERE survey_id IN ({', '.join('?' for _ in surveys)}) ORDER BY event_id",
-        tuple(surveys),
+        "SELECT r.survey_id, r.answers, r.comments, r.event_id FROM tr_reaction_responses r"
+        " JOIN tr_applied_events a ON a.event_id = r.event_id"
+        " JOIN tr_reaction_surveys s ON s.survey_id = r.survey_id"
+        f" WHERE r.survey_id IN ({', '.join('?' for _ in surveys)})"
+        " AND (s.closed = 1 OR a.time < ?) ORDER BY r.event_id",
+        # Journal times are UTC text of one width: compare with the day's start in that form.
+        (
+            *surveys,
+            dt.datetime.combine(view_day, dt.time(0), dt.UTC).isoformat("T", "microseconds"),
+        ),
     )
-    for survey, answers, comments in cur.fetchall():
+    for survey, answers, comments, event_id in cur.fetchall():
         by_survey[survey].answers.append(json.loads(answers))
         by_survey[survey].comments.append(json.loads(comments))
+        by_survey[survey].responses.append(event_id)
     return sorted(pools.values(), key=lambda p: (p.name, p.instrument_id))
 
 
@@ -145,12 +171,12 @@ def _comments(pool: Pool, responses: int, threshold: int) -> list[dict[str, Any]
     return shown
 
 
-def _report(pool: Pool, policy: Policy) -> dict[str, Any]:
+def _report(pool: Pool, policy: Policy, releases: Releases) -> dict[str, Any]:
     minimum = policy.for_instrument(pool.definition)
     comment_minimum = int(pool.definition.get("comment_minimum") or 0)
     threshold = max(minimum, comment_minimum)
     responses = len(pool.answers)
-    return {
+    report = {
         "instrument_id": pool.instrument_id,
         "name": pool.name,
         "surveys": pool.surveys,
@@ -165,23 +191,40 @@ def _report(pool: Pool, policy: Policy) -> dict[str, Any]:
         "comments_shown": responses >= threshold,
         "comments": _comments(pool, responses, threshold),
     }
+    release_report(pool, report, releases, minimum)
+    return report
 
 
 def reaction(
-    cur: Cursor, cohort_id: str, policy: Policy, survey_id: str | None = None
+    cur: Cursor,
+    cohort_id: str,
+    policy: Policy,
+    view_day: dt.date,
+    survey_id: str | None = None,
+    releases: Releases | None = None,
 ) -> dict[str, Any]:
-    """The cohort's reaction surveys per instrument; ``survey_id`` narrows to one survey."""
+    """The cohort's reaction surveys per instrument; ``survey_id`` narrows to one survey.
+
+    ``releases`` checks the figures against the release ledger (:mod:`.reaction_release`).
+    """
+    releases = releases or Releases()
     facts = cohort(cur, cohort_id)
-    pools = _pools(cur, cohort_id, survey_id)
+    pools = _pools(cur, cohort_id, view_day, survey_id)
     if survey_id and not pools:
         raise UnknownSurvey(
             f"reaction survey {survey_id} is not one of this cohort's (at that time)",
             field="survey_id",
         )
-    return {**facts.header(), "instruments": [_report(p, policy) for p in pools]}
+    return {**facts.header(), "instruments": [_report(p, policy, releases) for p in pools]}
 
 
-def reaction_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+def reaction_summary(
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    view_day: dt.date,
+    releases: Releases | None = None,
+) -> dict[str, Any]:
     """L1 for several cohorts: every answer's mean and the response rate, all surveys pooled.
 
     A cohort's survey counts only with at least the minimum of responses, and an item only
@@ -193,19 +236,22 @@ def reaction_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict
     found: list[Pool] = []
     for cohort_id in cohort_ids:
         cohort(cur, cohort_id)
-        found += _pools(cur, cohort_id)
+        found += _pools(cur, cohort_id, view_day)
     minimum = max((policy.for_instrument(p.definition) for p in found), default=policy.minimum)
     pools = [p for p in found if len(p.answers) >= minimum]
     responses = sum(len(p.answers) for p in pools)
     issued = sum(p.issued for p in pools)
     values = [v for p in pools for v in _shown_answers(p, minimum)]
+    mean = cell(round(statistics.fmean(values), 4) if values else None, responses, minimum)
+    if values:
+        mean = release_mean(pools, minimum, releases or Releases()) or mean
     return {
         "cohorts": list(cohort_ids),
         "minimum": minimum,
         "issued": issued,
         "responses": cell(responses, responses, minimum),
         "response_rate": cell(_ratio(responses, issued), responses, minimum),
-        "mean": cell(round(statistics.fmean(values), 4) if values else None, responses, minimum),
+        "mean": mean,
     }
 
 

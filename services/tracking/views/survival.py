@@ -8,9 +8,14 @@ events counted from the data, the cumulative incidence at a horizon, and the med
 :func:`time_to_event` turns a group's observations into those figures as suppressible cells.
 
 Each step of the curve is the share of those still at risk who had the event then, so a step
-taken among fewer people than the minimum describes those few, however large the group: the
-curve is shown only while at least the minimum are at risk, and an estimate (at a horizon, the
-median) only where they were.
+taken among fewer people than the minimum describes those few, however large the group, and a
+step of one event dates that person's event: two curves over populations overlapping in one
+person show that person's day as the one step they share. The curve is therefore released
+coarsened (:meth:`KaplanMeier.monthly`): at the origin and at whole calendar months after it,
+a point only where the step since the previous point holds at least the minimum events and at
+least the minimum are still at risk; a month with fewer events is merged into the next step.
+The estimates at the 6, 12 and 24-month horizons are fixed points, shown where at least the
+minimum were at risk; the median is the first whole month by which half had the event.
 
 Times are whole days since each person's origin. A curve is only known up to the longest time
 observed: asking for a later horizon gives None, never the last value carried forward.
@@ -22,6 +27,7 @@ import calendar
 import datetime as dt
 import math
 import warnings
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -106,8 +112,34 @@ class KaplanMeier:
         """
         if not self.observations:
             return []
+        return self._points_at(sorted({0, *self._event_times(), self.follow_up or 0}))
+
+    def monthly(self, origin: dt.date, minimum: int) -> list[dict[str, Any]]:
+        """The curve as released: the origin, then whole calendar months after ``origin``
+        that close a step of at least ``minimum`` events among at least ``minimum`` at risk.
+
+        A month with fewer events is merged into the next step; ``events`` is the events
+        since the previous point. No day of a single event can be read off a point.
+        """
+        if not self.observations:
+            return []
         end = self.follow_up or 0
-        days = sorted({0, *self._event_times(), end})
+        moved = sorted(o.days for o in self.observations if o.event)
+        seen = sorted(o.days for o in self.observations)
+        grid, steps, previous, month = [0], [0], 0, 1
+        while (days := horizon_days(origin, month)) <= end:
+            events = bisect_right(moved, days) - bisect_right(moved, previous)
+            if events >= minimum and len(seen) - bisect_left(seen, days) >= minimum:
+                grid.append(days)
+                steps.append(events)
+                previous = days
+            month += 1
+        return [
+            {**point, "events": events}
+            for point, events in zip(self._points_at(grid), steps, strict=True)
+        ]
+
+    def _points_at(self, days: list[int]) -> list[dict[str, Any]]:
         if not self._event_times():
             return [self._point(t, 1.0, (1.0, 1.0)) for t in days]
         fit = self._fit
@@ -163,6 +195,20 @@ class KaplanMeier:
                 return int(t)
         return None
 
+    def monthly_median(self, origin: dt.date) -> tuple[int, int] | None:
+        """(days, months): the first whole month after ``origin`` by which S <= 0.5."""
+        end = self.follow_up
+        if end is None or not self._event_times():
+            return None
+        grid: list[int] = []
+        while (days := horizon_days(origin, len(grid) + 1)) <= end:
+            grid.append(days)
+        # One evaluation over the whole grid: SciPy's per-call overhead dominates otherwise.
+        for month, s in enumerate(self._fit.sf.evaluate(grid) if grid else [], start=1):
+            if float(s) <= 0.5:
+                return grid[month - 1], month
+        return None
+
 
 # The figures of one group, as suppressible cells.
 
@@ -188,16 +234,16 @@ def estimate(
     return figure(value, n, minimum, reason)
 
 
-def _curve(km: KaplanMeier, n: int, minimum: int) -> dict[str, Any]:
-    """The curve's points while at least ``minimum`` people are at risk; the later ones are
-    withheld, and the reason says to which day it is shown."""
-    points = km.points()
-    shown = [p for p in points if p["at_risk"] >= minimum]
+def _curve(km: KaplanMeier, n: int, minimum: int, origin: dt.date | None) -> dict[str, Any]:
+    """The curve on the month grid (:meth:`KaplanMeier.monthly`); when events after its last
+    point are withheld, the reason says to which day it is shown."""
+    shown = [] if origin is None else km.monthly(origin, minimum)
     curve = figure(shown or None, n, minimum, NO_FOLLOW_UP)
-    if shown and len(shown) < len(points):
+    last = shown[-1]["days"] if shown else 0
+    if shown and any(o.event and o.days > last for o in km.observations):
         curve["reason"] = (
-            f"shown to day {shown[-1]['days']}: later points would describe fewer than"
-            f" {minimum} people still followed ({minimum} is the minimum)"
+            f"shown to day {last}: a later step would hold fewer than {minimum} events, or"
+            f" fewer than {minimum} people still followed ({minimum} is the minimum)"
         )
     return curve
 
@@ -240,11 +286,11 @@ def time_to_event(
         observed[str(months)] = figure(flip(share), n, minimum, reason)
     if complement:
         return {"estimated": estimated, "observed": observed}
-    median = km.median()
+    coarse = None if origin is None else km.monthly_median(origin)
+    median, months_to_median = coarse if coarse else (None, None)
     no_median = NO_FOLLOW_UP if origin is None else NOT_REACHED
-    months_to_median = None if median is None else in_months(median)
     return {
-        "curve": _curve(km, n, minimum),
+        "curve": _curve(km, n, minimum, origin),
         "incidence": estimated,
         "observed": observed,
         "median_days": estimate(km, median, median, n, minimum, no_median),

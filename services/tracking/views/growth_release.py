@@ -1,0 +1,84 @@
+"""Which of a growth answer's cells may be shown together, and with the release ledger.
+
+Every wave cell and paired change of one instrument, dimension and rater group is checked
+(:mod:`services.tracking.views.ledger`) on the measures it releases: a wave cell on its wave's
+values, a change on both its waves' values over its pairs. The measure is named by instrument
+(the family), dimension, rater group and wave; the population by cohort run
+(``cohort_id:person_id``), so cohort and programme answers, filtered or not, share one ledger.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from services.tracking.views.ledger import Releases, suppress
+from services.tracking.views.ratings import BASELINE, POST
+
+Unit = tuple[str, str]
+"""(cohort_id, person_id): pooled cohorts may hold one person twice; each run is its own."""
+
+
+def shown_cohorts(at: dict[Unit, float], k: int) -> dict[Unit, float]:
+    """The units of the cohorts with at least ``k`` of them.
+
+    A cohort below the minimum adds nothing to a pooled figure: the programme's figure less
+    the other cohorts' own would otherwise give its few people away. With one cohort this is
+    the usual suppression.
+    """
+    sizes = Counter(cohort_id for cohort_id, _ in at)
+    return {unit: value for unit, value in at.items() if sizes[unit[0]] >= k}
+
+
+WAVE_FIGURES = ("n", "mean", "sd", "ci_low", "ci_high")
+CHANGE_FIGURES = (
+    "pairs", "mean_difference", "sd_difference", "ci_low", "ci_high", "d_z", "g_av", "improvement",
+)  # fmt: skip
+
+
+def release(
+    instrument_id: str,
+    by_wave: dict[str, dict[Unit, float]],
+    cells: list[dict[str, Any]],
+    changes: list[dict[str, Any]],
+    releases: Releases,
+    k: int,
+) -> None:
+    """Secondary suppression of one dimension and rater group's cells, against each other
+    and the ledger.
+
+    A wave's measure is its values; a change releases both waves' values over its pairs, so
+    it is checked on both (baseline n = 14 against post and pairs n = 13 would give the 14th
+    baseline away). The change to post goes first, then the waves in order, then the other
+    changes: of two cells that cannot both be shown, the headline change is kept.
+    """
+    family = f"growth:{instrument_id}"
+    first = sorted(changes, key=lambda c: c["to"] != POST)
+    wanted: list[tuple[dict[str, Any], tuple[str, ...], list[str], tuple[str, ...]]] = []
+    for c in first[:1] if first and first[0]["to"] == POST else []:
+        wanted.append((c, (BASELINE, POST), _pairs(by_wave, POST, k), CHANGE_FIGURES))
+    for c in cells:
+        units = _unit_keys(shown_cohorts(by_wave[c["wave"]], k))
+        wanted.append((c, (c["wave"],), units, WAVE_FIGURES))
+    for c in first[1:] if first and first[0]["to"] == POST else first:
+        wanted.append((c, (BASELINE, c["to"]), _pairs(by_wave, c["to"], k), CHANGE_FIGURES))
+    for row, waves, units, keys in wanted:
+        size = row[keys[0]]
+        if size["suppressed"] or not size["value"]:
+            continue
+        dimension, group = row["dimension"], row["rater_group"]
+        measures = [f"{dimension}|{group}|{wave}" for wave in waves]
+        reason = releases.admit(family, measures, units, k)
+        if reason is not None:
+            suppress(row, keys, reason)
+
+
+def _unit_keys(units: Iterable[Unit]) -> list[str]:
+    return [f"{cohort_id}:{person_id}" for cohort_id, person_id in units]
+
+
+def _pairs(by_wave: dict[str, dict[Unit, float]], later: str, k: int) -> list[str]:
+    """The change's units: those at both waves, of the cohorts with at least ``k`` pairs."""
+    both = {u: 0.0 for u in set(by_wave[BASELINE]) & set(by_wave[later])}
+    return _unit_keys(shown_cohorts(both, k))

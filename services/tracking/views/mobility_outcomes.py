@@ -1,0 +1,91 @@
+"""One group's mobility outcomes: first moves, rotation, retention and moves by scope.
+
+Each person of a group is followed from their origin ``t0`` to the view date ``D``
+(:mod:`services.tracking.views.mobility` says who the groups are). A person's first move is
+their earliest career move starting after ``t0`` and by ``D`` (any kind; separately, the first
+job rotation); its time is the days since ``t0``; who has not moved by ``D`` is censored there.
+Leaving the state ends the follow-up of any other kind of move (a competing risk). Retention is
+one minus the Kaplan-Meier share who left the state. Moves by scope count every move after
+``t0`` by ``D``. Every figure is a cell with the group's size behind it
+(:func:`~services.tracking.views.survival.time_to_event`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from services.tracking.views.privacy import cell, figure
+from services.tracking.views.survival import NO_FOLLOW_UP, Observation, time_to_event
+from shared.events.people import SCOPES
+from shared.sql import Cursor
+
+HORIZONS = (6, 12, 24)
+"""Months after the cohort's end at which first moves and rotation are reported."""
+RETENTION_HORIZONS = (12, 24)
+
+
+class Move(NamedTuple):
+    start: dt.date
+    kind: str
+    scope: str
+
+
+def moves_between(cur: Cursor, since: dt.date, until: dt.date) -> dict[str, list[Move]]:
+    cur.execute(
+        "SELECT person_id, start_date, kind, scope FROM tr_moves"
+        " WHERE start_date > ? AND start_date <= ? ORDER BY person_id, start_date, move_id",
+        (since.isoformat(), until.isoformat()),
+    )
+    moves: dict[str, list[Move]] = defaultdict(list)
+    for person_id, start, kind, scope in cur.fetchall():
+        moves[person_id].append(Move(dt.date.fromisoformat(start), kind, scope))
+    return moves
+
+
+def _observed(moves: list[Move], t0: dt.date, day: dt.date, kinds: set[str] | None) -> Observation:
+    """The first move of ``kinds`` (any, if None) after ``t0``, else censored at ``day``.
+
+    Leaving the state ends the follow-up of any other kind of move: someone who left can no
+    longer rotate, so they are censored on the day they left (a competing risk), not kept at
+    risk until the view's date.
+    """
+    for move in moves:
+        if not t0 < move.start <= day:
+            continue
+        if kinds is None or move.kind in kinds:
+            return Observation((move.start - t0).days, True)
+        if move.kind == "left_state":
+            return Observation((move.start - t0).days, False)
+    return Observation((day - t0).days, False)
+
+
+def group_figures(
+    origins: dict[str, dt.date], moves: Mapping[str, list[Move]], view_day: dt.date, minimum: int
+) -> dict[str, Any]:
+    """Every mobility figure of one group, each a cell with the group's size behind it."""
+    followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
+    n = len(followed) or len(origins)
+
+    def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
+        return [(t0, _observed(moves.get(p, []), t0, view_day, kinds)) for p, t0 in followed]
+
+    scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
+    for person_id, t0 in followed:
+        for move in moves.get(person_id, []):
+            if t0 < move.start <= view_day and move.scope in scopes:
+                scopes[move.scope] = (scopes[move.scope] or 0) + 1
+    return {
+        "people": cell(len(origins), len(origins), minimum),
+        "followed": cell(len(followed), len(origins), minimum),
+        "first_move": time_to_event(observe(None), n, view_day, minimum, HORIZONS),
+        "first_rotation": time_to_event(observe({"job_rotation"}), n, view_day, minimum, HORIZONS),
+        "scopes": {
+            scope: figure(count, n, minimum, NO_FOLLOW_UP) for scope, count in scopes.items()
+        },
+        "retention": time_to_event(
+            observe({"left_state"}), n, view_day, minimum, RETENTION_HORIZONS, complement=True
+        ),
+    }
