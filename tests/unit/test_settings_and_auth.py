@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from shared.auth import ROLES, AuthError, Principal, issue_token, verify_token
-from shared.settings import Settings, SettingsError
+from shared.settings import Settings, SettingsError, default_master_key_file
 
 SECRET = "k" * 32
 
@@ -36,7 +36,10 @@ def test_defaults_are_sqlite_files_under_var_and_the_embedded_feed() -> None:
 
 
 def test_variables_outside_polku_are_ignored() -> None:
-    assert Settings.from_env({"PATH": "/bin", "DATABASE_URL": "mysql://x"}) == Settings()
+    environ = {"PATH": "/bin", "DATABASE_URL": "mysql://x"}
+    # The master key's default lies outside the data dir, under the user's configuration.
+    expected = Settings(master_key_file=default_master_key_file(environ))
+    assert Settings.from_env(environ) == expected
 
 
 def test_each_write_service_gets_its_own_sqlite_file() -> None:
