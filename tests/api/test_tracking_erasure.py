@@ -72,7 +72,7 @@ def test_an_erased_persons_own_views_are_gone_for_every_role(
 def test_who_could_not_see_them_before_learns_nothing_new(erased_pilot: dict[str, Any]) -> None:
     pilot: Pilot = erased_pilot["pilot"]
     other = pilot.get(timeline(pilot, ERASED), "participant", sub=pilot.person(KEPT))
-    assert_problem(other, 403)
+    assert_problem(other, 404)  # out of scope reads as no such person
     stranger = pilot.get(growth(pilot, ERASED), "coach", sub="coach-of-nothing")
     assert_problem(stranger, 404)
 

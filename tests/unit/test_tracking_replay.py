@@ -47,7 +47,13 @@ def pilot_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data_dir(pilot_data: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(pilot_data, copy)
+    # The master key lives apart from the data, beside the folder: a restore brings both.
+    shutil.copy(master_key_beside(pilot_data), master_key_beside(copy))
     return copy
+
+
+def master_key_beside(data_dir: Path) -> Path:
+    return data_dir.with_name(f"{data_dir.name}.master-key")
 
 
 @pytest.fixture
@@ -192,7 +198,11 @@ def test_every_view_table_is_compared_by_its_primary_key() -> None:
 
 
 def invoke(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    env = {"POLKU_DATA_DIR": str(data_dir), "POLKU_JWT_SECRET": SECRET}
+    env = {
+        "POLKU_DATA_DIR": str(data_dir),
+        "POLKU_JWT_SECRET": SECRET,
+        "POLKU_MASTER_KEY_FILE": str(master_key_beside(data_dir)),
+    }
     result = CliRunner().invoke(main, ["replay", *args], env=env)
     return result.exit_code, result.stdout, result.stderr
 
