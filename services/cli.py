@@ -483,7 +483,7 @@ def _replay_feed(settings: Settings, readmodels: Any, closers: list[Callable[[],
         for name in WRITE_SERVICES:
             service = runtime.build_write_service(settings, name)
             closers.append(service.close)
-            outboxes[name] = service.outbox
+            outboxes[name] = service.tracking_outbox
         return OutboxFeed(outboxes)
     # A group of its own: the live projector's group and committed offsets stay untouched.
     group = f"{settings.kafka_group_id}-replay-{uuid.uuid4().hex[:8]}"
@@ -539,14 +539,14 @@ def events(output: str) -> None:
     """Print the catalogue of published integration events and their data fields."""
     import json
 
-    from shared.events import default_registry
-    from shared.events.catalogue import as_markdown, describe
+    from shared.events import default_registry, restricted_registry
+    from shared.events.catalogue import as_markdown, describe_all
 
-    registry = default_registry()
+    public, restricted = default_registry(), restricted_registry()
     if output == "json":
-        click.echo(json.dumps([describe(t) for t in registry], indent=2))
+        click.echo(json.dumps(describe_all(public, restricted), indent=2))
     else:
-        click.echo(as_markdown(registry), nl=False)
+        click.echo(as_markdown(public, restricted), nl=False)
 
 
 @main.command(name="settings")

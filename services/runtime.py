@@ -18,6 +18,7 @@ from flask import Flask
 from services.assessment import api as assessment_api
 from services.assessment.application import AssessmentApplication
 from services.assessment.integration import translate as assessment_translate
+from services.assessment.integration import translate_restricted
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
@@ -27,15 +28,16 @@ from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
 from shared.auth import RenewingToken
-from shared.events import default_registry
+from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
 from shared.outbox import Outbox
 from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.relay import Relay
-from shared.settings import WRITE_SERVICES, Settings
+from shared.settings import RESTRICTED_CHANNELS, WRITE_SERVICES, Settings
 from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
+from shared.web.feed import install_restricted_feed
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
 
@@ -44,6 +46,9 @@ APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
     "enrolment": (EnrolmentApplication, enrolment_translate, enrolment_api.create_app),
     "assessment": (AssessmentApplication, assessment_translate, assessment_api.create_app),
 }
+# Per write service with a restricted channel: the full mapping only tracking may read.
+RESTRICTED_TRANSLATIONS: dict[str, Callable[[Any], Any]] = {"assessment": translate_restricted}
+assert set(RESTRICTED_TRANSLATIONS) == set(RESTRICTED_CHANNELS)
 
 
 @dataclass
@@ -54,17 +59,28 @@ class WriteService:
     database: Database
     adapters: dict[str, Any] = field(default_factory=dict)
     """What the application was given besides its store (the enrolment key store)."""
+    restricted: Outbox | None = None
+    """The restricted channel over the same log (assessment): individual values, tracking only."""
+
+    @property
+    def tracking_outbox(self) -> Outbox:
+        """The channel the tracking projector reads: the restricted one where there is one."""
+        return self.restricted or self.outbox
 
     def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
         if producer is None:
             assert settings.kafka_bootstrap_servers, "a relay needs Kafka"
             producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+        prefix = settings.kafka_topic_prefix
         return Relay(
             self.outbox,
             producer,
             RelayPositions(self.database, self.name),
-            kafka.topic_of(self.name, settings.kafka_topic_prefix),
+            kafka.topic_of(self.name, prefix),
             batch_size=settings.relay_batch_size,
+            restricted=None
+            if self.restricted is None
+            else (self.restricted, kafka.restricted_topic_of(self.name, prefix)),
         )
 
     def close(self) -> None:
@@ -87,7 +103,10 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         database.close()
         raise
     outbox = Outbox(name, application, translate, default_registry())
-    return WriteService(name, application, outbox, database, adapters)
+    restricted = None
+    if name in RESTRICTED_TRANSLATIONS:
+        restricted = Outbox(name, application, RESTRICTED_TRANSLATIONS[name], restricted_registry())
+    return WriteService(name, application, outbox, database, adapters, restricted)
 
 
 def write_adapters(name: str, database: Database) -> dict[str, Any]:
@@ -103,6 +122,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app: Flask = create_app(
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
+    if service.restricted is not None:
+        install_restricted_feed(app, service.restricted, settings.restricted_readers)
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
     keystore = service.adapters.get("keystore")
@@ -149,7 +170,8 @@ def build_tracking(
     except BaseException:
         readmodels.database.close()
         raise
-    projector = Projector(readmodels, feed, default_registry(), **projector_args)
+    # Tracking reads assessment's restricted channel: the full forms of its sensitive types.
+    projector = Projector(readmodels, feed, restricted_registry(), **projector_args)
     return Tracking(readmodels, projector, feed)
 
 
@@ -166,12 +188,14 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
             WRITE_SERVICES,
             readmodels.positions,
             topic_prefix=settings.kafka_topic_prefix,
+            restricted=RESTRICTED_CHANNELS,
         )
     if settings.feed == "http":
+        # Its own token's subject is the one the restricted feeds admit.
         token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), "tracking", "service"
+            settings.resolved_jwt_secret(), settings.restricted_readers[0], "service"
         )
-        return HttpFeed(settings.service_urls, token)
+        return HttpFeed(settings.service_urls, token, restricted=RESTRICTED_CHANNELS)
     raise ValueError("the embedded feed needs the write services in the same process")
 
 
@@ -236,7 +260,7 @@ def build_embedded(settings: Settings) -> Embedded:
                 relays[name] = service.relay(settings)
         feed: Feed | None = None
         if settings.feed == "embedded":
-            feed = OutboxFeed({name: s.outbox for name, s in services.items()})
+            feed = OutboxFeed({name: s.tracking_outbox for name, s in services.items()})
         tracking = build_tracking(settings, feed)
     except BaseException:
         # Close what was built in this thread; left to the garbage collector, SQLite

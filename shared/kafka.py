@@ -23,6 +23,7 @@ from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsErr
 from kafka.net import KafkaNetClient, NetworkSelector
 
 from shared.events.envelope import STRUCTURED_CONTENT_TYPE
+from shared.settings import RESTRICTED_CHANNELS
 
 log = logging.getLogger("polku.kafka")
 
@@ -34,6 +35,18 @@ TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 def topic_of(service: str, prefix: str = "polku") -> str:
     return f"{prefix}.{service}.events"
+
+
+def restricted_topic_of(service: str, prefix: str = "polku") -> str:
+    """The topic of a service's restricted channel, which only tracking's principal may read."""
+    return f"{prefix}.{service}.restricted"
+
+
+def topics_of(services: tuple[str, ...], prefix: str = "polku") -> list[str]:
+    """Every topic of ``services``: each public one, and the restricted ones where they exist."""
+    return [topic_of(s, prefix) for s in services] + [
+        restricted_topic_of(s, prefix) for s in services if s in RESTRICTED_CHANNELS
+    ]
 
 
 def make_producer(bootstrap_servers: str, **overrides: Any) -> KafkaProducer:
@@ -90,7 +103,7 @@ def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str
         bootstrap_timeout_ms=10_000,  # fail at start-up in seconds, not half a minute
     )
     try:
-        topics = [topic_of(s, prefix) for s in services]
+        topics = topics_of(services, prefix)
         existing = set(admin.list_topics())
         wanted = {
             topic: {

@@ -27,11 +27,15 @@ VARIABLES: dict[str, str] = {
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
     "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
     "POLKU_SERVICE_TOKEN": "Bearer token the http feed presents to the write services.",
+    "POLKU_RESTRICTED_READERS": "Comma-separated subjects whose service token may read "
+    "/assessment/restricted/events; the first is tracking's own (default tracking).",
     "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 2000).",
     "POLKU_POLL_INTERVAL": "Seconds between polls of an idle log or feed (default 0.2).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
+RESTRICTED_CHANNELS = ("assessment",)
+"""Write services that also publish a restricted channel (individual values) for tracking."""
 FEEDS = ("embedded", "kafka", "http")
 
 
@@ -55,6 +59,7 @@ class Settings:
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
     service_token: str | None = None
+    restricted_readers: tuple[str, ...] = ("tracking",)
     relay_batch_size: int = 2000
     poll_interval: float = 0.2
 
@@ -85,6 +90,7 @@ class Settings:
                 if environ.get(f"POLKU_{name.upper()}_URL")
             },
             service_token=environ.get("POLKU_SERVICE_TOKEN") or None,
+            restricted_readers=_names(environ, "POLKU_RESTRICTED_READERS", ("tracking",)),
             relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 2000),
             poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
         )
@@ -203,6 +209,16 @@ def _check_sqlite_url(name: str, url: str) -> None:
     if url[len("sqlite:///") :].startswith(":memory:"):
         # Every connection would get its own empty database, and Polku uses several.
         raise SettingsError(f"{name} cannot be an in-memory SQLite database; name a file")
+
+
+def _names(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    names = tuple(part.strip() for part in raw.split(","))
+    if not all(names):
+        raise SettingsError(f"{name} must be comma-separated names, not {raw!r}")
+    return names
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
