@@ -225,7 +225,12 @@ def admin(monkeypatch: pytest.MonkeyPatch) -> type[FakeAdmin]:
 
 def test_new_topics_keep_their_events_forever(admin: type[FakeAdmin]) -> None:
     kafka.ensure_topics("broker:9092", ("enrolment", "assessment"), "p")
-    assert set(admin.created) == {"p.enrolment.events", "p.assessment.events"}
+    # The assessment service's restricted channel is a topic of its own, kept as long.
+    assert set(admin.created) == {
+        "p.enrolment.events",
+        "p.assessment.events",
+        "p.assessment.restricted",
+    }
     for spec in admin.created.values():
         assert spec["num_partitions"] == kafka.TOPIC_PARTITIONS
         assert spec["configs"]["retention.ms"] == "-1"
@@ -239,6 +244,7 @@ def test_an_existing_topic_with_a_finite_retention_is_a_warning(
     admin.topics = {
         "p.enrolment.events": {"retention.ms": "604800000", "retention.bytes": "-1"},
         "p.assessment.events": {"retention.ms": "-1", "retention.bytes": "-1"},
+        "p.assessment.restricted": {"retention.ms": "-1", "retention.bytes": "-1"},
     }
     with caplog.at_level(logging.WARNING, logger="polku.kafka"):
         kafka.ensure_topics("broker:9092", ("enrolment", "assessment"), "p")
