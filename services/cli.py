@@ -309,7 +309,10 @@ def relay(service: str, once: bool) -> None:
     with reachable(settings):
         write = runtime.build_write_service(settings, service)
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+            settings.kafka_bootstrap_servers,
+            WRITE_SERVICES,
+            settings.kafka_topic_prefix,
+            settings.kafka_security(),
         )
         publisher: Relay = write.relay(settings)
     try:
@@ -557,7 +560,7 @@ def show_settings() -> None:
         click.echo(f"{name}={_shown(name, value) if value else ''}\n    {description}")
 
 
-SECRET_VARIABLES = frozenset({"POLKU_JWT_SECRET", "POLKU_SERVICE_TOKEN"})
+SECRET_VARIABLES = frozenset({"POLKU_JWT_SECRET", "POLKU_SERVICE_TOKEN", "POLKU_KAFKA_PASSWORD"})
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
 MASK = "***"
 

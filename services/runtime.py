@@ -70,7 +70,9 @@ class WriteService:
     def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
         if producer is None:
             assert settings.kafka_bootstrap_servers, "a relay needs Kafka"
-            producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+            producer = kafka.make_producer(
+                settings.kafka_bootstrap_servers, **settings.kafka_security()
+            )
         prefix = settings.kafka_topic_prefix
         return Relay(
             self.outbox,
@@ -142,8 +144,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
 def broker_probe(settings: Settings) -> dict[str, Callable[[], object]]:
     if not settings.kafka_bootstrap_servers:
         return {}
-    servers = settings.kafka_bootstrap_servers
-    return {"kafka": lambda: kafka.ping(servers)}
+    servers, security = settings.kafka_bootstrap_servers, settings.kafka_security()
+    return {"kafka": lambda: kafka.ping(servers, security=security)}
 
 
 @dataclass
@@ -179,9 +181,11 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
     """The feed of a tracking process that does not share memory with the write services."""
     if settings.feed == "kafka":
         assert settings.kafka_bootstrap_servers
+        security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix, security
         )
+        # Assessment from its restricted topic, which only tracking's principal may read.
         return KafkaFeed(
             settings.kafka_bootstrap_servers,
             settings.kafka_group_id,
@@ -189,6 +193,7 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
             readmodels.positions,
             topic_prefix=settings.kafka_topic_prefix,
             restricted=RESTRICTED_CHANNELS,
+            **security,
         )
     if settings.feed == "http":
         # Its own token's subject is the one the restricted feeds admit.
@@ -254,7 +259,10 @@ def build_embedded(settings: Settings) -> Embedded:
         if settings.feed == "kafka":
             assert settings.kafka_bootstrap_servers
             kafka.ensure_topics(
-                settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+                settings.kafka_bootstrap_servers,
+                WRITE_SERVICES,
+                settings.kafka_topic_prefix,
+                settings.kafka_security(),
             )
             for name, service in services.items():
                 relays[name] = service.relay(settings)

@@ -22,6 +22,10 @@ VARIABLES: dict[str, str] = {
     "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
     "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
+    "POLKU_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.",
+    "POLKU_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512 (default with SASL), SCRAM-SHA-256 or PLAIN.",
+    "POLKU_KAFKA_USERNAME": "This process's Kafka principal (relay, tracking); needs SASL.",
+    "POLKU_KAFKA_PASSWORD": "The principal's Kafka password.",
     "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
     "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (kafka if brokers set).",
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
@@ -37,6 +41,8 @@ WRITE_SERVICES = ("enrolment", "assessment")
 RESTRICTED_CHANNELS = ("assessment",)
 """Write services that also publish a restricted channel (individual values) for tracking."""
 FEEDS = ("embedded", "kafka", "http")
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
 
 class SettingsError(ValueError):
@@ -55,6 +61,10 @@ class Settings:
     kafka_bootstrap_servers: str | None = None
     kafka_group_id: str = "polku-tracking"
     kafka_topic_prefix: str = "polku"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: str | None = None
     jwt_secret: str | None = None
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
@@ -82,6 +92,10 @@ class Settings:
             kafka_bootstrap_servers=brokers,
             kafka_group_id=environ.get("POLKU_KAFKA_GROUP_ID") or "polku-tracking",
             kafka_topic_prefix=environ.get("POLKU_KAFKA_TOPIC_PREFIX") or "polku",
+            kafka_security_protocol=environ.get("POLKU_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT",
+            kafka_sasl_mechanism=environ.get("POLKU_KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
+            kafka_username=environ.get("POLKU_KAFKA_USERNAME") or None,
+            kafka_password=environ.get("POLKU_KAFKA_PASSWORD") or None,
             jwt_secret=environ.get("POLKU_JWT_SECRET") or None,
             feed=feed,
             service_urls={
@@ -102,6 +116,7 @@ class Settings:
             raise SettingsError(f"POLKU_FEED must be one of {', '.join(FEEDS)}, not {self.feed!r}")
         if self.feed == "kafka" and not self.kafka_bootstrap_servers:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
+        self._validate_kafka_security()
         for name in ("database_url", "tracking_database_url"):
             url = getattr(self, name)
             if not url:
@@ -125,6 +140,42 @@ class Settings:
                 "POLKU_FEED=http needs the base URL of the write services to read from: "
                 + " and/or ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
             )
+
+    def _validate_kafka_security(self) -> None:
+        if self.kafka_security_protocol not in KAFKA_PROTOCOLS:
+            raise SettingsError(
+                f"POLKU_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_PROTOCOLS)}, "
+                f"not {self.kafka_security_protocol!r}"
+            )
+        if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+            raise SettingsError(
+                f"POLKU_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                f"not {self.kafka_sasl_mechanism!r}"
+            )
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_username and self.kafka_password):
+            raise SettingsError(
+                f"POLKU_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "POLKU_KAFKA_USERNAME and POLKU_KAFKA_PASSWORD"
+            )
+        if not sasl and (self.kafka_username or self.kafka_password):
+            # Credentials silently unused would connect as the anonymous principal.
+            raise SettingsError(
+                "POLKU_KAFKA_USERNAME and POLKU_KAFKA_PASSWORD need "
+                "POLKU_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL"
+            )
+
+    def kafka_security(self) -> dict[str, str]:
+        """The kafka-python settings every client of this process connects with."""
+        if not self.kafka_security_protocol.startswith("SASL"):
+            return {}
+        assert self.kafka_username and self.kafka_password
+        return {
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_username,
+            "sasl_plain_password": self.kafka_password,
+        }
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -129,6 +129,7 @@ def topic_bytes(settings: Settings, expected: int) -> bytes:
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

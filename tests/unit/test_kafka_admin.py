@@ -104,7 +104,7 @@ def test_a_flood_of_probes_is_answered_from_one_probe(
 ) -> None:
     calls: list[str] = []
 
-    def failing_probe(servers: str, timeout_ms: int = 2000) -> None:
+    def failing_probe(servers: str, timeout_ms: int = 2000, security: object = None) -> None:
         calls.append(servers)
         raise KafkaError("down")
 
@@ -129,7 +129,7 @@ def test_concurrent_probes_share_one_connection(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(kafka, "probe", lambda servers, timeout_ms=2000: calls.append(servers))
+    monkeypatch.setattr(kafka, "probe", lambda servers, *_: calls.append(servers))
     outcomes: list[object] = []
 
     def readyz() -> None:
@@ -149,7 +149,7 @@ def test_a_success_is_cached_too_and_brokers_are_cached_apart(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(kafka, "probe", lambda servers, timeout_ms=2000: calls.append(servers))
+    monkeypatch.setattr(kafka, "probe", lambda servers, *_: calls.append(servers))
     for _ in range(3):
         kafka.ping("a:9092")
         kafka.ping("b:9092")
