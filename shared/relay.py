@@ -60,7 +60,10 @@ class Relay:
         self.wakeup = threading.Event()
 
     def run_once(self) -> int:
-        """Publishes one batch; returns how many envelopes were sent (0 when caught up)."""
+        """Publishes one batch; returns how many events it held (0 when caught up).
+
+        An event of a service with a restricted channel is sent twice, once to each topic.
+        """
         after = self.positions.get(self.name)
         others = [outbox for outbox, _ in self.channels[1:]]
         batches = self.outbox.read_channels(others, after, self.batch_size)
