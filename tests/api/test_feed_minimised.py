@@ -6,6 +6,8 @@ feed, read with a token of every role; tracking's views still show what they agg
 
 from __future__ import annotations
 
+import io
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from services.runtime import Embedded, build_embedded
+from services.runtime import Embedded, build_embedded, build_tracking, tracking_app
+from shared import feeds
 from shared.auth import ROLES, issue_token
 from shared.settings import Settings
 from tests.api.helpers import SECRET, Api, assert_problem, bearer
@@ -141,3 +144,38 @@ def test_the_readers_are_a_setting(tmp_path: Path) -> None:
         assert (status("projector-2"), status("tracking")) == (200, 403)
     finally:
         runtime.close()
+
+
+def test_tracking_over_http_reads_the_restricted_feed_and_builds_the_same_views(
+    api: Api, planted: Planted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POLKU_FEED=http`` as the tracking process builds it, its requests served in process."""
+    asked: list[str] = []
+
+    def urlopen(request: Any, timeout: float) -> io.BytesIO:
+        url = urllib.parse.urlsplit(request.full_url)
+        asked.append(url.path)
+        headers = {"Authorization": request.get_header("Authorization")}
+        response = api.client.get(f"{url.path}?{url.query}", headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return io.BytesIO(response.get_data())
+
+    monkeypatch.setattr(feeds.urllib.request, "urlopen", urlopen)
+    base = "http://write-services.invalid"
+    settings = Settings(
+        data_dir=tmp_path / "over-http",
+        jwt_secret=SECRET,
+        feed="http",
+        service_urls={"enrolment": base, "assessment": base},
+    )
+    tracking = build_tracking(settings)  # signs its own token, as subject "tracking"
+    try:
+        tracking.projector.drain()
+        over_http = Client(tracking_app(settings, tracking))
+        for view in ("growth", "reaction", "roster"):
+            path = f"/tracking/cohorts/{planted.cohort_id}/{view}"
+            got = over_http.get(path, headers=bearer("coordinator")).get_data()
+            assert got == api.get(path, "coordinator").get_data(), view
+    finally:
+        tracking.close()
+    assert set(asked) == {"/enrolment/events", RESTRICTED_FEED}
