@@ -73,9 +73,10 @@ _RESULT = _copy(
     "scores",
 )  # fmt: skip
 
-Mapping = dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]
+Published = dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]
+"""Domain event class → (integration type, how its data is made)."""
 
-RESTRICTED: Mapping = {
+RESTRICTED: Published = {
     Instrument.Defined: (contract.INSTRUMENT_DEFINED, _instrument_defined),  # type: ignore[attr-defined]
     Instrument.Revised: (contract.INSTRUMENT_REVISED, _instrument_revised),  # type: ignore[attr-defined]
     Instrument.Retired: (contract.INSTRUMENT_RETIRED, _copy("instrument_id", "reason")),  # type: ignore[attr-defined]
@@ -151,7 +152,7 @@ _RESULT_PUBLIC = _counted(
 )  # fmt: skip
 _PROFILE_PUBLIC = _copy("profile_id", "person_id", "cohort_id", "instrument_id", *_WAVE)
 
-PUBLIC: Mapping = {
+PUBLIC: Published = {
     **RESTRICTED,
     Result.Recorded: (contract.RESULT_RECORDED, _RESULT_PUBLIC),  # type: ignore[attr-defined]
     Result.RecordedAgain: (contract.RESULT_RECORDED, _RESULT_PUBLIC),  # type: ignore[attr-defined]
@@ -183,7 +184,7 @@ PUBLIC: Mapping = {
 """The public channel: :data:`RESTRICTED`, minimised where it carries individual values."""
 
 
-def _translator(mapping: Mapping) -> Callable[[Any], tuple[str, dict[str, Any]] | None]:
+def _translator(mapping: Published) -> Callable[[Any], tuple[str, dict[str, Any]] | None]:
     def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
         published = mapping.get(type(event))
         if published is None:
