@@ -42,9 +42,11 @@ def reachable(settings: Settings) -> Iterator[None]:
     except PersistenceError as exc:
         raise click.ClickException(f"the database refused Polku's start-up: {exc}") from None
     except urllib.error.HTTPError as exc:  # before URLError, its base class
+        # A 403 from a restricted feed: the token's subject is not among its readers.
+        readers = " (its subject must be in POLKU_RESTRICTED_READERS)" if exc.code == 403 else ""
         raise click.ClickException(
             f"{_masked_url(_without_query(exc.url))} answered {exc.code} {exc.reason}; check "
-            f"{_http_feed_variables()} and POLKU_SERVICE_TOKEN"
+            f"{_http_feed_variables()} and POLKU_SERVICE_TOKEN{readers}"
         ) from None
     except UNREACHABLE as exc:
         # urllib raises URLError for a refused connection, but a reset or a timeout while

@@ -7,14 +7,18 @@ feed, read with a token of every role; tracking's views still show what they agg
 from __future__ import annotations
 
 import io
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from werkzeug.serving import make_server
 from werkzeug.test import Client
 
+from services.cli import main
 from services.runtime import Embedded, build_embedded, build_tracking, tracking_app
 from shared import feeds
 from shared.auth import ROLES, issue_token
@@ -179,3 +183,29 @@ def test_tracking_over_http_reads_the_restricted_feed_and_builds_the_same_views(
     finally:
         tracking.close()
     assert set(asked) == {"/enrolment/events", RESTRICTED_FEED}
+
+
+def test_a_projector_whose_token_is_not_a_reader_stops_with_one_clear_line(
+    api: Api, tmp_path: Path
+) -> None:
+    server = make_server("127.0.0.1", 0, api.embedded.wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["project", "--once"],
+            env={
+                "POLKU_DATA_DIR": str(tmp_path / "projector"),
+                "POLKU_JWT_SECRET": SECRET,
+                "POLKU_FEED": "http",
+                "POLKU_ASSESSMENT_URL": f"http://127.0.0.1:{server.server_port}",
+                "POLKU_SERVICE_TOKEN": issue_token(SECRET, "enrolment-exporter", "service"),
+            },
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+    assert result.exit_code == 1, result.output
+    assert "403" in result.output and "POLKU_RESTRICTED_READERS" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
