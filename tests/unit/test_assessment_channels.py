@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from marshmallow import ValidationError
@@ -13,6 +15,7 @@ from marshmallow import ValidationError
 from services.assessment.application import AssessmentApplication
 from services.assessment.domain.waves import Wave
 from services.assessment.integration import translate, translate_restricted
+from services.runtime import build_write_service
 from shared.events import assessment as contract
 from shared.events import default_registry, restricted_registry
 from shared.events.assessment_public import SENSITIVE
@@ -20,6 +23,7 @@ from shared.outbox import Outbox
 from shared.settings import Settings
 from tests.unit.assessment_builders import behaviour, indices, reaction, staff, style
 from tests.unit.factories import meta
+from tests.unit.test_relay_and_projector import BrokerDown, FakeProducer
 
 FEB = dt.date(2020, 2, 3)
 # Values no envelope field could produce by chance.
@@ -151,3 +155,36 @@ def test_the_restricted_and_public_registries_differ_only_in_the_sensitive_types
     assert {t.type for t in public} == {t.type for t in restricted}
     differing = {t.type for t in public if t.version != restricted[t.type].version}
     assert differing == set(SENSITIVE)
+
+
+# The relay publishes both channels ----------------------------------------------------------------
+
+
+def test_the_relay_sends_both_topics_before_it_stores_its_one_position(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, kafka_topic_prefix="p", relay_batch_size=5)
+    service = build_write_service(settings, "assessment")
+    try:
+        every_type(service.application)
+        producer = FakeProducer(fail_flush=True)
+        relay = service.relay(settings, producer)
+        # A broker refusing the batch leaves the position where it was: nothing is skipped.
+        with pytest.raises(BrokerDown):
+            relay.run_once()
+        assert relay.positions.get("kafka") == 0
+        producer.fail_flush = False
+        published = relay.drain()
+        assert relay.positions.get("kafka") == service.application.head()
+    finally:
+        service.close()
+    by_topic: dict[str, list[dict[str, Any]]] = {
+        "p.assessment.events": [],
+        "p.assessment.restricted": [],
+    }
+    for topic, _, value in producer.sent:
+        by_topic[topic].append(json.loads(value))
+    public, restricted = by_topic["p.assessment.events"], by_topic["p.assessment.restricted"]
+    assert len(public) == len(restricted) == published
+    assert [(e["id"], e["position"]) for e in public] == [
+        (e["id"], e["position"]) for e in restricted
+    ]
+    assert REASON not in json.dumps(public) and REASON in json.dumps(restricted)
