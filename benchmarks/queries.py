@@ -92,7 +92,7 @@ def bench_pilot(workdir: Path, samples: int) -> list[Result]:
 
 
 def _rebuild(services: dict[str, object], workdir: Path) -> Result:
-    outboxes = {name: s.outbox for name, s in services.items()}  # type: ignore[attr-defined]
+    outboxes = {name: s.tracking_outbox for name, s in services.items()}  # type: ignore[attr-defined]
     applications = [s.application for s in services.values()]  # type: ignore[attr-defined]
     raw_seconds = 0.0
     events = 0

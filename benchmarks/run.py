@@ -272,7 +272,11 @@ def bench_command_path(workdir: Path, commands: int, warmup: int = 50, rounds: i
 
 
 def bench_relay(
-    service: WriteService, bootstrap: str, rounds: int = 2, warmup: int = 200
+    service: WriteService,
+    bootstrap: str,
+    rounds: int = 2,
+    warmup: int = 200,
+    security: dict[str, Any] | None = None,
 ) -> Result:
     """``Relay.drain()`` over the pre-filled log vs raw producer sends of the same bytes.
 
@@ -284,9 +288,10 @@ def bench_relay(
 
     prefix = f"bench{uuid.uuid4().hex[:10]}"
     raw_prefix = f"{prefix}-raw"
+    security = security or {}
     settings = Settings(kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix)
-    kafka.ensure_topics(bootstrap, ("enrolment",), prefix)
-    kafka.ensure_topics(bootstrap, ("enrolment",), raw_prefix)
+    kafka.ensure_topics(bootstrap, ("enrolment",), prefix, security)
+    kafka.ensure_topics(bootstrap, ("enrolment",), raw_prefix, security)
     relay_topic = kafka.topic_of("enrolment", prefix)
     raw_topic = kafka.topic_of("enrolment", raw_prefix)
 
@@ -310,10 +315,11 @@ def bench_relay(
             producer.send(topic, key=key, value=value, headers=headers)
         producer.flush()
 
-    relay_producer = kafka.make_producer(bootstrap, client_id="polku-bench-relay")
-    raw_producer = kafka.make_producer(bootstrap, client_id="polku-bench-raw")
+    relay_producer = kafka.make_producer(bootstrap, client_id="polku-bench-relay", **security)
+    raw_producer = kafka.make_producer(bootstrap, client_id="polku-bench-raw", **security)
     default_producer = KafkaProducer(
         bootstrap_servers=bootstrap.split(","),
+        **security,
         acks="all",
         enable_idempotence=True,
         client_id="polku-bench-defaults",
@@ -534,7 +540,12 @@ def bench_freshness_embedded(
 
 
 def bench_freshness_kafka(
-    workdir: Path, samples: int, bootstrap: str, poll_interval: float, warmup: int = 5
+    workdir: Path,
+    samples: int,
+    bootstrap: str,
+    poll_interval: float,
+    warmup: int = 5,
+    credentials: dict[str, Any] | None = None,
 ) -> Result:
     tag = uuid.uuid4().hex[:10]
     settings = Settings(
@@ -545,6 +556,7 @@ def bench_freshness_kafka(
         kafka_group_id=f"bench-tracking-{tag}",
         feed="kafka",
         poll_interval=poll_interval,
+        **(credentials or {}),
     )
     latencies = measure_freshness(settings, samples, warmup, first_timeout=90.0, max_gap=0.5)
     return freshness_result(
@@ -560,17 +572,18 @@ def bench_freshness_kafka(
 
 
 @contextlib.contextmanager
-def kafka_broker(explicit: str | None, skip: bool) -> Iterator[tuple[str | None, str]]:
-    """Yields (bootstrap servers or None, where they came from / why Kafka is skipped)."""
+def kafka_broker(explicit: str | None, skip: bool) -> Iterator[tuple[str | None, str, Any]]:
+    """Yields (bootstrap servers or None, where they came from / why Kafka is skipped, and the
+    local broker, whose admin principal the benchmarks connect as, or None)."""
     if skip:
-        yield None, "skipped (--skip-kafka)"
+        yield None, "skipped (--skip-kafka)", None
         return
     if explicit:
-        yield explicit, f"--kafka {explicit}"
+        yield explicit, f"--kafka {explicit}", None
         return
     from_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if from_env:
-        yield from_env, f"KAFKA_BOOTSTRAP_SERVERS={from_env}"
+        yield from_env, f"KAFKA_BOOTSTRAP_SERVERS={from_env}", None
         return
     try:
         from tests.support.kafka_broker import KafkaBroker
@@ -580,11 +593,11 @@ def kafka_broker(explicit: str | None, skip: bool) -> Iterator[tuple[str | None,
         began = time.perf_counter()
         broker.start()
     except Exception as exc:
-        yield None, f"no broker: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}"
+        yield None, f"no broker: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}", None
         return
     try:
         say(f"  local broker at {broker.bootstrap_servers} ({time.perf_counter() - began:.1f}s)")
-        yield broker.bootstrap_servers, f"local broker {broker.bootstrap_servers}"
+        yield broker.bootstrap_servers, f"local broker {broker.bootstrap_servers}", broker
     finally:
         broker.close()
 
@@ -753,7 +766,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             say(describe(results[-1]))
 
-            with kafka_broker(args.kafka, args.skip_kafka) as (bootstrap, where):
+            with kafka_broker(args.kafka, args.skip_kafka) as (bootstrap, where, local):
+                # The local broker runs SASL with ACLs: connect as its admin (relay and projector).
+                security = local.client_config("admin") if local else {}
+                credentials = (
+                    {
+                        "kafka_security_protocol": security["security_protocol"],
+                        "kafka_username": security["sasl_plain_username"],
+                        "kafka_password": security["sasl_plain_password"],
+                    }
+                    if security
+                    else {}
+                )
                 say(f"Kafka: {where}")
                 if bootstrap is None:
                     results.append(
@@ -772,12 +796,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 else:
                     say("2. relay ...")
-                    results.append(bench_relay(service, bootstrap, rounds=plan.rounds))
+                    results.append(
+                        bench_relay(service, bootstrap, rounds=plan.rounds, security=security)
+                    )
                     say(describe(results[-1]))
                     say("4. freshness, through Kafka ...")
                     results.append(
                         bench_freshness_kafka(
-                            workdir, plan.samples_kafka, bootstrap, args.poll_interval
+                            workdir,
+                            plan.samples_kafka,
+                            bootstrap,
+                            args.poll_interval,
+                            credentials=credentials,
                         )
                     )
                     say(describe(results[-1]))

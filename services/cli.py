@@ -43,9 +43,11 @@ def reachable(settings: Settings) -> Iterator[None]:
     except PersistenceError as exc:
         raise click.ClickException(f"the database refused Polku's start-up: {exc}") from None
     except urllib.error.HTTPError as exc:  # before URLError, its base class
+        # A 403 from a restricted feed: the token's subject is not among its readers.
+        readers = " (its subject must be in POLKU_RESTRICTED_READERS)" if exc.code == 403 else ""
         raise click.ClickException(
             f"{_masked_url(_without_query(exc.url))} answered {exc.code} {exc.reason}; check "
-            f"{_http_feed_variables()} and POLKU_SERVICE_TOKEN"
+            f"{_http_feed_variables()} and POLKU_SERVICE_TOKEN{readers}"
         ) from None
     except UNREACHABLE as exc:
         # urllib raises URLError for a refused connection, but a reset or a timeout while
@@ -340,7 +342,10 @@ def relay(service: str, once: bool) -> None:
     with reachable(settings):
         write = runtime.build_write_service(settings, service)
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+            settings.kafka_bootstrap_servers,
+            WRITE_SERVICES,
+            settings.kafka_topic_prefix,
+            settings.kafka_security(),
         )
         publisher: Relay = write.relay(settings)
     try:
@@ -514,7 +519,7 @@ def _replay_feed(settings: Settings, readmodels: Any, closers: list[Callable[[],
         for name in WRITE_SERVICES:
             service = runtime.build_write_service(settings, name)
             closers.append(service.close)
-            outboxes[name] = service.outbox
+            outboxes[name] = service.tracking_outbox
         return OutboxFeed(outboxes)
     # A group of its own: the live projector's group and committed offsets stay untouched.
     group = f"{settings.kafka_group_id}-replay-{uuid.uuid4().hex[:8]}"
@@ -578,14 +583,14 @@ def events(output: str) -> None:
     """Print the catalogue of published integration events and their data fields."""
     import json
 
-    from shared.events import default_registry
-    from shared.events.catalogue import as_markdown, describe
+    from shared.events import default_registry, restricted_registry
+    from shared.events.catalogue import as_markdown, describe_all
 
-    registry = default_registry()
+    public, restricted = default_registry(), restricted_registry()
     if output == "json":
-        click.echo(json.dumps([describe(t) for t in registry], indent=2))
+        click.echo(json.dumps(describe_all(public, restricted), indent=2))
     else:
-        click.echo(as_markdown(registry), nl=False)
+        click.echo(as_markdown(public, restricted), nl=False)
 
 
 @main.command(name="settings")
@@ -596,7 +601,7 @@ def show_settings() -> None:
         click.echo(f"{name}={_shown(name, value) if value else ''}\n    {description}")
 
 
-SECRET_VARIABLES = frozenset({"POLKU_JWT_SECRET", "POLKU_SERVICE_TOKEN"})
+SECRET_VARIABLES = frozenset({"POLKU_JWT_SECRET", "POLKU_SERVICE_TOKEN", "POLKU_KAFKA_PASSWORD"})
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
 MASK = "***"
 

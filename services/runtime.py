@@ -19,6 +19,7 @@ from flask import Flask
 from services.assessment import api as assessment_api
 from services.assessment.application import AssessmentApplication
 from services.assessment.integration import translate as assessment_translate
+from services.assessment.integration import translate_restricted
 from services.assessment.scope import CoachScope, ScopeFollower
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
@@ -31,15 +32,16 @@ from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
 from shared.auth import RenewingToken
-from shared.events import default_registry
+from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
 from shared.outbox import Outbox
 from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.relay import Relay
-from shared.settings import WRITE_SERVICES, Settings
+from shared.settings import RESTRICTED_CHANNELS, WRITE_SERVICES, Settings
 from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
+from shared.web.feed import install_restricted_feed
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
 from shared.web.security import MAX_LIFETIME_EXTENSION
@@ -51,6 +53,9 @@ APPLICATIONS: dict[str, tuple[type[Any], Callable[[Any], Any], Any]] = {
     "enrolment": (EnrolmentApplication, enrolment_translate, enrolment_api.create_app),
     "assessment": (AssessmentApplication, assessment_translate, assessment_api.create_app),
 }
+# Per write service with a restricted channel: the full mapping only tracking may read.
+RESTRICTED_TRANSLATIONS: dict[str, Callable[[Any], Any]] = {"assessment": translate_restricted}
+assert set(RESTRICTED_TRANSLATIONS) == set(RESTRICTED_CHANNELS)
 
 
 @dataclass
@@ -63,17 +68,30 @@ class WriteService:
     """What the application was given besides its store (the enrolment key store)."""
     scope: CoachScope | None = None
     """Assessment's coach scope: enrolment's coach assignments and enrolments, as events."""
+    restricted: Outbox | None = None
+    """The restricted channel over the same log (assessment): individual values, tracking only."""
+
+    @property
+    def tracking_outbox(self) -> Outbox:
+        """The channel the tracking projector reads: the restricted one where there is one."""
+        return self.restricted or self.outbox
 
     def relay(self, settings: Settings, producer: Any | None = None) -> Relay:
         if producer is None:
             assert settings.kafka_bootstrap_servers, "a relay needs Kafka"
-            producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+            producer = kafka.make_producer(
+                settings.kafka_bootstrap_servers, **settings.kafka_security()
+            )
+        prefix = settings.kafka_topic_prefix
         return Relay(
             self.outbox,
             producer,
             RelayPositions(self.database, self.name),
-            kafka.topic_of(self.name, settings.kafka_topic_prefix),
+            kafka.topic_of(self.name, prefix),
             batch_size=settings.relay_batch_size,
+            restricted=None
+            if self.restricted is None
+            else (self.restricted, kafka.restricted_topic_of(self.name, prefix)),
         )
 
     def close(self) -> None:
@@ -104,7 +122,10 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         raise
     outbox = Outbox(name, application, translate, default_registry())
     scope = CoachScope(database) if name == "assessment" else None
-    return WriteService(name, application, outbox, database, adapters, scope)
+    restricted = None
+    if name in RESTRICTED_TRANSLATIONS:
+        restricted = Outbox(name, application, RESTRICTED_TRANSLATIONS[name], restricted_registry())
+    return WriteService(name, application, outbox, database, adapters, scope, restricted)
 
 
 def write_adapters(settings: Settings, name: str, database: Database) -> dict[str, Any]:
@@ -144,6 +165,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
+    if service.restricted is not None:
+        install_restricted_feed(app, service.restricted, settings.restricted_readers)
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
     keystore = service.adapters.get("keystore")
@@ -170,8 +193,9 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
     assert service.scope is not None
     feed: Feed
     if settings.kafka_bootstrap_servers:
+        security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, (SCOPE_SOURCE,), settings.kafka_topic_prefix
+            settings.kafka_bootstrap_servers, (SCOPE_SOURCE,), settings.kafka_topic_prefix, security
         )
         feed = KafkaFeed(
             settings.kafka_bootstrap_servers,
@@ -179,6 +203,7 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
             (SCOPE_SOURCE,),
             service.scope.positions,
             topic_prefix=settings.kafka_topic_prefix,
+            **security,
         )
     elif SCOPE_SOURCE in settings.service_urls:
         token = settings.service_token or RenewingToken(
@@ -193,8 +218,8 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
 def broker_probe(settings: Settings) -> dict[str, Callable[[], object]]:
     if not settings.kafka_bootstrap_servers:
         return {}
-    servers = settings.kafka_bootstrap_servers
-    return {"kafka": lambda: kafka.ping(servers)}
+    servers, security = settings.kafka_bootstrap_servers, settings.kafka_security()
+    return {"kafka": lambda: kafka.ping(servers, security=security)}
 
 
 @dataclass
@@ -221,7 +246,8 @@ def build_tracking(
     except BaseException:
         readmodels.database.close()
         raise
-    projector = Projector(readmodels, feed, default_registry(), **projector_args)
+    # Tracking reads assessment's restricted channel: the full forms of its sensitive types.
+    projector = Projector(readmodels, feed, restricted_registry(), **projector_args)
     return Tracking(readmodels, projector, feed)
 
 
@@ -229,21 +255,26 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
     """The feed of a tracking process that does not share memory with the write services."""
     if settings.feed == "kafka":
         assert settings.kafka_bootstrap_servers
+        security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix, security
         )
+        # Assessment from its restricted topic, which only tracking's principal may read.
         return KafkaFeed(
             settings.kafka_bootstrap_servers,
             settings.kafka_group_id,
             WRITE_SERVICES,
             readmodels.positions,
             topic_prefix=settings.kafka_topic_prefix,
+            restricted=RESTRICTED_CHANNELS,
+            **security,
         )
     if settings.feed == "http":
+        # Its own token's subject is the one the restricted feeds admit.
         token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), "tracking", "service"
+            settings.resolved_jwt_secret(), settings.restricted_readers[0], "service"
         )
-        return HttpFeed(settings.service_urls, token)
+        return HttpFeed(settings.service_urls, token, restricted=RESTRICTED_CHANNELS)
     raise ValueError("the embedded feed needs the write services in the same process")
 
 
@@ -314,13 +345,16 @@ def build_embedded(settings: Settings) -> Embedded:
         if settings.feed == "kafka":
             assert settings.kafka_bootstrap_servers
             kafka.ensure_topics(
-                settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix
+                settings.kafka_bootstrap_servers,
+                WRITE_SERVICES,
+                settings.kafka_topic_prefix,
+                settings.kafka_security(),
             )
             for name, service in services.items():
                 relays[name] = service.relay(settings)
         feed: Feed | None = None
         if settings.feed == "embedded":
-            feed = OutboxFeed({name: s.outbox for name, s in services.items()})
+            feed = OutboxFeed({name: s.tracking_outbox for name, s in services.items()})
         tracking = build_tracking(settings, feed)
         scope = embedded_scope(settings, services)
     except BaseException:

@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 
 from shared.events import Envelope
 from shared.events.envelope import MAX_POSITION
-from shared.kafka import make_consumer, topic_of
+from shared.kafka import make_consumer, restricted_topic_of, topic_of
 from shared.outbox import Outbox
 
 Key = tuple[str, int]
@@ -125,7 +125,11 @@ class NotAnEventsPage(ConnectionError):
 
 
 class HttpFeed:
-    """Pulls ``GET /<service>/events?after=&limit=`` from each write service."""
+    """Pulls ``GET /<service>/events?after=&limit=`` from each write service.
+
+    For the services in ``restricted`` it pulls ``/<service>/restricted/events`` instead, the
+    channel with individual values that only tracking's service token may read.
+    """
 
     kind = "http"
     waits_for_events = False
@@ -135,8 +139,12 @@ class HttpFeed:
         base_urls: Mapping[str, str],
         token: str | Callable[[], str],
         timeout: float = 10.0,
+        restricted: tuple[str, ...] = (),
     ) -> None:
         self.base_urls = {s: u.rstrip("/") for s, u in base_urls.items()}
+        self.paths = {
+            s: f"/{s}/restricted/events" if s in restricted else f"/{s}/events" for s in base_urls
+        }
         # A callable is asked before every request, so a renewing token never lapses.
         self.token = token if callable(token) else (lambda: token)
         self.timeout = timeout
@@ -145,7 +153,7 @@ class HttpFeed:
     def _get(self, source: str, after: int, limit: int) -> dict[str, Any]:
         query = urllib.parse.urlencode({"after": after, "limit": limit})
         request = urllib.request.Request(
-            f"{self.base_urls[source]}/{source}/events?{query}",
+            f"{self.base_urls[source]}{self.paths[source]}?{query}",
             headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -217,6 +225,9 @@ def _delivery_from_page(source: str, raw: Any, after: int) -> Delivery:
 class KafkaFeed:
     """Consumes ``polku.<service>.events`` in a consumer group.
 
+    For the services in ``restricted`` it consumes ``polku.<service>.restricted`` instead, the
+    topic with individual values that only tracking's principal may read.
+
     On assignment it seeks to the positions stored with the read models (or to the beginning
     where they hold none), so a crash between the database commit and the offset commit
     redelivers nothing that was applied, and rebuilt read models miss nothing.
@@ -233,12 +244,14 @@ class KafkaFeed:
         stored_positions: Callable[[], Mapping[Key, int]],
         topic_prefix: str = "polku",
         poll_timeout_ms: int = 200,
+        restricted: tuple[str, ...] = (),
         **consumer_overrides: Any,
     ) -> None:
         from kafka import ConsumerRebalanceListener
 
         self.services = services
-        self.topics = {topic_of(s, topic_prefix): s for s in services}
+        channel = {s: restricted_topic_of if s in restricted else topic_of for s in services}
+        self.topics = {channel[s](s, topic_prefix): s for s in services}
         self.poll_timeout_ms = poll_timeout_ms
         self.consumer = make_consumer(bootstrap_servers, group_id, **consumer_overrides)
         self.commit_pending = False

@@ -3,6 +3,10 @@
 Envelopes travel in CloudEvents structured mode: the value is the JSON event, the key is the
 subject (so one aggregate's events stay in one partition, in order), and a ``content-type``
 header says so.
+
+Every client made here takes the process's ``security`` settings (SASL protocol, mechanism,
+principal and password, from :meth:`Settings.kafka_security`): with the broker's ACLs they are
+what keeps the restricted topic to tracking's principal.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -23,6 +27,7 @@ from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsErr
 from kafka.net import KafkaNetClient, NetworkSelector
 
 from shared.events.envelope import STRUCTURED_CONTENT_TYPE
+from shared.settings import RESTRICTED_CHANNELS
 
 log = logging.getLogger("polku.kafka")
 
@@ -34,6 +39,18 @@ TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 def topic_of(service: str, prefix: str = "polku") -> str:
     return f"{prefix}.{service}.events"
+
+
+def restricted_topic_of(service: str, prefix: str = "polku") -> str:
+    """The topic of a service's restricted channel, which only tracking's principal may read."""
+    return f"{prefix}.{service}.restricted"
+
+
+def topics_of(services: tuple[str, ...], prefix: str = "polku") -> list[str]:
+    """Every topic of ``services``: each public one, and the restricted ones where they exist."""
+    return [topic_of(s, prefix) for s in services] + [
+        restricted_topic_of(s, prefix) for s in services if s in RESTRICTED_CHANNELS
+    ]
 
 
 def make_producer(bootstrap_servers: str, **overrides: Any) -> KafkaProducer:
@@ -75,7 +92,12 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
     return KafkaConsumer(**config)
 
 
-def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str = "polku") -> None:
+def ensure_topics(
+    bootstrap_servers: str,
+    services: tuple[str, ...],
+    prefix: str = "polku",
+    security: Mapping[str, Any] | None = None,
+) -> None:
     """Creates the services' topics with enough partitions to scale projectors out.
 
     They are created with unlimited retention (:data:`TOPIC_CONFIGS`): when its read models are
@@ -88,9 +110,10 @@ def ensure_topics(bootstrap_servers: str, services: tuple[str, ...], prefix: str
         bootstrap_servers=bootstrap_servers.split(","),
         client_id="polku",
         bootstrap_timeout_ms=10_000,  # fail at start-up in seconds, not half a minute
+        **(security or {}),
     )
     try:
-        topics = [topic_of(s, prefix) for s in services]
+        topics = topics_of(services, prefix)
         existing = set(admin.list_topics())
         wanted = {
             topic: {
@@ -189,27 +212,32 @@ _probe_lock = threading.Lock()
 _probe_results: dict[str, tuple[float, Exception | None]] = {}
 
 
-def ping(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
+def ping(
+    bootstrap_servers: str, timeout_ms: int = 2000, security: Mapping[str, Any] | None = None
+) -> None:
     """Raises unless a broker answers a metadata request within the timeout.
 
     The answer (success or the error) is cached for :data:`PROBE_CACHE_SECONDS` per set of
     brokers; concurrent callers wait for the one probe under way rather than start their own.
     """
+    key = f"{(security or {}).get('sasl_plain_username', '')}@{bootstrap_servers}"
     with _probe_lock:
-        cached = _probe_results.get(bootstrap_servers)
+        cached = _probe_results.get(key)
         if cached is None or _clock() - cached[0] >= PROBE_CACHE_SECONDS:
             error: Exception | None = None
             try:
-                probe(bootstrap_servers, timeout_ms)
+                probe(bootstrap_servers, timeout_ms, security)
             except Exception as exc:
                 error = exc
-            cached = _probe_results[bootstrap_servers] = (_clock(), error)
+            cached = _probe_results[key] = (_clock(), error)
     if cached[1] is not None:
         # A copy per caller: re-raising one shared instance would grow its traceback forever.
         raise _fresh(cached[1]) from cached[1]
 
 
-def probe(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
+def probe(
+    bootstrap_servers: str, timeout_ms: int = 2000, security: Mapping[str, Any] | None = None
+) -> None:
     """One uncached metadata round trip; whatever happens, no thread or socket outlives it.
 
     First a plain TCP connection, closed at once: a broker that is down is found without
@@ -224,6 +252,7 @@ def probe(bootstrap_servers: str, timeout_ms: int = 2000) -> None:
         "request_timeout_ms": max(timeout_ms, 1000) + 500,
         "socket_connection_setup_timeout_ms": timeout_ms,
         "reconnect_backoff_max_ms": 1000,
+        **(security or {}),
     }
     net = NetworkSelector(**config)  # its wake-up socket pair is closed even if the rest fails
     try:

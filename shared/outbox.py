@@ -3,11 +3,15 @@
 The relay, the in-process feed and the HTTP feed all read through :class:`Outbox`, so all
 three give identical envelopes. A service supplies a pure *translation* from its domain events
 to ``(type, data)``; this module adds the envelope and validates the data against the registry.
+
+A service may have two outboxes over the same log, one per *channel*: the public one, and a
+restricted one with the individual values only tracking may read (the assessment service). The
+two give the same ids and positions; :meth:`Outbox.read_channels` maps one read through both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,20 +48,32 @@ class Outbox:
         self.registry = registry
 
     def read(self, after: int, limit: int) -> Batch:
+        return self.read_channels((), after, limit)[0]
+
+    def read_channels(self, others: Sequence[Outbox], after: int, limit: int) -> list[Batch]:
+        """One read of the log mapped through this outbox and ``others`` (same app, same log).
+
+        The batches share ``last_position``, so a relay publishing every channel of a service
+        keeps one position for it.
+        """
+        outboxes = (self, *others)
+        if any(other.app is not self.app for other in others):
+            raise ValueError("the channels of one read must share the application's log")
         notifications = self.app.notifications_after(after, limit)
-        envelopes = []
+        envelopes: list[list[Envelope]] = [[] for _ in outboxes]
         for notification in notifications:
-            envelope = self.to_envelope(notification)
-            if envelope is not None:
-                envelopes.append(envelope)
+            domain_event = self.app.mapper.to_domain_event(notification)
+            for outbox, found in zip(outboxes, envelopes, strict=True):
+                envelope = outbox.envelope_of(domain_event, notification.id)
+                if envelope is not None:
+                    found.append(envelope)
         last = notifications[-1].id if notifications else after
-        return Batch(envelopes, last)
+        return [Batch(found, last) for found in envelopes]
 
     def head(self) -> int:
         return int(self.app.head())
 
-    def to_envelope(self, notification: Any) -> Envelope | None:
-        domain_event = self.app.mapper.to_domain_event(notification)
+    def envelope_of(self, domain_event: Any, position: int) -> Envelope | None:
         translated = self.translate(domain_event)
         if translated is None:
             return None
@@ -72,7 +88,7 @@ class Outbox:
             time=domain_event.timestamp,
             dataschema=self.registry[type_].dataschema,
             sequence=domain_event.originator_version,
-            position=notification.id,
+            position=position,
             actor=actor_of(meta),
             correlationid=meta.get("correlation_id", ""),
             causationid=meta.get("causation_id") or None,

@@ -5,6 +5,10 @@ subject, flushes (waiting for every acknowledgement), and only then stores the n
 A crash between flush and store republishes the same envelopes with the same ids, which
 consumers ignore. If Kafka is down, the round fails, the position stays, and commands go on
 being accepted; the next round catches up.
+
+A service with a restricted channel (assessment) has its events published to two topics: the
+public one, minimised, and the restricted one, in full. Both come from one read of the log and
+are flushed before the one position is stored, so neither topic can fall behind the other.
 """
 
 from __future__ import annotations
@@ -41,9 +45,13 @@ class Relay:
         topic: str,
         batch_size: int = 2000,
         name: str = "kafka",
+        restricted: tuple[Outbox, str] | None = None,
     ) -> None:
         self.outbox = outbox
         self.topic = topic
+        self.channels: list[tuple[Outbox, str]] = [(outbox, topic)]
+        if restricted is not None:
+            self.channels.append(restricted)
         self.producer = producer
         self.positions = positions
         self.batch_size = batch_size
@@ -52,19 +60,25 @@ class Relay:
         self.wakeup = threading.Event()
 
     def run_once(self) -> int:
-        """Publishes one batch; returns how many envelopes were sent (0 when caught up)."""
+        """Publishes one batch; returns how many events it held (0 when caught up).
+
+        An event of a service with a restricted channel is sent twice, once to each topic.
+        """
         after = self.positions.get(self.name)
-        batch = self.outbox.read(after, self.batch_size)
+        others = [outbox for outbox, _ in self.channels[1:]]
+        batches = self.outbox.read_channels(others, after, self.batch_size)
+        batch = batches[0]
         if batch.last_position == after:
             return 0
         futures = [
             self.producer.send(
-                self.topic,
+                topic,
                 key=envelope.subject.encode(),
                 value=envelope.to_json(),
                 headers=STRUCTURED_HEADERS,
             )
-            for envelope in batch.envelopes
+            for (_, topic), channel in zip(self.channels, batches, strict=True)
+            for envelope in channel.envelopes
         ]
         self.producer.flush()
         for future in futures:

@@ -29,18 +29,28 @@ VARIABLES: dict[str, str] = {
     "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
     "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
+    "POLKU_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.",
+    "POLKU_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512 (default with SASL), SCRAM-SHA-256 or PLAIN.",
+    "POLKU_KAFKA_USERNAME": "This process's Kafka principal (relay, tracking); needs SASL.",
+    "POLKU_KAFKA_PASSWORD": "The principal's Kafka password.",
     "POLKU_JWT_SECRET": "HS256 secret for bearer tokens; unset: a random one kept in the data dir.",
     "POLKU_JWT_MAX_LIFETIME": "Max token lifetime (exp - iat) in seconds (default 86400).",
     "POLKU_FEED": "Where tracking reads events: embedded, kafka or http (kafka if brokers set).",
     "POLKU_ENROLMENT_URL": "Base URL of the enrolment service, for the http feed.",
     "POLKU_ASSESSMENT_URL": "Base URL of the assessment service, for the http feed.",
     "POLKU_SERVICE_TOKEN": "Bearer token the http feed presents to the write services.",
+    "POLKU_RESTRICTED_READERS": "Comma-separated subjects whose service token may read "
+    "/assessment/restricted/events; the first is tracking's own (default tracking).",
     "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 2000).",
     "POLKU_POLL_INTERVAL": "Seconds between polls of an idle log or feed (default 0.2).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
+RESTRICTED_CHANNELS = ("assessment",)
+"""Write services that also publish a restricted channel (individual values) for tracking."""
 FEEDS = ("embedded", "kafka", "http")
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
 
 class SettingsError(ValueError):
@@ -59,6 +69,10 @@ class Settings:
     kafka_bootstrap_servers: str | None = None
     kafka_group_id: str = "polku-tracking"
     kafka_topic_prefix: str = "polku"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: str | None = None
     jwt_secret: str | None = None
     jwt_max_lifetime_seconds: int = int(DEFAULT_MAX_LIFETIME.total_seconds())
     keystore_url: str | None = None
@@ -67,6 +81,7 @@ class Settings:
     feed: str = "embedded"
     service_urls: Mapping[str, str] = field(default_factory=dict)
     service_token: str | None = None
+    restricted_readers: tuple[str, ...] = ("tracking",)
     relay_batch_size: int = 2000
     poll_interval: float = 0.2
 
@@ -89,6 +104,10 @@ class Settings:
             kafka_bootstrap_servers=brokers,
             kafka_group_id=environ.get("POLKU_KAFKA_GROUP_ID") or "polku-tracking",
             kafka_topic_prefix=environ.get("POLKU_KAFKA_TOPIC_PREFIX") or "polku",
+            kafka_security_protocol=environ.get("POLKU_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT",
+            kafka_sasl_mechanism=environ.get("POLKU_KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
+            kafka_username=environ.get("POLKU_KAFKA_USERNAME") or None,
+            kafka_password=environ.get("POLKU_KAFKA_PASSWORD") or None,
             jwt_secret=environ.get("POLKU_JWT_SECRET") or None,
             jwt_max_lifetime_seconds=_positive_int(
                 environ, "POLKU_JWT_MAX_LIFETIME", int(DEFAULT_MAX_LIFETIME.total_seconds())
@@ -104,6 +123,7 @@ class Settings:
                 if environ.get(f"POLKU_{name.upper()}_URL")
             },
             service_token=environ.get("POLKU_SERVICE_TOKEN") or None,
+            restricted_readers=_names(environ, "POLKU_RESTRICTED_READERS", ("tracking",)),
             relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 2000),
             poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
         )
@@ -115,6 +135,7 @@ class Settings:
             raise SettingsError(f"POLKU_FEED must be one of {', '.join(FEEDS)}, not {self.feed!r}")
         if self.feed == "kafka" and not self.kafka_bootstrap_servers:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
+        self._validate_kafka_security()
         for name in ("database_url", "tracking_database_url", "keystore_url"):
             url = getattr(self, name)
             if not url:
@@ -139,6 +160,42 @@ class Settings:
                 "POLKU_FEED=http needs the base URL of the write services to read from: "
                 + " and/or ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
             )
+
+    def _validate_kafka_security(self) -> None:
+        if self.kafka_security_protocol not in KAFKA_PROTOCOLS:
+            raise SettingsError(
+                f"POLKU_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_PROTOCOLS)}, "
+                f"not {self.kafka_security_protocol!r}"
+            )
+        if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+            raise SettingsError(
+                f"POLKU_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                f"not {self.kafka_sasl_mechanism!r}"
+            )
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_username and self.kafka_password):
+            raise SettingsError(
+                f"POLKU_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "POLKU_KAFKA_USERNAME and POLKU_KAFKA_PASSWORD"
+            )
+        if not sasl and (self.kafka_username or self.kafka_password):
+            # Credentials silently unused would connect as the anonymous principal.
+            raise SettingsError(
+                "POLKU_KAFKA_USERNAME and POLKU_KAFKA_PASSWORD need "
+                "POLKU_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL"
+            )
+
+    def kafka_security(self) -> dict[str, str]:
+        """The kafka-python settings every client of this process connects with."""
+        if not self.kafka_security_protocol.startswith("SASL"):
+            return {}
+        assert self.kafka_username and self.kafka_password
+        return {
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_username,
+            "sasl_plain_password": self.kafka_password,
+        }
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -264,6 +321,16 @@ def _check_sqlite_url(name: str, url: str) -> None:
     if url[len("sqlite:///") :].startswith(":memory:"):
         # Every connection would get its own empty database, and Polku uses several.
         raise SettingsError(f"{name} cannot be an in-memory SQLite database; name a file")
+
+
+def _names(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    names = tuple(part.strip() for part in raw.split(","))
+    if not all(names):
+        raise SettingsError(f"{name} must be comma-separated names, not {raw!r}")
+    return names
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

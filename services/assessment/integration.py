@@ -1,8 +1,12 @@
-"""The pure mapping from assessment domain events to public integration events.
+"""The pure mappings from assessment domain events to integration events, one per channel.
 
-What stops here: rater hashes (and so any trace of a rater), the token check (which never was
-an event), who submitted a reaction response, and the history kept for audit. Scores, waves,
-rater groups and cohort ids pass, as the tracking service needs them.
+What stops in both: rater hashes (and so any trace of a rater), the token check (which never
+was an event), who submitted a reaction response, and the history kept for audit.
+:func:`translate_restricted` passes scores, style categories, answers and comments, which the
+tracking views aggregate; it feeds the restricted channel only tracking reads.
+:func:`translate` feeds the public channel: the same events with the same ids, but the six
+types holding individual values keep only ids, wave, rater group, instrument, cohort, date and
+counts (``shared/events/assessment_public.py``).
 """
 
 from __future__ import annotations
@@ -69,7 +73,10 @@ _RESULT = _copy(
     "scores",
 )  # fmt: skip
 
-PUBLISHED: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+Published = dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]
+"""Domain event class → (integration type, how its data is made)."""
+
+RESTRICTED: Published = {
     Instrument.Defined: (contract.INSTRUMENT_DEFINED, _instrument_defined),  # type: ignore[attr-defined]
     Instrument.Revised: (contract.INSTRUMENT_REVISED, _instrument_revised),  # type: ignore[attr-defined]
     Instrument.Retired: (contract.INSTRUMENT_RETIRED, _copy("instrument_id", "reason")),  # type: ignore[attr-defined]
@@ -126,12 +133,70 @@ PUBLISHED: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         _copy("result_id", "respondents", "indices"),
     ),
 }
-"""Each published domain event class: its integration type and how its data is made."""
+"""Each published domain event class: its integration type and its data in full."""
 
 
-def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
-    published = PUBLISHED.get(type(event))
-    if published is None:
-        return None
-    type_, data = published
-    return type_, data(event)
+def _counted(made: Callable[[Any], dict[str, Any]], **counts: str) -> Callable[[Any], Any]:
+    """``made``'s data with each ``count=attribute`` as the size of that attribute's value."""
+
+    def data(event: Any) -> dict[str, Any]:
+        return {**made(event), **{name: len(getattr(event, a)) for name, a in counts.items()}}
+
+    return data
+
+
+_RESULT_PUBLIC = _counted(
+    _copy("result_id", "person_id", "cohort_id", "instrument_id", *_WAVE[:3], "rater_group",
+          *_WAVE[3:]),
+    dimensions_scored="scores",
+)  # fmt: skip
+_PROFILE_PUBLIC = _copy("profile_id", "person_id", "cohort_id", "instrument_id", *_WAVE)
+
+PUBLIC: Published = {
+    **RESTRICTED,
+    Result.Recorded: (contract.RESULT_RECORDED, _RESULT_PUBLIC),  # type: ignore[attr-defined]
+    Result.RecordedAgain: (contract.RESULT_RECORDED, _RESULT_PUBLIC),  # type: ignore[attr-defined]
+    Result.Corrected: (  # type: ignore[attr-defined]
+        contract.RESULT_CORRECTED,
+        _counted(
+            _copy("result_id", "supersedes_version", "administered_on"),
+            dimensions_scored="scores",
+        ),
+    ),
+    Result.Voided: (contract.RESULT_VOIDED, _copy("result_id")),  # type: ignore[attr-defined]
+    StyleProfile.Recorded: (  # type: ignore[attr-defined]
+        contract.STYLE_PROFILE_RECORDED,
+        _counted(_PROFILE_PUBLIC, categories_scored="scores"),
+    ),
+    StyleProfile.Corrected: (  # type: ignore[attr-defined]
+        contract.STYLE_PROFILE_CORRECTED,
+        _counted(_copy("profile_id"), categories_scored="scores"),
+    ),
+    ReactionResponse.Submitted: (  # type: ignore[attr-defined]
+        contract.REACTION_RESPONSE_SUBMITTED,
+        _counted(
+            _copy(None, "survey_id", "instrument_id", "cohort_id"),
+            items_answered="answers",
+            comments_given="comments",
+        ),
+    ),
+}
+"""The public channel: :data:`RESTRICTED`, minimised where it carries individual values."""
+
+
+def _translator(mapping: Published) -> Callable[[Any], tuple[str, dict[str, Any]] | None]:
+    def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
+        published = mapping.get(type(event))
+        if published is None:
+            return None
+        type_, data = published
+        return type_, data(event)
+
+    return translate
+
+
+translate = _translator(PUBLIC)
+"""Domain event → public integration event (``polku.assessment.events``)."""
+
+translate_restricted = _translator(RESTRICTED)
+"""Domain event → full integration event (``polku.assessment.restricted``, tracking only)."""

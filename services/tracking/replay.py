@@ -21,7 +21,7 @@ from services.tracking.comparison import IGNORED, layouts, positions
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from services.tracking.schema import VIEW_TABLES, check_layout
-from shared.events import default_registry
+from shared.events import restricted_registry
 from shared.feeds import Feed, Key, Poll
 from shared.sql import Cursor, Database
 
@@ -93,7 +93,7 @@ class Rebuild:
 
     def __post_init__(self) -> None:
         self.projector = Projector(
-            self.readmodels, Unacknowledged(self.feed), default_registry(), self.batch_size
+            self.readmodels, Unacknowledged(self.feed), restricted_registry(), self.batch_size
         )
 
     @property

@@ -1,19 +1,38 @@
 """Integration-event contracts: the envelope, the type registry, and each service's schemas.
 
 These schemas are the only thing the services share. :func:`default_registry` holds every
-published type.
+type as the public channels carry it; :func:`restricted_registry` holds the same types with the
+assessment service's individual values, as its restricted channel carries them to tracking.
 """
 
 from __future__ import annotations
 
-from shared.events import assessment, enrolment, people
+from shared.events import assessment, assessment_public, enrolment, people
 from shared.events.envelope import Envelope, event_id
 from shared.events.registry import EventType, Registry, UnknownEventType
 
-__all__ = ["Envelope", "EventType", "Registry", "UnknownEventType", "default_registry", "event_id"]
+__all__ = [
+    "Envelope",
+    "EventType",
+    "Registry",
+    "UnknownEventType",
+    "default_registry",
+    "event_id",
+    "restricted_registry",
+]
 
 
 def default_registry() -> Registry:
+    """The public channels: ``polku.<service>.events`` and ``GET /<service>/events``."""
+    registry = Registry()
+    enrolment.register(registry)
+    people.register(registry)
+    assessment_public.register(registry)
+    return registry
+
+
+def restricted_registry() -> Registry:
+    """What tracking reads: enrolment's public types, assessment's in full (restricted)."""
     registry = Registry()
     enrolment.register(registry)
     people.register(registry)

@@ -1,7 +1,13 @@
-"""Integration events published by the assessment service (``polku.assessment.events``).
+"""Integration events of the assessment service, in their full (restricted-channel) form.
 
-They carry scores, waves, rater groups, cohort ids and pseudonymous person ids: never a rater
-id (nor its hash), a response token, or who answered a reaction survey. Instrument events carry
+These schemas carry scores, style categories, answers and comments, which the tracking views
+aggregate. The six types holding such individual values are published in full only on the
+restricted channel (``polku.assessment.restricted``, ``GET /assessment/restricted/events``),
+which only tracking may read; the public channel carries their minimised version 2 forms from
+:mod:`shared.events.assessment_public` instead.
+
+Neither form carries a rater id (nor its hash), a response token, or who answered a reaction
+survey. Instrument events carry
 the whole definition (dimensions with reverse scoring, scale, privacy policy, minimum group
 sizes, comment minimum), so a consumer can score and suppress without asking the service.
 ``instrument_version`` is the questionnaire's edition; the envelope's ``sequence`` is the
@@ -9,6 +15,8 @@ aggregate's version, as for every event.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from marshmallow import Schema, fields, validate
 
@@ -194,7 +202,13 @@ class StaffSurveyResultCorrectedV1(_Strict):
     indices = _scores()
 
 
-def register(registry: Registry) -> None:
+Replacement = tuple[int, type[Schema], str]
+"""A type's (version, schema, description) registered in place of its full form."""
+
+
+def register(registry: Registry, replacements: Mapping[str, Replacement] | None = None) -> None:
+    """Registers every type in its full form, or as ``replacements`` says for those it names."""
+    replacements = replacements or {}
     for type_, schema, description in (
         (INSTRUMENT_DEFINED, InstrumentDefinedV1, "An instrument (or a new version) was defined."),
         (INSTRUMENT_REVISED, InstrumentRevisedV1, "An instrument not yet in use was revised."),
@@ -222,4 +236,4 @@ def register(registry: Registry) -> None:
             "A staff-survey result was corrected.",
         ),
     ):
-        registry.register(type_, 1, schema, description)
+        registry.register(type_, *replacements.get(type_, (1, schema, description)))

@@ -1,6 +1,8 @@
-"""The event catalogue: every published integration event, generated from the registry.
+"""The event catalogue: every published integration event, generated from the registries.
 
 ``polku events`` prints it; ``docs/events.md`` is its committed copy, which a test keeps in step.
+It lists the public channels' types, then the restricted channel's forms of the types that
+differ there (the assessment types carrying individual values).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ def json_type(schema_field: fields.Field) -> str:
     return type(schema_field).__name__
 
 
-def describe(event_type: EventType) -> dict[str, Any]:
+def describe(event_type: EventType, channel: str = "public") -> dict[str, Any]:
     return {
         "type": event_type.type,
+        "channel": channel,
         "version": event_type.version,
         "dataschema": event_type.dataschema,
         "description": event_type.description,
@@ -46,7 +49,38 @@ def describe(event_type: EventType) -> dict[str, Any]:
     }
 
 
-def as_markdown(registry: Registry) -> str:
+def restricted_only(public: Registry, restricted: Registry) -> list[EventType]:
+    """The restricted channel's types whose form differs from the public one."""
+    return [t for t in restricted if t.type in public and public[t.type].version != t.version]
+
+
+def describe_all(public: Registry, restricted: Registry) -> list[dict[str, Any]]:
+    return [describe(t) for t in public] + [
+        describe(t, "restricted") for t in restricted_only(public, restricted)
+    ]
+
+
+CHANNELS = [
+    "## Channels",
+    "",
+    "- **Public**: the topic `polku.<service>.events` and `GET /<service>/events` (roles",
+    "  `service`, `auditor`, `hr_admin`). Every type below in its listed version. Events announce",
+    "  facts without individual values: ids, wave, rater group, instrument, cohort, dates and",
+    "  counts. No score, style category, answer or comment text.",
+    "- **Restricted** (assessment only): the topic `polku.assessment.restricted` and",
+    "  `GET /assessment/restricted/events`, readable only by tracking's identity (the Kafka",
+    "  principal `tracking` by broker ACL; a `service` token whose subject is in",
+    "  `POLKU_RESTRICTED_READERS`). The same events, with the same ids, sequences and positions,",
+    "  carrying the individual values the tracking views aggregate. Every assessment type appears",
+    "  there; the types under *Restricted channel* below in their full version 1 form, the others",
+    "  exactly as on the public channel. Enrolment has no restricted channel.",
+    "",
+    "Why a restricted channel rather than encrypted fields: `docs/privacy.md`, section 1.",
+    "",
+]
+
+
+def as_markdown(registry: Registry, restricted: Registry | None = None) -> str:
     lines = [
         "# Integration event catalogue",
         "",
@@ -55,6 +89,7 @@ def as_markdown(registry: Registry) -> str:
         "Every event is a CloudEvents 1.0 JSON object (structured mode) on the topic",
         "`polku.<service>.events`, keyed by `subject`, and on `GET /<service>/events`.",
         "",
+        *(CHANNELS if restricted is not None else []),
         "## Envelope",
         "",
         "| attribute | type | meaning |",
@@ -79,18 +114,32 @@ def as_markdown(registry: Registry) -> str:
     for name, schema_field in EnvelopeSchema().fields.items():
         lines.append(f"| `{name}` | {json_type(schema_field)} | {meanings.get(name, '')} |")
     for event_type in registry:
-        entry = describe(event_type)
+        lines += _section(describe(event_type), "##", "")
+    if restricted is not None:
         lines += [
             "",
-            f"## `{entry['type']}` (version {entry['version']})",
+            "## Restricted channel",
             "",
-            entry["description"],
-            "",
-            "| data field | type | required |",
-            "|---|---|---|",
+            "These types carry individual values, so the public channel has their minimised",
+            "form (above), and only `polku.assessment.restricted` and",
+            "`GET /assessment/restricted/events` carry the full one, which tracking reads.",
         ]
-        lines += [
+        for event_type in restricted_only(registry, restricted):
+            lines += _section(describe(event_type, "restricted"), "###", ", restricted")
+    return "\n".join(lines) + "\n"
+
+
+def _section(entry: dict[str, Any], level: str, channel: str) -> list[str]:
+    return [
+        "",
+        f"{level} `{entry['type']}` (version {entry['version']}{channel})",
+        "",
+        entry["description"],
+        "",
+        "| data field | type | required |",
+        "|---|---|---|",
+        *(
             f"| `{f['name']}` | {f['type']} | {'yes' if f['required'] else 'no'} |"
             for f in entry["data"]
-        ]
-    return "\n".join(lines) + "\n"
+        ),
+    ]

@@ -9,15 +9,16 @@ import pytest
 
 from services.runtime import Embedded, build_embedded
 from shared.settings import Settings
+from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, production_settings
 
 
 @pytest.fixture
 def kafka_settings(
-    tmp_path: Path, kafka_bootstrap_servers: str, fresh_postgres_url: str
+    tmp_path: Path, kafka_principals: Principals, fresh_postgres_url: str
 ) -> Settings:
     """The production shape: PostgreSQL stores and read models, Kafka between them."""
-    return production_settings(tmp_path / "kafka-mode", fresh_postgres_url, kafka_bootstrap_servers)
+    return production_settings(tmp_path / "kafka-mode", fresh_postgres_url, kafka_principals)
 
 
 @pytest.fixture

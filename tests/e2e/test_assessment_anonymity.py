@@ -124,10 +124,12 @@ def database_bytes(url: str) -> bytes:
 
 
 def topic_bytes(settings: Settings, expected: int) -> bytes:
-    topic = kafka.topic_of("assessment", settings.kafka_topic_prefix)
+    # The restricted topic: the one that carries the comments, which tracking reads.
+    topic = kafka.restricted_topic_of("assessment", settings.kafka_topic_prefix)
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

@@ -32,6 +32,7 @@ from services.runtime import Embedded
 from shared import kafka
 from shared.settings import WRITE_SERVICES, Settings
 from shared.sql import Database
+from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, Http, roster_when, wait_for
 
 Start = Callable[[Settings], Embedded]
@@ -43,12 +44,13 @@ OTHER = ("Bertil Keepsakesson", "bertil.keep@erasure-proof.example", "KEEP-10101
 
 
 @pytest.fixture
-def sqlite_kafka_settings(tmp_path: Path, kafka_bootstrap_servers: str) -> Settings:
+def sqlite_kafka_settings(tmp_path: Path, kafka_principals: Principals) -> Settings:
     """SQLite stores and read models, with the relay and the projector going through Kafka."""
     tag = uuid.uuid4().hex[:10]
     return Settings(
         data_dir=tmp_path / "sqlite-kafka",
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_bootstrap_servers=kafka_principals.bootstrap_servers,
+        **kafka_principals.settings("admin"),
         kafka_topic_prefix=f"erase{tag}",
         kafka_group_id=f"tracking-{tag}",
         feed="kafka",
@@ -88,10 +90,11 @@ def database_rows(url: str) -> bytes:
 def topic_bytes(settings: Settings) -> bytes:
     """Every record on the product's topics: keys, values and headers, as raw bytes."""
     assert settings.kafka_bootstrap_servers
-    topics = [kafka.topic_of(s, settings.kafka_topic_prefix) for s in WRITE_SERVICES]
+    topics = kafka.topics_of(WRITE_SERVICES, settings.kafka_topic_prefix)
     consumer = KafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,

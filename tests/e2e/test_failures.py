@@ -34,6 +34,7 @@ def committed_offsets(settings: Settings) -> int:
     topic = kafka.topic_of("enrolment", settings.kafka_topic_prefix)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         group_id=settings.kafka_group_id,
         enable_auto_commit=False,
     )
@@ -82,6 +83,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
             kafka_settings.kafka_bootstrap_servers,
             ("enrolment",),
             kafka_settings.kafka_topic_prefix,
+            kafka_settings.kafka_security(),
         )
         total = relay.drain()
         assert total == 18

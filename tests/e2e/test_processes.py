@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from shared.auth import issue_token
+from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, wait_for
 
 POLKU = [sys.executable, "-m", "services.cli"]
@@ -93,14 +94,16 @@ def ready(url: str) -> Callable[[], bool]:
 
 def test_services_relay_and_projectors_as_separate_processes(
     fresh_postgres_url: str,
-    kafka_bootstrap_servers: str,
+    kafka_principals: Principals,
     tmp_path: Path,
     processes: Processes,  # last, so its processes stop before their database is dropped
 ) -> None:
     tag = uuid.uuid4().hex[:8]
+    # As an operator would: topics and ACLs first; then each process as its own principal.
+    kafka_principals.grant(f"proc{tag}", f"proc-{tag}", f"proc-other-{tag}")
     common = {
         "POLKU_DATABASE_URL": fresh_postgres_url,
-        "POLKU_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "POLKU_KAFKA_BOOTSTRAP_SERVERS": kafka_principals.bootstrap_servers,
         "POLKU_KAFKA_TOPIC_PREFIX": f"proc{tag}",
         "POLKU_JWT_SECRET": SECRET,
         "POLKU_DATA_DIR": str(tmp_path / "var"),
@@ -109,9 +112,15 @@ def test_services_relay_and_projectors_as_separate_processes(
     enrolment_port, tracking_port = free_port(), free_port()
     enrolment = f"http://127.0.0.1:{enrolment_port}"
     tracking = f"http://127.0.0.1:{tracking_port}"
-    processes.start("enrolment", ["serve", "enrolment", "--port", str(enrolment_port)], common)
-    processes.start("relay", ["relay", "enrolment"], common)
-    tracking_env = {**common, "POLKU_FEED": "kafka", "POLKU_KAFKA_GROUP_ID": f"proc-{tag}"}
+    relay_env = {**common, **kafka_principals.env("relay")}
+    processes.start("enrolment", ["serve", "enrolment", "--port", str(enrolment_port)], relay_env)
+    processes.start("relay", ["relay", "enrolment"], relay_env)
+    tracking_env = {
+        **common,
+        **kafka_principals.env("tracking"),
+        "POLKU_FEED": "kafka",
+        "POLKU_KAFKA_GROUP_ID": f"proc-{tag}",
+    }
     # As in docker-compose: the projector alone, then an API process that only reads.
     processes.start("projector", ["project"], tracking_env)
     processes.start(

@@ -31,6 +31,16 @@ def environment(settings: Settings) -> dict[str, str]:
         "POLKU_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "POLKU_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
         "POLKU_KAFKA_GROUP_ID": settings.kafka_group_id,
+        **(
+            {}
+            if not settings.kafka_username
+            else {
+                "POLKU_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
+                "POLKU_KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism,
+                "POLKU_KAFKA_USERNAME": settings.kafka_username,
+                "POLKU_KAFKA_PASSWORD": settings.kafka_password or "",
+            }
+        ),
         "POLKU_FEED": "kafka",
         "POLKU_JWT_SECRET": SECRET,
     }

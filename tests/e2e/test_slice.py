@@ -80,7 +80,7 @@ def test_kafka_http_and_in_process_feeds_build_identical_views(
         finally:
             tracking.close()
 
-    outboxes = {name: s.outbox for name, s in runtime.services.items()}
+    outboxes = {name: s.tracking_outbox for name, s in runtime.services.items()}
     in_process, in_process_ids = project_with(OutboxFeed(outboxes), "in-process")
     token = Http(runtime.wsgi, role="service").token
     over_http, http_ids = project_with(HttpFeed({"enrolment": base_url}, token), "http")

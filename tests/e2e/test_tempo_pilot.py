@@ -49,6 +49,7 @@ def topic_events(settings: Settings, service: str) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
         kafka.topic_of(service, settings.kafka_topic_prefix),
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,

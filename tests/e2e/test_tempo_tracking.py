@@ -26,6 +26,7 @@ from tests.api import test_tracking_network as network
 from tests.api import test_tracking_reaction as reaction
 from tests.api import test_tracking_staff_survey as staff_survey
 from tests.api import test_tracking_timeline as timeline
+from tests.support.kafka_acls import Principals
 from tests.support.pilot import Pilot, load_pilot
 from tests.support.postgres_server import create_database, drop_database
 from tests.support.slice import SECRET, production_settings, wait_for
@@ -35,13 +36,13 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 @pytest.fixture(scope="module")
 def kafka_pilot(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap_servers: str, postgres_url: str
+    tmp_path_factory: pytest.TempPathFactory, kafka_principals: Principals, postgres_url: str
 ) -> Iterator[Pilot]:
     """The pilot through Kafka into PostgreSQL read models, projected to the last event."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     url = create_database(postgres_url, name)
     settings = production_settings(
-        Path(tmp_path_factory.mktemp("kafka-pilot")), url, kafka_bootstrap_servers
+        Path(tmp_path_factory.mktemp("kafka-pilot")), url, kafka_principals
     )
     runtime = build_embedded(settings)
     runtime.start()

@@ -7,17 +7,26 @@ Kafka data surviving a broker restart, and a PostgreSQL write/read.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
 
+from tests.support.kafka_acls import Principals
 from tests.support.kafka_broker import KafkaBroker
 
 MESSAGES = [b"first", b"second", b"third"]
 
 
-def _produce(bootstrap_servers: str, topic: str, values: list[bytes]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+def _produce(config: dict[str, Any], topic: str, values: list[bytes]) -> None:
+    # The broker creates no topic as a side effect: the admin does, as in production.
+    admin = KafkaAdminClient(**config)
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        admin.close()
+    producer = KafkaProducer(**config, acks="all")
     try:
         for value in values:
             producer.send(topic, value=value, key=b"k")
@@ -26,10 +35,10 @@ def _produce(bootstrap_servers: str, topic: str, values: list[bytes]) -> None:
         producer.close(timeout=10)
 
 
-def _consume_from_beginning(bootstrap_servers: str, topic: str, expected: int) -> list[bytes]:
+def _consume_from_beginning(config: dict[str, Any], topic: str, expected: int) -> list[bytes]:
     # Manual assignment: no consumer group join, so nothing waits on a rebalance.
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **config,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         consumer_timeout_ms=15_000,
@@ -48,23 +57,27 @@ def _consume_from_beginning(bootstrap_servers: str, topic: str, expected: int) -
         consumer.close()
 
 
-def test_kafka_round_trip_preserves_order(kafka_bootstrap_servers: str) -> None:
+def test_kafka_round_trip_preserves_order(kafka_principals: Principals) -> None:
     topic = f"infra-roundtrip-{uuid.uuid4().hex[:8]}"
-    _produce(kafka_bootstrap_servers, topic, MESSAGES)
-    assert _consume_from_beginning(kafka_bootstrap_servers, topic, len(MESSAGES)) == MESSAGES
+    config = kafka_principals.config("admin")
+    _produce(config, topic, MESSAGES)
+    assert _consume_from_beginning(config, topic, len(MESSAGES)) == MESSAGES
 
 
-def test_kafka_messages_survive_broker_restart(kafka_broker: KafkaBroker) -> None:
+def test_kafka_messages_survive_broker_restart(
+    kafka_broker: KafkaBroker, kafka_principals: Principals
+) -> None:
     topic = f"infra-restart-{uuid.uuid4().hex[:8]}"
     bootstrap = kafka_broker.bootstrap_servers
-    _produce(bootstrap, topic, MESSAGES)
+    config = kafka_principals.config("admin")
+    _produce(config, topic, MESSAGES)
 
     kafka_broker.stop()
     assert not kafka_broker.running
     kafka_broker.start()
 
     assert kafka_broker.bootstrap_servers == bootstrap
-    assert _consume_from_beginning(bootstrap, topic, len(MESSAGES)) == MESSAGES
+    assert _consume_from_beginning(config, topic, len(MESSAGES)) == MESSAGES
 
 
 def test_postgres_write_and_read(postgres_url: str) -> None:

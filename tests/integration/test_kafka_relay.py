@@ -20,16 +20,18 @@ from shared.events import Envelope, default_registry
 from shared.feeds import KafkaFeed
 from shared.settings import Settings
 from shared.sql import Database
+from tests.support.kafka_acls import Principals
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
 
 @pytest.fixture
-def settings(tmp_path: Path, kafka_bootstrap_servers: str) -> Settings:
+def settings(tmp_path: Path, kafka_principals: Principals) -> Settings:
     # A topic prefix per test keeps tests on the shared broker apart.
     return Settings(
         data_dir=tmp_path,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_bootstrap_servers=kafka_principals.bootstrap_servers,
+        **kafka_principals.settings("admin"),
         kafka_topic_prefix=f"t{uuid.uuid4().hex[:10]}",
         feed="kafka",
         relay_batch_size=7,  # several batches for the events below
@@ -48,6 +50,7 @@ def consume_all(settings: Settings, expected: int) -> list[Envelope]:
     consumer = KafkaConsumer(
         kafka.topic_of("enrolment", settings.kafka_topic_prefix),
         bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_security(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,  # stop iterating once nothing more arrives
@@ -88,7 +91,10 @@ def test_relay_publishes_each_event_once_in_subject_order(
 ) -> None:
     assert settings.kafka_bootstrap_servers
     kafka.ensure_topics(
-        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
+        settings.kafka_bootstrap_servers,
+        ("enrolment",),
+        settings.kafka_topic_prefix,
+        settings.kafka_security(),
     )
     expected = make_events(service, people=12)
     relay = service.relay(settings)
@@ -117,6 +123,14 @@ def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_i
     settings: Settings, service: WriteService
 ) -> None:
     """At-least-once: a republished batch carries the same ids, so consumers can drop it."""
+    assert settings.kafka_bootstrap_servers
+    # The broker creates no topic on first use: whoever relays first makes them.
+    kafka.ensure_topics(
+        settings.kafka_bootstrap_servers,
+        ("enrolment",),
+        settings.kafka_topic_prefix,
+        settings.kafka_security(),
+    )
     expected = make_events(service, people=2)
     relay = service.relay(settings)
     try:
@@ -133,7 +147,10 @@ def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_i
 def relay_all(settings: Settings, service: WriteService, people: int) -> int:
     assert settings.kafka_bootstrap_servers
     kafka.ensure_topics(
-        settings.kafka_bootstrap_servers, ("enrolment",), settings.kafka_topic_prefix
+        settings.kafka_bootstrap_servers,
+        ("enrolment",),
+        settings.kafka_topic_prefix,
+        settings.kafka_security(),
     )
     events = make_events(service, people)
     relay = service.relay(settings)
@@ -185,7 +202,7 @@ def test_unreadable_records_are_dead_lettered_and_the_rest_of_their_batch_applie
     assert settings.kafka_bootstrap_servers
     events = relay_all(settings, service, 2)
     topic = kafka.topic_of("enrolment", settings.kafka_topic_prefix)
-    producer = kafka.make_producer(settings.kafka_bootstrap_servers)
+    producer = kafka.make_producer(settings.kafka_bootstrap_servers, **settings.kafka_security())
     try:
         subject = b"4f1c0000-0000-4000-8000-000000000000"
         for value in (None, b"\xff not json", b"[" * 50_000):
@@ -219,6 +236,7 @@ def test_drain_waits_for_the_group_to_form_and_stops_at_the_end_of_each_partitio
         models.positions,
         topic_prefix=settings.kafka_topic_prefix,
         poll_timeout_ms=20,  # far shorter than a group join: the first polls come back empty
+        **settings.kafka_security(),
     )
     projector = Projector(models, feed, default_registry())
     try:

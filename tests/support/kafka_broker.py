@@ -4,6 +4,12 @@ Owns the broker process the test suite starts when neither ``KAFKA_BOOTSTRAP_SER
 Docker engine is available: its temp directory, ``server.properties``, storage format, ports,
 start/readiness wait and stop. The jars come from ``infra/kafka/fetch-jars.sh`` (cached under
 ``.cache/kafka/<version>/``). Settings follow /work/shared/INFRA.md.
+
+The broker authenticates every client with SASL/SCRAM-SHA-512 and authorizes it with the KRaft
+``StandardAuthorizer`` (``allow.everyone.if.no.acl.found=false``), as production does. Its
+principals (:data:`USERS`) are created when storage is formatted, so they and the ACLs the test
+support creates survive a stop/start in the metadata log: ``admin`` is the super user, the
+others get what ``tests/support/kafka_acls.py`` grants them.
 """
 
 from __future__ import annotations
@@ -29,6 +35,15 @@ FETCH_SCRIPT = INFRA_DIR / "fetch-jars.sh"
 POM = INFRA_DIR / "pom.xml"
 LOG4J_CONFIG = INFRA_DIR / "log4j2.properties"
 MARKER_NAME = ".complete"
+
+SASL_MECHANISM = "SCRAM-SHA-512"
+USERS = {
+    "admin": "admin-secret",
+    "relay": "relay-secret",
+    "tracking": "tracking-secret",
+    "other": "other-secret",
+}
+"""Each principal and its password (no ``,``, ``]`` or ``=``: the StorageTool's delimiters)."""
 
 LOG_TAIL_LINES = 60
 PORT_ATTEMPTS = 3
@@ -161,6 +176,15 @@ class KafkaBroker:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def client_config(self, user: str = "admin") -> dict[str, str]:
+        """What a kafka-python client needs, besides the brokers, to connect as ``user``."""
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": SASL_MECHANISM,
+            "sasl_plain_username": user,
+            "sasl_plain_password": USERS[user],
+        }
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -277,9 +301,8 @@ class KafkaBroker:
             self.controller_port = free_loopback_port()
 
     def _write_properties(self) -> None:
-        listeners = (
-            f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
-        )
+        listeners = f"CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+        admin = USERS["admin"]
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -287,8 +310,25 @@ class KafkaBroker:
             "listeners": listeners,
             "advertised.listeners": listeners,
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": "CLIENT",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            # Clients and the broker itself: SCRAM, whose credentials live in the metadata log.
+            "sasl.enabled.mechanisms": SASL_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+            "listener.name.client.sasl.enabled.mechanisms": SASL_MECHANISM,
+            "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas(
+                "scram.ScramLoginModule", admin
+            ),
+            # The controller: PLAIN with a static user, so the broker registers as User:admin
+            # (as ANONYMOUS it would be refused forever) before any SCRAM record is read.
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": _jaas(
+                "plain.PlainLoginModule", admin, f' user_admin="{admin}"'
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": "User:admin",
+            "allow.everyone.if.no.acl.found": "false",
             "log.dirs": str(self.data_dir),
             "num.partitions": "1",
             "default.replication.factor": "1",
@@ -302,7 +342,9 @@ class KafkaBroker:
             "group.initial.rebalance.delay.ms": "0",
             # The 128 MB default would be carved out of a 512 MB heap.
             "log.cleaner.dedupe.buffer.size": "16777216",
-            "auto.create.topics.enable": "true",
+            # Topics are created by the admin or a principal allowed to: never by a metadata
+            # request as a side effect.
+            "auto.create.topics.enable": "false",
         }
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
@@ -321,6 +363,14 @@ class KafkaBroker:
                 "-c",
                 str(self.properties_path),
                 "--standalone",
+                *(
+                    arg
+                    for user, password in USERS.items()
+                    for arg in (
+                        "--add-scram",
+                        f"{SASL_MECHANISM}=[name={user},password={password}]",
+                    )
+                ),
             ),
             cwd=self.workdir,
             stdin=subprocess.DEVNULL,
@@ -369,6 +419,7 @@ class KafkaBroker:
                     client_id="polku-test-readiness",
                     bootstrap_timeout_ms=min(5000, remaining_ms),
                     request_timeout_ms=min(5000, remaining_ms),
+                    **self.client_config("admin"),
                 )
                 try:
                     cluster = admin.describe_cluster()
@@ -400,6 +451,13 @@ class KafkaBroker:
                 process.kill()
                 process.wait(timeout=10)
         self._process = None
+
+
+def _jaas(module: str, password: str, extra: str = "") -> str:
+    return (
+        f"org.apache.kafka.common.security.{module} required "
+        f'username="admin" password="{password}"{extra};'
+    )
 
 
 def _port_open(port: int) -> bool:

@@ -8,9 +8,11 @@ Each service is resolved once per session, lazily (only when a test asks for it)
    :class:`~tests.support.postgres_server.PostgresServer` (initdb + pg_ctl);
 4. otherwise skip with the reason, or **fail** when ``CI`` is set: CI must never silently skip.
 
-Fixtures: ``kafka_bootstrap_servers``, ``kafka_broker`` (the local broker, for stop/start tests),
-``postgres_url``, ``fresh_postgres_url`` (an empty database per test), ``owned_postgres_url``
-(an empty database per test with a login role of its own, as a key store's).
+Fixtures: ``kafka_bootstrap_servers``, ``kafka_principals`` (per-principal client settings:
+the local broker runs SASL/SCRAM with ACLs, see ``kafka_acls.py``), ``kafka_broker`` (the
+local broker, for stop/start tests), ``postgres_url``, ``fresh_postgres_url`` (an empty
+database per test), ``owned_postgres_url`` (an empty database per test with a login role of
+its own, as a key store's).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.support.kafka_broker import KafkaBroker
+from tests.support.kafka_acls import Principals
+from tests.support.kafka_broker import USERS, KafkaBroker
 from tests.support.postgres_server import (
     PostgresServer,
     create_database,
@@ -79,6 +82,12 @@ class KafkaService:
     source: str
     broker: KafkaBroker | None = None
 
+    @property
+    def principals(self) -> Principals:
+        # Only the local broker is known to run SASL with ACLs; others are used as they come.
+        configs = {u: self.broker.client_config(u) for u in USERS} if self.broker else {}
+        return Principals(self.bootstrap_servers, configs)
+
 
 @dataclass
 class PostgresService:
@@ -114,8 +123,16 @@ def polku_kafka_service() -> Iterator[KafkaService]:
         broker.close()
         unavailable(f"no Kafka: no {KAFKA_ENV}, no Docker engine, local broker failed: {exc}")
     _local_broker = broker
+    service = KafkaService(broker.bootstrap_servers, "local KafkaBroker", broker)
     try:
-        yield KafkaService(broker.bootstrap_servers, "local KafkaBroker", broker)
+        # The default prefix's topics and ACLs, as an operator would set them up.
+        service.principals.grant("polku", "polku-tracking", "polku-other")
+    except Exception:
+        _local_broker = None
+        broker.close()
+        raise
+    try:
+        yield service
     finally:
         _local_broker = None
         broker.close()
@@ -124,6 +141,11 @@ def polku_kafka_service() -> Iterator[KafkaService]:
 @pytest.fixture(scope="session")
 def kafka_bootstrap_servers(polku_kafka_service: KafkaService) -> str:
     return polku_kafka_service.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def kafka_principals(polku_kafka_service: KafkaService) -> Principals:
+    return polku_kafka_service.principals
 
 
 @pytest.fixture(scope="session")

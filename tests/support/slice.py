@@ -13,6 +13,7 @@ from werkzeug.test import Client
 
 from shared.auth import issue_token
 from shared.settings import Settings
+from tests.support.kafka_acls import Principals
 
 T = TypeVar("T")
 SECRET = "test-secret-" + "x" * 32
@@ -109,13 +110,18 @@ def roster_when(http: Http, cohort_id: str, count: int) -> Callable[[], list[Any
     return probe
 
 
-def production_settings(data_dir: Path, database_url: str, bootstrap_servers: str) -> Settings:
-    """Settings of the production shape, on topics and a consumer group of their own."""
+def production_settings(data_dir: Path, database_url: str, principals: Principals) -> Settings:
+    """Settings of the production shape, on topics and a consumer group of their own.
+
+    One process relays and projects, so it connects as the broker's admin: the principals
+    that split those rights are tested in tests/integration/test_restricted_channel.py.
+    """
     tag = uuid.uuid4().hex[:10]
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        kafka_bootstrap_servers=bootstrap_servers,
+        kafka_bootstrap_servers=principals.bootstrap_servers,
+        **principals.settings("admin"),
         kafka_topic_prefix=f"e2e{tag}",
         kafka_group_id=f"tracking-{tag}",
         feed="kafka",

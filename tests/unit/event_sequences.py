@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from shared.events import Envelope, default_registry, event_id
+from shared.events import Envelope, event_id, restricted_registry
 from tests.unit.assessment_steps import ASSESSMENT, AssessmentSteps
 from tests.unit.enrolment_steps import ENROLMENT, EnrolmentSteps
 
@@ -25,7 +25,8 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 START = dt.datetime(2020, 1, 6, 8, 0, tzinfo=dt.UTC)
 DAYS = [f"2020-{m:02d}-{d:02d}" for m in (2, 5, 9) for d in (3, 17)]
-REGISTRY = default_registry()
+# What tracking reads: assessment events with their scores and answers (the restricted channel).
+REGISTRY = restricted_registry()
 
 
 @dataclass

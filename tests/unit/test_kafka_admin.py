@@ -104,7 +104,7 @@ def test_a_flood_of_probes_is_answered_from_one_probe(
 ) -> None:
     calls: list[str] = []
 
-    def failing_probe(servers: str, timeout_ms: int = 2000) -> None:
+    def failing_probe(servers: str, timeout_ms: int = 2000, security: object = None) -> None:
         calls.append(servers)
         raise KafkaError("down")
 
@@ -129,7 +129,7 @@ def test_concurrent_probes_share_one_connection(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(kafka, "probe", lambda servers, timeout_ms=2000: calls.append(servers))
+    monkeypatch.setattr(kafka, "probe", lambda servers, *_: calls.append(servers))
     outcomes: list[object] = []
 
     def readyz() -> None:
@@ -149,7 +149,7 @@ def test_a_success_is_cached_too_and_brokers_are_cached_apart(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(kafka, "probe", lambda servers, timeout_ms=2000: calls.append(servers))
+    monkeypatch.setattr(kafka, "probe", lambda servers, *_: calls.append(servers))
     for _ in range(3):
         kafka.ping("a:9092")
         kafka.ping("b:9092")
@@ -225,7 +225,12 @@ def admin(monkeypatch: pytest.MonkeyPatch) -> type[FakeAdmin]:
 
 def test_new_topics_keep_their_events_forever(admin: type[FakeAdmin]) -> None:
     kafka.ensure_topics("broker:9092", ("enrolment", "assessment"), "p")
-    assert set(admin.created) == {"p.enrolment.events", "p.assessment.events"}
+    # The assessment service's restricted channel is a topic of its own, kept as long.
+    assert set(admin.created) == {
+        "p.enrolment.events",
+        "p.assessment.events",
+        "p.assessment.restricted",
+    }
     for spec in admin.created.values():
         assert spec["num_partitions"] == kafka.TOPIC_PARTITIONS
         assert spec["configs"]["retention.ms"] == "-1"
@@ -239,6 +244,7 @@ def test_an_existing_topic_with_a_finite_retention_is_a_warning(
     admin.topics = {
         "p.enrolment.events": {"retention.ms": "604800000", "retention.bytes": "-1"},
         "p.assessment.events": {"retention.ms": "-1", "retention.bytes": "-1"},
+        "p.assessment.restricted": {"retention.ms": "-1", "retention.bytes": "-1"},
     }
     with caplog.at_level(logging.WARNING, logger="polku.kafka"):
         kafka.ensure_topics("broker:9092", ("enrolment", "assessment"), "p")

@@ -23,7 +23,7 @@ from services.tracking.comparison import compare, compare_tables, consistent
 from services.tracking.projections import HANDLERS
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
-from shared.events import Envelope, default_registry
+from shared.events import Envelope, restricted_registry
 from shared.feeds import Delivery, Key, Poll
 from shared.sql import Database
 from tests.unit.event_sequences import Logs
@@ -64,7 +64,7 @@ def readmodels(folder: Path, name: str) -> Iterator[ReadModels]:
 
 
 def project(into: ReadModels, polls: list[Poll]) -> Projector:
-    projector = Projector(into, ScriptedFeed(polls), default_registry())
+    projector = Projector(into, ScriptedFeed(polls), restricted_registry())
     while projector.run_once() is not None:
         pass
     return projector

@@ -65,7 +65,7 @@ def runtime(data_dir: Path) -> Iterator[Embedded]:
 
 @pytest.fixture
 def rebuild(runtime: Embedded, tmp_path: Path) -> Iterator[Rebuild]:
-    feed = OutboxFeed({name: s.outbox for name, s in runtime.services.items()})
+    feed = OutboxFeed({name: s.tracking_outbox for name, s in runtime.services.items()})
     built = Rebuild(fresh_readmodels(tmp_path / "rebuilt.sqlite"), feed, batch_size=200)
     built.catch_up()
     yield built
@@ -273,7 +273,7 @@ def test_the_pilot_projected_a_few_events_at_a_time_while_loading_equals_a_rebui
 
         batches = [n for n in during_load if n]
         assert len(batches) > 200 and max(batches) <= 6
-        feed = OutboxFeed({name: s.outbox for name, s in runtime.services.items()})
+        feed = OutboxFeed({name: s.tracking_outbox for name, s in runtime.services.items()})
         rebuild = Rebuild(fresh_readmodels(tmp_path / "rebuilt.sqlite"), feed)
         progress: list[tuple[int, int]] = []
         heads = sum(s.application.head() for s in runtime.services.values())
