@@ -161,6 +161,8 @@ def plant(call: Call, secret: str) -> Planted:
         call("POST", f"/assessment/reaction-surveys/{issued['id']}/responses", body, respondent)
         planted.scores.extend(answers)
         planted.comments.append(comment)
+    # Tracking counts a survey's responses once it is closed (or from the end of their day).
+    call("POST", f"/assessment/reaction-surveys/{issued['id']}/closure", {}, staff)
     return planted
 
 
