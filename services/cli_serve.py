@@ -24,17 +24,18 @@ Reachable = Callable[[Settings], AbstractContextManager[None]]
 
 def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -> click.Command:
     @click.command(name="serve")
-    @click.argument("service", type=click.Choice([*WRITE_SERVICES, "tracking"]))
+    @click.argument("service", type=click.Choice([*WRITE_SERVICES, "tracking", "all"]))
     @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to bind.")
     @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
     @click.option(
         "--projector/--no-projector",
         default=True,
         show_default=True,
-        help="tracking only: also run the projector in this process.",
+        help="tracking only: also run the projector in this process (always with all).",
     )
     def serve(service: str, host: str, port: int, projector: bool) -> None:
-        """Serve one service on its own (the distributed deployment), under gunicorn.
+        """Serve one service on its own (the distributed deployment), or all three in one
+        process (`all`, the shape of `polku up`), under gunicorn.
 
         Workers, threads, timeouts, the body limit, the connection limit, rate limits and the
         /metrics port come from POLKU_* settings (`polku settings`).
@@ -65,8 +66,9 @@ def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -
             binds.append(f"{host}:{settings.metrics_port}")
 
         def announce(listeners: list[str]) -> None:
+            where = f"{listeners[0]}/" if service == "all" else f"{listeners[0]}/{service}/docs"
             click.echo(
-                f"Polku {service}: {listeners[0]}/{service}/docs (gunicorn, "
+                f"Polku {service}: {where} (gunicorn, "
                 f"{settings.workers} worker(s) x {settings.threads} threads"
                 + (f"; /metrics on {listeners[1]}" if len(listeners) > 1 else "")
                 + ")"

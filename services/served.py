@@ -25,7 +25,7 @@ from shared.positions import RelayPositions
 from shared.settings import Settings
 from shared.web import ratelimit
 from shared.web.metrics import Gauges, RequestMetrics, metrics_listener, record_routes
-from shared.web.server import BodyLimit, Built
+from shared.web.server import BodyLimit, Built, WSGIApp
 
 log = logging.getLogger("polku.serve")
 
@@ -36,6 +36,8 @@ IMPORT_JOBS_EXTENSION = "polku.import_jobs"
 
 def background_work(settings: Settings, service: str, projector: bool) -> str | None:
     """What the process runs besides its API, if anything."""
+    if service == ALL:
+        return "the projector" + (" and the relays" if settings.feed == "kafka" else "")
     if service == "tracking":
         return "the projector" if projector else None
     if service == "assessment" and (
@@ -45,17 +47,26 @@ def background_work(settings: Settings, service: str, projector: bool) -> str | 
     return None
 
 
+ALL = "all"
+"""``polku serve all``: the three services in one process, as ``polku up`` builds them."""
+
+
 def build(settings: Settings, service: str, projector: bool, start: bool = True) -> Built:
-    """The served application of one service; ``start=False`` builds without starting the
-    background work (the master's check that the configuration works, before any fork)."""
+    """The served application of one service (or ``all``); ``start=False`` builds without
+    starting the background work (the master's check that the configuration works, before
+    any fork)."""
     stop = threading.Event()
     closers: list[Callable[[], None]] = []
     gauges = Gauges()
     try:
-        if service == "tracking":
-            app = _tracking(settings, projector, start, stop, closers, gauges)
+        if service == ALL:
+            inner, apps = _embedded(settings, start, closers, gauges)
+        elif service == "tracking":
+            apps = [_tracking(settings, projector, start, stop, closers, gauges)]
+            inner = apps[0]
         else:
-            app = _write_service(settings, service, start, stop, closers, gauges)
+            apps = [_write_service(settings, service, start, stop, closers, gauges)]
+            inner = apps[0]
     except BaseException:
         _close(stop, closers)
         raise
@@ -65,15 +76,33 @@ def build(settings: Settings, service: str, projector: bool, start: bool = True)
         "polku_import_jobs",
         "Import jobs by state.",
         ("service", "state"),
-        lambda: {(service, state): n for state, n in _import_jobs(app).items()},
+        lambda: {
+            (app.extensions["polku.service"], state): n
+            for app in apps
+            for state, n in _import_jobs(app).items()
+        },
     )
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    record_routes(app)  # first: a request refused by the rate limit has its route too
-    ratelimit.install(app, settings.rate_limits)
-    wsgi = RequestMetrics(BodyLimit(app, settings.max_body_bytes), service, registry)
+    for app in apps:
+        app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+        record_routes(app)  # first: a request refused by the rate limit has its route too
+        ratelimit.install(app, settings.rate_limits)
+    wsgi = RequestMetrics(BodyLimit(inner, settings.max_body_bytes), service, registry)
     return Built(
         metrics_listener(wsgi, registry, settings.metrics_port), lambda: _close(stop, closers)
     )
+
+
+def _embedded(
+    settings: Settings, start: bool, closers: list[Callable[[], None]], gauges: Gauges
+) -> tuple[WSGIApp, list[Flask]]:
+    embedded = runtime.build_embedded(settings)
+    closers.append(embedded.close)
+    if start:
+        embedded.start()
+    for name, write in embedded.services.items():
+        _outbox_gauges(gauges, settings, write, name)
+    _projector_gauges(gauges, embedded.tracking.readmodels)
+    return embedded.wsgi, list(embedded.apps.values())
 
 
 def _close(stop: threading.Event, closers: list[Callable[[], None]]) -> None:
@@ -156,6 +185,11 @@ def _write_service(
     app = runtime.write_service_app(settings, write)
     if write.scope is not None:
         _follow_scope(settings, write, start, stop, closers)
+    _outbox_gauges(gauges, settings, write, service)
+    return app
+
+
+def _outbox_gauges(gauges: Gauges, settings: Settings, write: Any, service: str) -> None:
     outbox = write.outbox
     gauges.add(
         "polku_outbox_head",
@@ -164,7 +198,7 @@ def _write_service(
         lambda: {(service,): outbox.head()},
     )
     if settings.kafka_bootstrap_servers:
-        # The relay runs in a process of its own; its position is in this service's database.
+        # Wherever the relay runs, its position is in this service's database.
         positions = RelayPositions(write.database, service)
 
         def lag() -> dict[tuple[str, ...], float]:
@@ -176,7 +210,6 @@ def _write_service(
             ("service",),
             lag,
         )
-    return app
 
 
 def _follow_scope(

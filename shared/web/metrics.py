@@ -27,29 +27,36 @@ from shared.web.server import WSGIApp, problem_body
 
 ROUTE_KEY = "polku.route"
 UNMATCHED = "unmatched"
+PROCESS_PATHS = frozenset({"/", "/healthz", "/readyz"})
+"""Answered by the process itself (embedded mode's root app), not a service's routes."""
 
 Gauge = Callable[[], Mapping[tuple[str, ...], float]]
 """Returns ``{label values: value}`` for one gauge, read at scrape time."""
 
 
 class Gauges:
-    """A collector of gauges whose values are read when Prometheus scrapes."""
+    """A collector of gauges whose values are read when Prometheus scrapes. Gauges added
+    under one name (each write service's outbox head) are one family."""
 
     def __init__(self) -> None:
-        self._gauges: list[tuple[str, str, tuple[str, ...], Gauge]] = []
+        self._gauges: dict[str, tuple[str, tuple[str, ...], list[Gauge]]] = {}
 
     def add(self, name: str, documentation: str, labels: tuple[str, ...], read: Gauge) -> None:
-        self._gauges.append((name, documentation, labels, read))
+        known = self._gauges.setdefault(name, (documentation, labels, []))
+        if known[1] != labels:
+            raise ValueError(f"{name} is labelled {known[1]}, not {labels}")
+        known[2].append(read)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        for name, documentation, labels, read in self._gauges:
+        for name, (documentation, labels, readers) in self._gauges.items():
             family = GaugeMetricFamily(name, documentation, labels=list(labels))
-            try:
-                values = read()
-            except Exception:  # an unreachable database: the scrape goes on without it
-                values = {}
-            for label_values, value in values.items():
-                family.add_metric(list(label_values), value)
+            for read in readers:
+                try:
+                    values = read()
+                except Exception:  # an unreachable database: the scrape goes on without it
+                    continue
+                for label_values, value in values.items():
+                    family.add_metric(list(label_values), value)
             yield family
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
@@ -79,7 +86,10 @@ class RequestMetrics:
         started = time.perf_counter()
 
         def recording(status: str, headers: Any, exc_info: Any = None) -> Any:
-            route = environ.get(ROUTE_KEY, UNMATCHED)
+            route = environ.get(ROUTE_KEY)
+            if route is None:
+                path = environ.get("PATH_INFO", "")
+                route = path if path in PROCESS_PATHS else UNMATCHED
             method = environ.get("REQUEST_METHOD", "")
             self.requests.labels(self.service, method, route, status.split(" ", 1)[0]).inc()
             self.latency.labels(self.service, method, route).observe(time.perf_counter() - started)

@@ -254,3 +254,26 @@ def test_tracking_is_not_ready_while_the_projector_lags_beyond_the_limit(
         status, _, body = served.call("GET", "/readyz")
         assert status == 200, body
         assert json.loads(body)["checks"]["projector"] == "ok"
+
+
+def test_all_three_services_in_one_process_project_what_they_record(tmp_path: Path) -> None:
+    with serve(tmp_path, ["all"], {}) as served:
+        assert served.call("GET", "/readyz")[0] == 200
+        programme = json.dumps({"name": "All", "organisation": "TEM"}).encode()
+        status, _, body = served.call(
+            "POST", "/enrolment/programmes", token("hr_admin", "all"), programme
+        )
+        assert status == 201, body
+
+        def projected() -> bool:
+            metrics = served.call("GET", served.metrics)[2].decode()
+            position = 'polku_projector_position{partition="0",source="enrolment"}'
+            return _sample(metrics, position) == _sample(
+                metrics, 'polku_outbox_head{service="enrolment"}'
+            )
+
+        # The projector thread runs in the worker process: the event reaches the views.
+        wait_for(projected, 60, "the projector to apply the programme")
+        metrics = served.call("GET", served.metrics)[2].decode()
+        assert 'polku_outbox_head{service="assessment"}' in metrics
+        assert 'route="/healthz"' in metrics
