@@ -45,7 +45,8 @@ VARIABLES: dict[str, str] = {
     "the graceful stop's limit (default 30).",
     "POLKU_READ_TIMEOUT": "`polku serve`: seconds a connection may send nothing in the middle of "
     "a request before it is dropped (default 10).",
-    "POLKU_MAX_BODY_BYTES": "Largest request body accepted; larger is a 413 (default 10485760).",
+    "POLKU_MAX_BODY_BYTES": "`polku serve`: largest request body; larger is a 413 (default "
+    "10485760).",
     "POLKU_MAX_CONNECTIONS": "`polku serve`: open connections per worker process; more wait in "
     "the listen backlog (default 200).",
     "POLKU_RATE_LIMITS": "`polku serve`: requests allowed per token subject (else per client "
