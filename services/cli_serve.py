@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -56,6 +57,9 @@ def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -
                     else ""
                 )
             )
+        for taken in (port, settings.metrics_port):
+            if taken and not _free(host, taken):
+                raise click.ClickException(f"Port {taken} is in use on {host}; choose another")
         try:
             with reachable(settings):
                 served.build(settings, service, projector, start=False).close()
@@ -89,3 +93,15 @@ def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -
             server.run()
 
     return serve
+
+
+def _free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be listened on now (gunicorn would otherwise retry and fail
+    with a trace of retries)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

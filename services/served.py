@@ -84,8 +84,8 @@ def build(settings: Settings, service: str, projector: bool, start: bool = True)
     )
     for app in apps:
         app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-        record_routes(app)  # first: a request refused by the rate limit has its route too
-        ratelimit.install(app, settings.rate_limits)
+        # A request refused by the rate limit has its route too.
+        ratelimit.install(app, settings.rate_limits, before=[record_routes(app)])
     wsgi = RequestMetrics(BodyLimit(inner, settings.max_body_bytes), service, registry)
     return Built(
         metrics_listener(wsgi, registry, settings.metrics_port), lambda: _close(stop, closers)

@@ -98,13 +98,16 @@ class RequestMetrics:
         return self.app(environ, recording)
 
 
-def record_routes(app: Flask) -> None:
-    """Tells :class:`RequestMetrics` the route template each request matched."""
+def record_routes(app: Flask) -> Callable[[], None]:
+    """Tells :class:`RequestMetrics` the route template each request matched; returns the
+    request hook that does it."""
 
     @app.before_request
     def remember_route() -> None:
         if request.url_rule is not None:
             request.environ[ROUTE_KEY] = request.url_rule.rule
+
+    return remember_route
 
 
 def metrics_listener(app: WSGIApp, registry: CollectorRegistry, port: int | None) -> WSGIApp:

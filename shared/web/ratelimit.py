@@ -9,13 +9,14 @@ Health probes are never limited. Every guarded operation documents the 429.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from shared.auth import AuthError
+from shared.web import take_correlation_id
 from shared.web.problems import problem
 from shared.web.security import max_lifetime, verified_principal
 
@@ -40,8 +41,13 @@ def caller() -> tuple[str, str]:
     return found
 
 
-def install(app: Flask, limits: Mapping[str, str]) -> Limiter | None:
-    """Limits every request of ``app`` but the health probes; None when ``limits`` is empty."""
+def install(
+    app: Flask, limits: Mapping[str, str], before: Sequence[Callable[[], object]] = ()
+) -> Limiter | None:
+    """Limits every request of ``app`` but the health probes; None when ``limits`` is empty.
+
+    The limit is checked first of the app's request hooks, after the correlation id and the
+    hooks in ``before``."""
     if not limits:
         return None
     default = limits.get("default", "600/minute")
@@ -58,6 +64,13 @@ def install(app: Flask, limits: Mapping[str, str]) -> Limiter | None:
         storage_uri="memory://",
         strategy="moving-window",
     )
+
+    # Counted before anything reads the body: a flood of bad requests is limited too. Only the
+    # correlation id (for the 429's problem) and the route (for its metric) come first.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    first = [f for f in hooks if f in (take_correlation_id, *before)]
+    check = limiter._check_request_limit
+    hooks[:] = [*first, check, *(f for f in hooks if f not in first and f != check)]
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(error: RateLimitExceeded) -> Response:

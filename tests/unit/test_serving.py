@@ -3,6 +3,7 @@ and the refusal of several worker processes for a process with background work."
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,35 @@ def test_several_workers_are_refused_for_a_process_running_the_projector(tmp_pat
     assert "Traceback" not in result.output
     assert served.background_work(Settings(), "tracking", projector=False) is None
     assert served.background_work(Settings(), "enrolment", projector=True) is None
+
+
+def test_the_rate_limit_is_counted_before_the_body_is_read(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET, rate_limits={"default": "2/minute"})
+    built = served.build(settings, "enrolment", projector=False, start=False)
+    try:
+        client = Client(built.wsgi)
+        admin = {"Authorization": f"Bearer {issue_token(SECRET, 'flood', 'hr_admin')}"}
+        statuses = [
+            client.post(
+                "/enrolment/programmes", data="not json", content_type="text/plain", headers=admin
+            ).status_code
+            for _ in range(3)
+        ]
+        assert statuses == [415, 415, 429]
+    finally:
+        built.close()
+
+
+def test_a_busy_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            main,
+            ["serve", "enrolment", "--host", "127.0.0.1", "--port", str(port)],
+            env={"POLKU_DATA_DIR": str(tmp_path), "POLKU_JWT_SECRET": SECRET},
+        )
+    assert result.exit_code == 1, result.output
+    assert f"Port {port} is in use" in result.output
+    assert "Traceback" not in result.output
