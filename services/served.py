@@ -100,7 +100,7 @@ def _embedded(
     if start:
         embedded.start()
     for name, write in embedded.services.items():
-        _outbox_gauges(gauges, settings, write, name)
+        _write_gauges(gauges, settings, write, name)
     _projector_gauges(gauges, embedded.tracking.readmodels)
     return embedded.wsgi, list(embedded.apps.values())
 
@@ -185,12 +185,20 @@ def _write_service(
     app = runtime.write_service_app(settings, write)
     if write.scope is not None:
         _follow_scope(settings, write, start, stop, closers)
-    _outbox_gauges(gauges, settings, write, service)
+    _write_gauges(gauges, settings, write, service)
     return app
 
 
-def _outbox_gauges(gauges: Gauges, settings: Settings, write: Any, service: str) -> None:
+def _write_gauges(gauges: Gauges, settings: Settings, write: Any, service: str) -> None:
     outbox = write.outbox
+    scope = write.scope
+    if scope is not None:
+        gauges.add(
+            "polku_coach_scope_dead_letters",
+            "Enrolment events assessment's coach scope set aside as breaking their contract.",
+            (),
+            lambda: {(): scope.dead_letter_count()},
+        )
     gauges.add(
         "polku_outbox_head",
         "The newest notification id of the service's event log.",

@@ -169,3 +169,14 @@ def test_a_busy_port_is_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert f"Port {port} is in use" in result.output
     assert "Traceback" not in result.output
+
+
+def test_assessment_reports_its_coach_scope_dead_letters(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET, metrics_port=METRICS_PORT)
+    built = served.build(settings, "assessment", projector=False, start=False)
+    try:
+        response = Client(built.wsgi).get("/metrics", base_url=f"http://localhost:{METRICS_PORT}")
+        assert "polku_coach_scope_dead_letters 0.0" in response.get_data(as_text=True)
+        assert 'polku_outbox_head{service="assessment"} 0.0' in response.get_data(as_text=True)
+    finally:
+        built.close()
