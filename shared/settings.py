@@ -50,7 +50,7 @@ VARIABLES: dict[str, str] = {
     "POLKU_MAX_CONNECTIONS": "`polku serve`: open connections per worker process; more wait in "
     "the listen backlog (default 200).",
     "POLKU_RATE_LIMITS": "`polku serve`: requests allowed per token subject (else per client "
-    "address), as role=limit;... with a default, e.g. default=600/minute;service=6000/minute "
+    "address), as role=limit;... with a default, e.g. default=600/minute;service=60000/minute "
     "(the default); off disables.",
     "POLKU_METRICS_PORT": "`polku serve`: port of an unauthenticated listener serving only "
     "/metrics (Prometheus); unset: no metrics.",
