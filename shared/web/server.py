@@ -6,12 +6,12 @@ projector, the coach-scope follower) therefore runs once per worker process, whi
 process that has any is served by one worker (``polku serve`` refuses more) and scales with
 threads.
 
-Slow clients: gunicorn's threaded worker waits for a new connection's first bytes without
-holding a thread, but once a request has begun, a thread reads it. :class:`TimedSocket` bounds
-every such read by ``read_timeout`` seconds: a client that stops sending mid-request (headers
-or body) is dropped. :class:`BodyLimit` refuses a body over the limit with 413 before reading
-it, and reads an accepted one whole before the application runs, answering 408 to a client
-that stalls.
+Slow clients: gunicorn's threaded worker hands a new connection that sends nothing for 5 s
+back to its poller, where it holds no thread; but once a request has begun, a thread reads it.
+:class:`TimedSocket` bounds every such read and write by ``read_timeout`` seconds: a client
+that stops sending mid-request (headers or body), or stops reading its answer, is dropped.
+:class:`BodyLimit` refuses a body over the limit with 413 before reading it, and reads an
+accepted one whole before the application runs, answering 408 to a client that stalls.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ class TimedSocket(socket.socket):
     """A client socket whose blocking reads give up after ``read_timeout`` seconds.
 
     gunicorn switches a connection between the poller (non-blocking) and a thread (blocking);
-    here "blocking" means blocking for at most the read timeout. A read that times out is
-    reported as a reset connection, which gunicorn drops quietly.
+    here "blocking" means blocking for at most the read timeout. A read or write that times out
+    is reported as a reset connection, which gunicorn drops quietly.
     """
 
     read_timeout: float = 10.0
@@ -64,14 +64,20 @@ class TimedSocket(socket.socket):
         except TimeoutError:
             raise _dropped(self) from None
 
+    def sendall(self, *args: Any) -> None:
+        try:
+            super().sendall(*args)
+        except TimeoutError:  # a client that stopped reading its answer
+            raise _dropped(self, "reading") from None
 
-def _dropped(sock: socket.socket) -> ConnectionResetError:
+
+def _dropped(sock: socket.socket, doing: str = "sending") -> ConnectionResetError:
     try:
         peer = sock.getpeername()
     except OSError:
         peer = "?"
-    log.info("dropped %s: it sent nothing for %.1f s mid-request", peer, sock.gettimeout())
-    return ConnectionResetError(errno.ECONNRESET, "the client stalled mid-request")
+    log.info("dropped %s: it stopped %s for %.1f s", peer, doing, sock.gettimeout())
+    return ConnectionResetError(errno.ECONNRESET, f"the client stopped {doing}")
 
 
 class TimedThreadWorker(ThreadWorker):
