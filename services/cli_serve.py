@@ -57,6 +57,10 @@ def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -
                     else ""
                 )
             )
+        if settings.metrics_port == port:
+            raise click.UsageError(
+                f"POLKU_METRICS_PORT={port} is the API's port; /metrics needs a port of its own"
+            )
         for taken in (port, settings.metrics_port):
             if taken and not _free(host, taken):
                 raise click.ClickException(f"Port {taken} is in use on {host}; choose another")
@@ -65,9 +69,10 @@ def serve_command(load_settings: Callable[[], Settings], reachable: Reachable) -
                 served.build(settings, service, projector, start=False).close()
         except LayoutBehind as exc:
             raise click.ClickException(str(exc)) from None
-        binds = [f"{host}:{port}"]
+        address = f"[{host}]" if ":" in host else host  # an IPv6 address, as gunicorn binds it
+        binds = [f"{address}:{port}"]
         if settings.metrics_port is not None:
-            binds.append(f"{host}:{settings.metrics_port}")
+            binds.append(f"{address}:{settings.metrics_port}")
 
         def announce(listeners: list[str]) -> None:
             where = f"{listeners[0]}/" if service == "all" else f"{listeners[0]}/{service}/docs"

@@ -180,3 +180,13 @@ def test_assessment_reports_its_coach_scope_dead_letters(tmp_path: Path) -> None
         assert 'polku_outbox_head{service="assessment"} 0.0' in response.get_data(as_text=True)
     finally:
         built.close()
+
+
+def test_metrics_on_the_apis_own_port_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["serve", "enrolment", "--port", "8123"],
+        env={"POLKU_DATA_DIR": str(tmp_path), "POLKU_METRICS_PORT": "8123"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "POLKU_METRICS_PORT=8123" in result.output
