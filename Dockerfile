@@ -1,7 +1,10 @@
-# Polku: one image for every process shape (see docker-compose.yml).
+# Polku: one image for every process shape (see docker-compose.yml). Every HTTP process runs
+# under gunicorn (`polku serve`); /metrics is on port 9100, unauthenticated: publish it only to
+# the monitoring network.
 #   docker build -t polku .
-#   docker run -p 8000:8000 polku                      # embedded: all three services, SQLite
+#   docker run -p 8000:8000 polku                      # all three services in one process, SQLite
 #   docker run polku serve enrolment --port 8000       # one service of the distributed deployment
+#   docker run -p 8000:8000 polku up --demo            # the demo (werkzeug's simple server)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     POLKU_DATA_DIR=/var/lib/polku \
-    POLKU_MASTER_KEY_FILE=/etc/polku/keys/master.key
+    POLKU_MASTER_KEY_FILE=/etc/polku/keys/master.key \
+    POLKU_METRICS_PORT=9100
 
 WORKDIR /app
 
@@ -30,7 +34,7 @@ RUN groupadd --system --gid 10001 polku \
 VOLUME ["/var/lib/polku", "/etc/polku/keys"]
 USER polku
 
-EXPOSE 8000
+EXPOSE 8000 9100
 
 # Only meaningful for the HTTP processes (up, serve); docker-compose.yml disables it for the
 # relay and projector containers. Slim images have no curl, so ask Python.
@@ -38,4 +42,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 
 ENTRYPOINT ["polku"]
-CMD ["up", "--host", "0.0.0.0"]
+CMD ["serve", "all", "--host", "0.0.0.0", "--port", "8000"]

@@ -250,84 +250,6 @@ def demo(url: str) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice([*WRITE_SERVICES, "tracking"]))
-@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--projector/--no-projector",
-    default=True,
-    show_default=True,
-    help="tracking only: also run the projector in this process.",
-)
-def serve(service: str, host: str, port: int, projector: bool) -> None:
-    """Serve one service on its own (the distributed deployment)."""
-    from services import runtime
-
-    settings = load_settings()
-    stop = threading.Event()
-    closers: list[Callable[[], None]] = [stop.set]
-    if service == "tracking":
-        from services.tracking.readmodels import LayoutBehind
-
-        try:
-            with reachable(settings):
-                tracking = runtime.build_tracking(settings, project=projector)
-        except LayoutBehind as exc:
-            raise click.ClickException(str(exc)) from None
-        app = runtime.tracking_app(settings, tracking)
-        if projector:
-            from shared.polling import start_worker
-
-            worker = start_worker(
-                "projector", tracking.projector.run_forever, stop, settings.poll_interval
-            )
-            # Let the batch under way finish before its feed and database are closed.
-            closers.append(lambda: worker.join(timeout=30))
-        closers.append(tracking.close)
-    else:
-        with reachable(settings):
-            write = runtime.build_write_service(settings, service)
-        app = runtime.write_service_app(settings, write)
-        closers.append(write.close)
-        if write.scope is not None:
-            _follow_scope(settings, write, stop, closers)
-
-    def close() -> None:
-        for closer in closers:
-            closer()
-
-    _serve(
-        app, host, port, lambda base: click.echo(f"Polku {service}: {base}/{service}/docs"), close
-    )
-
-
-def _follow_scope(
-    settings: Settings, write: Any, stop: threading.Event, closers: list[Callable[[], None]]
-) -> None:
-    """Keeps the assessment service's coach scope current from enrolment's events."""
-    from services import runtime
-    from shared.polling import start_worker
-
-    with reachable(settings):
-        follower = runtime.scope_follower(settings, write)
-    if follower is None:
-        click.echo(
-            "warning: no Kafka and no POLKU_ENROLMENT_URL: the coach scope is not followed, "
-            "so coaches it does not know yet are refused",
-            err=True,
-        )
-        return
-    worker = start_worker("coach-scope", follower.run_forever, stop, settings.poll_interval)
-
-    def close() -> None:
-        worker.join(timeout=30)
-        follower.close()
-
-    # After stop.set and before write.close closes the database the follower writes to.
-    closers.insert(1, close)
-
-
-@main.command()
 @click.argument("service", type=click.Choice(WRITE_SERVICES))
 @click.option("--once", is_flag=True, help="Publish until caught up, then exit.")
 def relay(service: str, once: bool) -> None:
@@ -644,9 +566,11 @@ def _masked_parameter(parameter: str) -> str:
 def _add_import_commands() -> None:
     from services.cli_import import import_group
     from services.cli_keys import keys_group
+    from services.cli_serve import serve_command
 
     main.add_command(import_group)
     main.add_command(keys_group)
+    main.add_command(serve_command(load_settings, reachable))
 
 
 _add_import_commands()

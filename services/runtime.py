@@ -279,14 +279,37 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
 
 
 def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
+    probes = readiness({"readmodels": tracking.readmodels.database.ping, **broker_probe(settings)})
+    lag = projector_lag_check(tracking.readmodels, settings.ready_max_lag)
+
+    def ready() -> dict[str, str]:
+        checks = probes()
+        if checks.get("readmodels") == "ok":
+            checks["projector"] = lag()
+        return checks
+
     app = tracking_api.create_app(
-        tracking.readmodels,
-        tracking.feed.kind,
-        settings.resolved_jwt_secret(),
-        readiness({"readmodels": tracking.readmodels.database.ping, **broker_probe(settings)}),
+        tracking.readmodels, tracking.feed.kind, settings.resolved_jwt_secret(), ready
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
     return app
+
+
+def projector_lag_check(readmodels: ReadModels, max_lag: int) -> Callable[[], str]:
+    """ "ok" while no partition lags more than ``max_lag`` events behind its head (as the
+    projecting process last recorded it), else which partitions lag and by how much."""
+
+    def check() -> str:
+        lagging = [
+            f"{row['source']}[{row['partition']}] {row['lag']}"
+            for row in readmodels.status()["sources"]
+            if row["lag"] is not None and row["lag"] > max_lag
+        ]
+        if not lagging:
+            return "ok"
+        return f"lagging more than {max_lag} events (POLKU_READY_MAX_LAG): {', '.join(lagging)}"
+
+    return check
 
 
 @dataclass

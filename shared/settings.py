@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shared.auth import DEFAULT_MAX_LIFETIME
+from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
 
 VARIABLES: dict[str, str] = {
     "POLKU_DATA_DIR": "Folder for embedded SQLite files and the local JWT secret (default var).",
@@ -43,6 +44,24 @@ VARIABLES: dict[str, str] = {
     "/assessment/restricted/events; the first is tracking's own (default tracking).",
     "POLKU_RELAY_BATCH_SIZE": "Events per relay batch (default 2000).",
     "POLKU_POLL_INTERVAL": "Seconds between polls of an idle log or feed (default 0.2).",
+    "POLKU_WORKERS": "`polku serve`: gunicorn worker processes (default 1; more only for a "
+    "process without background work).",
+    "POLKU_THREADS": "`polku serve`: threads per worker process (default 8).",
+    "POLKU_TIMEOUT": "`polku serve`: seconds a worker may be silent before it is restarted, and "
+    "the graceful stop's limit (default 30).",
+    "POLKU_READ_TIMEOUT": "`polku serve`: seconds a connection may send nothing in the middle of "
+    "a request before it is dropped (default 10).",
+    "POLKU_MAX_BODY_BYTES": "`polku serve`: largest request body; larger is a 413 (default "
+    "10485760).",
+    "POLKU_MAX_CONNECTIONS": "`polku serve`: open connections per worker process; more wait in "
+    "the listen backlog (default 200).",
+    "POLKU_RATE_LIMITS": "`polku serve`: requests allowed per token subject (else per client "
+    "address), as role=limit;... with a default, e.g. default=600/minute;service=60000/minute "
+    "(the default); off disables.",
+    "POLKU_METRICS_PORT": "`polku serve`: port of an unauthenticated listener serving only "
+    "/metrics (Prometheus); unset: no metrics.",
+    "POLKU_READY_MAX_LAG": "Tracking is not ready (/readyz 503) while the projector lags more "
+    "events than this on any partition (default 10000).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -84,6 +103,16 @@ class Settings:
     restricted_readers: tuple[str, ...] = ("tracking",)
     relay_batch_size: int = 2000
     poll_interval: float = 0.2
+    workers: int = 1
+    threads: int = 8
+    timeout: int = 30
+    read_timeout: float = 10.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_connections: int = 200
+    rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    """Per role (and ``default``), in Flask-Limiter's notation; empty: no rate limiting."""
+    metrics_port: int | None = None
+    ready_max_lag: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -126,6 +155,15 @@ class Settings:
             restricted_readers=_names(environ, "POLKU_RESTRICTED_READERS", ("tracking",)),
             relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 2000),
             poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
+            workers=_positive_int(environ, "POLKU_WORKERS", 1),
+            threads=_positive_int(environ, "POLKU_THREADS", 8),
+            timeout=_positive_int(environ, "POLKU_TIMEOUT", 30),
+            read_timeout=_positive_float(environ, "POLKU_READ_TIMEOUT", 10.0),
+            max_body_bytes=_positive_int(environ, "POLKU_MAX_BODY_BYTES", 10 * 1024 * 1024),
+            max_connections=_positive_int(environ, "POLKU_MAX_CONNECTIONS", 200),
+            rate_limits=_rate_limits(environ),
+            metrics_port=_port(environ, "POLKU_METRICS_PORT"),
+            ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
         )
         settings.validate()
         return settings
@@ -331,6 +369,23 @@ def _names(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     if not all(names):
         raise SettingsError(f"{name} must be comma-separated names, not {raw!r}")
     return names
+
+
+def _rate_limits(environ: Mapping[str, str]) -> dict[str, str]:
+    try:
+        return parse_rate_limits(environ.get("POLKU_RATE_LIMITS"))
+    except RateLimitError as exc:
+        raise SettingsError(f"POLKU_RATE_LIMITS: {exc}") from None
+
+
+def _port(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name)
+    if not raw:
+        return None
+    port = _positive_int(environ, name, 0)
+    if port > 65535:
+        raise SettingsError(f"{name} must be a port number, 1 to 65535")
+    return port
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -64,6 +64,12 @@ class CoachScope:
             cur.execute("SELECT source, partition_no, position FROM assessment_scope_positions")
             return {(r[0], int(r[1])): int(r[2]) for r in cur.fetchall()}
 
+    def dead_letter_count(self) -> int:
+        """Events set aside as breaking their contract (each is logged too)."""
+        with self.database.transaction(write=False) as cur:
+            cur.execute("SELECT COUNT(*) FROM assessment_scope_dead_letters")
+            return int(cur.fetchone()[0])
+
     def cohorts_of(self, coach_ref: str) -> set[str]:
         """The cohorts the coach with this reference coaches."""
         with self.database.transaction(write=False) as cur:

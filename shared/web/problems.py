@@ -19,10 +19,12 @@ SLUGS = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    408: "request-timeout",
     409: "conflict",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "too-many-requests",
     500: "internal-error",
 }
 

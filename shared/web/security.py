@@ -54,6 +54,11 @@ _CACHE_SIZE = 4096
 _verified_tokens: dict[tuple[str, str, dt.timedelta], tuple[Principal, float]] = {}
 
 
+def verified_principal(token: str, lifetime: dt.timedelta) -> Principal:
+    """The principal of a token signed with the app's secret; raises :class:`AuthError`."""
+    return _verified(jwt_secret(), token, lifetime)
+
+
 def _verified(secret: str, token: str, lifetime: dt.timedelta) -> Principal:
     """Verifies a token once, then trusts it from memory until it expires.
 
@@ -110,6 +115,11 @@ def requires(*roles: str) -> Callable[[F], F]:
                     f"The token's role may not do this; allowed: {', '.join(roles)}. A resource "
                     "outside an allowed caller's scope (a coach: the cohorts they coach and "
                     "their participants; a participant: themselves) is a 404, never a 403."
+                ),
+                "429": _problem(
+                    "Too many requests from this caller (its token's subject, else its "
+                    "address) for its role's rate limit (POLKU_RATE_LIMITS, under `polku "
+                    "serve`); Retry-After says when to try again."
                 ),
             },
             **{ROLES_EXTENSION: list(roles)},
