@@ -63,7 +63,7 @@ def feed_blueprint(service: str) -> Blueprint:
     return blp
 
 
-def restricted_feed_blueprint(service: str) -> Blueprint:
+def restricted_feed_blueprint(service: str, readers: Sequence[str]) -> Blueprint:
     blp = Blueprint(
         f"{service}_restricted_events",
         __name__,
@@ -75,6 +75,9 @@ def restricted_feed_blueprint(service: str) -> Blueprint:
     @blp.route("")
     class RestrictedEvents(MethodView):
         @requires(RESTRICTED_ROLE)
+        # Within the role, only these token subjects: another one is refused (403) as the
+        # role-level refusal is, since it may never read this feed whatever it asks.
+        @blp.doc(**{"x-subjects": list(readers)})
         @blp.arguments(FeedArgs(), location="query")
         @blp.response(200, FeedPage())
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -95,4 +98,6 @@ def install_restricted_feed(app: Flask, outbox: Outbox, readers: Sequence[str]) 
     """Serves ``outbox`` at ``/<service>/restricted/events`` to service tokens of ``readers``."""
     app.extensions["polku.restricted_outbox"] = outbox
     app.extensions["polku.restricted_readers"] = tuple(readers)
-    app.extensions["polku.api"].register_blueprint(restricted_feed_blueprint(outbox.service))
+    app.extensions["polku.api"].register_blueprint(
+        restricted_feed_blueprint(outbox.service, readers)
+    )
