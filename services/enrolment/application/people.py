@@ -20,7 +20,7 @@ from uuid import UUID
 from services.enrolment.domain import Meta
 from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
-from services.enrolment.keystore import KeyStore, LookupTaken
+from services.enrolment.keystore import KeyEntry, KeyStore, LookupTaken
 from services.enrolment.keystore_setup import default_keystore
 from services.enrolment.personal import Personal, PersonalData, personal_of
 from shared.errors import ConcurrentChange, NotFoundError
@@ -35,6 +35,15 @@ ORPHAN_AFTER = 60.0
 """Seconds after which a blind index with no registered person is taken for a crash's leftover
 (its key was stored, its event never saved) and given up; younger, it is a registration in
 flight in another process."""
+
+
+@dataclass(frozen=True)
+class Registrations:
+    """People checked and sealed, not yet stored: what one save registers."""
+
+    people: list[Person]
+    entries: list[KeyEntry]
+    records: list[PersonRecord]
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,18 @@ class PeopleCommands(ServiceApplication):
 
     def register_people(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> list[PersonRecord]:
         """Registers all of ``many`` in one atomic save, or none of them."""
+        batch = self.prepare_registrations(many, meta)
+        self.reserve_numbers(batch.entries)
+        try:
+            self.save_all(*batch.people)
+        except BaseException:
+            self.personal_data.keys.forget([p.id for p in batch.people])
+            raise
+        log.debug("registered %d people", len(batch.people))
+        return batch.records
+
+    def prepare_registrations(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> Registrations:
+        """Checks ``many`` and makes their people, keys and sealed fields; stores nothing."""
         checked: list[tuple[Personal, Mapping[str, Any]]] = []
         for fields in many:
             personal = personal_of(fields)
@@ -99,10 +120,7 @@ class PeopleCommands(ServiceApplication):
             )
             Person.check_attributes(attributes_of(fields))
             checked.append((personal, fields))
-        lookups = [self.personal_data.lookup(p.employee_number) for p, _ in checked]
-        if len(set(lookups)) < len(lookups):
-            raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
-        people, entries, revealed = [], [], []
+        batch = Registrations([], [], [])
         for personal, fields in checked:
             person_id = uuid.uuid4()
             sealed, entry = self.personal_data.seal_new(person_id, personal)
@@ -115,9 +133,18 @@ class PeopleCommands(ServiceApplication):
                 meta,
                 attributes_of(fields),
             )
-            people.append(person)
-            entries.append(entry)
-            revealed.append(PersonRecord(person, personal))
+            batch.people.append(person)
+            batch.entries.append(entry)
+            batch.records.append(PersonRecord(person, personal))
+        if len({e.lookup for e in batch.entries}) < len(batch.entries):
+            raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
+        return batch
+
+    def reserve_numbers(self, entries: Sequence[KeyEntry], added_at: float | None = None) -> None:
+        """Stores the keys and blind indexes of people about to be saved, or raises
+        EmployeeNumberTaken if any number is held. The lock covers only this check-then-add,
+        so a large import reserving chunk by chunk lets other registrations in between."""
+        lookups = [e.lookup for e in entries]
         with self._registering:  # one check-then-add at a time in this process
             if self.registered_numbers(lookups):
                 raise EmployeeNumberTaken(
@@ -125,19 +152,12 @@ class PeopleCommands(ServiceApplication):
                     field="employee_number",
                 )
             try:
-                self.personal_data.keys.add(entries)
+                self.personal_data.keys.add(entries, added_at=added_at)
             except LookupTaken:  # another process registered the same number just now
                 raise EmployeeNumberTaken(
                     "a person with this employee number was registered just now",
                     field="employee_number",
                 ) from None
-        try:
-            self.save_all(*people)
-        except BaseException:
-            self.personal_data.keys.forget([p.id for p in people])
-            raise
-        log.debug("registered %d people", len(people))
-        return revealed
 
     def registered_numbers(self, lookups: Sequence[str]) -> dict[str, UUID]:
         """Which blind indexes belong to a registered, unerased person, and to whom.
