@@ -17,7 +17,12 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -66,7 +71,10 @@ class ServiceApplication(Application[UUID]):
             self.close()
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
-        return Environment(name, dict(env or {}))
+        given = dict(env or {})
+        if type(self).snapshotting_intervals:  # the library's own override reads os.environ
+            given.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
+        return Environment(name, given)
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)  # type: ignore[arg-type]
@@ -88,6 +96,20 @@ class ServiceApplication(Application[UUID]):
             ) from None
         for listener in list(self._listeners):
             listener()
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Takes a snapshot (after a save that reached a snapshotting interval).
+
+        The save is committed already, so a lost race must not fail the command: another
+        process took the same snapshot of the same version, derived from the same events.
+        """
+        with contextlib.suppress(IntegrityError):
+            super().take_snapshot(aggregate_id, version, projector_func)
 
     def retrying(self, command: Callable[[], T], key: UUID | None = None, attempts: int = 10) -> T:
         """Runs a load-decide-save ``command``, again on fresh state if it lost a race.
