@@ -32,7 +32,8 @@ def app(settings: Settings) -> Iterator[EnrolmentApplication]:
 
 
 def busy_cohort(app: EnrolmentApplication) -> UUID:
-    """A cohort with a varied history: invitations, acceptances, declines, withdrawals."""
+    """A cohort with a varied history: invitations, acceptances (more than its places, so a
+    waitlist), declines, withdrawals and a completion."""
     programme = app.define_programme("P", "TEM", meta())
     start = dt.date(2024, 1, 8)
     cohort = app.plan_cohort(programme.id, "C", 60, start, dt.date(2024, 6, 28), meta())
@@ -48,6 +49,8 @@ def busy_cohort(app: EnrolmentApplication) -> UUID:
         app.accept_invitation(cohort.id, person.id, meta(), on=dt.date(2024, 1, 3))
         if n % 9 == 1:
             app.withdraw(cohort.id, person.id, "moved", meta(), on=dt.date(2024, 1, 4))
+    app.change_cohort_status(cohort.id, "start", meta(), on=start)
+    app.complete_participation(cohort.id, people[2].id, meta(), on=dt.date(2024, 6, 28))
     return cohort.id
 
 
@@ -88,7 +91,9 @@ def test_a_cohort_from_its_snapshot_is_the_cohort_replayed(app: EnrolmentApplica
     cohort_id = busy_cohort(app)
     loaded = app.cohort(cohort_id)
     assert vars(loaded) == vars(replayed(app, cohort_id))
-    assert loaded.participations  # the dictionary of Participation survived the round trip
+    statuses = {p.status for p in loaded.participations.values()}
+    assert statuses == {"declined", "enrolled", "waitlisted", "withdrawn", "completed"}
+    assert loaded.waitlist and loaded.roster
     for version in (
         COHORT_SNAPSHOT_EVERY - 1,
         COHORT_SNAPSHOT_EVERY,
@@ -101,9 +106,12 @@ def test_a_cohort_from_its_snapshot_is_the_cohort_replayed(app: EnrolmentApplica
 
 def test_commands_on_a_snapshotted_cohort_behave_as_before(app: EnrolmentApplication) -> None:
     cohort_id = busy_cohort(app)
-    someone = app.register_person(person_fields(employee_number="LATE"), meta())
-    cohort = app.invite(cohort_id, someone.id, meta(), on=dt.date(2024, 1, 5))
-    assert cohort.participation(someone.id).status == "invited"
+    enrolled = [p.person_id for p in app.cohort(cohort_id).participations.values()]
+    someone = next(
+        p for p in enrolled if app.cohort(cohort_id).participation(p).status == "enrolled"
+    )
+    cohort = app.complete_participation(cohort_id, someone, meta(), on=dt.date(2024, 6, 28))
+    assert cohort.participation(someone).status == "completed"
     assert vars(app.cohort(cohort_id)) == vars(replayed(app, cohort_id))
 
 
