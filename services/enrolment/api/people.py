@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -205,7 +204,7 @@ class PeopleImports(MethodView):
         def run(progress: Progress | None) -> ImportResult:
             return import_people(app, table, meta, dry_run=dry_run, progress=progress)
 
-        return import_now_or_later("people", len(table.rows), run, request.path)
+        return import_now_or_later("people", len(table.rows), run, "/enrolment/people/imports")
 
 
 @blp.route("/people/imports/<uuid:job_id>")
