@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, g, jsonify
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
@@ -67,13 +67,14 @@ def import_now_or_later(
     """The result of ``run`` now for a small file; a 202 with a started job for a large one.
 
     ``run`` must not need the request: it runs on the job's thread after the request ended.
+    ``location`` is the path under which the job is polled (``/enrolment/people/imports``).
     """
     if rows <= SYNC_ROWS:
         return run(None).as_dict()
     job = jobs().start(kind, g.principal.sub, rows, run)
     response = jsonify(ImportJobOut().dump(job.view()))
     response.status_code = 202
-    response.headers["Location"] = f"{location}/{job.id}"
+    response.headers["Location"] = f"{request.script_root}{location}/{job.id}"
     return response
 
 
