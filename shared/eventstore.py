@@ -59,6 +59,9 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+AGGREGATE_CACHE_SIZE = 1000
+"""Aggregates kept in memory per application (least recently used go first)."""
+
 COMMAND_LOCK_STRIPES = 64
 """Locks serialising this process's commands per aggregate (see ``retrying``)."""
 
@@ -84,6 +87,13 @@ class ServiceApplication(Application[UUID]):
         given = dict(env or {})
         if type(self).snapshotting_intervals:  # the library's own override reads os.environ
             given.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
+        # Recently used aggregates stay in memory; each load first reads the events stored
+        # after the cached version (fastforward, the library's default), so writes by other
+        # processes are seen, and hands the command a deep copy, so a failed command leaves
+        # the cached state as it was.
+        given.setdefault("AGGREGATE_CACHE_MAXSIZE", str(AGGREGATE_CACHE_SIZE))
+        given.setdefault("AGGREGATE_CACHE_FASTFORWARD", "y")
+        given.setdefault("DEEPCOPY_FROM_AGGREGATE_CACHE", "y")
         return Environment(name, given)
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
