@@ -19,7 +19,7 @@ import time
 from typing import Any
 from uuid import UUID
 
-from services.enrolment.application.people import PeopleCommands, Registrations
+from services.enrolment.application.people import PeopleCommands, Planned
 from services.enrolment.domain import Meta
 from services.enrolment.domain.people import ATTRIBUTES, check_text
 from services.enrolment.keystore import normalised
@@ -165,30 +165,29 @@ def _register_in_chunks(
     chunks saved: the reservations of the rest are given back, and running the same file again
     registers exactly the rest (see docs/imports.md).
     """
-    batches = [
-        app.prepare_registrations(rows[at : at + chunk_rows], meta)
-        for at in range(0, len(rows), chunk_rows)
-    ]
-    reserved: list[Registrations] = []
+    planned = app.plan_registrations(rows)
+    chunks = [planned[at : at + chunk_rows] for at in range(0, len(planned), chunk_rows)]
+    reserved: list[list[Planned]] = []
     start = time.time()
     try:
-        for index, batch in enumerate(batches):
+        for index, chunk in enumerate(chunks):
             # Dated when its save is due, so no one takes it for a crash's leftover meanwhile.
             due = start + index * chunk_rows / SAVES_PER_SECOND
-            app.reserve_numbers(batch.entries, added_at=due)
-            reserved.append(batch)
+            app.reserve_numbers([p.entry for p in chunk], added_at=due)
+            reserved.append(chunk)
     except BaseException:
         app.personal_data.keys.forget(_ids(reserved))
         raise
-    for index, batch in enumerate(batches):
+    for index, chunk in enumerate(chunks):
         try:
-            app.save_all(*batch.people)
+            # Sealed only now: until its save, a chunk is ids and keys, not people and events.
+            app.save_all(*app.registrations(chunk, meta).people)
         except BaseException as failure:
-            app.personal_data.keys.forget(_ids(batches[index:]))
+            app.personal_data.keys.forget(_ids(chunks[index:]))
             saved = index * chunk_rows
             raise ImportInterrupted(saved, len(rows)) from failure
-        tick(len(batch.people))
+        tick(len(chunk))
 
 
-def _ids(batches: list[Registrations]) -> list[UUID]:
-    return [person.id for batch in batches for person in batch.people]
+def _ids(chunks: list[list[Planned]]) -> list[UUID]:
+    return [p.entry.person_id for chunk in chunks for p in chunk]

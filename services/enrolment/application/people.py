@@ -22,7 +22,7 @@ from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
 from services.enrolment.keystore import KeyEntry, KeyStore, LookupTaken
 from services.enrolment.keystore_setup import default_keystore
-from services.enrolment.personal import Personal, PersonalData, personal_of
+from services.enrolment.personal import Personal, PersonalData, new_key, personal_of, seal
 from shared.errors import ConcurrentChange, NotFoundError
 from shared.eventstore import ServiceApplication
 
@@ -35,6 +35,15 @@ ORPHAN_AFTER = 60.0
 """Seconds after which a blind index with no registered person is taken for a crash's leftover
 (its key was stored, its event never saved) and given up; younger, it is a registration in
 flight in another process."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A registration checked, with its person's id and new key, not yet sealed or stored."""
+
+    personal: Personal
+    fields: Mapping[str, Any]
+    entry: KeyEntry
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ class PeopleCommands(ServiceApplication):
 
     def register_people(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> list[PersonRecord]:
         """Registers all of ``many`` in one atomic save, or none of them."""
-        batch = self.prepare_registrations(many, meta)
+        batch = self.registrations(self.plan_registrations(many), meta)
         self.reserve_numbers(batch.entries)
         try:
             self.save_all(*batch.people)
@@ -110,34 +119,39 @@ class PeopleCommands(ServiceApplication):
         log.debug("registered %d people", len(batch.people))
         return batch.records
 
-    def prepare_registrations(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> Registrations:
-        """Checks ``many`` and makes their people, keys and sealed fields; stores nothing."""
-        checked: list[tuple[Personal, Mapping[str, Any]]] = []
+    def plan_registrations(self, many: Sequence[Mapping[str, Any]]) -> list[Planned]:
+        """Checks ``many`` and gives each a person id and a new key; seals and stores nothing,
+        so a large import holds only ids and keys until it saves a chunk."""
+        planned = []
         for fields in many:
             personal = personal_of(fields)
             Person.check_placement(
                 fields.get("organisation"), fields.get("department"), fields.get("unit")
             )
             Person.check_attributes(attributes_of(fields))
-            checked.append((personal, fields))
+            lookup = self.personal_data.lookup(personal.employee_number)
+            planned.append(Planned(personal, fields, KeyEntry(uuid.uuid4(), new_key(), lookup)))
+        if len({p.entry.lookup for p in planned}) < len(planned):
+            raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
+        return planned
+
+    def registrations(self, planned: Sequence[Planned], meta: Meta) -> Registrations:
+        """The people of ``planned``, their fields sealed with their keys, ready to save."""
         batch = Registrations([], [], [])
-        for personal, fields in checked:
-            person_id = uuid.uuid4()
-            sealed, entry = self.personal_data.seal_new(person_id, personal)
+        for p in planned:
+            person_id = p.entry.person_id
             person = Person.register(
                 person_id,
-                sealed,
-                fields["organisation"],
-                fields["department"],
-                fields["unit"],
+                seal(p.personal, p.entry.key, person_id),
+                p.fields["organisation"],
+                p.fields["department"],
+                p.fields["unit"],
                 meta,
-                attributes_of(fields),
+                attributes_of(p.fields),
             )
             batch.people.append(person)
-            batch.entries.append(entry)
-            batch.records.append(PersonRecord(person, personal))
-        if len({e.lookup for e in batch.entries}) < len(batch.entries):
-            raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
+            batch.entries.append(p.entry)
+            batch.records.append(PersonRecord(person, p.personal))
         return batch
 
     def reserve_numbers(self, entries: Sequence[KeyEntry], added_at: float | None = None) -> None:
