@@ -743,6 +743,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(bench_command_path(workdir, plan.commands, rounds=3))
         say(describe(results[-1]))
 
+        say("7. cohort commands ...")
+        from benchmarks.cohorts import bench_cohort_commands
+
+        results.append(bench_cohort_commands(workdir, plan.commands))
+        say(describe(results[-1]))
+
         say(f"   pre-filling an enrolment log with {plan.events} events ...")
         fill_seconds, service = timed(lambda: prepare_log(workdir, plan.events))
         say(f"   {service.application.head()} events in {fill_seconds:.1f}s")

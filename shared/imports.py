@@ -76,6 +76,19 @@ class ImportRejected(RuleViolation):
         self.result = result
 
 
+class ImportInterrupted(Exception):
+    """The store failed after part of an import was written (an infrastructure failure, not
+    bad input): ``saved`` rows are recorded, the rest not; the same file again records the rest."""
+
+    def __init__(self, saved: int, rows: int) -> None:
+        super().__init__(
+            f"the store failed after {saved} of {rows} new rows were saved; import the same "
+            "file again to record the rest (the rows saved count as unchanged)"
+        )
+        self.saved = saved
+        self.rows = rows
+
+
 @dataclass(frozen=True)
 class Table:
     columns: tuple[str, ...]

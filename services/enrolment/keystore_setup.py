@@ -17,6 +17,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from uuid import UUID
@@ -55,14 +56,14 @@ class InMemoryKeyStore:
     def blind(self, value: str) -> str:
         return blind_of(self._secret, value)
 
-    def add(self, entries: Sequence[KeyEntry]) -> None:
+    def add(self, entries: Sequence[KeyEntry], *, added_at: float | None = None) -> None:
         with self._lock:
             taken = [e.lookup for e in entries if e.lookup in self._lookups]
-            lookups = [e.lookup for e in entries]
-            taken += sorted({x for x in lookups if lookups.count(x) > 1} - set(taken))
+            repeated = {x for x, n in Counter(e.lookup for e in entries).items() if n > 1}
+            taken += sorted(repeated - set(taken))
             if taken:
                 raise LookupTaken(taken)
-            now = time.time()
+            now = time.time() if added_at is None else added_at
             for entry in entries:
                 self._keys[entry.person_id] = entry.key
                 self._lookups[entry.lookup] = Holder(entry.person_id, now)

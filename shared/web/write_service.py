@@ -1,7 +1,8 @@
 """The Flask app of a write service: its own blueprints plus what every write service serves.
 
-That is the ``/<service>/events`` feed over the service's outbox, and readiness that includes
-the event store (and whatever ``probes`` the composition root adds, such as the broker).
+That is the ``/<service>/events`` feed over the service's outbox, readiness that includes
+the event store (and whatever ``probes`` the composition root adds, such as the broker), and
+the registry of the service's import jobs (:mod:`shared.web.jobs`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 
 from flask import Flask
 
+from shared.jobs import Jobs
 from shared.outbox import Outbox
 from shared.web import create_service_app, readiness
 from shared.web.feed import feed_blueprint
+from shared.web.jobs import JOBS
 
 
 def create_write_service_app(
@@ -33,5 +36,5 @@ def create_write_service_app(
         jwt_secret=jwt_secret,
         ready_check=readiness({"store": outbox.app.ping, **(probes or {})}),
         blueprints=[*blueprints, feed_blueprint(service)],
-        extensions={f"polku.{service}": outbox.app, "polku.outbox": outbox},
+        extensions={f"polku.{service}": outbox.app, "polku.outbox": outbox, JOBS: Jobs()},
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from services.enrolment.application import EnrolmentApplication
+from services.enrolment.application import COHORT_SNAPSHOT_EVERY, EnrolmentApplication
 from services.enrolment.domain.cohorts import Cohort
 from services.runtime import WriteService, build_write_service
 from shared.errors import ConflictError, NotFoundError
@@ -109,3 +110,31 @@ def test_relay_positions_live_in_the_service_database(service: WriteService) -> 
     again = RelayPositions(Database(service.database.url), "enrolment")
     assert again.get("kafka") == 42
     again.database.close()
+
+
+def test_a_cohort_loads_from_its_snapshot_and_reads_few_events(service: WriteService) -> None:
+    app = service.application
+    _, cohort_id = plan(app, capacity=200)
+    people = app.register_people(
+        [{**PERSON, "employee_number": f"S-{n}"} for n in range(COHORT_SNAPSHOT_EVERY + 10)], META
+    )
+    for person in people:
+        app.invite(cohort_id, person.id, META)
+    read: list[int] = []
+    original = app.recorder.select_events
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        events = original(*args, **kwargs)
+        read.append(len(events))
+        return events
+
+    app.recorder.select_events = counting  # type: ignore[method-assign]
+    latest = len(people) + 1
+    # A load at a version bypasses the in-memory cache: what a newly started process reads.
+    cohort = app.cohort(cohort_id, version=latest)
+    assert cohort.version == latest
+    assert 0 < sum(read) < COHORT_SNAPSHOT_EVERY
+    replayed: Any = None
+    for stored in app.events.get(cohort_id):
+        replayed = stored.mutate(replayed)
+    assert vars(cohort) == vars(replayed)

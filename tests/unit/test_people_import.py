@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -159,9 +160,9 @@ def test_a_number_registered_meanwhile_fails_the_whole_import(app: EnrolmentAppl
     keys = app.personal_data.keys
     original = keys.add
 
-    def racing(entries: list[KeyEntry]) -> None:
+    def racing(entries: list[KeyEntry], **options: Any) -> None:
         original([KeyEntry(uuid.uuid4(), new_key(), keys.blind("E-2"))])
-        original(entries)
+        original(entries, **options)
 
     keys.add = racing  # type: ignore[method-assign]
     with pytest.raises(EmployeeNumberTaken):

@@ -1,8 +1,12 @@
-"""Bulk imports over HTTP: the same functions as ``polku import results|staff-survey``."""
+"""Bulk imports over HTTP: the same functions as ``polku import results|staff-survey``.
+
+Files of up to 1,000 rows are imported within the request; larger ones answer 202 with an
+import job polled at ``GET /assessment/imports/{job_id}`` (:mod:`shared.web.jobs`)."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -10,8 +14,9 @@ from flask_smorest import Blueprint
 from services.assessment.api import survey_schemas as s
 from services.assessment.api.access import INSTRUMENT_WRITERS, app_
 from services.assessment.imports import import_results, import_staff_survey
-from shared.imports import read_table
+from shared.imports import ImportResult, Progress, read_table
 from shared.web.idempotency import leaves_no_trace
+from shared.web.jobs import ImportJobOut, import_now_or_later, job_view
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 
@@ -21,24 +26,32 @@ blp = Blueprint(
     url_prefix="/assessment",
     description="Imports of survey-tool CSV exports: every row checked, then all or nothing.",
 )
+LARGE = "A file of more than 1,000 rows: the import job; poll its Location."
 REJECTED = problem_doc(
     "Nothing was imported: ``errors`` lists every problem by row and column (out-of-scale "
     "value, unknown person, duplicate, group below the minimum, bad cell)."
 )
 
 
-def _run(function: Any, body: dict[str, Any]) -> dict[str, Any]:
-    app_().instrument(body["instrument_id"], field="instrument_id")  # unknown: 404, not 422
+def _run(kind: str, function: Any, body: dict[str, Any]) -> Any:
+    """The import's result now for a small file; a 202 with a job for a large one."""
+    app = app_()
+    app.instrument(body["instrument_id"], field="instrument_id")  # unknown: 404, not 422
     table = read_table(body["csv"])
-    result = function(
-        app_(),
-        table,
-        event_meta(),
-        instrument_id=body["instrument_id"],
-        mapping=body["mapping"],
-        dry_run=body["dry_run"],
-    )
-    return result.as_dict()  # type: ignore[no-any-return]
+    meta = event_meta()
+
+    def run(progress: Progress | None) -> ImportResult:
+        return function(  # type: ignore[no-any-return]
+            app,
+            table,
+            meta,
+            instrument_id=body["instrument_id"],
+            mapping=body["mapping"],
+            dry_run=body["dry_run"],
+            progress=progress,
+        )
+
+    return import_now_or_later(kind, len(table.rows), run, "/assessment/imports")
 
 
 @blp.route("/imports/results")
@@ -47,9 +60,10 @@ class ResultImports(MethodView):
     @requires(*INSTRUMENT_WRITERS)
     @blp.arguments(s.ImportIn())
     @blp.response(200, s.ImportOut())
+    @blp.alt_response(202, schema=ImportJobOut, description=LARGE)
     @blp.alt_response(404, **problem_doc("The instrument does not exist."))
     @blp.alt_response(422, **REJECTED)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> Any:
         """Import assessment results from a CSV export, one result per row.
 
         ``mapping``: ``columns`` (person, and optionally wave, rater_group, rater, date, cohort,
@@ -58,7 +72,7 @@ class ResultImports(MethodView):
         rater_group, date, cohort_id). Rows already recorded identically count as unchanged.
         ``dry_run`` checks everything and writes nothing.
         """
-        return _run(import_results, body)
+        return _run("results", import_results, body)
 
 
 @blp.route("/imports/staff-survey")
@@ -67,13 +81,27 @@ class StaffSurveyImports(MethodView):
     @requires(*INSTRUMENT_WRITERS)
     @blp.arguments(s.ImportIn())
     @blp.response(200, s.ImportOut())
+    @blp.alt_response(202, schema=ImportJobOut, description=LARGE)
     @blp.alt_response(404, **problem_doc("The instrument does not exist."))
     @blp.alt_response(422, **REJECTED)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> Any:
         """Import staff-survey results, one organisation, department or unit per row.
 
         ``mapping``: ``columns`` (year, respondents, and organisation, department, unit),
         ``indices`` (column -> index key) and optional ``defaults`` (organisation). A group
         below the instrument's minimum rejects the file: such a result is never stored.
         """
-        return _run(import_staff_survey, body)
+        return _run("staff-survey", import_staff_survey, body)
+
+
+@blp.route("/imports/<uuid:job_id>")
+class ImportJob(MethodView):
+    @requires(*INSTRUMENT_WRITERS)
+    @blp.response(200, ImportJobOut())
+    @blp.alt_response(404, **problem_doc("No such job, or not one you started."))
+    def get(self, job_id: UUID) -> dict[str, Any]:
+        """An import job (results or staff survey): state (running, succeeded, failed), rows
+        checked and done of the total, and in the end the result or every row's problem. Jobs
+        are kept in the service's memory (the latest 100); a job is read by whoever started
+        it, or by an hr_admin."""
+        return job_view(job_id)

@@ -20,8 +20,9 @@ from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.application.people import PersonRecord
 from services.enrolment.domain.careers import Placement
 from services.enrolment.imports import import_people
-from shared.imports import read_table
+from shared.imports import ImportResult, Progress, read_table
 from shared.web.idempotency import Redaction, leaves_no_trace
+from shared.web.jobs import ImportJobOut, import_now_or_later, job_view
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
@@ -185,14 +186,34 @@ class PeopleImports(MethodView):
     @requires(*WRITERS)
     @blp.arguments(s.PeopleImportIn())
     @blp.response(200, s.ImportResultOut())
+    @blp.alt_response(202, schema=ImportJobOut, description="A large file: the import job.")
     @blp.alt_response(422, **problem_doc("Some rows are wrong; nothing was imported."))
     @blp.alt_response(409, **problem_doc("Someone registered one of the numbers meanwhile."))
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> Any:
         """Register people from an HR register extract (CSV), all rows or none.
 
         Rows whose employee number is registered already count as unchanged, so importing the
         same file again registers no one twice. ``dry_run`` checks and counts, writing nothing.
+        A file of up to 1,000 rows is imported within the request (200, or 422 listing every
+        problem). A larger one answers 202 with an import job at once; poll its ``Location``
+        (``GET /enrolment/people/imports/{job_id}``) for progress, the result or every problem.
         """
         table = read_table(body["csv"])
-        result = import_people(app_(), table, event_meta(), dry_run=body["dry_run"])
-        return result.as_dict()
+        app, meta, dry_run = app_(), event_meta(), body["dry_run"]
+
+        def run(progress: Progress | None) -> ImportResult:
+            return import_people(app, table, meta, dry_run=dry_run, progress=progress)
+
+        return import_now_or_later("people", len(table.rows), run, "/enrolment/people/imports")
+
+
+@blp.route("/people/imports/<uuid:job_id>")
+class PeopleImportJob(MethodView):
+    @requires(*WRITERS)
+    @blp.response(200, ImportJobOut())
+    @blp.alt_response(404, **problem_doc("No such job, or not one you started."))
+    def get(self, job_id: UUID) -> dict[str, Any]:
+        """A people import job: state (running, succeeded, failed), rows done of the total, and
+        in the end the result or every row's problem. Jobs are kept in the service's memory
+        (the latest 100); a coordinator sees the jobs they started, an hr_admin every job."""
+        return job_view(job_id)

@@ -8,7 +8,7 @@ Each mixin relies only on :class:`~shared.eventstore.ServiceApplication`'s helpe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from services.enrolment.application.careers import CareerCommands
@@ -17,6 +17,7 @@ from services.enrolment.application.groups import PeerGroupCommands
 from services.enrolment.application.people import PeopleCommands
 from services.enrolment.application.programmes import ProgrammeCommands
 from services.enrolment.application.sessions import SessionCommands
+from services.enrolment.domain.cohorts import Cohort
 from shared.errors import NotFoundError
 from shared.eventstore import ServiceApplication
 
@@ -26,6 +27,11 @@ LISTABLE = {
     "cohorts": "polku.enrolment:Cohort.Planned",
     "people": "polku.enrolment:Person.Registered",
 }
+
+
+COHORT_SNAPSHOT_EVERY = 50
+"""A cohort is loaded from its latest snapshot and at most this many events after it: a command's
+cost no longer grows with the cohort's history (one snapshot is written per that many events)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class EnrolmentApplication(
     """Commands return what they saved, so callers need not read it back."""
 
     name = "enrolment"
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {Cohort: COHORT_SNAPSHOT_EVERY}
 
     def list(self, kind: str, after: int, limit: int) -> Page:
         """A page of one kind of aggregate, in creation order; ``next_after`` is the cursor."""

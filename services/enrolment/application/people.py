@@ -20,9 +20,9 @@ from uuid import UUID
 from services.enrolment.domain import Meta
 from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
-from services.enrolment.keystore import KeyStore, LookupTaken
+from services.enrolment.keystore import KeyEntry, KeyStore, LookupTaken
 from services.enrolment.keystore_setup import default_keystore
-from services.enrolment.personal import Personal, PersonalData, personal_of
+from services.enrolment.personal import Personal, PersonalData, new_key, personal_of, seal
 from shared.errors import ConcurrentChange, NotFoundError
 from shared.eventstore import ServiceApplication
 
@@ -35,6 +35,24 @@ ORPHAN_AFTER = 60.0
 """Seconds after which a blind index with no registered person is taken for a crash's leftover
 (its key was stored, its event never saved) and given up; younger, it is a registration in
 flight in another process."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A registration checked, with its person's id and new key, not yet sealed or stored."""
+
+    personal: Personal
+    fields: Mapping[str, Any]
+    entry: KeyEntry
+
+
+@dataclass(frozen=True)
+class Registrations:
+    """People checked and sealed, not yet stored: what one save registers."""
+
+    people: list[Person]
+    entries: list[KeyEntry]
+    records: list[PersonRecord]
 
 
 @dataclass(frozen=True)
@@ -91,33 +109,56 @@ class PeopleCommands(ServiceApplication):
 
     def register_people(self, many: Sequence[Mapping[str, Any]], meta: Meta) -> list[PersonRecord]:
         """Registers all of ``many`` in one atomic save, or none of them."""
-        checked: list[tuple[Personal, Mapping[str, Any]]] = []
+        batch = self.registrations(self.plan_registrations(many), meta)
+        self.reserve_numbers(batch.entries)
+        try:
+            self.save_all(*batch.people)
+        except BaseException:
+            self.personal_data.keys.forget([p.id for p in batch.people])
+            raise
+        log.debug("registered %d people", len(batch.people))
+        return batch.records
+
+    def plan_registrations(self, many: Sequence[Mapping[str, Any]]) -> list[Planned]:
+        """Checks ``many`` and gives each a person id and a new key; seals and stores nothing,
+        so a large import holds only ids and keys until it saves a chunk."""
+        planned = []
         for fields in many:
             personal = personal_of(fields)
             Person.check_placement(
                 fields.get("organisation"), fields.get("department"), fields.get("unit")
             )
             Person.check_attributes(attributes_of(fields))
-            checked.append((personal, fields))
-        lookups = [self.personal_data.lookup(p.employee_number) for p, _ in checked]
-        if len(set(lookups)) < len(lookups):
+            lookup = self.personal_data.lookup(personal.employee_number)
+            planned.append(Planned(personal, fields, KeyEntry(uuid.uuid4(), new_key(), lookup)))
+        if len({p.entry.lookup for p in planned}) < len(planned):
             raise EmployeeNumberTaken("an employee number repeats", field="employee_number")
-        people, entries, revealed = [], [], []
-        for personal, fields in checked:
-            person_id = uuid.uuid4()
-            sealed, entry = self.personal_data.seal_new(person_id, personal)
+        return planned
+
+    def registrations(self, planned: Sequence[Planned], meta: Meta) -> Registrations:
+        """The people of ``planned``, their fields sealed with their keys, ready to save."""
+        batch = Registrations([], [], [])
+        for p in planned:
+            person_id = p.entry.person_id
             person = Person.register(
                 person_id,
-                sealed,
-                fields["organisation"],
-                fields["department"],
-                fields["unit"],
+                seal(p.personal, p.entry.key, person_id),
+                p.fields["organisation"],
+                p.fields["department"],
+                p.fields["unit"],
                 meta,
-                attributes_of(fields),
+                attributes_of(p.fields),
             )
-            people.append(person)
-            entries.append(entry)
-            revealed.append(PersonRecord(person, personal))
+            batch.people.append(person)
+            batch.entries.append(p.entry)
+            batch.records.append(PersonRecord(person, p.personal))
+        return batch
+
+    def reserve_numbers(self, entries: Sequence[KeyEntry], added_at: float | None = None) -> None:
+        """Stores the keys and blind indexes of people about to be saved, or raises
+        EmployeeNumberTaken if any number is held. The lock covers only this check-then-add,
+        so a large import reserving chunk by chunk lets other registrations in between."""
+        lookups = [e.lookup for e in entries]
         with self._registering:  # one check-then-add at a time in this process
             if self.registered_numbers(lookups):
                 raise EmployeeNumberTaken(
@@ -125,19 +166,12 @@ class PeopleCommands(ServiceApplication):
                     field="employee_number",
                 )
             try:
-                self.personal_data.keys.add(entries)
+                self.personal_data.keys.add(entries, added_at=added_at)
             except LookupTaken:  # another process registered the same number just now
                 raise EmployeeNumberTaken(
                     "a person with this employee number was registered just now",
                     field="employee_number",
                 ) from None
-        try:
-            self.save_all(*people)
-        except BaseException:
-            self.personal_data.keys.forget([p.id for p in people])
-            raise
-        log.debug("registered %d people", len(people))
-        return revealed
 
     def registered_numbers(self, lookups: Sequence[str]) -> dict[str, UUID]:
         """Which blind indexes belong to a registered, unerased person, and to whom.

@@ -18,6 +18,7 @@ from services.enrolment.domain import Meta
 from services.enrolment.domain import enrolments as e
 from services.enrolment.domain.dates import effective, moment
 from services.enrolment.domain.enrolments import Participation
+from services.enrolment.domain.snapshots import CohortSnapshot, copy_cohort
 from shared.errors import ConflictError, RuleViolation
 
 PLANNED, OPEN, RUNNING, COMPLETED, CANCELLED = (
@@ -59,6 +60,9 @@ class Cohort(Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "polku.enrolment:Cohort.Created"
+
+    Snapshot = CohortSnapshot
+    __deepcopy__ = copy_cohort
 
     @staticmethod
     def check_window(start_date: dt.date, end_date: dt.date) -> None:
