@@ -24,6 +24,7 @@ from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.settings import Settings
 from shared.web import ratelimit
+from shared.web.jobs import JOBS
 from shared.web.metrics import Gauges, RequestMetrics, metrics_listener, record_routes
 from shared.web.server import BodyLimit, Built, WSGIApp
 
@@ -113,7 +114,10 @@ def _close(stop: threading.Event, closers: list[Callable[[], None]]) -> None:
 
 def _import_jobs(app: Flask) -> Mapping[str, int]:
     jobs = app.extensions.get(IMPORT_JOBS_EXTENSION)
-    return jobs() if callable(jobs) else {}
+    if callable(jobs):
+        return jobs()  # type: ignore[no-any-return]
+    registry = app.extensions.get(JOBS)
+    return registry.by_state() if registry is not None else {}
 
 
 def _tracking(

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,6 +114,11 @@ class Jobs:
     def get(self, job_id: UUID) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def by_state(self) -> dict[str, int]:
+        """How many jobs this process keeps in each state (a gauge for metrics)."""
+        with self._lock:
+            return dict(Counter(job.state for job in self._jobs.values()))
 
     def running(self) -> int:
         """How many jobs are running now (a gauge for metrics)."""

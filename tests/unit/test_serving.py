@@ -4,6 +4,7 @@ and the refusal of several worker processes for a process with background work."
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,12 @@ from werkzeug.test import Client
 from services import served
 from services.cli import main
 from shared.auth import issue_token
+from shared.imports import ImportResult
 from shared.positions import RelayPositions
 from shared.rate_limits import DEFAULT_RATE_LIMITS
 from shared.settings import Settings, SettingsError
 from shared.sql import Database
+from shared.web.jobs import JOBS
 from tests.api.helpers import SECRET, build
 
 METRICS_PORT = 9999
@@ -190,3 +193,26 @@ def test_metrics_on_the_apis_own_port_are_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "POLKU_METRICS_PORT=8123" in result.output
+
+
+def test_metrics_count_the_import_jobs_of_a_write_service(tmp_path: Path) -> None:
+    runtime = build(tmp_path / "data")
+    try:
+        app = runtime.apps["enrolment"]
+        release = threading.Event()
+
+        def held(progress: object) -> ImportResult:
+            release.wait(10)
+            return ImportResult(rows=1, recorded=1)
+
+        assert served._import_jobs(app) == {}
+        job = app.extensions[JOBS].start("people", "hr_admin:me", 1, held)
+        assert served._import_jobs(app) == {"running": 1}
+        release.set()
+        for _ in range(1000):
+            if job.state != "running":
+                break
+            threading.Event().wait(0.01)
+        assert served._import_jobs(app) == {job.state: 1} and job.state != "running"
+    finally:
+        runtime.close()
