@@ -205,7 +205,15 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
 JOURNAL_TIME = ("tr_applied_events", "time")
 """The journal, and the column from which each of its events counts as recorded."""
 
-SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS]
+CURRENT_ROWS = [
+    f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_current ON {table} ({', '.join(key)})"
+    " WHERE recorded_to IS NULL"
+    for table, key in FACT_KEYS.items()
+]
+"""One current row per fact, enforced; the projector's lookups by key and its inserts (``ON
+CONFLICT ... DO NOTHING``) go through these partial indexes."""
+
+SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS, *CURRENT_ROWS]
 
 
 def _tables(statements: list[str]) -> tuple[str, ...]:

@@ -62,6 +62,7 @@ _KEYWORDS = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=4096)  # an event's time is formatted for its facts and for the journal
 def utc_text(moment: dt.datetime) -> str:
     """A moment as sortable text: UTC, microseconds, always the same width."""
     if moment.tzinfo is not dt.UTC:  # events are stamped in UTC: converting is the rare case
@@ -197,20 +198,49 @@ def _items(body: str) -> Iterator[str]:
     yield body[start:].strip()
 
 
-def _key_sql(table: str) -> str:
-    return " AND ".join(f"{name} = ?" for name in FACT_KEYS[table])
+@dataclass(frozen=True)
+class _Statements:
+    """A fact table's writing statements, made once: handlers run them for every event."""
+
+    names: tuple[str, ...]
+    add_version: str
+    close: str
+    reopen: str
+    current: str
+
+
+@cache
+def _statements(table: str) -> _Statements:
+    names = columns(table)
+    key = " AND ".join(f"{name} = ?" for name in FACT_KEYS[table])
+    listed = ", ".join(names)
+    return _Statements(
+        names=names,
+        add_version=f"INSERT INTO {table} ({listed}, recorded_from)"
+        f" VALUES ({', '.join('?' * (len(names) + 1))})",
+        # One statement both finds the current row and closes it: most changes are later
+        # than the row they change, and this is the rebuild's most frequent write.
+        close=f"UPDATE {table} SET recorded_to = ? WHERE {key} AND {CURRENT}"
+        f" AND recorded_from < ? RETURNING {listed}",
+        reopen=f"UPDATE {table} SET recorded_to = NULL WHERE {key} AND recorded_to = ?",
+        current=f"SELECT {listed} FROM {table} WHERE {key} AND {CURRENT}",
+    )
+
+
+@cache
+def _insert(table: str, names: tuple[str, ...]) -> str:
+    key = ", ".join(FACT_KEYS[table])
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}, recorded_from)"
+        f" VALUES ({', '.join('?' * (len(names) + 1))})"
+        # The conflict target is the partial unique index of current rows (schema.CURRENT_ROWS).
+        f" ON CONFLICT ({key}) WHERE {CURRENT} DO NOTHING"
+    )
 
 
 def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
     """Records a new fact from ``at``, unless its key already holds one (then: False)."""
-    key = FACT_KEYS[table]
-    names = [*values, "recorded_from"]
-    marks = ", ".join("?" * len(names))
-    cur.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {marks}"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {_key_sql(table)} AND {CURRENT})",
-        (*values.values(), at, *(values[k] for k in key)),
-    )
+    cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
 
 
@@ -233,37 +263,34 @@ def revise(
     version. A row recorded at ``at`` or later (an event of the same moment, or of a source
     whose events arrived out of their time order) is changed in place.
     """
-    names = columns(table)
-    cur.execute(
-        f"SELECT {', '.join(names)}, recorded_from FROM {table}"
-        f" WHERE {_key_sql(table)} AND {CURRENT}",
-        tuple(key),
-    )
+    # A fact that may be new (``otherwise``) is usually new: one insert settles it.
+    if otherwise is not None and insert(cur, table, otherwise, at):
+        return
+    sql = _statements(table)
+    cur.execute(sql.close, (at, *key, at))
+    row = cur.fetchone()
+    if row is not None:
+        old = dict(zip(sql.names, row, strict=True))
+        changes = change(old)
+        if all(old[name] == value for name, value in changes.items()):
+            cur.execute(sql.reopen, (*key, at))
+            return
+        cur.execute(sql.add_version, (*{**old, **changes}.values(), at))
+        return
+    cur.execute(sql.current, tuple(key))
     row = cur.fetchone()
     if row is None:
-        if otherwise is not None:
-            insert(cur, table, otherwise, at)
         return
-    old = dict(zip(names, row[:-1], strict=True))
-    changes = {k: v for k, v in change(old).items() if old[k] != v}
-    if not changes:
-        return
-    where = f"{_key_sql(table)} AND {CURRENT}"
-    if str(row[-1]) >= at:
+    old = dict(zip(sql.names, row, strict=True))
+    changes = {name: value for name, value in change(old).items() if old[name] != value}
+    if changes:
         sets = ", ".join(f"{name} = ?" for name in changes)
+        where = sql.current.split(" WHERE ", 1)[1]
         cur.execute(f"UPDATE {table} SET {sets} WHERE {where}", (*changes.values(), *key))
-        return
-    cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))
-    new = {**old, **changes}
-    marks = ", ".join("?" * (len(names) + 1))
-    cur.execute(
-        f"INSERT INTO {table} ({', '.join(names)}, recorded_from) VALUES ({marks})",
-        (*new.values(), at),
-    )
 
 
 def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:
     """Ends the current fact under ``key`` at ``at`` (one recorded at ``at`` or later goes)."""
-    where = f"{_key_sql(table)} AND {CURRENT}"
+    where = _statements(table).current.split(" WHERE ", 1)[1]
     cur.execute(f"DELETE FROM {table} WHERE {where} AND recorded_from >= ?", (*key, at))
     cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))
