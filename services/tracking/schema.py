@@ -205,13 +205,24 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
 JOURNAL_TIME = ("tr_applied_events", "time")
 """The journal, and the column from which each of its events counts as recorded."""
 
+REENTERED = (
+    "tr_participation",
+    "tr_attendance",
+    "tr_reaction_surveys",
+    "tr_cohort_coaches",
+    "tr_group_members",
+)
+"""Fact tables whose key is written again while its row holds: an upsert (a stage, a mark, more
+tokens) or a re-entry (a coach, a member). Every other fact is created once, by the first event
+of its own aggregate, so its primary key alone keeps a duplicate delivery out."""
+
 CURRENT_ROWS = [
-    f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_current ON {table} ({', '.join(key)})"
+    f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_current ON {table} ({', '.join(FACT_KEYS[table])})"
     " WHERE recorded_to IS NULL"
-    for table, key in FACT_KEYS.items()
+    for table in REENTERED
 ]
-"""One current row per fact, enforced; the projector's lookups by key and its inserts (``ON
-CONFLICT ... DO NOTHING``) go through these partial indexes."""
+"""One current row per re-entered fact, enforced: the projector's inserts into these tables
+conflict on it (``ON CONFLICT ... DO NOTHING``), where the key already holds a row."""
 
 SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS, *CURRENT_ROWS]
 

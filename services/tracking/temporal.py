@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from services.tracking.schema import FACT_KEYS, FACTS, JOURNAL_TIME
+from services.tracking.schema import FACT_KEYS, FACTS, JOURNAL_TIME, REENTERED
 from shared.events import Envelope
 from shared.sql import Cursor, Database
 
@@ -229,17 +229,22 @@ def _statements(table: str) -> _Statements:
 
 @cache
 def _insert(table: str, names: tuple[str, ...]) -> str:
-    key = ", ".join(FACT_KEYS[table])
+    # A re-entered fact conflicts on the partial unique index of current rows
+    # (schema.CURRENT_ROWS); a fact created once only on its primary key, which saves every
+    # other table an index to maintain.
+    target = f" ({', '.join(FACT_KEYS[table])}) WHERE {CURRENT}" if table in REENTERED else ""
     return (
         f"INSERT INTO {table} ({', '.join(names)}, recorded_from)"
-        f" VALUES ({', '.join('?' * (len(names) + 1))})"
-        # The conflict target is the partial unique index of current rows (schema.CURRENT_ROWS).
-        f" ON CONFLICT ({key}) WHERE {CURRENT} DO NOTHING"
+        f" VALUES ({', '.join('?' * (len(names) + 1))}) ON CONFLICT{target} DO NOTHING"
     )
 
 
 def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
-    """Records a new fact from ``at``, unless its key already holds one (then: False)."""
+    """Records a new fact from ``at``, unless its key already holds one (then: False).
+
+    For a fact created once (not in ``schema.REENTERED``), only a row of the same key and
+    moment counts as held: its aggregate cannot create it twice.
+    """
     cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
 

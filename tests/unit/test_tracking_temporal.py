@@ -13,7 +13,8 @@ from services.tracking.temporal import Timeframe, insert, retire, revise, utc_te
 from shared.sql import Cursor
 
 T1, T2, T3 = (utc_text(dt.datetime(2024, 3, day, 9, tzinfo=dt.UTC)) for day in (1, 2, 3))
-GROUP = {"group_id": "g", "cohort_id": "c", "name": "Pilots"}
+SURVEY = {"survey_id": "s", "instrument_id": "i", "cohort_id": "c", "issued": 10}
+"""A re-entered fact (its tokens are issued again and again): schema.REENTERED."""
 
 
 @pytest.fixture
@@ -25,52 +26,62 @@ def cur() -> Iterator[Cursor]:
     conn.close()
 
 
-def rows(cur: Cursor) -> list[tuple[str, str, str | None]]:
-    cur.execute("SELECT name, recorded_from, recorded_to FROM tr_groups ORDER BY recorded_from")
+def rows(cur: Cursor) -> list[tuple[int, str, str | None]]:
+    cur.execute(
+        "SELECT issued, recorded_from, recorded_to FROM tr_reaction_surveys ORDER BY recorded_from"
+    )
     return [tuple(row) for row in cur.fetchall()]
 
 
-def names(cur: Cursor, frame: Timeframe) -> list[str]:
+def issued(cur: Cursor, frame: Timeframe) -> list[int]:
     view = frame.over(cur)
-    view.execute("SELECT g.name FROM tr_groups g WHERE g.cohort_id = ?", ("c",))
+    view.execute("SELECT s.issued FROM tr_reaction_surveys s WHERE s.cohort_id = ?", ("c",))
     return [row[0] for row in view.fetchall()]
 
 
 def test_a_change_closes_the_row_and_inserts_the_next_version(cur: Cursor) -> None:
-    assert insert(cur, "tr_groups", GROUP, T1)
-    assert not insert(cur, "tr_groups", {**GROUP, "name": "again"}, T2)  # one current per key
-    revise(cur, "tr_groups", ("g",), lambda old: {"name": old["name"] + "!"}, T2)
-    revise(cur, "tr_groups", ("g",), lambda _: {"name": "Pilots!"}, T3)  # changes nothing
-    assert rows(cur) == [("Pilots", T1, T2), ("Pilots!", T2, None)]
-    assert names(cur, Timeframe()) == ["Pilots!"]
-    assert names(cur, Timeframe(T1)) == names(cur, Timeframe(utc_text(
-        dt.datetime.fromisoformat(T2) - dt.timedelta(microseconds=1)))) == ["Pilots"]  # fmt: skip
-    assert names(cur, Timeframe(T2)) == ["Pilots!"]
+    assert insert(cur, "tr_reaction_surveys", SURVEY, T1)
+    assert not insert(cur, "tr_reaction_surveys", {**SURVEY, "issued": 3}, T2)  # one current
+    revise(cur, "tr_reaction_surveys", ("s",), lambda old: {"issued": old["issued"] + 5}, T2)
+    revise(cur, "tr_reaction_surveys", ("s",), lambda _: {"issued": 15}, T3)  # changes nothing
+    assert rows(cur) == [(10, T1, T2), (15, T2, None)]
+    assert issued(cur, Timeframe()) == [15]
+    assert issued(cur, Timeframe(T1)) == issued(cur, Timeframe(utc_text(
+        dt.datetime.fromisoformat(T2) - dt.timedelta(microseconds=1)))) == [10]  # fmt: skip
+    assert issued(cur, Timeframe(T2)) == [15]
     before = dt.datetime.fromisoformat(T1) - dt.timedelta(days=1)
-    assert names(cur, Timeframe.of(before)) == []
+    assert issued(cur, Timeframe.of(before)) == []
+
+
+def test_a_fact_created_once_keeps_out_only_the_same_delivery(cur: Cursor) -> None:
+    group = {"group_id": "g", "cohort_id": "c", "name": "Pilots"}
+    assert insert(cur, "tr_groups", group, T1)
+    assert not insert(cur, "tr_groups", group, T1)
 
 
 def test_a_change_of_the_same_moment_is_made_in_place(cur: Cursor) -> None:
-    insert(cur, "tr_groups", GROUP, T1)
-    revise(cur, "tr_groups", ("g",), lambda _: {"name": "Renamed"}, T1)
-    assert rows(cur) == [("Renamed", T1, None)]
+    insert(cur, "tr_reaction_surveys", SURVEY, T1)
+    revise(cur, "tr_reaction_surveys", ("s",), lambda _: {"issued": 12}, T1)
+    assert rows(cur) == [(12, T1, None)]
 
 
 def test_a_missing_fact_is_recorded_only_when_told_how(cur: Cursor) -> None:
-    revise(cur, "tr_groups", ("g",), lambda _: {"name": "x"}, T1)
+    revise(cur, "tr_reaction_surveys", ("s",), lambda _: {"issued": 1}, T1)
     assert rows(cur) == []
-    revise(cur, "tr_groups", ("g",), lambda _: {"name": "x"}, T1, otherwise=GROUP)
-    assert rows(cur) == [("Pilots", T1, None)]
+    revise(cur, "tr_reaction_surveys", ("s",), lambda _: {"issued": 1}, T1, otherwise=SURVEY)
+    assert rows(cur) == [(10, T1, None)]
 
 
 def test_a_retired_fact_is_gone_from_then_on_and_may_come_back(cur: Cursor) -> None:
-    insert(cur, "tr_groups", GROUP, T1)
-    retire(cur, "tr_groups", ("g",), T2)
-    assert names(cur, Timeframe()) == [] and names(cur, Timeframe(T1)) == ["Pilots"]
-    insert(cur, "tr_groups", GROUP, T3)
-    assert rows(cur) == [("Pilots", T1, T2), ("Pilots", T3, None)]
-    retire(cur, "tr_groups", ("g",), T3)  # at the moment it was recorded: no empty interval
-    assert rows(cur) == [("Pilots", T1, T2)]
+    insert(cur, "tr_reaction_surveys", SURVEY, T1)
+    retire(cur, "tr_reaction_surveys", ("s",), T2)
+    assert issued(cur, Timeframe()) == [] and issued(cur, Timeframe(T1)) == [10]
+    insert(cur, "tr_reaction_surveys", SURVEY, T3)
+    assert rows(cur) == [(10, T1, T2), (10, T3, None)]
+    retire(
+        cur, "tr_reaction_surveys", ("s",), T3
+    )  # at the moment it was recorded: no empty interval
+    assert rows(cur) == [(10, T1, T2)]
 
 
 def test_every_fact_table_a_query_names_is_filtered_and_nothing_else() -> None:
