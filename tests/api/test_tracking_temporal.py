@@ -7,12 +7,16 @@ import datetime as dt
 import random
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from services.runtime import build_tracking
 from services.tracking.schema import FACT_KEYS
-from services.tracking.temporal import TemporalCursor, reading
+from services.tracking.temporal import TemporalCursor, columns, reading
+from shared.feeds import OutboxFeed
+from shared.settings import Settings
 from tests.support.pilot import Pilot
 from tests.support.replayed import differing_tables
 
@@ -21,6 +25,7 @@ COHORT_VIEWS = ("roster", "funnel", "growth", "reaction", "mobility", "network",
 FILTERED = ("tr_attendance", "tr_sessions", "tr_groups", "tr_group_members",
             "tr_reaction_responses", "tr_reaction_surveys", "tr_participation")  # fmt: skip
 """The tables a cohort view reads by cohort (or by survey, or by person): never to be scanned."""
+KEY_COLUMN = re.compile(r"\b(cohort_id|survey_id|person_id|session_id|group_id)\b")
 BY_KEY = re.compile(r"\b(cohort_id|survey_id|person_id|session_id|group_id)\s*(=|IN\b)", re.I)
 """A statement that picks rows by one of these keys; the organisation-wide ones (mobility's
 comparison group) read every row by design, until an aggregate replaces them."""
@@ -79,10 +84,10 @@ def scans(cur: Any, sql: str, params: tuple[Any, ...]) -> list[str]:
     return [d for d in details if re.match(rf"SCAN ({'|'.join(FILTERED)})\b", d)]
 
 
-@pytest.mark.parametrize("as_of", [False, True])
-def test_the_cohort_views_read_their_facts_by_index_not_by_scanning(
+def cohort_queries(
     pilot: Pilot, recorded: list[tuple[str, tuple[Any, ...]]], as_of: bool
-) -> None:
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements the cohort views (and a timeline) ran that pick facts by a key."""
     query = {"as_of": journal_times(pilot)[-1]} if as_of else {}
     for view in COHORT_VIEWS:
         pilot.json(f"/tracking/cohorts/{pilot.cohort_id}/{view}", **query)
@@ -91,6 +96,14 @@ def test_the_cohort_views_read_their_facts_by_index_not_by_scanning(
         (sql, p) for sql, p in recorded if any(t in sql for t in FILTERED) and BY_KEY.search(sql)
     ]
     assert len(by_cohort) > 10  # the views did run, through the temporal cursor
+    return by_cohort
+
+
+@pytest.mark.parametrize("as_of", [False, True])
+def test_the_cohort_views_read_their_facts_by_index_not_by_scanning(
+    pilot: Pilot, recorded: list[tuple[str, tuple[Any, ...]]], as_of: bool
+) -> None:
+    by_cohort = cohort_queries(pilot, recorded, as_of)
     if as_of:
         assert all("recorded_from <=" in sql for sql, _ in by_cohort)
     else:
@@ -98,3 +111,69 @@ def test_the_cohort_views_read_their_facts_by_index_not_by_scanning(
     with reading(pilot.runtime.tracking.readmodels.database) as cur:
         scanning = {sql: found for sql, p in by_cohort if (found := scans(cur, sql, p))}
     assert scanning == {}
+
+
+def index_conds(node: dict[str, Any]) -> list[str]:
+    """A scan's index conditions, with those of the bitmap index scans (and their AND / OR)
+    that feed a bitmap heap scan."""
+    found = [str(node.get("Index Cond", ""))]
+    for child in node.get("Plans", ()):
+        if child["Node Type"].startswith("Bitmap"):
+            found += index_conds(child)
+    return found
+
+
+def unsearched(node: dict[str, Any]) -> list[str]:
+    """The filtered tables a PostgreSQL plan does not search by a key: a sequential scan, or an
+    index walked for something else (all current rows, a recorded time). A search by key has
+    the key in its ``Index Cond``, in a bitmap scan on the bitmap index scan below it."""
+    found = []
+    searched = any(KEY_COLUMN.search(cond) for cond in index_conds(node))
+    if node.get("Relation Name") in FILTERED and not searched:
+        found.append(f"{node['Node Type']} on {node['Relation Name']}")
+    for child in node.get("Plans", ()):
+        found += unsearched(child)
+    return found
+
+
+def other_cohorts(cur: Any, copies: int) -> None:
+    """Adds ``copies`` copies of every filtered table's rows under other keys, as the rest of
+    a state administration would be, so the planner sees tables worth searching."""
+    for table in FILTERED:
+        names = [*columns(table), "recorded_from", "recorded_to"]
+        keys = {*FACT_KEYS[table], "cohort_id", "survey_id", "person_id", "session_id", "group_id"}
+        picked = [f"{name} || '-' || g" if name in keys else name for name in names]
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(picked)}"
+            f" FROM {table}, generate_series(1, {copies}) AS g"
+        )
+        cur.execute(f"ANALYZE {table}")
+
+
+def test_postgresql_searches_by_key_for_every_cohort_view_query(
+    pilot: Pilot,
+    recorded: list[tuple[str, tuple[Any, ...]]],
+    fresh_postgres_url: str,
+    tmp_path: Path,
+) -> None:
+    """The same statements, on the pilot projected into PostgreSQL among a state's worth of
+    other cohorts: every filtered table is searched by its key, never scanned or walked."""
+    statements = [*cohort_queries(pilot, recorded, False), *cohort_queries(pilot, recorded, True)]
+    outboxes = {name: s.outbox for name, s in pilot.runtime.services.items()}
+    settings = Settings(data_dir=tmp_path, tracking_database_url=fresh_postgres_url)
+    tracking = build_tracking(settings, OutboxFeed(outboxes))
+    try:
+        tracking.projector.drain()
+        with tracking.readmodels.database.transaction() as cur:
+            other_cohorts(cur, 200)
+        with tracking.readmodels.database.transaction(write=False) as cur:
+            scanning = {}
+            for sql, params in statements:
+                cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+                plan = cur.fetchone()[0]
+                found = unsearched(plan[0]["Plan"] if isinstance(plan, list) else plan)
+                if found:
+                    scanning[sql] = found
+    finally:
+        tracking.close()
+    assert scanning == {}, "\n".join(f"{found}: {sql}" for sql, found in scanning.items())
