@@ -14,7 +14,8 @@ import pytest
 
 from services.runtime import build_tracking
 from services.tracking.schema import FACT_KEYS
-from services.tracking.temporal import TemporalCursor, columns, reading
+from services.tracking.temporal import TemporalCursor, reading
+from services.tracking.versions import columns
 from shared.feeds import OutboxFeed
 from shared.settings import Settings
 from tests.support.pilot import Pilot

@@ -17,7 +17,8 @@ from typing import NamedTuple
 from services.tracking.journal import JOURNAL_COLUMNS, Journal, handle
 from services.tracking.projections.base import utc_text
 from services.tracking.schema import FACT_KEYS, JOURNAL_TIME, SCHEMA
-from services.tracking.temporal import Timeframe, columns
+from services.tracking.temporal import Timeframe
+from services.tracking.versions import columns
 from shared.events import Envelope
 from shared.sql import Cursor
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from services.tracking.schema import SCHEMA
-from services.tracking.temporal import Timeframe, insert, retire, revise, utc_text
+from services.tracking.temporal import Timeframe, utc_text
+from services.tracking.versions import insert, retire, revise
 from shared.sql import Cursor
 
 T1, T2, T3 = (utc_text(dt.datetime(2024, 3, day, 9, tzinfo=dt.UTC)) for day in (1, 2, 3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler, as_json
-from services.tracking.temporal import insert, recorded_at, revise
+from services.tracking.versions import insert, recorded_at, revise
 from shared.events import Envelope
 from shared.events import assessment as a
 from shared.sql import Cursor

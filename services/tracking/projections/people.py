@@ -6,7 +6,7 @@ from typing import Any
 
 from services.tracking.projections.base import Handler, utc_text
 from services.tracking.schema import EARLIEST
-from services.tracking.temporal import insert, recorded_at, revise
+from services.tracking.versions import insert, recorded_at, revise
 from shared.events import Envelope
 from shared.events import enrolment as e
 from shared.events import people as p

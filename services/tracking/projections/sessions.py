@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler
-from services.tracking.temporal import insert, recorded_at, retire, revise
+from services.tracking.versions import insert, recorded_at, retire, revise
 from shared.events import Envelope
 from shared.events import sessions as s
 from shared.sql import Cursor
