@@ -132,7 +132,6 @@ FACTS = [
         group_id TEXT NOT NULL, cohort_id TEXT NOT NULL, person_id TEXT NOT NULL,
         recorded_from TEXT NOT NULL, recorded_to TEXT,
         PRIMARY KEY (group_id, person_id, recorded_from))""",
-    "CREATE INDEX IF NOT EXISTS tr_group_members_by_cohort ON tr_group_members (cohort_id)",
     # ``definition`` holds the dimensions, scale, privacy, minimums and questions as JSON.
     """CREATE TABLE IF NOT EXISTS tr_instruments (
         instrument_id TEXT NOT NULL, family_id TEXT NOT NULL, name TEXT NOT NULL,
