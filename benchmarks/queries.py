@@ -4,8 +4,9 @@
    views use) into a fresh SQLite read model, against raw read-and-decode of the same logs.
 6. Views: each cohort view's latency through the WSGI stack (p50/p95 of repeated requests),
    against the cohort roster measured in the same run as the baseline of the stack itself;
-   the target is a cohort's longitudinal report under 100 ms. ``as_of`` is measured twice:
-   its first request replays the journal into a snapshot, repeated ones reuse it.
+   the target is a cohort's longitudinal report under 100 ms. ``as_of`` is measured twice, the
+   first request and repeated ones: it is a ``WHERE`` clause on the temporal read models
+   (``docs/time.md``), so both should cost what a live request costs.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from services.tracking.journal import Snapshots
 from services.tracking.schema import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -22,6 +21,7 @@ from services.tracking.schema import (
     LayoutChanged,
     check_layout,
 )
+from services.tracking.temporal import reading
 from shared.feeds import Key
 from shared.sql import Cursor, Database, schema_lock
 from shared.text import printable
@@ -54,7 +54,6 @@ def now() -> str:
 class ReadModels:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.snapshots = Snapshots(database)
 
     def create(self, rebuild: bool = True) -> None:
         """Creates the tables, or rebuilds them empty if they hold an older layout.
@@ -188,13 +187,13 @@ class ReadModels:
             return {r[0]: int(r[1]) for r in cur.fetchall()}
 
     def cohort_exists(self, cohort_id: str) -> bool:
-        with self.database.transaction(write=False) as cur:
+        with reading(self.database) as cur:
             cur.execute("SELECT 1 FROM tr_cohorts WHERE cohort_id = ?", (cohort_id,))
             return cur.fetchone() is not None
 
     def roster(self, cohort_id: str, after: int = 0, limit: int = 50) -> RosterPage:
         """The live roster: see :func:`roster_page`."""
-        with self.database.transaction(write=False) as cur:
+        with reading(self.database) as cur:
             return roster_page(cur, cohort_id, after, limit)
 
     def query_log(self, after: int, limit: int) -> dict[str, Any]:
@@ -216,9 +215,10 @@ class ReadModels:
         }
 
     def count(self, table: str) -> int:
+        """How many rows ``table`` holds now: of a fact table, its current facts."""
         if table not in (*VIEW_TABLES, "tr_dead_letters"):
             raise ValueError(table)
-        with self.database.transaction(write=False) as cur:
+        with reading(self.database) as cur:
             cur.execute(f"SELECT COUNT(*) FROM {table}")
             return int(cur.fetchone()[0])
 

@@ -14,8 +14,9 @@ import re
 
 from shared.sql import Cursor
 
-SCHEMA_VERSION = 3
-"""Raise it whenever a statement below changes: 3 added the journal and every view's facts."""
+SCHEMA_VERSION = 4
+"""Raise it whenever a statement below changes: 3 added the journal and every view's facts, 4
+made the facts temporal (:mod:`services.tracking.temporal`) and indexed what views filter by."""
 
 BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS tr_positions (
@@ -46,96 +47,183 @@ BOOKKEEPING = [
 
 JOURNAL = [
     # Every applied event, in its JSON form: the ledger that makes duplicates harmless, and
-    # the history ``as_of`` replays. ``time`` is the envelope's, normalised to UTC.
+    # the participant timeline's history. ``time`` is the envelope's, normalised to UTC: an
+    # event counts as recorded from then (the journal's own recorded time).
     """CREATE TABLE IF NOT EXISTS tr_applied_events (
         event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
         position BIGINT NOT NULL, applied_at TEXT NOT NULL, subject TEXT NOT NULL,
         time TEXT NOT NULL, sequence BIGINT NOT NULL, data TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS tr_applied_events_by_time ON tr_applied_events (time)",
     """CREATE TABLE IF NOT EXISTS tr_event_people (
         person_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (person_id, event_id))""",
 ]
 
+# Every fact table is temporal (services/tracking/temporal.py): ``recorded_from`` and
+# ``recorded_to`` bound when tracking held the row, and its key carries ``recorded_from``, as
+# one fact has a row per version.
 FACTS = [
     """CREATE TABLE IF NOT EXISTS tr_people (
-        person_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, department TEXT NOT NULL,
+        person_id TEXT NOT NULL, organisation TEXT NOT NULL, department TEXT NOT NULL,
         unit TEXT NOT NULL, role TEXT, profession TEXT, education TEXT,
-        registered_at TEXT NOT NULL, erased INTEGER NOT NULL DEFAULT 0)""",
+        registered_at TEXT NOT NULL, erased INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (person_id, recorded_from))""",
     # One row per placement from its effective date; registration's placement is dated
     # EARLIEST. "Placement on D" is the row with the latest date <= D (then latest position).
     """CREATE TABLE IF NOT EXISTS tr_placements (
         person_id TEXT NOT NULL, effective_date TEXT NOT NULL, position BIGINT NOT NULL,
         organisation TEXT NOT NULL, department TEXT, unit TEXT, move_id TEXT,
-        PRIMARY KEY (person_id, effective_date, position))""",
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (person_id, effective_date, position, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_moves (
-        move_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL,
+        move_id TEXT NOT NULL, person_id TEXT NOT NULL, kind TEXT NOT NULL,
         organisation TEXT NOT NULL, department TEXT, unit TEXT, scope TEXT NOT NULL,
-        start_date TEXT NOT NULL, planned_end_date TEXT, end_date TEXT)""",
+        start_date TEXT NOT NULL, planned_end_date TEXT, end_date TEXT,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (move_id, recorded_from))""",
     "CREATE INDEX IF NOT EXISTS tr_moves_by_person ON tr_moves (person_id, start_date)",
     # Coaches by a keyed hash of their token subject: tracking compares, never learns, who.
     """CREATE TABLE IF NOT EXISTS tr_cohort_coaches (
-        cohort_id TEXT NOT NULL, coach_ref TEXT NOT NULL, PRIMARY KEY (cohort_id, coach_ref))""",
+        cohort_id TEXT NOT NULL, coach_ref TEXT NOT NULL,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (cohort_id, coach_ref, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_programmes (
-        programme_id TEXT PRIMARY KEY, name TEXT NOT NULL, organisation TEXT NOT NULL,
-        retired_on TEXT)""",
+        programme_id TEXT NOT NULL, name TEXT NOT NULL, organisation TEXT NOT NULL,
+        retired_on TEXT,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (programme_id, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_cohorts (
-        cohort_id TEXT PRIMARY KEY, programme_id TEXT NOT NULL, name TEXT NOT NULL,
+        cohort_id TEXT NOT NULL, programme_id TEXT NOT NULL, name TEXT NOT NULL,
         capacity INTEGER NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL,
-        funding_source TEXT, status TEXT NOT NULL, status_on TEXT)""",
+        funding_source TEXT, status TEXT NOT NULL, status_on TEXT,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (cohort_id, recorded_from))""",
     # One row per person and cohort. The *_on columns say whether (and when) a stage was ever
     # reached; ``status`` is where the person is now.
     """CREATE TABLE IF NOT EXISTS tr_participation (
         cohort_id TEXT NOT NULL, person_id TEXT NOT NULL, status TEXT NOT NULL,
         invited_on TEXT, accepted_on TEXT, declined_on TEXT, waitlisted_on TEXT,
         enrolled_at TEXT, enrolled_position BIGINT, left_waitlist_on TEXT, withdrawn_on TEXT,
-        completed_on TEXT, PRIMARY KEY (cohort_id, person_id))""",
+        completed_on TEXT,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (cohort_id, person_id, recorded_from))""",
     """CREATE INDEX IF NOT EXISTS tr_participation_by_enrolment
         ON tr_participation (cohort_id, enrolled_position)""",
+    "CREATE INDEX IF NOT EXISTS tr_participation_by_person ON tr_participation (person_id)",
     """CREATE TABLE IF NOT EXISTS tr_sessions (
-        session_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, title TEXT NOT NULL,
+        session_id TEXT NOT NULL, cohort_id TEXT NOT NULL, title TEXT NOT NULL,
         module TEXT, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, delivery TEXT NOT NULL,
         original_delivery TEXT NOT NULL, status TEXT NOT NULL,
-        reschedules INTEGER NOT NULL DEFAULT 0, delivery_changes INTEGER NOT NULL DEFAULT 0)""",
+        reschedules INTEGER NOT NULL DEFAULT 0, delivery_changes INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (session_id, recorded_from))""",
+    "CREATE INDEX IF NOT EXISTS tr_sessions_by_cohort ON tr_sessions (cohort_id)",
     """CREATE TABLE IF NOT EXISTS tr_attendance (
         session_id TEXT NOT NULL, person_id TEXT NOT NULL, cohort_id TEXT NOT NULL,
         status TEXT NOT NULL, minutes INTEGER, corrections INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (session_id, person_id))""",
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (session_id, person_id, recorded_from))""",
+    "CREATE INDEX IF NOT EXISTS tr_attendance_by_cohort ON tr_attendance (cohort_id)",
     """CREATE TABLE IF NOT EXISTS tr_groups (
-        group_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, name TEXT NOT NULL)""",
+        group_id TEXT NOT NULL, cohort_id TEXT NOT NULL, name TEXT NOT NULL,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (group_id, recorded_from))""",
+    "CREATE INDEX IF NOT EXISTS tr_groups_by_cohort ON tr_groups (cohort_id)",
     """CREATE TABLE IF NOT EXISTS tr_group_members (
         group_id TEXT NOT NULL, cohort_id TEXT NOT NULL, person_id TEXT NOT NULL,
-        PRIMARY KEY (group_id, person_id))""",
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (group_id, person_id, recorded_from))""",
     # ``definition`` holds the dimensions, scale, privacy, minimums and questions as JSON.
     """CREATE TABLE IF NOT EXISTS tr_instruments (
-        instrument_id TEXT PRIMARY KEY, family_id TEXT NOT NULL, name TEXT NOT NULL,
-        kind TEXT NOT NULL, definition TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0)""",
+        instrument_id TEXT NOT NULL, family_id TEXT NOT NULL, name TEXT NOT NULL,
+        kind TEXT NOT NULL, definition TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (instrument_id, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_results (
-        result_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, cohort_id TEXT,
+        result_id TEXT NOT NULL, person_id TEXT NOT NULL, cohort_id TEXT,
         instrument_id TEXT NOT NULL, wave TEXT NOT NULL, follow_up_months INTEGER,
         wave_label TEXT, rater_group TEXT NOT NULL, administered_on TEXT NOT NULL,
         scores TEXT NOT NULL, corrections INTEGER NOT NULL DEFAULT 0,
-        voided INTEGER NOT NULL DEFAULT 0)""",
+        voided INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (result_id, recorded_from))""",
     "CREATE INDEX IF NOT EXISTS tr_results_by_cohort ON tr_results (cohort_id, instrument_id)",
     "CREATE INDEX IF NOT EXISTS tr_results_by_person ON tr_results (person_id)",
     """CREATE TABLE IF NOT EXISTS tr_profiles (
-        profile_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, cohort_id TEXT,
+        profile_id TEXT NOT NULL, person_id TEXT NOT NULL, cohort_id TEXT,
         instrument_id TEXT NOT NULL, wave TEXT NOT NULL, follow_up_months INTEGER,
         wave_label TEXT, administered_on TEXT NOT NULL, primary_style TEXT NOT NULL,
-        secondary_style TEXT, scores TEXT NOT NULL, corrections INTEGER NOT NULL DEFAULT 0)""",
+        secondary_style TEXT, scores TEXT NOT NULL, corrections INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (profile_id, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_reaction_surveys (
-        survey_id TEXT PRIMARY KEY, instrument_id TEXT NOT NULL, cohort_id TEXT NOT NULL,
-        issued INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0)""",
+        survey_id TEXT NOT NULL, instrument_id TEXT NOT NULL, cohort_id TEXT NOT NULL,
+        issued INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (survey_id, recorded_from))""",
     """CREATE TABLE IF NOT EXISTS tr_reaction_responses (
-        event_id TEXT PRIMARY KEY, survey_id TEXT NOT NULL, instrument_id TEXT NOT NULL,
-        cohort_id TEXT NOT NULL, answers TEXT NOT NULL, comments TEXT NOT NULL)""",
+        event_id TEXT NOT NULL, survey_id TEXT NOT NULL, instrument_id TEXT NOT NULL,
+        cohort_id TEXT NOT NULL, answers TEXT NOT NULL, comments TEXT NOT NULL,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (event_id, recorded_from))""",
+    """CREATE INDEX IF NOT EXISTS tr_reaction_responses_by_cohort
+        ON tr_reaction_responses (cohort_id)""",
+    """CREATE INDEX IF NOT EXISTS tr_reaction_responses_by_survey
+        ON tr_reaction_responses (survey_id)""",
+    """CREATE INDEX IF NOT EXISTS tr_reaction_surveys_by_cohort
+        ON tr_reaction_surveys (cohort_id)""",
     """CREATE TABLE IF NOT EXISTS tr_staff_survey (
-        result_id TEXT PRIMARY KEY, instrument_id TEXT NOT NULL, year INTEGER NOT NULL,
+        result_id TEXT NOT NULL, instrument_id TEXT NOT NULL, year INTEGER NOT NULL,
         level TEXT NOT NULL, organisation TEXT NOT NULL, department TEXT, unit TEXT,
         respondents INTEGER NOT NULL, indices TEXT NOT NULL,
-        corrections INTEGER NOT NULL DEFAULT 0)""",
+        corrections INTEGER NOT NULL DEFAULT 0,
+        recorded_from TEXT NOT NULL, recorded_to TEXT,
+        PRIMARY KEY (result_id, recorded_from))""",
 ]
 
-SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS]
+FACT_KEYS: dict[str, tuple[str, ...]] = {
+    "tr_people": ("person_id",),
+    "tr_placements": ("person_id", "effective_date", "position"),
+    "tr_moves": ("move_id",),
+    "tr_cohort_coaches": ("cohort_id", "coach_ref"),
+    "tr_programmes": ("programme_id",),
+    "tr_cohorts": ("cohort_id",),
+    "tr_participation": ("cohort_id", "person_id"),
+    "tr_sessions": ("session_id",),
+    "tr_attendance": ("session_id", "person_id"),
+    "tr_groups": ("group_id",),
+    "tr_group_members": ("group_id", "person_id"),
+    "tr_instruments": ("instrument_id",),
+    "tr_results": ("result_id",),
+    "tr_profiles": ("profile_id",),
+    "tr_reaction_surveys": ("survey_id",),
+    "tr_reaction_responses": ("event_id",),
+    "tr_staff_survey": ("result_id",),
+}
+"""Every fact table, by the columns that name one fact: at most one row per key is current."""
+
+JOURNAL_TIME = ("tr_applied_events", "time")
+"""The journal, and the column from which each of its events counts as recorded."""
+
+REENTERED = (
+    "tr_participation",
+    "tr_attendance",
+    "tr_reaction_surveys",
+    "tr_cohort_coaches",
+    "tr_group_members",
+)
+"""Fact tables whose key is written again while its row holds: an upsert (a stage, a mark, more
+tokens) or a re-entry (a coach, a member). Every other fact is created once, by the first event
+of its own aggregate, so its primary key alone keeps a duplicate delivery out."""
+
+CURRENT_ROWS = [
+    f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_current ON {table} ({', '.join(FACT_KEYS[table])})"
+    " WHERE recorded_to IS NULL"
+    for table in REENTERED
+]
+"""One current row per re-entered fact, enforced: the projector's inserts into these tables
+conflict on it (``ON CONFLICT ... DO NOTHING``), where the key already holds a row."""
+
+SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS, *CURRENT_ROWS]
 
 
 def _tables(statements: list[str]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from scipy import stats
 
 from services.scenario import enrolment
 from services.scenario.enrolment import COACH
+from services.tracking.temporal import reading
 from services.tracking.views.growth import growth_summary
 from services.tracking.views.privacy import Policy
 from tests.api.helpers import Api, assert_problem, unknown_id
@@ -105,7 +106,7 @@ def test_the_summary_averages_improvement_over_dimensions(pilot: Pilot) -> None:
 
 def test_growth_summary_takes_a_list_of_cohorts(pilot: Pilot) -> None:
     database = pilot.runtime.tracking.readmodels.database
-    with database.transaction(write=False) as cur:
+    with reading(database) as cur:
         pooled = growth_summary(cur, [pilot.cohort_id], Policy())
         nothing = growth_summary(cur, [], Policy())
     (instrument,) = pooled["instruments"]
@@ -210,7 +211,7 @@ def test_an_auditors_growth_query_is_logged(pilot: Pilot) -> None:
     path = cohort_path(pilot)
 
     def logged() -> int:
-        with database.transaction(write=False) as cur:
+        with reading(database) as cur:
             cur.execute("SELECT COUNT(*) FROM tr_query_log WHERE path = ?", (path,))
             return int(cur.fetchone()[0])
 

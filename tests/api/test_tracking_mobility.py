@@ -11,6 +11,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from services.scenario.organisation import COLLEAGUES
+from services.tracking.temporal import reading
 from services.tracking.views import mobility
 from services.tracking.views.privacy import Policy
 from services.tracking.views.survival import NO_FOLLOW_UP
@@ -287,7 +288,7 @@ def test_the_csv_has_one_row_per_curve_point(pilot: Pilot, view: dict[str, Any])
 
 def test_an_earlier_view_date_censors_and_withholds_unfinished_horizons(pilot: Pilot) -> None:
     day = dt.date(2021, 12, 31)  # 18 months after the cohort's end
-    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(pilot.runtime.tracking.readmodels.database) as cur:
         chosen = mobility.groups(cur, [pilot.cohort_id], {})
         got = mobility.cohort_mobility(cur, pilot.cohort_id, chosen, 5, day)
     first = got["participants"]["first_move"]
@@ -303,7 +304,7 @@ def test_an_earlier_view_date_censors_and_withholds_unfinished_horizons(pilot: P
 
 
 def test_before_the_cohort_ends_there_is_no_follow_up(pilot: Pilot) -> None:
-    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(pilot.runtime.tracking.readmodels.database) as cur:
         chosen = mobility.groups(cur, [pilot.cohort_id], {})
         got = mobility.cohort_mobility(cur, pilot.cohort_id, chosen, 5, dt.date(2020, 6, 1))
     assert got["participants"]["followed"]["value"] == 0
@@ -318,7 +319,7 @@ def test_before_the_cohort_ends_there_is_no_follow_up(pilot: Pilot) -> None:
 
 
 def test_the_summary_for_kirkpatrick_pools_cohorts(pilot: Pilot, view: dict[str, Any]) -> None:
-    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(pilot.runtime.tracking.readmodels.database) as cur:
         summary = mobility.mobility_summary(cur, [pilot.cohort_id], Policy(), view_day(view))
     rotation = summary["rotation_24_months"]
     assert rotation["participants"] == view["participants"]["first_rotation"]["incidence"]["24"]
@@ -392,7 +393,7 @@ def test_pooled_cohorts_follow_each_participant_from_their_own_cohorts_end(api: 
         api.created(f"/enrolment/people/{person_id}/career-moves", rotation)
     api.embedded.tracking.projector.drain()
     day = dt.date(2024, 1, 1)
-    with api.embedded.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(api.embedded.tracking.readmodels.database) as cur:
         pooled = mobility.figures(cur, mobility.groups(cur, [first, second], {}), 5, day)
         summary = mobility.mobility_summary(cur, [first, second], Policy(), day)
     curve = pooled["participants"]["first_rotation"]["curve"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.scenario.enrolment import PEER_GROUPS, WITHDRAWN
+from services.tracking.temporal import reading
 from services.tracking.views import network
 from services.tracking.views.privacy import Policy
 from tests.api.helpers import Api, assert_problem, unknown_id
@@ -98,13 +99,13 @@ def test_the_csv_has_one_row_per_group(pilot: Pilot) -> None:
 def test_the_summary_for_kirkpatrick_is_the_cohort_totals(
     pilot: Pilot, view: dict[str, Any]
 ) -> None:
-    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(pilot.runtime.tracking.readmodels.database) as cur:
         summary = network.network_summary(cur, [pilot.cohort_id], Policy())
     assert summary == view["totals"]
 
 
 def test_a_lower_minimum_shows_the_small_group(pilot: Pilot) -> None:
-    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as cur:
+    with reading(pilot.runtime.tracking.readmodels.database) as cur:
         got = network.network(cur, pilot.cohort_id, Policy(minimum=3), individual=False)
     assert "participants" not in got
     spans = expected.peer_groups()

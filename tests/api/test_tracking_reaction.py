@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from services.scenario import assessment
+from services.tracking.temporal import reading
 from services.tracking.views.cohorts import UnknownCohort
 from services.tracking.views.privacy import Policy
 from services.tracking.views.reaction import reaction_summary
@@ -67,7 +68,7 @@ def test_comments_are_shown_sorted_once_the_comment_minimum_is_met(pilot: Pilot)
 def test_the_summary_for_kirkpatrick_pools_every_answer(pilot: Pilot) -> None:
     want = expected.reaction()
     database = pilot.runtime.tracking.readmodels.database
-    with database.transaction(write=False) as cur:
+    with reading(database) as cur:
         summary = reaction_summary(cur, [pilot.cohort_id], Policy(), DAY)
         empty = reaction_summary(cur, [], Policy(), DAY)
         with pytest.raises(UnknownCohort):
@@ -129,7 +130,7 @@ def test_a_coach_sees_only_the_cohorts_they_coach(pilot: Pilot) -> None:
 
 def test_as_of_answers_from_the_events_recorded_by_then(pilot: Pilot) -> None:
     database = pilot.runtime.tracking.readmodels.database
-    with database.transaction(write=False) as cur:
+    with reading(database) as cur:
         cur.execute(
             "SELECT MIN(time) FROM tr_applied_events WHERE type = ?",
             ("fi.polku.assessment.ReactionTokensIssued",),

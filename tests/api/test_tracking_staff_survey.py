@@ -12,6 +12,7 @@ import pytest
 
 from services.scenario import assessment, enrolment
 from services.scenario.organisation import MEMBERS, ORGANISATION
+from services.tracking.temporal import reading
 from services.tracking.views.cohorts import UnknownCohort
 from services.tracking.views.privacy import Policy
 from services.tracking.views.staff_survey import staff_survey_summary
@@ -83,7 +84,7 @@ def test_change_before_and_after_against_the_organisation(pilot: Pilot) -> None:
 def test_the_summary_for_kirkpatrick_l4(pilot: Pilot) -> None:
     want = expected.staff_survey_summary()
     database = pilot.runtime.tracking.readmodels.database
-    with database.transaction(write=False) as cur:
+    with reading(database) as cur:
         summary = staff_survey_summary(cur, [pilot.cohort_id], Policy())
         with pytest.raises(UnknownCohort):
             staff_survey_summary(cur, [unknown_id()], Policy())
@@ -157,7 +158,7 @@ def test_a_coach_sees_only_the_cohorts_they_coach(pilot: Pilot) -> None:
 
 def test_as_of_answers_from_the_results_recorded_by_then(pilot: Pilot) -> None:
     database = pilot.runtime.tracking.readmodels.database
-    with database.transaction(write=False) as cur:
+    with reading(database) as cur:
         cur.execute(
             "SELECT time, data FROM tr_applied_events WHERE type = ? ORDER BY time",
             ("fi.polku.assessment.StaffSurveyResultRecorded",),
@@ -218,9 +219,10 @@ def test_missing_years_and_small_groups_in_a_small_cohort(api: Api) -> None:
     with api.embedded.tracking.readmodels.database.transaction() as cur:
         cur.execute(
             "INSERT INTO tr_staff_survey (result_id, instrument_id, year, level, organisation,"
-            " department, unit, respondents, indices) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " department, unit, respondents, indices, recorded_from)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (unknown_id(), made["id"], 2019, "unit", "TEM", "Energy", "Grid", 3,
-             json.dumps(indices(1.0))),
+             json.dumps(indices(1.0)), "2019-01-01T00:00:00.000000+00:00"),
         )  # fmt: skip
     got = only_instrument(api.get(path(cohort_id)).get_json())
     assert [(u["department"], u["unit"]) for u in got["units"]] == [

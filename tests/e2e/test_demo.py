@@ -45,9 +45,7 @@ def test_demo_loads_the_pilot_and_prints_the_roster_and_kirkpatrick(
     for member in PARTICIPANTS:
         assert member.department in result.output
         assert member.full_name not in result.output  # the roster shows pseudonymous ids only
-    with runtime.tracking.readmodels.database.transaction() as cur:
-        cur.execute("SELECT COUNT(*) FROM tr_participation")
-        assert cur.fetchone()[0] == len(PARTICIPANTS)
+    assert runtime.tracking.readmodels.count("tr_participation") == len(PARTICIPANTS)
     assessment = runtime.services["assessment"].application
     assert assessment.head() > 0
     summary = result.output.split("Kirkpatrick summary of TEMPO 2020 pilot", 1)[1]

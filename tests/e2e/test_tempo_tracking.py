@@ -25,6 +25,7 @@ from tests.api import test_tracking_mobility as mobility
 from tests.api import test_tracking_network as network
 from tests.api import test_tracking_reaction as reaction
 from tests.api import test_tracking_staff_survey as staff_survey
+from tests.api import test_tracking_temporal as temporal
 from tests.api import test_tracking_timeline as timeline
 from tests.support.kafka_acls import Principals
 from tests.support.pilot import Pilot, load_pilot
@@ -126,5 +127,7 @@ def test_the_kirkpatrick_summary(kafka_pilot: Pilot) -> None:
     kirkpatrick.test_a_programme_pools_its_cohorts(kafka_pilot)
 
 
-def test_as_of_replays_the_journal_as_the_live_views_show_it(kafka_pilot: Pilot) -> None:
+def test_as_of_answers_from_the_facts_recorded_by_then(kafka_pilot: Pilot) -> None:
     funnel.test_as_of_answers_from_the_events_recorded_by_then(kafka_pilot)
+    # On PostgreSQL too, the temporal tables as of any moment equal the journal replayed.
+    temporal.test_as_of_any_recorded_moment_equals_the_journal_replayed_to_then(kafka_pilot)

@@ -72,22 +72,29 @@ def rebuild(runtime: Embedded, tmp_path: Path) -> Iterator[Rebuild]:
     built.readmodels.database.close()
 
 
-def corrupt(runtime: Embedded) -> tuple[tuple[str, str], str]:
-    """Marks one attendance absent that was not, and loses one career move."""
+def corrupt(runtime: Embedded) -> tuple[tuple[str, str, str], tuple[str, str]]:
+    """Marks one attendance absent that was not, and loses one career move.
+
+    Keys are the rows' primary keys, which carry the recorded time of the row's version.
+    """
     with runtime.tracking.readmodels.database.transaction() as cur:
         cur.execute(
-            "SELECT session_id, person_id FROM tr_attendance WHERE status <> 'absent'"
-            " ORDER BY session_id, person_id LIMIT 1"
+            "SELECT session_id, person_id, recorded_from FROM tr_attendance"
+            " WHERE status <> 'absent' ORDER BY session_id, person_id LIMIT 1"
         )
         attendance = tuple(cur.fetchone())
         cur.execute(
-            "UPDATE tr_attendance SET status = 'absent' WHERE session_id = ? AND person_id = ?",
+            "UPDATE tr_attendance SET status = 'absent' WHERE session_id = ? AND person_id = ?"
+            " AND recorded_from = ?",
             attendance,
         )
-        cur.execute("SELECT move_id FROM tr_moves ORDER BY move_id LIMIT 1")
-        move = cur.fetchone()[0]
-        cur.execute("DELETE FROM tr_moves WHERE move_id = ?", (move,))
-    return (attendance[0], attendance[1]), move
+        cur.execute(  # a move recorded once and never ended: one row, one version
+            "SELECT move_id, MIN(recorded_from) FROM tr_moves GROUP BY move_id"
+            " HAVING COUNT(*) = 1 ORDER BY move_id LIMIT 1"
+        )
+        move = tuple(cur.fetchone())
+        cur.execute("DELETE FROM tr_moves WHERE move_id = ? AND recorded_from = ?", move)
+    return (attendance[0], attendance[1], attendance[2]), (move[0], move[1])
 
 
 def test_a_rebuild_of_the_pilot_equals_the_live_read_models(
@@ -117,10 +124,10 @@ def test_corrupted_rows_are_named_by_table_and_key_and_a_swap_repairs_them(
     assert by_table["tr_attendance"].changed == 1
     assert by_table["tr_attendance"].examples == {"changed": [attendance]}
     assert by_table["tr_moves"].missing_in_live == 1
-    assert by_table["tr_moves"].examples == {"missing in live": [(move,)]}
+    assert by_table["tr_moves"].examples == {"missing in live": [move]}
     report = "\n".join(comparison.lines())
-    assert f"tr_moves missing in live: {move}" in report
-    assert f"tr_attendance changed: {attendance[0]}/{attendance[1]}" in report
+    assert f"tr_moves missing in live: {'/'.join(move)}" in report
+    assert f"tr_attendance changed: {'/'.join(attendance)}" in report
     assert "'absent'" not in report and "present" not in report  # keys only, never rows
 
     swapped = swap(live.database, rebuild)
@@ -180,7 +187,7 @@ def test_a_swap_is_refused_while_the_live_projector_lags(
         swap(live.database, rebuild, attempts=2, wait=0)
 
     with live.database.transaction(write=False) as cur:
-        cur.execute("SELECT COUNT(*) FROM tr_moves WHERE move_id = ?", (move,))
+        cur.execute("SELECT COUNT(*) FROM tr_moves WHERE move_id = ?", (move[0],))
         assert cur.fetchone()[0] == 0  # left as it was
     comparison = compare(live.database, rebuild.readmodels.database)
     assert comparison.positions_differ
@@ -191,7 +198,8 @@ def test_every_view_table_is_compared_by_its_primary_key() -> None:
     found = {layout.table: layout for layout in layouts()}
     assert set(found) == set(VIEW_TABLES)
     assert all(layout.key for layout in found.values())
-    assert found["tr_attendance"].key == ("session_id", "person_id")
+    assert found["tr_attendance"].key == ("session_id", "person_id", "recorded_from")
+    assert {"recorded_from", "recorded_to"} <= set(found["tr_attendance"].columns)
     assert found["tr_applied_events"].key == ("event_id",)
     assert "applied_at" not in found["tr_applied_events"].columns
     assert [normalised(v) for v in (7, True, None, "x", 2.5)] == [7, 1, None, "x", "2.5"]
@@ -219,19 +227,21 @@ def test_the_cli_exits_0_when_identical_1_when_not_and_swap_repairs(
     attendance, move = corrupt(runtime)
     code, out, _ = invoke(data_dir)
     assert code == 1, out
-    assert f"tr_moves missing in live: {move}" in out
+    assert f"tr_moves missing in live: {'/'.join(move)}" in out
     assert "DIFFERENT: 2 of" in out
 
     code, out, _ = invoke(data_dir, "--swap", "--batch-size", "50")
     assert code == 0, out
-    assert "swapped:" in out and "tr_moves: 12 rows deleted, 13 inserted" in out
+    assert "swapped:" in out and "tr_moves: 17 rows deleted, 18 inserted" in out
     after = out[out.index("after the swap:") :]
     assert "identical: all" in after and "DIFFERENT" not in after
     with runtime.tracking.readmodels.database.transaction(write=False) as cur:
-        cur.execute("SELECT COUNT(*) FROM tr_moves WHERE move_id = ?", (move,))
+        cur.execute("SELECT COUNT(*) FROM tr_moves WHERE move_id = ?", (move[0],))
         assert cur.fetchone()[0] == 1
         cur.execute(
-            "SELECT status FROM tr_attendance WHERE session_id = ? AND person_id = ?", attendance
+            "SELECT status FROM tr_attendance WHERE session_id = ? AND person_id = ?"
+            " AND recorded_from = ?",
+            attendance,
         )
         assert cur.fetchone()[0] != "absent"
 

@@ -1,8 +1,9 @@
 """What every tracking view endpoint shares: the cursor for ``as_of``, who may see what, CSV
 export and the audit log.
 
-A view runs on a read-only cursor: the live read models, or for ``as_of`` a snapshot replayed
-from the journal up to that moment. ``?format=csv`` returns the view's main table as CSV.
+A view runs on a read-only cursor that sees the read models live, or for ``as_of`` as they were
+recorded at that moment (:mod:`services.tracking.temporal`: a ``WHERE`` clause, not a replay).
+``?format=csv`` returns the view's main table as CSV.
 Every request an auditor makes is written to the query log, whatever its outcome.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from services.tracking import temporal
 from services.tracking.api.arguments import as_of_text
 from services.tracking.readmodels import ReadModels
 from services.tracking.views import ledger, trajectory
@@ -65,13 +67,9 @@ def view_date(args: dict[str, Any]) -> dt.date:
 
 @contextmanager
 def view_cursor(args: dict[str, Any]) -> Iterator[Cursor]:
-    as_of = args.get("as_of")
-    if as_of is None:
-        with readmodels().database.transaction(write=False) as cur:
-            yield cur
-    else:
-        with readmodels().snapshots.cursor(as_of) as cur:
-            yield cur
+    """A read cursor that sees the facts live, or as recorded at ``as_of``."""
+    with temporal.reading(readmodels().database, args.get("as_of")) as cur:
+        yield cur
 
 
 def coaches(cur: Cursor, cohort_id: str) -> bool:
@@ -130,8 +128,8 @@ def cohort_cursor(args: dict[str, Any], cohort_id: uuid.UUID) -> Iterator[Cursor
 def releases() -> ledger.Releases:
     """An answer's releases, checked against the shared ledger on the live read models.
 
-    Read on its own connection, so an ``as_of`` answer (computed on a snapshot) is checked
-    against the same ledger as a live one.
+    Read on its own connection, so an ``as_of`` answer is checked against the same (current)
+    ledger as a live one: the ledger is bookkeeping, not a temporal fact.
     """
 
     def load(family: str) -> list[tuple[str, ledger.Population]]:

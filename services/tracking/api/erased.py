@@ -2,7 +2,7 @@
 
 Erasure is a fact about now, not about the moment asked for: a timeline or trajectory "as of"
 a day before the erasure would serve the person's history again, so the live read models are
-asked, never the ``as_of`` snapshot. Aggregates (funnel, cohort growth, mobility) keep counting
+asked, never the facts as of the moment. Aggregates (funnel, cohort growth, mobility) keep counting
 the person: they show no one's history, and dropping them would rewrite published figures.
 The check follows the access checks, so to whoever may not see the person at all (another
 participant, a coach of other cohorts) nothing changes: an erasure reveals no one.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask_smorest import abort
 
+from services.tracking import temporal
 from services.tracking.api.base import readmodels
 from shared.web.problems import problem_doc
 
@@ -20,7 +21,7 @@ GONE_DOC = problem_doc("The person was erased: their own views answer no more, a
 
 def refuse_erased(person_id: str) -> None:
     """Aborts with 410 if the person is erased now (in the live read models)."""
-    with readmodels().database.transaction(write=False) as cur:
+    with temporal.reading(readmodels().database) as cur:
         cur.execute("SELECT erased FROM tr_people WHERE person_id = ?", (person_id,))
         row = cur.fetchone()
     if row is not None and row[0]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler, as_json
+from services.tracking.versions import insert, recorded_at, revise
 from shared.events import Envelope
 from shared.events import assessment as a
 from shared.sql import Cursor
@@ -28,142 +29,132 @@ def _definition(data: dict[str, Any]) -> str:
 
 
 def instrument_defined(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_instruments (instrument_id, family_id, name, kind, definition)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (instrument_id) DO NOTHING",
-        (data["instrument_id"], data["family_id"], data["name"], data["kind"], _definition(data)),
-    )
+    values = {k: data[k] for k in ("instrument_id", "family_id", "name", "kind")}
+    values["definition"] = _definition(data)
+    insert(cur, "tr_instruments", values, recorded_at(env))
 
 
 def instrument_revised(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_instruments SET name = ?, definition = ? WHERE instrument_id = ?",
-        (data["name"], _definition(data), data["instrument_id"]),
-    )
+    change = {"name": data["name"], "definition": _definition(data)}
+    revise(cur, "tr_instruments", (data["instrument_id"],), lambda _: change, recorded_at(env))
 
 
 def instrument_retired(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_instruments SET retired = 1 WHERE instrument_id = ?", (data["instrument_id"],)
-    )
+    key = (data["instrument_id"],)
+    revise(cur, "tr_instruments", key, lambda _: {"retired": 1}, recorded_at(env))
+
+
+def _corrected(old: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    return {**change, "corrections": int(old["corrections"]) + 1}
 
 
 def result_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_results (result_id, person_id, cohort_id, instrument_id, wave,"
-        " follow_up_months, wave_label, rater_group, administered_on, scores)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (result_id) DO NOTHING",
-        (
-            data["result_id"],
-            data["person_id"],
-            data.get("cohort_id"),
-            data["instrument_id"],
-            data["wave"],
-            data.get("follow_up_months"),
-            data.get("wave_label"),
-            data["rater_group"],
-            data["administered_on"],
-            as_json(data["scores"]),
-        ),
-    )
+    values = {
+        "result_id": data["result_id"],
+        "person_id": data["person_id"],
+        "cohort_id": data.get("cohort_id"),
+        "instrument_id": data["instrument_id"],
+        "wave": data["wave"],
+        "follow_up_months": data.get("follow_up_months"),
+        "wave_label": data.get("wave_label"),
+        "rater_group": data["rater_group"],
+        "administered_on": data["administered_on"],
+        "scores": as_json(data["scores"]),
+    }
+    insert(cur, "tr_results", values, recorded_at(env))
 
 
 def result_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_results SET scores = ?, administered_on = ?, corrections = corrections + 1"
-        " WHERE result_id = ?",
-        (as_json(data["scores"]), data["administered_on"], data["result_id"]),
+    change = {"scores": as_json(data["scores"]), "administered_on": data["administered_on"]}
+    revise(
+        cur,
+        "tr_results",
+        (data["result_id"],),
+        lambda old: _corrected(old, change),
+        recorded_at(env),
     )
 
 
 def result_voided(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute("UPDATE tr_results SET voided = 1 WHERE result_id = ?", (data["result_id"],))
+    revise(cur, "tr_results", (data["result_id"],), lambda _: {"voided": 1}, recorded_at(env))
 
 
 def profile_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_profiles (profile_id, person_id, cohort_id, instrument_id, wave,"
-        " follow_up_months, wave_label, administered_on, primary_style, secondary_style, scores)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO NOTHING",
-        (
-            data["profile_id"],
-            data["person_id"],
-            data.get("cohort_id"),
-            data["instrument_id"],
-            data["wave"],
-            data.get("follow_up_months"),
-            data.get("wave_label"),
-            data["administered_on"],
-            data["primary"],
-            data.get("secondary"),
-            as_json(data["scores"]),
-        ),
-    )
+    values = {
+        "profile_id": data["profile_id"],
+        "person_id": data["person_id"],
+        "cohort_id": data.get("cohort_id"),
+        "instrument_id": data["instrument_id"],
+        "wave": data["wave"],
+        "follow_up_months": data.get("follow_up_months"),
+        "wave_label": data.get("wave_label"),
+        "administered_on": data["administered_on"],
+        "primary_style": data["primary"],
+        "secondary_style": data.get("secondary"),
+        "scores": as_json(data["scores"]),
+    }
+    insert(cur, "tr_profiles", values, recorded_at(env))
 
 
 def profile_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_profiles SET primary_style = ?, secondary_style = ?, scores = ?,"
-        " corrections = corrections + 1 WHERE profile_id = ?",
-        (data["primary"], data.get("secondary"), as_json(data["scores"]), data["profile_id"]),
+    change = {
+        "primary_style": data["primary"],
+        "secondary_style": data.get("secondary"),
+        "scores": as_json(data["scores"]),
+    }
+    revise(
+        cur,
+        "tr_profiles",
+        (data["profile_id"],),
+        lambda old: _corrected(old, change),
+        recorded_at(env),
     )
 
 
 def tokens_issued(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_reaction_surveys (survey_id, instrument_id, cohort_id, issued)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (survey_id)"
-        " DO UPDATE SET issued = tr_reaction_surveys.issued + excluded.issued",
-        (data["survey_id"], data["instrument_id"], data["cohort_id"], data["count"]),
-    )
+    first = {k: data[k] for k in ("survey_id", "instrument_id", "cohort_id")}
+    first["issued"] = data["count"]
+    revise(
+        cur, "tr_reaction_surveys", (data["survey_id"],),
+        lambda old: {"issued": int(old["issued"]) + int(data["count"])},
+        recorded_at(env), otherwise=first,
+    )  # fmt: skip
 
 
 def survey_closed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_reaction_surveys SET closed = 1 WHERE survey_id = ?", (data["survey_id"],)
-    )
+    key = (data["survey_id"],)
+    revise(cur, "tr_reaction_surveys", key, lambda _: {"closed": 1}, recorded_at(env))
 
 
 def response_submitted(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     """Each response is its own aggregate, so the event id is the only key it has."""
-    cur.execute(
-        "INSERT INTO tr_reaction_responses (event_id, survey_id, instrument_id, cohort_id,"
-        " answers, comments) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-        (
-            env.id,
-            data["survey_id"],
-            data["instrument_id"],
-            data["cohort_id"],
-            as_json(data["answers"]),
-            as_json(data["comments"]),
-        ),
-    )
+    values = {
+        "event_id": env.id,
+        "survey_id": data["survey_id"],
+        "instrument_id": data["instrument_id"],
+        "cohort_id": data["cohort_id"],
+        "answers": as_json(data["answers"]),
+        "comments": as_json(data["comments"]),
+    }
+    insert(cur, "tr_reaction_responses", values, recorded_at(env))
 
 
 def staff_result_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_staff_survey (result_id, instrument_id, year, level, organisation,"
-        " department, unit, respondents, indices) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (result_id) DO NOTHING",
-        (
-            data["result_id"],
-            data["instrument_id"],
-            data["year"],
-            data["level"],
-            data["organisation"],
-            data.get("department"),
-            data.get("unit"),
-            data["respondents"],
-            as_json(data["indices"]),
-        ),
-    )
+    values = {k: data[k] for k in ("result_id", "instrument_id", "year", "level")}
+    values.update(organisation=data["organisation"], department=data.get("department"))
+    values.update(unit=data.get("unit"), respondents=data["respondents"])
+    values["indices"] = as_json(data["indices"])
+    insert(cur, "tr_staff_survey", values, recorded_at(env))
 
 
 def staff_result_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_staff_survey SET respondents = ?, indices = ?, corrections = corrections + 1"
-        " WHERE result_id = ?",
-        (data["respondents"], as_json(data["indices"]), data["result_id"]),
+    change = {"respondents": data["respondents"], "indices": as_json(data["indices"])}
+    revise(
+        cur,
+        "tr_staff_survey",
+        (data["result_id"],),
+        lambda old: _corrected(old, change),
+        recorded_at(env),
     )
 
 

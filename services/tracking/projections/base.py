@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
 
+from services.tracking.temporal import utc_text
 from shared.events import Envelope
 from shared.sql import Cursor
 
@@ -18,8 +18,4 @@ def as_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def utc_text(moment: dt.datetime) -> str:
-    """A moment as sortable text: UTC, microseconds, always the same width."""
-    if moment.tzinfo is not dt.UTC:  # events are stamped in UTC: converting is the rare case
-        moment = moment.astimezone(dt.UTC)
-    return moment.isoformat(timespec="microseconds")
+__all__ = ["Handler", "as_json", "utc_text"]

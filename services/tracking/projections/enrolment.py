@@ -5,87 +5,74 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler
+from services.tracking.versions import insert, recorded_at, revise
 from shared.events import Envelope
 from shared.events import enrolment as e
 from shared.sql import Cursor
 
 
 def programme_defined(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_programmes (programme_id, name, organisation) VALUES (?, ?, ?)"
-        " ON CONFLICT (programme_id) DO NOTHING",
-        (data["programme_id"], data["name"], data["organisation"]),
-    )
+    values = {k: data[k] for k in ("programme_id", "name", "organisation")}
+    insert(cur, "tr_programmes", values, recorded_at(env))
 
 
 def programme_retired(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_programmes SET retired_on = ? WHERE programme_id = ?",
-        (data["on"], data["programme_id"]),
+    revise(
+        cur,
+        "tr_programmes",
+        (data["programme_id"],),
+        lambda _: {"retired_on": data["on"]},
+        recorded_at(env),
     )
 
 
 def cohort_planned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_cohorts (cohort_id, programme_id, name, capacity, start_date, end_date,"
-        " funding_source, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned')"
-        " ON CONFLICT (cohort_id) DO NOTHING",
-        (
-            data["cohort_id"],
-            data["programme_id"],
-            data["name"],
-            data["capacity"],
-            data["start_date"],
-            data["end_date"],
-            data.get("funding_source"),
-        ),
+    values = {k: data[k] for k in ("cohort_id", "programme_id", "name", "capacity")}
+    values.update(
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+        funding_source=data.get("funding_source"),
+        status="planned",
     )
+    insert(cur, "tr_cohorts", values, recorded_at(env))
 
 
 def cohort_status_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_cohorts SET status = ?, status_on = ? WHERE cohort_id = ?",
-        (data["status"], data["on"], data["cohort_id"]),
-    )
+    change = {"status": data["status"], "status_on": data["on"]}
+    revise(cur, "tr_cohorts", (data["cohort_id"],), lambda _: change, recorded_at(env))
 
 
 def cohort_coach_assigned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     """Only the coach's reference: enough to recognise them, not to name them."""
-    cur.execute(
-        "INSERT INTO tr_cohort_coaches (cohort_id, coach_ref) VALUES (?, ?)"
-        " ON CONFLICT (cohort_id, coach_ref) DO NOTHING",
-        (data["cohort_id"], data["coach_ref"]),
-    )
+    values = {"cohort_id": data["cohort_id"], "coach_ref": data["coach_ref"]}
+    insert(cur, "tr_cohort_coaches", values, recorded_at(env))
 
 
-def _stage(column: str | None, status: str) -> Any:
+def _stage(column: str | None, status: str) -> Handler:
     """A handler moving a person to ``status``, dating ``column`` with the effective date."""
-    assignment = f", {column} = excluded.{column}" if column else ""
-    columns = f", {column}" if column else ""
-    values = ", ?" if column else ""
-    sql = (
-        f"INSERT INTO tr_participation (cohort_id, person_id, status{columns})"
-        f" VALUES (?, ?, ?{values}) ON CONFLICT (cohort_id, person_id)"
-        f" DO UPDATE SET status = excluded.status{assignment}"
-    )
 
     def handler(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-        params = [data["cohort_id"], data["person_id"], status]
+        change: dict[str, Any] = {"status": status}
         if column:
-            params.append(data["on"])
-        cur.execute(sql, params)
+            change[column] = data["on"]
+        _participate(cur, env, data, change)
 
     return handler
 
 
+def _participate(cur: Cursor, env: Envelope, data: dict[str, Any], change: dict[str, Any]) -> None:
+    key = (data["cohort_id"], data["person_id"])
+    first = {"cohort_id": key[0], "person_id": key[1], **change}
+    revise(cur, "tr_participation", key, lambda _: change, recorded_at(env), otherwise=first)
+
+
 def participant_enrolled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_participation (cohort_id, person_id, status, enrolled_at,"
-        " enrolled_position) VALUES (?, ?, 'enrolled', ?, ?)"
-        " ON CONFLICT (cohort_id, person_id) DO UPDATE SET status = excluded.status,"
-        " enrolled_at = excluded.enrolled_at, enrolled_position = excluded.enrolled_position",
-        (data["cohort_id"], data["person_id"], data["enrolled_at"], env.position),
-    )
+    change = {
+        "status": "enrolled",
+        "enrolled_at": data["enrolled_at"],
+        "enrolled_position": env.position,
+    }
+    _participate(cur, env, data, change)
 
 
 HANDLERS: dict[str, Handler] = {

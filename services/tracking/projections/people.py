@@ -6,6 +6,7 @@ from typing import Any
 
 from services.tracking.projections.base import Handler, utc_text
 from services.tracking.schema import EARLIEST
+from services.tracking.versions import insert, recorded_at, revise
 from shared.events import Envelope
 from shared.events import enrolment as e
 from shared.events import people as p
@@ -13,44 +14,34 @@ from shared.sql import Cursor
 
 
 def person_registered(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_people (person_id, organisation, department, unit, registered_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO NOTHING",
-        (
-            data["person_id"],
-            data["organisation"],
-            data["department"],
-            data["unit"],
-            utc_text(env.time),
-        ),
-    )
+    values = {k: data[k] for k in ("person_id", "organisation", "department", "unit")}
+    values["registered_at"] = utc_text(env.time)
+    insert(cur, "tr_people", values, recorded_at(env))
     _place(cur, env, data, EARLIEST, None)
 
 
 def _place(
     cur: Cursor, env: Envelope, data: dict[str, Any], effective: str, move_id: str | None
 ) -> None:
-    cur.execute(
-        "INSERT INTO tr_placements (person_id, effective_date, position, organisation,"
-        " department, unit, move_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (person_id, effective_date, position) DO NOTHING",
-        (
-            data["person_id"],
-            effective,
-            env.position,
-            data["organisation"],
-            data["department"],
-            data["unit"],
-            move_id,
-        ),
-    )
+    values = {
+        "person_id": data["person_id"],
+        "effective_date": effective,
+        "position": env.position,
+        "organisation": data["organisation"],
+        "department": data["department"],
+        "unit": data["unit"],
+        "move_id": move_id,
+    }
+    insert(cur, "tr_placements", values, recorded_at(env))
 
 
 def attributes_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_people SET role = ?, profession = ?, education = ? WHERE person_id = ?",
-        (data["role"], data["profession_category"], data["education_level"], data["person_id"]),
-    )
+    change = {
+        "role": data["role"],
+        "profession": data["profession_category"],
+        "education": data["education_level"],
+    }
+    revise(cur, "tr_people", (data["person_id"],), lambda _: change, recorded_at(env))
 
 
 def placement_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -58,33 +49,20 @@ def placement_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
 
 
 def move_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_moves (move_id, person_id, kind, organisation, department, unit, scope,"
-        " start_date, planned_end_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (move_id) DO NOTHING",
-        (
-            data["move_id"],
-            data["person_id"],
-            data["kind"],
-            data["organisation"],
-            data.get("department"),
-            data.get("unit"),
-            data["scope"],
-            data["start_date"],
-            data.get("planned_end_date"),
-            data.get("end_date"),
-        ),
-    )
+    values = {k: data[k] for k in ("move_id", "person_id", "kind", "organisation")}
+    values.update({k: data.get(k) for k in ("department", "unit")})
+    values.update(scope=data["scope"], start_date=data["start_date"])
+    values.update({k: data.get(k) for k in ("planned_end_date", "end_date")})
+    insert(cur, "tr_moves", values, recorded_at(env))
 
 
 def move_ended(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_moves SET end_date = ? WHERE move_id = ?", (data["end_date"], data["move_id"])
-    )
+    change = {"end_date": data["end_date"]}
+    revise(cur, "tr_moves", (data["move_id"],), lambda _: change, recorded_at(env))
 
 
 def person_erased(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute("UPDATE tr_people SET erased = 1 WHERE person_id = ?", (data["person_id"],))
+    revise(cur, "tr_people", (data["person_id"],), lambda _: {"erased": 1}, recorded_at(env))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -5,99 +5,79 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler
+from services.tracking.versions import insert, recorded_at, retire, revise
 from shared.events import Envelope
 from shared.events import sessions as s
 from shared.sql import Cursor
 
 
 def session_scheduled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_sessions (session_id, cohort_id, title, module, starts_at, ends_at,"
-        " delivery, original_delivery, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')"
-        " ON CONFLICT (session_id) DO NOTHING",
-        (
-            data["session_id"],
-            data["cohort_id"],
-            data["title"],
-            data.get("module"),
-            data["starts_at"],
-            data["ends_at"],
-            data["delivery"],
-            data["delivery"],
-        ),
-    )
+    values = {k: data[k] for k in ("session_id", "cohort_id", "title")}
+    values.update(module=data.get("module"), starts_at=data["starts_at"])
+    values.update(ends_at=data["ends_at"], delivery=data["delivery"])
+    values.update(original_delivery=data["delivery"], status="scheduled")
+    insert(cur, "tr_sessions", values, recorded_at(env))
 
 
 def session_rescheduled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_sessions SET starts_at = ?, ends_at = ?, reschedules = reschedules + 1"
-        " WHERE session_id = ?",
-        (data["starts_at"], data["ends_at"], data["session_id"]),
-    )
+    def change(old: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "starts_at": data["starts_at"],
+            "ends_at": data["ends_at"],
+            "reschedules": int(old["reschedules"]) + 1,
+        }
+
+    revise(cur, "tr_sessions", (data["session_id"],), change, recorded_at(env))
 
 
 def delivery_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "UPDATE tr_sessions SET delivery = ?, delivery_changes = delivery_changes + 1"
-        " WHERE session_id = ?",
-        (data["delivery"], data["session_id"]),
-    )
+    def change(old: dict[str, Any]) -> dict[str, Any]:
+        return {"delivery": data["delivery"], "delivery_changes": int(old["delivery_changes"]) + 1}
+
+    revise(cur, "tr_sessions", (data["session_id"],), change, recorded_at(env))
 
 
 def _status(status: str) -> Handler:
     def handler(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-        cur.execute(
-            "UPDATE tr_sessions SET status = ? WHERE session_id = ?", (status, data["session_id"])
-        )
+        revise(cur, "tr_sessions", (data["session_id"],), lambda _: {"status": status},
+               recorded_at(env))  # fmt: skip
 
     return handler
 
 
 def attendance_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     corrected = 1 if env.type == s.ATTENDANCE_CORRECTED else 0
-    cur.execute(
-        "INSERT INTO tr_attendance (session_id, person_id, cohort_id, status, minutes,"
-        " corrections) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, person_id)"
-        " DO UPDATE SET status = excluded.status, minutes = excluded.minutes,"
-        " corrections = tr_attendance.corrections + excluded.corrections",
-        (
-            data["session_id"],
-            data["person_id"],
-            data["cohort_id"],
-            data["status"],
-            data.get("minutes"),
-            corrected,
-        ),
-    )
+    key = (data["session_id"], data["person_id"])
+    mark = {"status": data["status"], "minutes": data.get("minutes")}
+
+    def change(old: dict[str, Any]) -> dict[str, Any]:
+        return {**mark, "corrections": int(old["corrections"]) + corrected}
+
+    first = {"session_id": key[0], "person_id": key[1], "cohort_id": data["cohort_id"], **mark}
+    first["corrections"] = corrected
+    revise(cur, "tr_attendance", key, change, recorded_at(env), otherwise=first)
 
 
 def group_formed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "INSERT INTO tr_groups (group_id, cohort_id, name) VALUES (?, ?, ?)"
-        " ON CONFLICT (group_id) DO NOTHING",
-        (data["group_id"], data["cohort_id"], data["name"]),
-    )
+    at = recorded_at(env)
+    values = {k: data[k] for k in ("group_id", "cohort_id", "name")}
+    insert(cur, "tr_groups", values, at)
     for person_id in data["members"]:
-        _add_member(cur, data["group_id"], data["cohort_id"], str(person_id))
+        _add_member(cur, data["group_id"], data["cohort_id"], str(person_id), at)
 
 
-def _add_member(cur: Cursor, group_id: str, cohort_id: str, person_id: str) -> None:
-    cur.execute(
-        "INSERT INTO tr_group_members (group_id, cohort_id, person_id) VALUES (?, ?, ?)"
-        " ON CONFLICT (group_id, person_id) DO NOTHING",
-        (group_id, cohort_id, person_id),
-    )
+def _add_member(cur: Cursor, group_id: str, cohort_id: str, person_id: str, at: str) -> None:
+    values = {"group_id": group_id, "cohort_id": cohort_id, "person_id": person_id}
+    insert(cur, "tr_group_members", values, at)
 
 
 def member_added(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    _add_member(cur, data["group_id"], data["cohort_id"], data["person_id"])
+    _add_member(cur, data["group_id"], data["cohort_id"], data["person_id"], recorded_at(env))
 
 
 def member_removed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
-    cur.execute(
-        "DELETE FROM tr_group_members WHERE group_id = ? AND person_id = ?",
-        (data["group_id"], data["person_id"]),
-    )
+    key = (data["group_id"], data["person_id"])
+    retire(cur, "tr_group_members", key, recorded_at(env))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -73,9 +73,11 @@ def attendance(cur: Cursor, cohort_id: str, policy: Policy, individual: bool) ->
         (cohort_id,),
     )
     sessions = cur.fetchall()
+    # A session's attendance is of its own cohort; saying so lets both tables be searched by
+    # cohort, where a planner would otherwise read every session of the state to join them.
     cur.execute(
         "SELECT a.session_id, a.person_id, a.status FROM tr_attendance a"
-        " JOIN tr_sessions s ON s.session_id = a.session_id"
+        " JOIN tr_sessions s ON s.session_id = a.session_id AND s.cohort_id = a.cohort_id"
         " WHERE a.cohort_id = ? AND s.status <> 'cancelled'",
         (cohort_id,),
     )

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.tracking.temporal import recorded_before
 from services.tracking.views.cohorts import cohort
 from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import Policy, cell
@@ -101,15 +102,10 @@ def _pools(
     by_survey = {s: p for p in pools.values() for s in p.surveys}
     cur.execute(
         "SELECT r.survey_id, r.answers, r.comments, r.event_id FROM tr_reaction_responses r"
-        " JOIN tr_applied_events a ON a.event_id = r.event_id"
         " JOIN tr_reaction_surveys s ON s.survey_id = r.survey_id"
         f" WHERE r.survey_id IN ({', '.join('?' for _ in surveys)})"
-        " AND (s.closed = 1 OR a.time < ?) ORDER BY r.event_id",
-        # Journal times are UTC text of one width: compare with the day's start in that form.
-        (
-            *surveys,
-            dt.datetime.combine(view_day, dt.time(0), dt.UTC).isoformat("T", "microseconds"),
-        ),
+        f" AND (s.closed = 1 OR {recorded_before('r', view_day)}) ORDER BY r.event_id",
+        surveys,
     )
     for survey, answers, comments, event_id in cur.fetchall():
         by_survey[survey].answers.append(json.loads(answers))

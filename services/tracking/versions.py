@@ -1,0 +1,146 @@
+"""Writing versioned facts: how a projection handler records, changes and ends a fact.
+
+The rules are the temporal model's (:mod:`services.tracking.temporal`, ``docs/time.md``): a
+fact's row holds from the event that wrote it; a change closes it at the changing event's time
+and adds the next version; an end closes it. Every handler writes facts only through
+:func:`insert`, :func:`revise` and :func:`retire`, so every fact table keeps one current row per
+key and the same events always give the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from services.tracking.schema import FACT_KEYS, FACTS, REENTERED
+from services.tracking.temporal import CURRENT, recorded_at, utc_text
+from shared.sql import Cursor
+
+__all__ = ["Change", "columns", "insert", "recorded_at", "retire", "revise", "utc_text"]
+
+
+@cache
+def columns(table: str) -> tuple[str, ...]:
+    """A fact table's columns without the two recorded-time ones, in layout order."""
+    for statement in FACTS:
+        found = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$", statement, re.S)
+        if found and found.group(1) == table:
+            names = [item.split()[0] for item in _items(found.group(2))]
+            return tuple(n for n in names if n not in ("PRIMARY", "recorded_from", "recorded_to"))
+    raise KeyError(table)
+
+
+def _items(body: str) -> Iterator[str]:
+    depth, start = 0, 0
+    for i, char in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            yield body[start:i].strip()
+            start = i + 1
+    yield body[start:].strip()
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """A fact table's writing statements, made once: handlers run them for every event."""
+
+    names: tuple[str, ...]
+    add_version: str
+    close: str
+    reopen: str
+    current: str
+
+
+@cache
+def _statements(table: str) -> _Statements:
+    names = columns(table)
+    key = " AND ".join(f"{name} = ?" for name in FACT_KEYS[table])
+    listed = ", ".join(names)
+    return _Statements(
+        names=names,
+        add_version=f"INSERT INTO {table} ({listed}, recorded_from)"
+        f" VALUES ({', '.join('?' * (len(names) + 1))})",
+        # One statement both finds the current row and closes it: most changes are later
+        # than the row they change, and this is the rebuild's most frequent write.
+        close=f"UPDATE {table} SET recorded_to = ? WHERE {key} AND {CURRENT}"
+        f" AND recorded_from < ? RETURNING {listed}",
+        reopen=f"UPDATE {table} SET recorded_to = NULL WHERE {key} AND recorded_to = ?",
+        current=f"SELECT {listed} FROM {table} WHERE {key} AND {CURRENT}",
+    )
+
+
+@cache
+def _insert(table: str, names: tuple[str, ...]) -> str:
+    # A re-entered fact conflicts on the partial unique index of current rows
+    # (schema.CURRENT_ROWS); a fact created once only on its primary key, which saves every
+    # other table an index to maintain.
+    target = f" ({', '.join(FACT_KEYS[table])}) WHERE {CURRENT}" if table in REENTERED else ""
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}, recorded_from)"
+        f" VALUES ({', '.join('?' * (len(names) + 1))}) ON CONFLICT{target} DO NOTHING"
+    )
+
+
+def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
+    """Records a new fact from ``at``, unless its key already holds one (then: False).
+
+    For a fact created once (not in ``schema.REENTERED``), only a row of the same key and
+    moment counts as held: its aggregate cannot create it twice.
+    """
+    cur.execute(_insert(table, tuple(values)), (*values.values(), at))
+    return bool(cur.rowcount)
+
+
+Change = Callable[[dict[str, Any]], Mapping[str, Any]]
+"""Given the current row (by column), the columns that change and their new values."""
+
+
+def revise(
+    cur: Cursor,
+    table: str,
+    key: Sequence[Any],
+    change: Change,
+    at: str,
+    otherwise: Mapping[str, Any] | None = None,
+) -> None:
+    """Changes the current fact under ``key`` from ``at``: its row closes, a new one follows.
+
+    With no current fact, ``otherwise`` (the whole row) is recorded if given; else nothing
+    happens, as an update of a missing row does nothing. A change that changes nothing adds no
+    version. A row recorded at ``at`` or later (an event of the same moment, or of a source
+    whose events arrived out of their time order) is changed in place.
+    """
+    # A fact that may be new (``otherwise``) is usually new: one insert settles it.
+    if otherwise is not None and insert(cur, table, otherwise, at):
+        return
+    sql = _statements(table)
+    cur.execute(sql.close, (at, *key, at))
+    row = cur.fetchone()
+    if row is not None:
+        old = dict(zip(sql.names, row, strict=True))
+        changes = change(old)
+        if all(old[name] == value for name, value in changes.items()):
+            cur.execute(sql.reopen, (*key, at))
+            return
+        cur.execute(sql.add_version, (*{**old, **changes}.values(), at))
+        return
+    cur.execute(sql.current, tuple(key))
+    row = cur.fetchone()
+    if row is None:
+        return
+    old = dict(zip(sql.names, row, strict=True))
+    changes = {name: value for name, value in change(old).items() if old[name] != value}
+    if changes:
+        sets = ", ".join(f"{name} = ?" for name in changes)
+        where = sql.current.split(" WHERE ", 1)[1]
+        cur.execute(f"UPDATE {table} SET {sets} WHERE {where}", (*changes.values(), *key))
+
+
+def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:
+    """Ends the current fact under ``key`` at ``at`` (one recorded at ``at`` or later goes)."""
+    where = _statements(table).current.split(" WHERE ", 1)[1]
+    cur.execute(f"DELETE FROM {table} WHERE {where} AND recorded_from >= ?", (*key, at))
+    cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))
