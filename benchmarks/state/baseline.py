@@ -1,0 +1,195 @@
+"""The floor under each view: hand-written SQL over flat, indexed copies of the same facts.
+
+:func:`copy_flat` copies the read model's fact tables to ``flat_*`` tables in the same database
+and indexes them on the columns the questions filter by (cohort, person, programme, unit). Each
+query below fetches what a view needs to compute its figures (counts grouped in SQL, scores as
+stored) for one cohort, a programme's cohorts, one person or every cohort, with no privacy
+rules, no ledger and no history: what any view must at least read. The figures it would add
+(means, rates) cost microseconds on rows this few, so they are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.state.plan import ViewPlan
+
+FLAT = {
+    "people": ("person_id",),
+    "placements": ("person_id",),
+    "moves": ("person_id",),
+    "cohorts": ("programme_id",),
+    "participation": ("cohort_id", "person_id"),
+    "sessions": ("cohort_id",),
+    "attendance": ("cohort_id",),
+    "group_members": ("cohort_id",),
+    "results": ("cohort_id", "person_id"),
+    "reaction_responses": ("cohort_id",),
+    "staff_survey": ("unit", "level"),
+}
+
+
+def copy_flat(database: Any) -> None:
+    """(Re)creates the ``flat_*`` copies and their indexes, then gathers statistics."""
+    with database.transaction() as cur:
+        for table, columns in FLAT.items():
+            cur.execute(f"DROP TABLE IF EXISTS flat_{table}")
+            cur.execute(f"CREATE TABLE flat_{table} AS SELECT * FROM tr_{table}")
+            for column in columns:
+                cur.execute(f"CREATE INDEX flat_{table}_by_{column} ON flat_{table} ({column})")
+        cur.execute("ANALYZE")
+
+
+COHORT = "= ?"
+PROGRAMME = "IN (SELECT cohort_id FROM flat_cohorts WHERE programme_id = ?)"
+
+
+def _funnel(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(
+        "SELECT cohort_id, COUNT(*), COUNT(invited_on), COUNT(accepted_on),"
+        " SUM(CASE WHEN status = 'declined' THEN 1 ELSE 0 END), COUNT(enrolled_at),"
+        " SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = 'withdrawn' THEN 1 ELSE 0 END)"
+        f" FROM flat_participation WHERE cohort_id {where} GROUP BY cohort_id",
+        (key,),
+    )
+    rows = cur.fetchall()
+    cur.execute(
+        "SELECT a.cohort_id, s.delivery, a.status, COUNT(*) FROM flat_attendance a"
+        " JOIN flat_sessions s ON s.session_id = a.session_id"
+        f" WHERE a.cohort_id {where} GROUP BY a.cohort_id, s.delivery, a.status",
+        (key,),
+    )
+    return rows + cur.fetchall()
+
+
+def _growth(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(
+        "SELECT person_id, wave, rater_group, scores FROM flat_results"
+        f" WHERE cohort_id {where} AND voided = 0",
+        (key,),
+    )
+    return cur.fetchall()
+
+
+def _reaction(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(f"SELECT answers FROM flat_reaction_responses WHERE cohort_id {where}", (key,))
+    return cur.fetchall()
+
+
+def _staff_survey(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(
+        "SELECT year, level, unit, respondents, indices FROM flat_staff_survey"
+        " WHERE level = 'organisation' OR (level = 'unit' AND unit IN ("
+        "  SELECT p.unit FROM flat_participation x JOIN flat_people p"
+        f"  ON p.person_id = x.person_id WHERE x.cohort_id {where}))",
+        (key,),
+    )
+    return cur.fetchall()
+
+
+def _mobility(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(
+        "SELECT m.kind, m.scope, COUNT(*) FROM flat_moves m JOIN flat_participation x"
+        " ON x.person_id = m.person_id"
+        f" WHERE x.cohort_id {where} AND x.enrolled_at IS NOT NULL GROUP BY m.kind, m.scope",
+        (key,),
+    )
+    rows = cur.fetchall()
+    # The comparison group: colleagues of the same departments who took part in no cohort.
+    cur.execute(
+        "SELECT m.kind, m.scope, COUNT(*) FROM flat_moves m JOIN flat_people p"
+        " ON p.person_id = m.person_id WHERE p.department IN ("
+        "  SELECT q.department FROM flat_participation x JOIN flat_people q"
+        f"  ON q.person_id = x.person_id WHERE x.cohort_id {where})"
+        " AND NOT EXISTS (SELECT 1 FROM flat_participation y WHERE y.person_id = m.person_id)"
+        " GROUP BY m.kind, m.scope",
+        (key,),
+    )
+    return rows + cur.fetchall()
+
+
+def _network(cur: Any, where: str, key: str) -> list[Any]:
+    cur.execute(
+        "SELECT g.group_id, p.department, p.unit FROM flat_group_members g JOIN flat_people p"
+        f" ON p.person_id = g.person_id WHERE g.cohort_id {where}",
+        (key,),
+    )
+    return cur.fetchall()
+
+
+def _kirkpatrick(cur: Any, where: str, key: str) -> list[Any]:
+    return [
+        *_funnel(cur, where, key),
+        *_reaction(cur, where, key),
+        *_growth(cur, where, key),
+        *_mobility(cur, where, key),
+    ]
+
+
+def _roster(cur: Any, plan: ViewPlan) -> list[Any]:
+    cur.execute(
+        "SELECT x.person_id, p.department, x.enrolled_at, x.status FROM flat_participation x"
+        " JOIN flat_people p ON p.person_id = x.person_id"
+        " WHERE x.cohort_id = ? AND x.enrolled_at IS NOT NULL ORDER BY x.enrolled_position",
+        (plan.cohort_id,),
+    )
+    return cur.fetchall()
+
+
+def _timeline(cur: Any, plan: ViewPlan) -> list[Any]:
+    rows = []
+    for table in ("participation", "placements", "moves", "results"):
+        cur.execute(f"SELECT * FROM flat_{table} WHERE person_id = ?", (plan.person_id,))
+        rows += cur.fetchall()
+    return rows
+
+
+def _person_growth(cur: Any, plan: ViewPlan) -> list[Any]:
+    cur.execute(
+        "SELECT cohort_id, wave, rater_group, scores FROM flat_results"
+        " WHERE person_id = ? AND voided = 0",
+        (plan.person_id,),
+    )
+    return cur.fetchall()
+
+
+def state_funnel(cur: Any, plan: ViewPlan) -> list[Any]:
+    """The funnel of every cohort of the state at once."""
+    cur.execute(
+        "SELECT cohort_id, COUNT(*), COUNT(invited_on), COUNT(accepted_on),"
+        " COUNT(enrolled_at), SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END)"
+        " FROM flat_participation GROUP BY cohort_id"
+    )
+    return cur.fetchall()
+
+
+def _cohort(query: Callable[[Any, str, str], list[Any]]) -> Callable[[Any, ViewPlan], object]:
+    return lambda cur, plan: query(cur, COHORT, plan.cohort_id)
+
+
+def _programme(query: Callable[[Any, str, str], list[Any]]) -> Callable[[Any, ViewPlan], object]:
+    return lambda cur, plan: query(cur, PROGRAMME, plan.programme_id)
+
+
+BASELINES: dict[str, Callable[[Any, ViewPlan], object]] = {
+    "cohort roster": _roster,
+    "cohort funnel": _cohort(_funnel),
+    "cohort growth": _cohort(_growth),
+    "cohort reaction": _cohort(_reaction),
+    "cohort staff-survey": _cohort(_staff_survey),
+    "cohort mobility": _cohort(_mobility),
+    "cohort network": _cohort(_network),
+    "cohort kirkpatrick": _cohort(_kirkpatrick),
+    "programme funnel": _programme(_funnel),
+    "programme growth": _programme(_growth),
+    "programme reaction": _programme(_reaction),
+    "programme staff-survey": _programme(_staff_survey),
+    "programme mobility": _programme(_mobility),
+    "programme kirkpatrick": _programme(_kirkpatrick),
+    "organisation funnel": state_funnel,
+    "person timeline": _timeline,
+    "person growth": _person_growth,
+}
+"""By view name (scope, then the last part of its path)."""
