@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.state.plan import ViewPlan
+from shared.sql import Cursor
 
 FLAT = {
     "people": ("person_id",),
@@ -45,7 +46,7 @@ COHORT = "= ?"
 PROGRAMME = "IN (SELECT cohort_id FROM flat_cohorts WHERE programme_id = ?)"
 
 
-def _funnel(cur: Any, where: str, key: str) -> list[Any]:
+def _funnel(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(
         "SELECT cohort_id, COUNT(*), COUNT(invited_on), COUNT(accepted_on),"
         " SUM(CASE WHEN status = 'declined' THEN 1 ELSE 0 END), COUNT(enrolled_at),"
@@ -64,7 +65,7 @@ def _funnel(cur: Any, where: str, key: str) -> list[Any]:
     return rows + cur.fetchall()
 
 
-def _growth(cur: Any, where: str, key: str) -> list[Any]:
+def _growth(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(
         "SELECT person_id, wave, rater_group, scores FROM flat_results"
         f" WHERE cohort_id {where} AND voided = 0",
@@ -73,12 +74,12 @@ def _growth(cur: Any, where: str, key: str) -> list[Any]:
     return cur.fetchall()
 
 
-def _reaction(cur: Any, where: str, key: str) -> list[Any]:
+def _reaction(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(f"SELECT answers FROM flat_reaction_responses WHERE cohort_id {where}", (key,))
     return cur.fetchall()
 
 
-def _staff_survey(cur: Any, where: str, key: str) -> list[Any]:
+def _staff_survey(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(
         "SELECT year, level, unit, respondents, indices FROM flat_staff_survey"
         " WHERE level = 'organisation' OR (level = 'unit' AND unit IN ("
@@ -89,7 +90,7 @@ def _staff_survey(cur: Any, where: str, key: str) -> list[Any]:
     return cur.fetchall()
 
 
-def _mobility(cur: Any, where: str, key: str) -> list[Any]:
+def _mobility(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(
         "SELECT m.kind, m.scope, COUNT(*) FROM flat_moves m JOIN flat_participation x"
         " ON x.person_id = m.person_id"
@@ -110,7 +111,7 @@ def _mobility(cur: Any, where: str, key: str) -> list[Any]:
     return rows + cur.fetchall()
 
 
-def _network(cur: Any, where: str, key: str) -> list[Any]:
+def _network(cur: Cursor, where: str, key: str) -> list[Any]:
     cur.execute(
         "SELECT g.group_id, p.department, p.unit FROM flat_group_members g JOIN flat_people p"
         f" ON p.person_id = g.person_id WHERE g.cohort_id {where}",
@@ -119,7 +120,7 @@ def _network(cur: Any, where: str, key: str) -> list[Any]:
     return cur.fetchall()
 
 
-def _kirkpatrick(cur: Any, where: str, key: str) -> list[Any]:
+def _kirkpatrick(cur: Cursor, where: str, key: str) -> list[Any]:
     return [
         *_funnel(cur, where, key),
         *_reaction(cur, where, key),
@@ -128,7 +129,7 @@ def _kirkpatrick(cur: Any, where: str, key: str) -> list[Any]:
     ]
 
 
-def _roster(cur: Any, plan: ViewPlan) -> list[Any]:
+def _roster(cur: Cursor, plan: ViewPlan) -> list[Any]:
     cur.execute(
         "SELECT x.person_id, p.department, x.enrolled_at, x.status FROM flat_participation x"
         " JOIN flat_people p ON p.person_id = x.person_id"
@@ -138,7 +139,7 @@ def _roster(cur: Any, plan: ViewPlan) -> list[Any]:
     return cur.fetchall()
 
 
-def _timeline(cur: Any, plan: ViewPlan) -> list[Any]:
+def _timeline(cur: Cursor, plan: ViewPlan) -> list[Any]:
     rows = []
     for table in ("participation", "placements", "moves", "results"):
         cur.execute(f"SELECT * FROM flat_{table} WHERE person_id = ?", (plan.person_id,))
@@ -146,7 +147,7 @@ def _timeline(cur: Any, plan: ViewPlan) -> list[Any]:
     return rows
 
 
-def _person_growth(cur: Any, plan: ViewPlan) -> list[Any]:
+def _person_growth(cur: Cursor, plan: ViewPlan) -> list[Any]:
     cur.execute(
         "SELECT cohort_id, wave, rater_group, scores FROM flat_results"
         " WHERE person_id = ? AND voided = 0",
@@ -155,7 +156,7 @@ def _person_growth(cur: Any, plan: ViewPlan) -> list[Any]:
     return cur.fetchall()
 
 
-def state_funnel(cur: Any, plan: ViewPlan) -> list[Any]:
+def state_funnel(cur: Cursor, plan: ViewPlan) -> list[Any]:
     """The funnel of every cohort of the state at once."""
     cur.execute(
         "SELECT cohort_id, COUNT(*), COUNT(invited_on), COUNT(accepted_on),"
@@ -165,15 +166,17 @@ def state_funnel(cur: Any, plan: ViewPlan) -> list[Any]:
     return cur.fetchall()
 
 
-def _cohort(query: Callable[[Any, str, str], list[Any]]) -> Callable[[Any, ViewPlan], object]:
+def _cohort(query: Callable[[Cursor, str, str], list[Any]]) -> Callable[[Cursor, ViewPlan], object]:
     return lambda cur, plan: query(cur, COHORT, plan.cohort_id)
 
 
-def _programme(query: Callable[[Any, str, str], list[Any]]) -> Callable[[Any, ViewPlan], object]:
+def _programme(
+    query: Callable[[Cursor, str, str], list[Any]],
+) -> Callable[[Cursor, ViewPlan], object]:
     return lambda cur, plan: query(cur, PROGRAMME, plan.programme_id)
 
 
-BASELINES: dict[str, Callable[[Any, ViewPlan], object]] = {
+BASELINES: dict[str, Callable[[Cursor, ViewPlan], object]] = {
     "cohort roster": _roster,
     "cohort funnel": _cohort(_funnel),
     "cohort growth": _cohort(_growth),

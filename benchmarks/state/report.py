@@ -56,7 +56,7 @@ def growth_table(runs: Sequence[SizeRun]) -> str:
         cells = []
         for a, b in pairs:
             before, after = _find(a, figure.name), _find(b, figure.name)
-            factor = growth(before and before.value, after and after.value)
+            factor = growth(before.value if before else None, after.value if after else None)
             cells.append(_flagged(factor, figure.unit, growth(a.events, b.events)))
         rows.append((figure.name, *cells))
     return f"growth ({measured[0].database}; ! = worse than linear in events)\n{_columns(rows)}"

@@ -100,7 +100,7 @@ def measure_views(
                 f"{name} p95",
                 "ms",
                 percentile(live, 95),
-                baseline and percentile(baseline, 95),
+                percentile(baseline, 95) if baseline else None,
                 "hand-written SQL p95" if baseline else None,
                 details,
             )
