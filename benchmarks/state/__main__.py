@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.state.figures import SizeRun
 from benchmarks.state.measure import run_size
+from benchmarks.state.plan import MIN_PEOPLE
 from benchmarks.state.postgres import postgres
 from benchmarks.state.report import growth_table, size_table
 
@@ -47,7 +48,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="one size to run; repeat for several (default: 10000, 30000 and 100000)",
     )
-    p.add_argument("--seed", type=int, default=2024, help="seed of the synthetic data")
+    p.add_argument(
+        "--seed", type=int, default=2024, help="seed of the synthetic data (default 2024)"
+    )
     p.add_argument(
         "--samples",
         type=int,
@@ -73,6 +76,8 @@ def load_average() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     sizes = sorted(args.people or SIZES)
+    if sizes[0] < MIN_PEOPLE:
+        parser().error(f"--people must be at least {MIN_PEOPLE}")
     logging.basicConfig(level=logging.WARNING)
 
     def say(message: str) -> None:

@@ -19,6 +19,7 @@ ORGANISATION = "State Administration (synthetic)"
 OTHER_ORGANISATION = "Other State Agency (synthetic)"
 GROUP_AGENCY = "Group Agency (synthetic)"
 PRIVATE_SECTOR = "Private sector (synthetic)"
+MIN_PEOPLE = 50
 YEARS = tuple(range(2019, 2025))
 UNIT_SIZE = 25
 UNITS_PER_DEPARTMENT = 8
@@ -114,9 +115,9 @@ class Administration:
 
 
 def administration(people: int, seed: int = 2024) -> Administration:
-    """The whole plan for ``people`` staff (at least 50)."""
-    if people < 50:
-        raise ValueError("the state-scale scenario needs at least 50 people")
+    """The whole plan for ``people`` staff (at least :data:`MIN_PEOPLE`)."""
+    if people < MIN_PEOPLE:
+        raise ValueError(f"the state-scale scenario needs at least {MIN_PEOPLE} people")
     rng = random.Random(f"{seed}/administration")
     units = _units(people)
     staff = tuple(
