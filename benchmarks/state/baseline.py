@@ -17,7 +17,7 @@ from benchmarks.state.plan import ViewPlan
 from shared.sql import Cursor
 
 FLAT = {
-    "people": ("person_id",),
+    "people": ("person_id", "department"),
     "placements": ("person_id",),
     "moves": ("person_id",),
     "cohorts": ("programme_id",),
@@ -80,14 +80,24 @@ def _reaction(cur: Cursor, where: str, key: str) -> list[Any]:
 
 
 def _staff_survey(cur: Cursor, where: str, key: str) -> list[Any]:
+    units = _of_participants(cur, "unit", where, key)
+    marks = ", ".join("?" * len(units)) or "NULL"
     cur.execute(
         "SELECT year, level, unit, respondents, indices FROM flat_staff_survey"
-        " WHERE level = 'organisation' OR (level = 'unit' AND unit IN ("
-        "  SELECT p.unit FROM flat_participation x JOIN flat_people p"
-        f"  ON p.person_id = x.person_id WHERE x.cohort_id {where}))",
-        (key,),
+        f" WHERE level = 'organisation' OR (level = 'unit' AND unit IN ({marks}))",
+        units,
     )
     return cur.fetchall()
+
+
+def _of_participants(cur: Cursor, column: str, where: str, key: str) -> list[str]:
+    """The participants' units or departments, asked first: a planner cannot misjudge it."""
+    cur.execute(
+        f"SELECT DISTINCT p.{column} FROM flat_participation x JOIN flat_people p"
+        f" ON p.person_id = x.person_id WHERE x.cohort_id {where}",
+        (key,),
+    )
+    return [row[0] for row in cur.fetchall()]
 
 
 def _mobility(cur: Cursor, where: str, key: str) -> list[Any]:
@@ -99,14 +109,14 @@ def _mobility(cur: Cursor, where: str, key: str) -> list[Any]:
     )
     rows = cur.fetchall()
     # The comparison group: colleagues of the same departments who took part in no cohort.
+    departments = _of_participants(cur, "department", where, key)
+    marks = ", ".join("?" * len(departments)) or "NULL"
     cur.execute(
-        "SELECT m.kind, m.scope, COUNT(*) FROM flat_moves m JOIN flat_people p"
-        " ON p.person_id = m.person_id WHERE p.department IN ("
-        "  SELECT q.department FROM flat_participation x JOIN flat_people q"
-        f"  ON q.person_id = x.person_id WHERE x.cohort_id {where})"
+        "SELECT m.kind, m.scope, COUNT(*) FROM flat_people p JOIN flat_moves m"
+        f" ON m.person_id = p.person_id WHERE p.department IN ({marks})"
         " AND NOT EXISTS (SELECT 1 FROM flat_participation y WHERE y.person_id = m.person_id)"
         " GROUP BY m.kind, m.scope",
-        (key,),
+        departments,
     )
     return rows + cur.fetchall()
 
