@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import shutil
@@ -37,8 +39,8 @@ def parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "PostgreSQL: --postgres URL, else POLKU_TEST_POSTGRES_URL, else a local server "
-            "from the PostgreSQL binaries, else SKIP. Sizes run smallest first; peak memory "
-            "is the process's, so it carries over from a smaller size."
+            "from the PostgreSQL binaries, else SKIP. Each size runs in a fresh process, "
+            "smallest first, so peak memory is that size's own."
         ),
     )
     p.add_argument(
@@ -64,6 +66,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON to FILE")
     p.add_argument("--keep", action="store_true", help="keep the data directory and databases")
     return p
+
+
+def isolated(
+    workdir: Path, people: int, seed: int, samples: int, database_url: str | None = None
+) -> SizeRun:
+    """One size in a fresh interpreter, so its peak memory is its own, not an earlier size's."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(run_size, workdir, people, seed, samples, database_url).result()
 
 
 def load_average() -> str:
@@ -92,8 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.skip_sqlite:
             for people in sizes:
                 say(f"sqlite, {people:,} people")
-                run = run_size(workdir / f"sqlite-{people}", people, args.seed, args.samples,
-                               say=say)  # fmt: skip
+                run = isolated(workdir / f"sqlite-{people}", people, args.seed, args.samples)
                 runs.append(run)
                 say(size_table(run))
         with postgres(args.postgres, args.skip_postgres, say) as databases:
@@ -103,8 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 say(f"postgresql, {people:,} people")
                 with databases.fresh(args.keep) as url:
-                    run = run_size(workdir / f"pg-{people}", people, args.seed, args.samples,
-                                   url, say)  # fmt: skip
+                    run = isolated(workdir / f"pg-{people}", people, args.seed, args.samples, url)
                 runs.append(run)
                 say(size_table(run))
     finally:

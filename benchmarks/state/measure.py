@@ -8,6 +8,7 @@ Then :mod:`benchmarks.state.views` times the views over what was loaded.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,11 @@ def run_size(
     seed: int,
     samples: int,
     database_url: str | None = None,
-    say: Any = print,
+    say: Any = None,
 ) -> SizeRun:
     """Loads ``people`` into fresh stores (SQLite files in ``workdir``, or ``database_url``)
     and measures everything; the runtime is closed before returning."""
+    say = say or functools.partial(print, flush=True)
     settings = Settings(data_dir=workdir, jwt_secret=SECRET, database_url=database_url)
     database = "postgresql" if database_url else "sqlite"
     plan = administration(people, seed)

@@ -87,3 +87,4 @@ def test_state_scale_at_two_tiny_sizes(tmp_path: Path, capsys: pytest.CaptureFix
         assert not any(name.startswith("organisation docs") for name in figures)
     printed = capsys.readouterr().out
     assert "growth (sqlite" in printed and "100 -> 200" in printed
+    assert "cohort funnel p50" in printed
