@@ -20,7 +20,6 @@ from benchmarks.state.plan import Administration, ViewPlan, administration
 from benchmarks.state.views import measure_views
 from services.runtime import Embedded, build_embedded
 from shared.settings import Settings
-from shared.sql import Database
 from tests.support.slice import SECRET
 
 REBUILD_TIMEOUT = 3600.0
@@ -152,12 +151,3 @@ def _file_mb(path: Path) -> float:
         if candidate.exists():
             total += candidate.stat().st_size
     return total / 2**20
-
-
-def check_database(url: str) -> None:
-    """Fails early, naming the URL, when PostgreSQL cannot be reached."""
-    database = Database(url)
-    try:
-        database.ping()
-    finally:
-        database.close()
