@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import run
+from benchmarks.state.__main__ import main as state_main
 
 
 def assert_ratio_result(result: run.Result) -> None:
@@ -59,3 +60,31 @@ def test_main_without_kafka_writes_json_and_a_table(
     embedded = next(r for r in results if r["metric"] == "command -> roster, embedded")
     assert 0 < embedded["details"]["p50_ms"] <= embedded["details"]["p95_ms"]
     assert "Status" in capsys.readouterr().out
+
+
+def test_state_scale_at_two_tiny_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "state.json"
+    argv = ["--people", "100", "--people", "200", "--skip-postgres", "--samples", "2"]
+    assert state_main([*argv, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    sqlite = [r for r in report["runs"] if r["database"] == "sqlite"]
+    assert [r["people"] for r in sqlite] == [100, 200]
+    assert all(r["skipped"] for r in report["runs"] if r["database"] == "postgresql")
+    for size in sqlite:
+        figures = {f["name"]: f for f in size["figures"]}
+        assert size["events"] > size["people"]
+        assert figures["load"]["value"] > 0
+        rebuild = figures["rebuild"]
+        assert rebuild["ratio"] == pytest.approx(rebuild["value"] / rebuild["baseline"])
+        assert rebuild["details"]["events"] > 0
+        for view in ("cohort funnel", "cohort kirkpatrick", "programme kirkpatrick"):
+            live, as_of = figures[f"{view} p95"], figures[f"{view} as_of p95"]
+            assert 0 < live["details"]["p50_ms"] <= live["value"]
+            assert live["baseline_name"] == "hand-written SQL p95" and live["baseline"] > 0
+            assert as_of["baseline"] == live["value"]
+        assert figures["first as_of answer"]["value"] > 0
+        assert figures["store size: tracking"]["value"] > 0
+        assert not any(name.startswith("organisation docs") for name in figures)
+    printed = capsys.readouterr().out
+    assert "growth (sqlite" in printed and "100 -> 200" in printed
+    assert "cohort funnel p50" in printed
