@@ -223,6 +223,26 @@ class ReadModels:
             return int(cur.fetchone()[0])
 
 
+PROJECTOR_LOCK_KEY = 0x706F6C6B7570  # "polkup": the projectors' batches, one at a time
+"""On PostgreSQL, the transaction-level advisory lock every projector batch holds."""
+
+
+def one_writer_at_a_time(database: Database, cur: Cursor) -> None:
+    """Makes concurrent projectors (one consumer group) commit their batches one at a time.
+
+    Each projector reads its own partitions, but a view row may follow events of several
+    subjects (a cohort's counts, a person's facts from both services), and the handlers read
+    a row before they write its next version. Under READ COMMITTED two batches could each
+    read the same version, or wait on each other's rows in opposite order (a deadlock whose
+    retries end in dead letters). Taken first in the batch's transaction, this lock lets the
+    next batch read only what the last one committed; it is released at commit or rollback,
+    so a projector that dies holds nothing. Polling, decoding and validating stay parallel.
+    SQLite needs nothing: ``BEGIN IMMEDIATE`` already admits one writer.
+    """
+    if database.dialect == "postgresql":
+        cur.execute("SELECT pg_advisory_xact_lock(?)", (PROJECTOR_LOCK_KEY,))
+
+
 def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n: int) -> None:
     cur.execute(
         "INSERT INTO tr_positions (source, partition_no, position, last_event_position,"
