@@ -268,6 +268,7 @@ def relay(service: str, once: bool) -> None:
             WRITE_SERVICES,
             settings.kafka_topic_prefix,
             settings.kafka_security(),
+            settings.kafka_partitions,
         )
         publisher: Relay = write.relay(settings)
     try:

@@ -208,7 +208,11 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
     if settings.kafka_bootstrap_servers:
         security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, (SCOPE_SOURCE,), settings.kafka_topic_prefix, security
+            settings.kafka_bootstrap_servers,
+            (SCOPE_SOURCE,),
+            settings.kafka_topic_prefix,
+            security,
+            settings.kafka_partitions,
         )
         feed = KafkaFeed(
             settings.kafka_bootstrap_servers,
@@ -270,7 +274,11 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
         assert settings.kafka_bootstrap_servers
         security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix, security
+            settings.kafka_bootstrap_servers,
+            WRITE_SERVICES,
+            settings.kafka_topic_prefix,
+            security,
+            settings.kafka_partitions,
         )
         # Assessment from its restricted topic, which only tracking's principal may read.
         return KafkaFeed(
@@ -385,6 +393,7 @@ def build_embedded(settings: Settings) -> Embedded:
                 WRITE_SERVICES,
                 settings.kafka_topic_prefix,
                 settings.kafka_security(),
+                settings.kafka_partitions,
             )
             for name, service in services.items():
                 relays[name] = service.relay(settings)
