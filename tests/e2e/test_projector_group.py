@@ -10,6 +10,7 @@ log, with every event applied once and nothing dead-lettered.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from services.runtime import WriteService, build_write_service
 from services.tracking.comparison import compare
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
+from shared import kafka
 from shared.events import restricted_registry
 from shared.feeds import OutboxFeed
 from shared.settings import Settings
@@ -68,6 +70,14 @@ def write_events(service: WriteService, people: int, tag: str) -> None:
 def published(service: WriteService) -> int:
     """How many integration events the log holds: what the ledger must hold in the end."""
     return len(service.outbox.read(0, service.application.head() + 1).envelopes)
+
+
+def assigned(log: Path, topic: str) -> set[int] | None:
+    """The partitions of ``topic`` a projector's latest assignment gave it (None: none yet)."""
+    lines = [line for line in log.read_text().splitlines() if "assigned partitions:" in line]
+    if not lines:
+        return None
+    return {int(p) for p in re.findall(rf"{re.escape(topic)}\[(\d+)\]", lines[-1])}
 
 
 def members(principals: Principals, group: str) -> list[dict[str, Any]]:
@@ -123,20 +133,34 @@ def test_two_projectors_share_the_partitions_and_one_takes_over_when_the_other_i
         relay.drain()
         projectors = [
             processes.start(
-                f"projector-{n}", ["project"], {**env, "POLKU_DATA_DIR": str(tmp_path / f"t{n}")}
+                f"projector-{n}",
+                ["--verbose", "project"],  # logs each assignment of partitions
+                {**env, "POLKU_DATA_DIR": str(tmp_path / f"t{n}")},
             )
             for n in (1, 2)
         ]
         wait_for(
             lambda: (found := members(kafka_principals, group)) and len(found) == 2 and found,
-            90,
+            120,
             "both projectors to join the group",
         )
-        wait_for(applied_all, 90, "the first events to be applied")
+        wait_for(applied_all, 120, "the first events to be applied")
 
         write_events(service, 16, "shared")  # spread over the partitions of both projectors
         relay.drain()
-        wait_for(applied_all, 90, "both projectors to apply the shared events")
+        wait_for(applied_all, 120, "both projectors to apply the shared events")
+        topic = kafka.topic_of("enrolment", prefix)
+
+        everything = set(range(settings.kafka_partitions))
+
+        def split() -> bool:
+            first, second = (assigned(tmp_path / f"projector-{n}.log", topic) for n in (1, 2))
+            if not first or not second:
+                return False
+            return not first & second and first | second == everything
+
+        # Each holds some of the partitions, together all of them, none twice (their logs).
+        wait_for(split, 60, "the group to split the partitions between the projectors")
 
         write_events(service, 16, "during")
         relay.drain()
@@ -145,9 +169,15 @@ def test_two_projectors_share_the_partitions_and_one_takes_over_when_the_other_i
         assert victim.wait(timeout=30) == -9
         write_events(service, 16, "after")
         relay.drain()
-        # The group notices the missing member after its session timeout, then rebalances.
-        wait_for(applied_all, 120, "the survivor to take the killed projector's partitions over")
+        # The group notices the missing member after its session timeout (45 s), then
+        # rebalances.
+        wait_for(applied_all, 180, "the survivor to take the killed projector's partitions over")
         assert survivor.poll() is None
+        wait_for(
+            lambda: assigned(tmp_path / "projector-2.log", topic) == everything,
+            90,
+            "the survivor to be assigned every partition",
+        )
         assert live.count("tr_dead_letters") == 0
 
         expected = ReadModels(Database(f"sqlite:///{tmp_path / 'embedded.sqlite'}"))
