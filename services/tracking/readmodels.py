@@ -244,12 +244,21 @@ def one_writer_at_a_time(database: Database, cur: Cursor) -> None:
 
 
 def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n: int) -> None:
+    """Records how far a partition is applied; a position never moves back.
+
+    With several projectors in a group, one whose partition was just taken from it may commit
+    a batch it had already polled after the new owner committed further: its events are
+    skipped as duplicates, and its older cursor must not rewind the partition.
+    """
     cur.execute(
         "INSERT INTO tr_positions (source, partition_no, position, last_event_position,"
         " events_applied, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (source, partition_no) DO UPDATE SET position = excluded.position,"
-        " last_event_position = COALESCE(excluded.last_event_position,"
-        " tr_positions.last_event_position),"
+        " ON CONFLICT (source, partition_no) DO UPDATE SET position = CASE"
+        " WHEN excluded.position > tr_positions.position THEN excluded.position"
+        " ELSE tr_positions.position END,"
+        " last_event_position = CASE WHEN excluded.last_event_position IS NULL"
+        " OR excluded.last_event_position < tr_positions.last_event_position"
+        " THEN tr_positions.last_event_position ELSE excluded.last_event_position END,"
         " events_applied = tr_positions.events_applied + excluded.events_applied,"
         " updated_at = excluded.updated_at",
         (key[0], key[1], position, last_event, n, now()),
