@@ -122,3 +122,14 @@ def test_a_relay_that_lost_its_lock_stores_no_position(
         relay.run_once()
     assert relay.positions.get("kafka") == 0
     relay.close()
+
+
+@pytest.mark.parametrize("key", [-1, -(2**63), 2**63 - 1, 0x7FFFFFFF, 0x80000000])
+def test_the_held_lock_is_found_in_pg_locks_whatever_its_key(postgres_url: str, key: int) -> None:
+    """The check rebuilds the 64-bit key from pg_locks' two 32-bit halves, sign included."""
+    lock = PostgresLeaderLock(postgres_url, key, "edge")
+    try:
+        assert lock.acquire()
+        lock.check()  # raises if the key were rebuilt wrongly
+    finally:
+        lock.release()
