@@ -268,11 +268,15 @@ def relay(service: str, once: bool) -> None:
             WRITE_SERVICES,
             settings.kafka_topic_prefix,
             settings.kafka_security(),
+            settings.kafka_partitions,
         )
         publisher: Relay = write.relay(settings)
     try:
         if once:
             sent = publisher.drain()
+            if not publisher.stats.leading:
+                click.echo(f"another relay of {service} is publishing; this one published {sent}")
+                return
             click.echo(f"published {sent} events; position {publisher.positions.get('kafka')}")
             return
         stop = threading.Event()
@@ -283,7 +287,7 @@ def relay(service: str, once: bool) -> None:
         except KeyboardInterrupt:
             stop.set()
     finally:
-        publisher.producer.close(timeout=5)
+        publisher.close()
         write.close()
 
 

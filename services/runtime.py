@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -34,11 +35,12 @@ from shared import kafka
 from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock, lock_key
 from shared.outbox import Outbox
 from shared.polling import start_worker
 from shared.positions import RelayPositions
 from shared.relay import Relay
-from shared.settings import RESTRICTED_CHANNELS, WRITE_SERVICES, Settings
+from shared.settings import RESTRICTED_CHANNELS, WRITE_SERVICES, Settings, sqlite_file
 from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
 from shared.web.feed import install_restricted_feed
@@ -92,6 +94,7 @@ class WriteService:
             restricted=None
             if self.restricted is None
             else (self.restricted, kafka.restricted_topic_of(self.name, prefix)),
+            leader=relay_leader_lock(settings, self.name),
         )
 
     def close(self) -> None:
@@ -101,6 +104,16 @@ class WriteService:
             for adapter in self.adapters.values():
                 adapter.close()
             self.database.close()
+
+
+def relay_leader_lock(settings: Settings, service: str) -> LeaderLock:
+    """The lock that lets one relay of ``service`` publish: PostgreSQL's or a file's."""
+    url = settings.store_url(service)
+    prefix = settings.kafka_topic_prefix
+    name = f"relay {service}"
+    if url.startswith("sqlite"):
+        return FileLeaderLock(Path(f"{sqlite_file(url)}.relay-{prefix}.lock"), name)
+    return PostgresLeaderLock(url, lock_key(service, prefix), name)
 
 
 def build_write_service(settings: Settings, name: str) -> WriteService:
@@ -195,7 +208,11 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
     if settings.kafka_bootstrap_servers:
         security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, (SCOPE_SOURCE,), settings.kafka_topic_prefix, security
+            settings.kafka_bootstrap_servers,
+            (SCOPE_SOURCE,),
+            settings.kafka_topic_prefix,
+            security,
+            settings.kafka_partitions,
         )
         feed = KafkaFeed(
             settings.kafka_bootstrap_servers,
@@ -257,7 +274,11 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
         assert settings.kafka_bootstrap_servers
         security: dict[str, Any] = settings.kafka_security()
         kafka.ensure_topics(
-            settings.kafka_bootstrap_servers, WRITE_SERVICES, settings.kafka_topic_prefix, security
+            settings.kafka_bootstrap_servers,
+            WRITE_SERVICES,
+            settings.kafka_topic_prefix,
+            security,
+            settings.kafka_partitions,
         )
         # Assessment from its restricted topic, which only tracking's principal may read.
         return KafkaFeed(
@@ -351,7 +372,7 @@ class Embedded:
         for thread in self.threads:
             thread.join(timeout=10)
         for relay in self.relays.values():
-            relay.producer.close(timeout=5)
+            relay.close()
         if self.scope is not None:
             self.scope.close()
         self.tracking.close()
@@ -372,6 +393,7 @@ def build_embedded(settings: Settings) -> Embedded:
                 WRITE_SERVICES,
                 settings.kafka_topic_prefix,
                 settings.kafka_security(),
+                settings.kafka_partitions,
             )
             for name, service in services.items():
                 relays[name] = service.relay(settings)

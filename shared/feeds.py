@@ -9,6 +9,7 @@ projector can store it in the same transaction as the views it updates.
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +23,8 @@ from shared.events import Envelope
 from shared.events.envelope import MAX_POSITION
 from shared.kafka import make_consumer, restricted_topic_of, topic_of
 from shared.outbox import Outbox
+
+log = logging.getLogger("polku.feeds")
 
 Key = tuple[str, int]
 """(source, partition): a log feed has one partition, 0; Kafka has the topic's partitions."""
@@ -266,6 +269,11 @@ class KafkaFeed:
                 # models that hold nothing from a partition (new, or dropped for a new layout)
                 # start at its beginning even if the group had committed further.
                 stored = stored_positions()
+                # Which partitions this process now projects (several may share a group).
+                log.info(
+                    "assigned partitions: %s",
+                    " ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)) or "none",
+                )
                 for tp in assigned:
                     last = stored.get((feed.topics[tp.topic], tp.partition))
                     if last is None:

@@ -32,6 +32,8 @@ from shared.settings import RESTRICTED_CHANNELS
 log = logging.getLogger("polku.kafka")
 
 TOPIC_PARTITIONS = 6
+"""Partitions of a new topic unless ``POLKU_KAFKA_PARTITIONS`` says otherwise: a consumer group
+spreads them over at most that many projectors."""
 
 TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1"}
 """The topics are the log the projector rebuilds the read models from: nothing may expire."""
@@ -97,8 +99,9 @@ def ensure_topics(
     services: tuple[str, ...],
     prefix: str = "polku",
     security: Mapping[str, Any] | None = None,
+    partitions: int = TOPIC_PARTITIONS,
 ) -> None:
-    """Creates the services' topics with enough partitions to scale projectors out.
+    """Creates the services' topics with ``partitions`` partitions, to scale projectors out.
 
     They are created with unlimited retention (:data:`TOPIC_CONFIGS`): when its read models are
     empty the projector replays a topic from its beginning, so an expired event would be a
@@ -117,7 +120,7 @@ def ensure_topics(
         existing = set(admin.list_topics())
         wanted = {
             topic: {
-                "num_partitions": TOPIC_PARTITIONS,
+                "num_partitions": partitions,
                 "replication_factor": 1,
                 "configs": dict(TOPIC_CONFIGS),
             }

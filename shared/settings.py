@@ -30,6 +30,8 @@ VARIABLES: dict[str, str] = {
     "POLKU_KAFKA_BOOTSTRAP_SERVERS": "Comma-separated Kafka brokers; unset means no Kafka.",
     "POLKU_KAFKA_TOPIC_PREFIX": "Topics are <prefix>.<service>.events (default polku).",
     "POLKU_KAFKA_GROUP_ID": "Consumer group of the tracking projector (default polku-tracking).",
+    "POLKU_KAFKA_PARTITIONS": "Partitions of the topics Polku creates (default 6): the most "
+    "projectors one group can use.",
     "POLKU_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.",
     "POLKU_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512 (default with SASL), SCRAM-SHA-256 or PLAIN.",
     "POLKU_KAFKA_USERNAME": "This process's Kafka principal (relay, tracking); needs SASL.",
@@ -102,6 +104,7 @@ class Settings:
     service_token: str | None = None
     restricted_readers: tuple[str, ...] = ("tracking",)
     relay_batch_size: int = 2000
+    kafka_partitions: int = 6
     poll_interval: float = 0.2
     workers: int = 1
     threads: int = 8
@@ -154,6 +157,7 @@ class Settings:
             service_token=environ.get("POLKU_SERVICE_TOKEN") or None,
             restricted_readers=_names(environ, "POLKU_RESTRICTED_READERS", ("tracking",)),
             relay_batch_size=_positive_int(environ, "POLKU_RELAY_BATCH_SIZE", 2000),
+            kafka_partitions=_positive_int(environ, "POLKU_KAFKA_PARTITIONS", 6),
             poll_interval=_positive_float(environ, "POLKU_POLL_INTERVAL", 0.2),
             workers=_positive_int(environ, "POLKU_WORKERS", 1),
             threads=_positive_int(environ, "POLKU_THREADS", 8),

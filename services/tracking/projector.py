@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 
 from services.tracking.journal import Journal, applied_event_ids, handle
-from services.tracking.readmodels import ReadModels, now, store_cursor
+from services.tracking.readmodels import ReadModels, now, one_writer_at_a_time, store_cursor
 from services.tracking.schema import check_layout
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
@@ -102,6 +102,7 @@ class Projector:
         last_event: dict[Key, int] = {}
         applied_at = now()
         with self.readmodels.database.transaction() as cur:
+            one_writer_at_a_time(self.readmodels.database, cur)  # several projectors, one group
             check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
             applied_per_key = Counter(apply(cur, poll, applied_at))

@@ -223,13 +223,42 @@ class ReadModels:
             return int(cur.fetchone()[0])
 
 
+PROJECTOR_LOCK_KEY = 0x706F6C6B7570  # "polkup": the projectors' batches, one at a time
+"""On PostgreSQL, the transaction-level advisory lock every projector batch holds."""
+
+
+def one_writer_at_a_time(database: Database, cur: Cursor) -> None:
+    """Makes concurrent projectors (one consumer group) commit their batches one at a time.
+
+    Each projector reads its own partitions, but a view row may follow events of several
+    subjects (a cohort's counts, a person's facts from both services), and the handlers read
+    a row before they write its next version. Under READ COMMITTED two batches could each
+    read the same version, or wait on each other's rows in opposite order (a deadlock whose
+    retries end in dead letters). Taken first in the batch's transaction, this lock lets the
+    next batch read only what the last one committed; it is released at commit or rollback,
+    so a projector that dies holds nothing. Polling, decoding and validating stay parallel.
+    SQLite needs nothing: ``BEGIN IMMEDIATE`` already admits one writer.
+    """
+    if database.dialect == "postgresql":
+        cur.execute("SELECT pg_advisory_xact_lock(?)", (PROJECTOR_LOCK_KEY,))
+
+
 def store_cursor(cur: Cursor, key: Key, position: int, last_event: int | None, n: int) -> None:
+    """Records how far a partition is applied; a position never moves back.
+
+    With several projectors in a group, one whose partition was just taken from it may commit
+    a batch it had already polled after the new owner committed further: its events are
+    skipped as duplicates, and its older cursor must not rewind the partition.
+    """
     cur.execute(
         "INSERT INTO tr_positions (source, partition_no, position, last_event_position,"
         " events_applied, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (source, partition_no) DO UPDATE SET position = excluded.position,"
-        " last_event_position = COALESCE(excluded.last_event_position,"
-        " tr_positions.last_event_position),"
+        " ON CONFLICT (source, partition_no) DO UPDATE SET position = CASE"
+        " WHEN excluded.position > tr_positions.position THEN excluded.position"
+        " ELSE tr_positions.position END,"
+        " last_event_position = CASE WHEN excluded.last_event_position IS NULL"
+        " OR excluded.last_event_position < tr_positions.last_event_position"
+        " THEN tr_positions.last_event_position ELSE excluded.last_event_position END,"
         " events_applied = tr_positions.events_applied + excluded.events_applied,"
         " updated_at = excluded.updated_at",
         (key[0], key[1], position, last_event, n, now()),

@@ -136,7 +136,7 @@ def test_projector_killed_between_database_and_offset_commit_duplicates_nothing(
         finally:
             rereader.close()
     finally:
-        relay.producer.close(timeout=5)
+        relay.close()
         write.close()
 
 

@@ -116,7 +116,7 @@ def test_relay_publishes_each_event_once_in_subject_order(
         assert relay.positions.get("kafka") == service.application.head()
         assert len(consume_all(settings, expected)) == expected
     finally:
-        relay.producer.close(timeout=5)
+        relay.close()
 
 
 def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_ids(
@@ -141,7 +141,7 @@ def test_a_relay_that_crashed_before_storing_its_position_republishes_the_same_i
         assert len(received) == expected * 2
         assert len({e.id for e in received}) == expected
     finally:
-        relay.producer.close(timeout=5)
+        relay.close()
 
 
 def relay_all(settings: Settings, service: WriteService, people: int) -> int:
@@ -157,7 +157,7 @@ def relay_all(settings: Settings, service: WriteService, people: int) -> int:
     try:
         assert relay.drain() == events
     finally:
-        relay.producer.close(timeout=5)
+        relay.close()
     return events
 
 
@@ -215,7 +215,7 @@ def test_unreadable_records_are_dead_lettered_and_the_rest_of_their_batch_applie
     try:
         assert relay.drain() == more
     finally:
-        relay.producer.close(timeout=5)
+        relay.close()
     group = settings.with_changes(kafka_group_id=f"g{uuid.uuid4().hex[:10]}")
     total = events + 3 + more
     assert project_from_kafka(group, tmp_path / "t", total, batch_size=2) == (events + more, 3)

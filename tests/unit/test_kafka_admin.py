@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared import kafka
+from shared.settings import Settings
 
 CLOSED_PORT = "127.0.0.1:9"  # the discard port: nothing listens there on a test machine
 
@@ -236,6 +237,14 @@ def test_new_topics_keep_their_events_forever(admin: type[FakeAdmin]) -> None:
         assert spec["configs"]["retention.ms"] == "-1"
         assert spec["configs"]["retention.bytes"] == "-1"
     assert admin.closed
+
+
+def test_new_topics_take_the_configured_number_of_partitions(admin: type[FakeAdmin]) -> None:
+    kafka.ensure_topics("broker:9092", ("enrolment",), "p", partitions=12)
+    assert {spec["num_partitions"] for spec in admin.created.values()} == {12}
+    environ = {"POLKU_KAFKA_PARTITIONS": "12"}
+    assert Settings.from_env(environ).kafka_partitions == 12
+    assert Settings.from_env({}).kafka_partitions == kafka.TOPIC_PARTITIONS
 
 
 def test_an_existing_topic_with_a_finite_retention_is_a_warning(
