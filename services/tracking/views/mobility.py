@@ -87,10 +87,11 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
-    enrolled = ever_enrolled(cur)
     base: Origins = {}
     department: dict[str, str | None] = {}
     organisations: list[str] = []
+    candidates: dict[tuple[str, str], dict[str, str | None]] = {}
+    enrolled: set[str] | None = None
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
@@ -98,20 +99,38 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
         row = cur.fetchone()
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
-        gone = _left_the_state(cur, f.end_date)
-        for person_id, placed in placements_on(cur, f.end_date).items():
-            if person_id in enrolled or person_id in base or person_id in gone:
-                continue
-            if _same(placed.organisation, organisation):
+        if organisation is None:
+            continue
+        key = (f.end_date, str(organisation).strip().casefold())
+        if key not in candidates:  # cohorts ending on one day share their comparison group
+            enrolled = ever_enrolled(cur) if enrolled is None else enrolled
+            candidates[key] = _comparison_on(cur, f.end_date, organisation, enrolled)
+        for person_id, placed_in in candidates[key].items():
+            if person_id not in base:
                 base[person_id] = dt.date.fromisoformat(f.end_date)
-                department[person_id] = placed.department
-    known = attributes(cur)
+                department[person_id] = placed_in
+    known = attributes(cur) if base else {}
     traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
     comparison = {p: t0 for p, t0 in base.items() if p in kept}
     family = "|".join(sorted(set(organisations)))
     return Groups(taking_part, base, comparison, chosen, traits, family)
+
+
+def _comparison_on(
+    cur: Cursor, day: str, organisation: str, enrolled: set[str]
+) -> dict[str, str | None]:
+    """Who qualifies for the comparison group on ``day``: placed in ``organisation`` then,
+    never enrolled in any cohort, and not gone from the state; with their department then."""
+    gone = _left_the_state(cur, day)
+    return {
+        person_id: placed.department
+        for person_id, placed in placements_on(cur, day).items()
+        if person_id not in enrolled
+        and person_id not in gone
+        and _same(placed.organisation, organisation)
+    }
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
