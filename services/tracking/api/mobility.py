@@ -15,6 +15,7 @@ from services.tracking.api.base import (
     VIEWERS,
     cohort_cursor,
     individual,
+    memo,
     policy,
     record,
     releases,
@@ -198,7 +199,7 @@ class CohortMobility(MethodView):
         minimum = policy().minimum
         released = releases()
         with cohort_cursor(args, cohort_id) as cur:
-            chosen = mobility.groups(cur, [cid], filters)
+            chosen = mobility.groups(cur, [cid], filters, memo())
             day = view_date(args)
             view = mobility.cohort_mobility(cur, cid, chosen, minimum, day, released)
         record(released)

@@ -29,8 +29,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
@@ -40,6 +42,7 @@ from services.tracking.views.cohorts import (
     placements_on,
 )
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
     group_figures,
@@ -82,8 +85,17 @@ def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
-def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]) -> Groups:
-    """The participants and comparison group of the cohorts (unknown cohorts raise 404)."""
+def groups(
+    cur: Cursor,
+    cohort_ids: list[str],
+    filters: Mapping[str, str | None],
+    memo: Memo | None = None,
+) -> Groups:
+    """The participants and comparison group of the cohorts (unknown cohorts raise 404).
+
+    The organisation-wide parts (who qualifies on each end date, and their attributes) are
+    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`).
+    """
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
@@ -91,7 +103,6 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     department: dict[str, str | None] = {}
     organisations: list[str] = []
     candidates: dict[tuple[str, str], dict[str, str | None]] = {}
-    enrolled: set[str] | None = None
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
@@ -103,13 +114,13 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
             continue
         key = (f.end_date, str(organisation).strip().casefold())
         if key not in candidates:  # cohorts ending on one day share their comparison group
-            enrolled = ever_enrolled(cur) if enrolled is None else enrolled
-            candidates[key] = _comparison_on(cur, f.end_date, organisation, enrolled)
+            compute = partial(_comparison_on, cur, f.end_date, organisation)
+            candidates[key] = memos.get(memo, cur, ("comparison", *key), compute)
         for person_id, placed_in in candidates[key].items():
             if person_id not in base:
                 base[person_id] = dt.date.fromisoformat(f.end_date)
                 department[person_id] = placed_in
-    known = attributes(cur) if base else {}
+    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur)) if base else {}
     traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
@@ -118,12 +129,11 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
     return Groups(taking_part, base, comparison, chosen, traits, family)
 
 
-def _comparison_on(
-    cur: Cursor, day: str, organisation: str, enrolled: set[str]
-) -> dict[str, str | None]:
+def _comparison_on(cur: Cursor, day: str, organisation: str) -> dict[str, str | None]:
     """Who qualifies for the comparison group on ``day``: placed in ``organisation`` then,
     never enrolled in any cohort, and not gone from the state; with their department then."""
     gone = _left_the_state(cur, day)
+    enrolled = ever_enrolled(cur)
     return {
         person_id: placed.department
         for person_id, placed in placements_on(cur, day).items()
@@ -247,6 +257,7 @@ def mobility_summary(
     policy: Policy,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
 
@@ -254,7 +265,7 @@ def mobility_summary(
     cohort's end. A cohort with fewer participants than the minimum is left out of the pooled
     participants: the programme's figure less the other cohorts' would describe its people.
     """
-    chosen = groups(cur, cohort_ids, {})
+    chosen = groups(cur, cohort_ids, {}, memo)
     pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
     if len(pooled) < len(cohort_ids):
         chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))

@@ -1,0 +1,54 @@
+"""Organisation-wide computations kept between requests: a new event, or another moment, misses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.tracking.temporal import reading
+from services.tracking.views import mobility
+from services.tracking.views.memo import Memo
+from tests.api.helpers import Api
+
+
+def scene(api: Api) -> str:
+    """A cohort of one participant and six colleagues who form the comparison group."""
+    cohort_id = api.cohort(capacity=5)
+    assert api.enrol(cohort_id, api.person()).status_code == 201
+    for _ in range(6):
+        api.person()
+    api.embedded.tracking.projector.drain()
+    return cohort_id
+
+
+def comparison(api: Api, cohort_id: str, memo: Memo, as_of: dt.datetime | None = None) -> int:
+    with reading(api.embedded.tracking.readmodels.database, as_of) as cur:
+        return len(mobility.groups(cur, [cohort_id], {}, memo).base)
+
+
+def test_a_kept_comparison_group_gives_way_to_a_new_event_and_keeps_as_of(api: Api) -> None:
+    cohort_id = scene(api)
+    memo = Memo()
+    assert comparison(api, cohort_id, memo) == 6
+    kept = len(memo)
+    assert kept > 0  # the comparison group and the attributes are kept
+    assert comparison(api, cohort_id, memo) == 6
+    assert len(memo) == kept  # asked again at the same positions: nothing new computed
+    before = dt.datetime.now(dt.UTC)
+    api.person()
+    api.embedded.tracking.projector.drain()
+    assert comparison(api, cohort_id, memo) == 7
+    assert comparison(api, cohort_id, memo, as_of=before) == 6
+    assert comparison(api, cohort_id, None, as_of=before) == 6  # the same without a memo
+
+
+def test_the_api_keeps_its_memo_per_application(api: Api) -> None:
+    cohort_id = scene(api)
+    first: dict[str, Any] = api.get(f"/tracking/cohorts/{cohort_id}/mobility").get_json()
+    api.person()
+    api.embedded.tracking.projector.drain()
+    second: dict[str, Any] = api.get(
+        f"/tracking/cohorts/{cohort_id}/mobility", sub="someone else"
+    ).get_json()
+    assert first["comparison"]["people"]["value"] == 6
+    assert second["comparison"]["people"]["value"] == 7
