@@ -76,7 +76,7 @@ def levels(
     reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
     growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
     network = network_summary(cur, cohort_ids, policy)
-    staff = staff_survey_summary(cur, cohort_ids, policy)
+    staff = staff_survey_summary(cur, cohort_ids, policy, memo)
     mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases, memo)
     no_ratings = "no baseline and post ratings"
     others = {group: cells for group, cells in growth.items() if group != "self"}
