@@ -10,6 +10,7 @@ from services.tracking.api import (
     kirkpatrick,
     mobility,
     operations,
+    organisation,
     people,
     surveys,
 )
@@ -26,6 +27,7 @@ BLUEPRINTS = [
     growth.blp,
     people.blp,
     kirkpatrick.blp,
+    organisation.blp,
 ]
 
 
