@@ -52,3 +52,16 @@ def test_the_api_keeps_its_memo_per_application(api: Api) -> None:
     ).get_json()
     assert first["comparison"]["people"]["value"] == 6
     assert second["comparison"]["people"]["value"] == 7
+
+
+def test_a_kept_answer_is_not_changed_by_what_a_request_does_with_it(api: Api) -> None:
+    cohort_id = scene(api)
+    memo, day = Memo(), dt.date(2024, 1, 1)
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        chosen = mobility.groups(cur, [cohort_id], {}, memo)
+        first = mobility.figures(cur, chosen, 5, day, None, memo)
+        shown = first["comparison"]["first_move"]["incidence"]["6"]
+        first["comparison"]["first_move"]["incidence"]["6"] = "withheld by the ledger"
+        again = mobility.figures(cur, chosen, 5, day, None, memo)
+    assert again["comparison"]["first_move"]["incidence"]["6"] == shown
+    assert shown["value"] == 0.0  # no one of the six moved

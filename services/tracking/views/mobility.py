@@ -26,6 +26,7 @@ everyone's N months have passed by ``D``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,7 @@ from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
+    Move,
     group_figures,
     moves_between,
 )
@@ -197,18 +199,23 @@ def figures(
     minimum: int,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Participants, comparison group, and participants minus comparison.
 
     Each group's figures are checked against the release ledger (and each other) before the
-    difference is taken: see :func:`~.mobility_release.release`.
+    difference is taken: see :func:`~.mobility_release.release`. The participants' moves are
+    read for them alone; the comparison group's figures, which cost as much as the
+    organisation, are kept in ``memo`` per group, view date and minimum (:mod:`.memo`).
     """
     releases = releases or Releases()
-    everyone = {**chosen.base, **chosen.participants}
-    since = min(everyone.values(), default=view_day)
-    moves = moves_between(cur, since, view_day) if since < view_day else {}
-    ours = group_figures(chosen.participants, moves, view_day, minimum)
-    theirs = group_figures(chosen.comparison, moves, view_day, minimum)
+    ours = group_figures(
+        chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
+    )
+    key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
+    theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
+        memos.get(memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day))
+    )
     for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
         release(chosen.organisation, origins, view_day, group, releases, minimum)
     difference = {
@@ -225,6 +232,19 @@ def figures(
     return {"participants": ours, "comparison": theirs, "difference": difference}
 
 
+def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
+    """The moves of the people of ``origins`` after the earliest origin, by ``view_day``."""
+    since = min(origins.values(), default=view_day)
+    return moves_between(cur, since, view_day, origins) if since < view_day else {}
+
+
+def _comparison_figures(
+    cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date
+) -> dict[str, Any]:
+    comparison = chosen.comparison
+    return group_figures(comparison, _moves(cur, comparison, view_day), view_day, minimum)
+
+
 def cohort_mobility(
     cur: Cursor,
     cohort_id: str,
@@ -232,6 +252,7 @@ def cohort_mobility(
     minimum: int,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """The mobility view of one cohort for ``chosen`` (see :func:`groups`).
 
@@ -247,7 +268,7 @@ def cohort_mobility(
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day, releases),
+        **figures(cur, chosen, minimum, view_day, releases, memo),
     }
 
 
@@ -269,7 +290,7 @@ def mobility_summary(
     pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
     if len(pooled) < len(cohort_ids):
         chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
-    result = figures(cur, chosen, policy.minimum, view_day, releases)
+    result = figures(cur, chosen, policy.minimum, view_day, releases, memo)
     ours, theirs = result["participants"], result["comparison"]
     return {
         "people": {"participants": ours["people"], "comparison": theirs["people"]},

@@ -283,10 +283,12 @@ def time_to_event(
         return round(1 - value, 4)
 
     estimated, observed = {}, {}
+    origins = {t0 for t0, _ in followed}  # a few end dates, however many people
     for months in horizons:
         share = None
-        if followed and all(add_months(t0, months) <= view_day for t0, _ in followed):
-            within = sum(o.event and o.days <= horizon_days(t0, months) for t0, o in followed)
+        if followed and all(add_months(t0, months) <= view_day for t0 in origins):
+            ends = {t0: horizon_days(t0, months) for t0 in origins}
+            within = sum(o.event and o.days <= ends[t0] for t0, o in followed)
             share = round(within / n, 4)
         days = None if origin is None else horizon_days(origin, months)
         incidence = None if days is None else km.incidence_at(days)
