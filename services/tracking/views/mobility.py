@@ -38,10 +38,9 @@ from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
     cohort,
-    ever_enrolled,
     participants,
-    placements_on,
 )
+from services.tracking.views.comparison_group import comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_outcomes import (
@@ -83,10 +82,6 @@ class Groups:
         }
 
 
-def _same(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
-
-
 def groups(
     cur: Cursor,
     cohort_ids: list[str],
@@ -101,10 +96,8 @@ def groups(
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
-    base: Origins = {}
-    department: dict[str, str | None] = {}
     organisations: list[str] = []
-    candidates: dict[tuple[str, str], dict[str, str | None]] = {}
+    ends: list[tuple[str, str | None]] = []
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
@@ -112,16 +105,11 @@ def groups(
         row = cur.fetchone()
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
-        if organisation is None:
-            continue
-        key = (f.end_date, str(organisation).strip().casefold())
-        if key not in candidates:  # cohorts ending on one day share their comparison group
-            compute = partial(_comparison_on, cur, f.end_date, organisation)
-            candidates[key] = memos.get(memo, cur, ("comparison", *key), compute)
-        for person_id, placed_in in candidates[key].items():
-            if person_id not in base:
-                base[person_id] = dt.date.fromisoformat(f.end_date)
-                department[person_id] = placed_in
+        ends.append((f.end_date, organisation))
+    key = ("comparison", tuple((day, folded(o)) for day, o in ends))
+    joined = memos.get(memo, cur, key, partial(comparison_over, cur, ends))
+    base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
+    department = {p: placed_in for p, (_, placed_in) in joined.items()}
     known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur)) if base else {}
     traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
     found = Groups(taking_part, base, {}, chosen, traits)
@@ -129,20 +117,6 @@ def groups(
     comparison = {p: t0 for p, t0 in base.items() if p in kept}
     family = "|".join(sorted(set(organisations)))
     return Groups(taking_part, base, comparison, chosen, traits, family)
-
-
-def _comparison_on(cur: Cursor, day: str, organisation: str) -> dict[str, str | None]:
-    """Who qualifies for the comparison group on ``day``: placed in ``organisation`` then,
-    never enrolled in any cohort, and not gone from the state; with their department then."""
-    gone = _left_the_state(cur, day)
-    enrolled = ever_enrolled(cur)
-    return {
-        person_id: placed.department
-        for person_id, placed in placements_on(cur, day).items()
-        if person_id not in enrolled
-        and person_id not in gone
-        and _same(placed.organisation, organisation)
-    }
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
@@ -156,29 +130,6 @@ def _taking_part(cur: Cursor, facts: list[CohortFacts]) -> Origins:
         for person_id in participants(cur, f.cohort_id):
             taking_part.setdefault(person_id, dt.date.fromisoformat(f.end_date))
     return taking_part
-
-
-def _left_the_state(cur: Cursor, day: str) -> set[str]:
-    """Who had left the state by ``day`` and was placed nowhere since.
-
-    Leaving the state keeps the last placement in the state as the last one known, so the
-    placement alone would count them as still there.
-    """
-    cur.execute(
-        "SELECT person_id, MAX(start_date) FROM tr_moves WHERE kind = 'left_state'"
-        " AND start_date <= ? GROUP BY person_id",
-        (day,),
-    )
-    left = dict(cur.fetchall())
-    if not left:
-        return set()
-    cur.execute(
-        "SELECT person_id, MAX(effective_date) FROM tr_placements WHERE effective_date <= ?"
-        " GROUP BY person_id",
-        (day,),
-    )
-    placed = dict(cur.fetchall())
-    return {p for p, on in left.items() if placed.get(p, on) <= on}
 
 
 def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
