@@ -143,3 +143,29 @@ def test_the_organisation_kirkpatrick_pools_the_years_cohorts(api: Api, scene: S
         "/tracking/organisation/kirkpatrick", query_string={"format": "csv"}
     ).get_data(as_text=True)
     assert csv_rows.splitlines()[0].startswith("level,level_name,key")
+
+
+@pytest.mark.parametrize("kind", ["growth", "mobility", "staff-survey"])
+def test_pooled_views_of_a_programme_and_the_organisation(
+    api: Api, scene: Scene, kind: str
+) -> None:
+    programme = api.get(f"/tracking/programmes/{scene.programme}/{kind}").get_json()
+    assert programme["scope"] == "programme"
+    assert programme["cohorts"] == [scene.spring, scene.tiny, scene.autumn]
+    year = api.get(f"/tracking/organisation/{kind}", query_string={"year": 2021}).get_json()
+    assert year["scope"] == "organisation" and year["year"] == 2021
+    assert set(year["cohorts"]) == {scene.autumn, scene.elsewhere}
+    csv_answer = api.get(f"/tracking/organisation/{kind}", query_string={"format": "csv"})
+    assert csv_answer.status_code == 200 and csv_answer.mimetype == "text/csv"
+    assert_problem(api.get(f"/tracking/programmes/{unknown_id()}/{kind}"), 404)
+    assert api.get(f"/tracking/organisation/{kind}", role="coach").status_code == 403
+
+
+def test_pooled_mobility_leaves_small_cohorts_out_of_the_participants(
+    api: Api, scene: Scene
+) -> None:
+    view = api.get(f"/tracking/programmes/{scene.programme}/mobility").get_json()
+    # Autumn keeps four participants after a withdrawal, the tiny cohort two: both too few.
+    assert view["participant_cohorts"] == [scene.spring]
+    assert view["participants"]["people"]["value"] == 6
+    assert view["comparison"]["people"]["suppressed"]  # everyone here is enrolled somewhere

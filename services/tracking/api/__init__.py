@@ -12,6 +12,7 @@ from services.tracking.api import (
     operations,
     organisation,
     people,
+    pooled,
     surveys,
 )
 from services.tracking.api.base import log_auditor_queries
@@ -28,6 +29,7 @@ BLUEPRINTS = [
     people.blp,
     kirkpatrick.blp,
     organisation.blp,
+    pooled.blp,
 ]
 
 
