@@ -82,8 +82,14 @@ def group_figures(
     followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
     n = len(followed) or len(origins)
 
+    unmoved = {t0: Observation((view_day - t0).days, False) for _, t0 in followed}
+
     def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
-        return [(t0, _observed(moves.get(p, []), t0, view_day, kinds)) for p, t0 in followed]
+        # Most people have no move: they are censored at the view date, as _observed says.
+        return [
+            (t0, _observed(mine, t0, view_day, kinds) if (mine := moves.get(p)) else unmoved[t0])
+            for p, t0 in followed
+        ]
 
     scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
     for person_id, t0 in followed:
