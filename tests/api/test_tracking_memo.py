@@ -8,7 +8,7 @@ from typing import Any
 from services.tracking.temporal import reading
 from services.tracking.views import mobility
 from services.tracking.views.memo import Memo
-from tests.api.helpers import Api
+from tests.api.helpers import Api, cohort_body
 
 
 def scene(api: Api) -> str:
@@ -65,3 +65,42 @@ def test_a_kept_answer_is_not_changed_by_what_a_request_does_with_it(api: Api) -
         again = mobility.figures(cur, chosen, 5, day, None, memo)
     assert again["comparison"]["first_move"]["incidence"]["6"] == shown
     assert shown["value"] == 0.0  # no one of the six moved
+
+
+def test_who_left_the_state_and_came_back_joins_from_the_first_end_they_qualify_on(
+    api: Api,
+) -> None:
+    """Two cohorts ending 2020-11-30 and 2021-05-31: one colleague left before the first end
+    and came back before the second, another left between the two ends."""
+    programme = api.programme()
+    first = api.cohort(programme, capacity=5, name="First")
+    second = str(
+        api.created(
+            "/enrolment/cohorts",
+            cohort_body(programme, name="Second", start_date="2021-01-04", end_date="2021-05-31"),
+        )["id"]
+    )
+    for cohort_id in (first, second):
+        assert api.enrol(cohort_id, api.person()).status_code == 201
+    stayer, returner, leaver = api.person(), api.person(), api.person()
+    out = {"kind": "left_state", "organisation": "Private sector", "start_date": "2020-09-01"}
+    back = {
+        "kind": "new_post",
+        "organisation": "TEM",
+        "department": "Energy",
+        "unit": "Grid",
+        "start_date": "2021-02-01",
+    }
+    api.created(f"/enrolment/people/{returner}/career-moves", out)
+    api.created(f"/enrolment/people/{returner}/career-moves", back)
+    api.created(f"/enrolment/people/{leaver}/career-moves", {**out, "start_date": "2021-01-15"})
+    api.embedded.tracking.projector.drain()
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        chosen = mobility.groups(cur, [first, second], {})
+    assert chosen.base == {
+        stayer: dt.date(2020, 11, 30),
+        leaver: dt.date(2020, 11, 30),
+        returner: dt.date(2021, 5, 31),
+    }
+    assert chosen.traits[returner]["department"] == "Energy"
+    assert chosen.traits[stayer]["department"] == "Innovation"
