@@ -1,10 +1,11 @@
 """Organisation-wide computations kept between requests, for as long as the facts behind them hold.
 
 Some figures of a cohort need a computation over a whole organisation: the mobility comparison
-group (everyone placed there on a day and never enrolled), the people's attributes behind its
-filters, and the staff-survey series of every unit (from which the organisation's and the
-participants' units' values are read). Their cost follows the organisation, not the cohort,
-so each is computed once and kept under a key that changes whenever the answer could:
+group (everyone placed there on a day and never enrolled) and its Kaplan-Meier figures, the
+people's attributes behind its filters, and the staff-survey series of every unit (from which
+the organisation's and the participants' units' values are read). Their cost follows the
+organisation, not the cohort, so each is computed once and kept under a key that changes
+whenever the answer could:
 
 - the **timeframe** the cursor reads (live, or ``as_of`` a recorded moment): an ``as_of`` answer
   is kept apart from the live one;
