@@ -10,7 +10,9 @@ from services.tracking.api import (
     kirkpatrick,
     mobility,
     operations,
+    organisation,
     people,
+    pooled,
     surveys,
 )
 from services.tracking.api.base import log_auditor_queries
@@ -26,6 +28,8 @@ BLUEPRINTS = [
     growth.blp,
     people.blp,
     kirkpatrick.blp,
+    organisation.blp,
+    pooled.blp,
 ]
 
 

@@ -24,6 +24,7 @@ from services.tracking import temporal
 from services.tracking.api.arguments import as_of_text
 from services.tracking.readmodels import ReadModels
 from services.tracking.views import ledger, trajectory
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy
 from shared.auth import subject_reference
 from shared.errors import NotFoundError
@@ -53,6 +54,11 @@ def readmodels() -> ReadModels:
 
 def policy() -> Policy:
     return current_app.extensions["polku.privacy"]  # type: ignore[no-any-return]
+
+
+def memo() -> Memo:
+    """This application's kept organisation-wide computations (:mod:`~.views.memo`)."""
+    return current_app.extensions.setdefault("polku.tracking.memo", Memo())  # type: ignore[no-any-return]
 
 
 def principal() -> Any:

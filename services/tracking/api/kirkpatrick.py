@@ -14,6 +14,7 @@ from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
     cohort_cursor,
+    memo,
     policy,
     record,
     releases,
@@ -79,7 +80,7 @@ def _answer(
         "name": name,
         "cohorts": cohort_ids,
         "view_date": day.isoformat(),
-        "levels": kirkpatrick.levels(cur, cohort_ids, policy(), day, released),
+        "levels": kirkpatrick.levels(cur, cohort_ids, policy(), day, released, memo()),
     }
 
 

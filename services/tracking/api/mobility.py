@@ -15,6 +15,7 @@ from services.tracking.api.base import (
     VIEWERS,
     cohort_cursor,
     individual,
+    memo,
     policy,
     record,
     releases,
@@ -198,9 +199,10 @@ class CohortMobility(MethodView):
         minimum = policy().minimum
         released = releases()
         with cohort_cursor(args, cohort_id) as cur:
-            chosen = mobility.groups(cur, [cid], filters)
+            kept = memo()
+            chosen = mobility.groups(cur, [cid], filters, kept)
             day = view_date(args)
-            view = mobility.cohort_mobility(cur, cid, chosen, minimum, day, released)
+            view = mobility.cohort_mobility(cur, cid, chosen, minimum, day, released, kept)
         record(released)
         return respond(view, args, mobility.csv_table, f"mobility-{cohort_id}")
 

@@ -14,6 +14,7 @@ from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
     cohort_cursor,
+    memo,
     policy,
     record,
     releases,
@@ -217,5 +218,5 @@ class CohortStaffSurvey(MethodView):
         """
         instrument_id = text_id(args, "instrument_id")
         with cohort_cursor(args, cohort_id) as cur:
-            view = staff_survey.staff_survey(cur, str(cohort_id), policy(), instrument_id)
+            view = staff_survey.staff_survey(cur, str(cohort_id), policy(), instrument_id, memo())
         return respond(view, args, staff_survey.csv_table, f"staff-survey-{cohort_id}")

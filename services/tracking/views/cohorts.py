@@ -93,20 +93,39 @@ class Placement:
     unit: str | None
 
 
+CHUNK = 500
+"""People per ``IN (...)`` list: well under every supported database's parameter limit."""
+
+
 def placements_on(cur: Cursor, day: str, people: list[str] | None = None) -> dict[str, Placement]:
-    """Each person's placement on ``day`` (ISO date): the latest effective on or before it."""
-    cur.execute(
-        "SELECT person_id, effective_date, position, organisation, department, unit"
-        " FROM tr_placements WHERE effective_date <= ?"
-        " ORDER BY person_id, effective_date, position",
-        (day,),
-    )
-    wanted = None if people is None else set(people)
+    """Each person's placement on ``day`` (ISO date): the latest effective on or before it.
+
+    With ``people``, only theirs are read, by the placements' primary key (person first), so
+    the cost follows those people, not everyone placed in the state.
+    """
+    if people is None:
+        return _placed(cur, _PLACEMENTS, (day,))
     placed: dict[str, Placement] = {}
-    for person_id, _, _, organisation, department, unit in cur.fetchall():
-        if wanted is None or person_id in wanted:
-            placed[person_id] = Placement(organisation, department, unit)
+    wanted = sorted(set(people))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        placed.update(_placed(cur, f"{_PLACEMENTS} AND person_id IN ({marks})", (day, *chunk)))
     return placed
+
+
+_PLACEMENTS = (
+    "SELECT person_id, effective_date, position, organisation, department, unit"
+    " FROM tr_placements WHERE effective_date <= ?"
+)
+
+
+def _placed(cur: Cursor, sql: str, params: tuple[str, ...]) -> dict[str, Placement]:
+    cur.execute(f"{sql} ORDER BY person_id, effective_date, position", params)
+    return {
+        person_id: Placement(organisation, department, unit)
+        for person_id, _, _, organisation, department, unit in cur.fetchall()
+    }
 
 
 def attributes(cur: Cursor) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from services.tracking.views.growth import growth_summary
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.mobility import mobility_summary
 from services.tracking.views.network import network_summary
 from services.tracking.views.privacy import Policy
@@ -67,14 +68,16 @@ def levels(
     policy: Policy,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> list[dict[str, Any]]:
-    """The four levels' figures; ``releases`` checks growth and mobility against the ledger."""
+    """The four levels' figures; ``releases`` checks growth and mobility against the ledger;
+    ``memo`` keeps organisation-wide parts between requests (:mod:`.memo`)."""
     releases = releases or Releases()
     reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
     growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
     network = network_summary(cur, cohort_ids, policy)
-    staff = staff_survey_summary(cur, cohort_ids, policy)
-    mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases)
+    staff = staff_survey_summary(cur, cohort_ids, policy, memo)
+    mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases, memo)
     no_ratings = "no baseline and post ratings"
     others = {group: cells for group, cells in growth.items() if group != "self"}
     behaviour = [

@@ -26,22 +26,26 @@ everyone's N months have passed by ``D``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
     cohort,
-    ever_enrolled,
     participants,
-    placements_on,
 )
+from services.tracking.views.comparison_group import comparison_over, folded
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
+    Move,
     group_figures,
     moves_between,
 )
@@ -78,19 +82,22 @@ class Groups:
         }
 
 
-def _same(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+def groups(
+    cur: Cursor,
+    cohort_ids: list[str],
+    filters: Mapping[str, str | None],
+    memo: Memo | None = None,
+) -> Groups:
+    """The participants and comparison group of the cohorts (unknown cohorts raise 404).
 
-
-def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]) -> Groups:
-    """The participants and comparison group of the cohorts (unknown cohorts raise 404)."""
+    The organisation-wide parts (who qualifies on each end date, and their attributes) are
+    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`).
+    """
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
-    enrolled = ever_enrolled(cur)
-    base: Origins = {}
-    department: dict[str, str | None] = {}
     organisations: list[str] = []
+    ends: list[tuple[str, str | None]] = []
     for f in facts:
         cur.execute(
             "SELECT organisation FROM tr_programmes WHERE programme_id = ?", (f.programme_id,)
@@ -98,14 +105,12 @@ def groups(cur: Cursor, cohort_ids: list[str], filters: Mapping[str, str | None]
         row = cur.fetchone()
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
-        gone = _left_the_state(cur, f.end_date)
-        for person_id, placed in placements_on(cur, f.end_date).items():
-            if person_id in enrolled or person_id in base or person_id in gone:
-                continue
-            if _same(placed.organisation, organisation):
-                base[person_id] = dt.date.fromisoformat(f.end_date)
-                department[person_id] = placed.department
-    known = attributes(cur)
+        ends.append((f.end_date, organisation))
+    key = ("comparison", tuple((day, folded(o)) for day, o in ends))
+    joined = memos.get(memo, cur, key, partial(comparison_over, cur, ends))
+    base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
+    department = {p: placed_in for p, (_, placed_in) in joined.items()}
+    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur)) if base else {}
     traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
@@ -127,29 +132,6 @@ def _taking_part(cur: Cursor, facts: list[CohortFacts]) -> Origins:
     return taking_part
 
 
-def _left_the_state(cur: Cursor, day: str) -> set[str]:
-    """Who had left the state by ``day`` and was placed nowhere since.
-
-    Leaving the state keeps the last placement in the state as the last one known, so the
-    placement alone would count them as still there.
-    """
-    cur.execute(
-        "SELECT person_id, MAX(start_date) FROM tr_moves WHERE kind = 'left_state'"
-        " AND start_date <= ? GROUP BY person_id",
-        (day,),
-    )
-    left = dict(cur.fetchall())
-    if not left:
-        return set()
-    cur.execute(
-        "SELECT person_id, MAX(effective_date) FROM tr_placements WHERE effective_date <= ?"
-        " GROUP BY person_id",
-        (day,),
-    )
-    placed = dict(cur.fetchall())
-    return {p for p, on in left.items() if placed.get(p, on) <= on}
-
-
 def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Participants' figure minus the comparison group's, when both are shown."""
     for side, one in (("participants", a), ("comparison group", b)):
@@ -168,18 +150,23 @@ def figures(
     minimum: int,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Participants, comparison group, and participants minus comparison.
 
     Each group's figures are checked against the release ledger (and each other) before the
-    difference is taken: see :func:`~.mobility_release.release`.
+    difference is taken: see :func:`~.mobility_release.release`. The participants' moves are
+    read for them alone; the comparison group's figures, which cost as much as the
+    organisation, are kept in ``memo`` per group, view date and minimum (:mod:`.memo`).
     """
     releases = releases or Releases()
-    everyone = {**chosen.base, **chosen.participants}
-    since = min(everyone.values(), default=view_day)
-    moves = moves_between(cur, since, view_day) if since < view_day else {}
-    ours = group_figures(chosen.participants, moves, view_day, minimum)
-    theirs = group_figures(chosen.comparison, moves, view_day, minimum)
+    ours = group_figures(
+        chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
+    )
+    key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
+    theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
+        memos.get(memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day))
+    )
     for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
         release(chosen.organisation, origins, view_day, group, releases, minimum)
     difference = {
@@ -196,6 +183,19 @@ def figures(
     return {"participants": ours, "comparison": theirs, "difference": difference}
 
 
+def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
+    """The moves of the people of ``origins`` after the earliest origin, by ``view_day``."""
+    since = min(origins.values(), default=view_day)
+    return moves_between(cur, since, view_day, origins) if since < view_day else {}
+
+
+def _comparison_figures(
+    cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date
+) -> dict[str, Any]:
+    comparison = chosen.comparison
+    return group_figures(comparison, _moves(cur, comparison, view_day), view_day, minimum)
+
+
 def cohort_mobility(
     cur: Cursor,
     cohort_id: str,
@@ -203,6 +203,7 @@ def cohort_mobility(
     minimum: int,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """The mobility view of one cohort for ``chosen`` (see :func:`groups`).
 
@@ -218,7 +219,7 @@ def cohort_mobility(
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day, releases),
+        **figures(cur, chosen, minimum, view_day, releases, memo),
     }
 
 
@@ -228,6 +229,7 @@ def mobility_summary(
     policy: Policy,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Kirkpatrick L4: rotation within and retention at 24 months, against the comparison group.
 
@@ -235,11 +237,11 @@ def mobility_summary(
     cohort's end. A cohort with fewer participants than the minimum is left out of the pooled
     participants: the programme's figure less the other cohorts' would describe its people.
     """
-    chosen = groups(cur, cohort_ids, {})
+    chosen = groups(cur, cohort_ids, {}, memo)
     pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
     if len(pooled) < len(cohort_ids):
         chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
-    result = figures(cur, chosen, policy.minimum, view_day, releases)
+    result = figures(cur, chosen, policy.minimum, view_day, releases, memo)
     ours, theirs = result["participants"], result["comparison"]
     return {
         "people": {"participants": ours["people"], "comparison": theirs["people"]},

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+from services.tracking.views.cohorts import CHUNK
 from services.tracking.views.privacy import cell, figure
 from services.tracking.views.survival import NO_FOLLOW_UP, Observation, time_to_event
 from shared.events.people import SCOPES
@@ -33,15 +34,27 @@ class Move(NamedTuple):
     scope: str
 
 
-def moves_between(cur: Cursor, since: dt.date, until: dt.date) -> dict[str, list[Move]]:
-    cur.execute(
+def moves_between(
+    cur: Cursor, since: dt.date, until: dt.date, people: Iterable[str] | None = None
+) -> dict[str, list[Move]]:
+    """Every move starting after ``since`` and by ``until``; with ``people``, only theirs (read
+    by the moves' person index, so the cost follows the group)."""
+    sql = (
         "SELECT person_id, start_date, kind, scope FROM tr_moves"
-        " WHERE start_date > ? AND start_date <= ? ORDER BY person_id, start_date, move_id",
-        (since.isoformat(), until.isoformat()),
+        " WHERE start_date > ? AND start_date <= ?"
     )
+    window = (since.isoformat(), until.isoformat())
     moves: dict[str, list[Move]] = defaultdict(list)
-    for person_id, start, kind, scope in cur.fetchall():
-        moves[person_id].append(Move(dt.date.fromisoformat(start), kind, scope))
+    if people is None:
+        chunks: list[list[str]] = [[]]
+    else:
+        wanted = sorted(set(people))
+        chunks = [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
+    for chunk in chunks:
+        among = f" AND person_id IN ({', '.join('?' * len(chunk))})" if people is not None else ""
+        cur.execute(f"{sql}{among} ORDER BY person_id, start_date, move_id", (*window, *chunk))
+        for person_id, start, kind, scope in cur.fetchall():
+            moves[person_id].append(Move(dt.date.fromisoformat(start), kind, scope))
     return moves
 
 
@@ -69,8 +82,14 @@ def group_figures(
     followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
     n = len(followed) or len(origins)
 
+    unmoved = {t0: Observation((view_day - t0).days, False) for _, t0 in followed}
+
     def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
-        return [(t0, _observed(moves.get(p, []), t0, view_day, kinds)) for p, t0 in followed]
+        # Most people have no move: they are censored at the view date, as _observed says.
+        return [
+            (t0, _observed(mine, t0, view_day, kinds) if (mine := moves.get(p)) else unmoved[t0])
+            for p, t0 in followed
+        ]
 
     scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
     for person_id, t0 in followed:

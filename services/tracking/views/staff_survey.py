@@ -21,9 +21,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.staff_indices import Key, Survey, org_key, surveys, unit_key
 from shared.sql import Cursor
@@ -169,13 +172,27 @@ def _report(survey: Survey, facts: CohortFacts, where: Units) -> dict[str, Any]:
     }
 
 
+def kept_surveys(
+    cur: Cursor, policy: Policy, instrument_id: str | None = None, memo: Memo | None = None
+) -> list[Survey]:
+    """:func:`~.staff_indices.surveys`, kept in ``memo`` while the facts hold (:mod:`.memo`):
+    every unit's series of the organisation is read once, not per request. The views only
+    read the surveys they are given."""
+    key = ("staff surveys", instrument_id, policy)
+    return memos.get(memo, cur, key, partial(surveys, cur, policy, instrument_id))
+
+
 def staff_survey(
-    cur: Cursor, cohort_id: str, policy: Policy, instrument_id: str | None = None
+    cur: Cursor,
+    cohort_id: str,
+    policy: Policy,
+    instrument_id: str | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """The staff-survey trends of the cohort's units, per instrument."""
     facts = cohort(cur, cohort_id)
     where = participant_units(cur, facts, policy.minimum)
-    found = surveys(cur, policy, instrument_id)
+    found = kept_surveys(cur, policy, instrument_id, memo)
     return {
         **facts.header(),
         "units_withheld": where.withheld,
@@ -183,7 +200,9 @@ def staff_survey(
     }
 
 
-def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
+def staff_survey_summary(
+    cur: Cursor, cohort_ids: list[str], policy: Policy, memo: Memo | None = None
+) -> dict[str, Any]:
     """L4 for several cohorts: per index and in total, the units' change minus the organisation's.
 
     For each cohort, its participants' units and its first after year; the difference is the
@@ -191,7 +210,7 @@ def staff_survey_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> 
     after year of (the unit's change - its organisation's change). ``total`` is the mean of the
     indices' differences; its ``n`` the largest of theirs.
     """
-    found = surveys(cur, policy)
+    found = kept_surveys(cur, policy, None, memo)
     minimum = max((s.minimum for s in found), default=policy.minimum)
     per_index: dict[str, list[tuple[float, int]]] = defaultdict(list)
     years: dict[str, dict[str, dict[str, int | None]]] = {}

@@ -90,10 +90,20 @@ class KaplanMeier:
     @property
     def follow_up(self) -> int | None:
         """The longest time observed, up to which the curve is known."""
-        return max((o.days for o in self.observations), default=None)
+        return self._seen[-1] if self._seen else None
+
+    @cached_property
+    def _seen(self) -> list[int]:
+        """Every observation's time, sorted: those at risk at t are those from bisect_left(t)."""
+        return sorted(o.days for o in self.observations)
+
+    @cached_property
+    def _moved(self) -> list[int]:
+        """The times of the events, sorted (with repeats)."""
+        return sorted(o.days for o in self.observations if o.event)
 
     def _event_times(self) -> list[int]:
-        return sorted({o.days for o in self.observations if o.event})
+        return sorted(set(self._moved))
 
     @cached_property
     def _fit(self) -> Any:
@@ -124,8 +134,7 @@ class KaplanMeier:
         if not self.observations:
             return []
         end = self.follow_up or 0
-        moved = sorted(o.days for o in self.observations if o.event)
-        seen = sorted(o.days for o in self.observations)
+        moved, seen = self._moved, self._seen
         grid, steps, previous, month = [0], [0], 0, 1
         while (days := horizon_days(origin, month)) <= end:
             events = bisect_right(moved, days) - bisect_right(moved, previous)
@@ -140,7 +149,7 @@ class KaplanMeier:
         ]
 
     def _points_at(self, days: list[int]) -> list[dict[str, Any]]:
-        if not self._event_times():
+        if not self._moved:
             return [self._point(t, 1.0, (1.0, 1.0)) for t in days]
         fit = self._fit
         survival = fit.sf.evaluate(days)
@@ -163,20 +172,20 @@ class KaplanMeier:
             "cumulative_incidence": None if s is None else round(1 - s, 4),
             "ci_low": _number(bounds[0]),
             "ci_high": _number(bounds[1]),
-            "at_risk": sum(o.days >= t for o in self.observations),
-            "events": sum(o.event and o.days == t for o in self.observations),
+            "at_risk": self.at_risk_at(t),
+            "events": bisect_right(self._moved, t) - bisect_left(self._moved, t),
         }
 
     def at_risk_at(self, days: int) -> int:
         """Those observed for at least ``days`` (with the event then or later, or censored)."""
-        return sum(o.days >= days for o in self.observations)
+        return len(self._seen) - bisect_left(self._seen, days)
 
     def survival_at(self, days: int) -> float | None:
         """S(days), or None beyond the follow-up (or with no one observed)."""
         end = self.follow_up
         if end is None or days > end:
             return None
-        if not self._event_times():
+        if not self._moved:
             return 1.0
         return _number(self._fit.sf.evaluate(days))
 
@@ -187,7 +196,7 @@ class KaplanMeier:
 
     def median(self) -> int | None:
         """The first day on which S falls to 0.5 or below; None if it never does (yet)."""
-        if not self._event_times():
+        if not self._moved:
             return None
         fit = self._fit
         for t, s in zip(fit.sf.quantiles, fit.sf.probabilities, strict=True):
@@ -198,7 +207,7 @@ class KaplanMeier:
     def monthly_median(self, origin: dt.date) -> tuple[int, int] | None:
         """(days, months): the first whole month after ``origin`` by which S <= 0.5."""
         end = self.follow_up
-        if end is None or not self._event_times():
+        if end is None or not self._moved:
             return None
         grid: list[int] = []
         while (days := horizon_days(origin, len(grid) + 1)) <= end:
@@ -274,10 +283,12 @@ def time_to_event(
         return round(1 - value, 4)
 
     estimated, observed = {}, {}
+    origins = {t0 for t0, _ in followed}  # a few end dates, however many people
     for months in horizons:
         share = None
-        if followed and all(add_months(t0, months) <= view_day for t0, _ in followed):
-            within = sum(o.event and o.days <= horizon_days(t0, months) for t0, o in followed)
+        if followed and all(add_months(t0, months) <= view_day for t0 in origins):
+            ends = {t0: horizon_days(t0, months) for t0 in origins}
+            within = sum(o.event and o.days <= ends[t0] for t0, o in followed)
             share = round(within / n, 4)
         days = None if origin is None else horizon_days(origin, months)
         incidence = None if days is None else km.incidence_at(days)

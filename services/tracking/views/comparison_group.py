@@ -1,0 +1,76 @@
+"""Who forms a mobility comparison group, for any number of cohort end dates in one pass.
+
+A person qualifies on a day ``D`` for an organisation when their placement on ``D`` (the latest
+effective on or before it, then the latest position) is in that organisation (names compared
+trimmed and case-folded), they were never enrolled in any cohort, and they had not left the
+state by ``D`` (a ``left_state`` move on or before ``D`` with no placement dated after it). Over
+several cohorts in end order, each person joins the group once, from the first end date on
+which they qualify for that cohort's organisation, with their department then
+(:func:`services.tracking.views.mobility.groups`).
+
+One pass: the placements and departures up to the last end date are read once, in date order,
+and replayed while stepping through the end dates, keeping each organisation's people as of
+the current date. The cost is one read of the placements, not one per end date, so a programme
+or the whole organisation costs about as much as a cohort.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from services.tracking.views.cohorts import ever_enrolled
+from shared.sql import Cursor
+
+Joined = dict[str, tuple[str, str | None]]
+"""Person id -> (the end date they are followed from, their department on it), in join order."""
+
+
+def folded(name: str | None) -> str | None:
+    return None if name is None else name.strip().casefold()
+
+
+def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Joined:
+    """The comparison group of cohorts ending on ``ends`` ((end date, organisation), in end
+    order): who qualifies, from the first of those days they do (see the module's note)."""
+    if not ends:
+        return {}
+    last = max(day for day, _ in ends)
+    cur.execute(
+        "SELECT person_id, effective_date, organisation, department FROM tr_placements"
+        " WHERE effective_date <= ? ORDER BY effective_date, position, person_id",
+        (last,),
+    )
+    placements = cur.fetchall()
+    cur.execute(
+        "SELECT person_id, start_date FROM tr_moves WHERE kind = 'left_state'"
+        " AND start_date <= ? ORDER BY start_date",
+        (last,),
+    )
+    departures = cur.fetchall()
+    enrolled = ever_enrolled(cur)
+    placed: dict[str, tuple[str, str | None, str | None]] = {}  # date, organisation, dept
+    members: dict[str | None, set[str]] = defaultdict(set)
+    left: dict[str, str] = {}
+    joined: Joined = {}
+    p = d = 0
+    for day, organisation in ends:
+        while p < len(placements) and placements[p][1] <= day:
+            person, date, named, department = placements[p]
+            if person in placed:
+                members[folded(placed[person][1])].discard(person)
+            placed[person] = (date, named, department)
+            members[folded(named)].add(person)
+            p += 1
+        while d < len(departures) and departures[d][1] <= day:
+            left[departures[d][0]] = departures[d][1]
+            d += 1
+        if organisation is None:
+            continue
+        for person in sorted(members.get(folded(organisation), set()) - joined.keys()):
+            if person in enrolled:
+                continue
+            if person in left and placed[person][0] <= left[person]:
+                continue  # left the state by then, and placed nowhere since
+            joined[person] = (day, placed[person][2])
+    return joined
