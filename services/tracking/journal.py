@@ -18,10 +18,11 @@ from shared.sql import Cursor
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
 
-JOURNAL_COLUMNS = "event_id, source, type, position, applied_at, subject, time, sequence, data"
-INSERT_JOURNAL = (
-    f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+JOURNAL_COLUMNS = "event_id, source, type, position, time, data"
+"""What the ledger (the id), the timeline and the handlers (the rest) read of an event."""
+INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_JSON = json.JSONEncoder(separators=(",", ":"), default=str).encode
+"""``json.dumps`` with these options builds an encoder per call; the journal encodes each event."""
 INSERT_PEOPLE = "INSERT INTO tr_event_people (person_id, event_id) VALUES (?, ?)"
 
 
@@ -39,18 +40,15 @@ class Journal:
         self.events: list[tuple[Any, ...]] = []
         self.people: list[tuple[str, str]] = []
 
-    def add(self, source: str, envelope: Envelope, applied_at: str) -> None:
+    def add(self, source: str, envelope: Envelope) -> None:
         self.events.append(
             (
                 envelope.id,
                 source,
                 envelope.type,
                 envelope.position,
-                applied_at,
-                envelope.subject,
                 utc_text(envelope.time),
-                envelope.sequence,
-                json.dumps(envelope.data, separators=(",", ":"), default=str),
+                _JSON(envelope.data),
             )
         )
         self.people.extend((person, envelope.id) for person in people_of(envelope.data))

@@ -100,11 +100,10 @@ class Projector:
 
     def apply(self, poll: Poll, isolate: bool = False) -> int:
         last_event: dict[Key, int] = {}
-        applied_at = now()
         with self.readmodels.database.transaction() as cur:
             check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
-            applied_per_key = Counter(apply(cur, poll, applied_at))
+            applied_per_key = Counter(apply(cur, poll))
             for delivery in poll.deliveries:
                 if delivery.envelope is not None:
                     last_event[(delivery.source, delivery.partition)] = delivery.envelope.position
@@ -115,7 +114,7 @@ class Projector:
         self.stats.applied += applied
         return applied
 
-    def _apply_batch(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+    def _apply_batch(self, cur: Cursor, poll: Poll) -> list[Key]:
         """Applies a batch in order, with one ledger lookup and one ledger insert for all of it.
 
         The ledger insert has no ``ON CONFLICT``: if another projector applied one of these
@@ -136,23 +135,23 @@ class Projector:
                 continue
             seen.add(envelope.id)
             handle(cur, envelope)
-            journal.add(delivery.source, envelope, applied_at)
+            journal.add(delivery.source, envelope)
             applied.append((delivery.source, delivery.partition))
         journal.write(cur)
         return applied
 
-    def _apply_each_isolated(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+    def _apply_each_isolated(self, cur: Cursor, poll: Poll) -> list[Key]:
         return [
             (delivery.source, delivery.partition)
             for delivery in poll.deliveries
-            if self._apply_isolated(cur, delivery, applied_at)
+            if self._apply_isolated(cur, delivery)
         ]
 
-    def _apply_isolated(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+    def _apply_isolated(self, cur: Cursor, delivery: Delivery) -> bool:
         """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
         cur.execute("SAVEPOINT polku_event")
         try:
-            applied = self._apply_one(cur, delivery, applied_at)
+            applied = self._apply_one(cur, delivery)
         except Exception as exc:  # after the retries, this event alone is at fault
             cur.execute("ROLLBACK TO SAVEPOINT polku_event")
             cur.execute("RELEASE SAVEPOINT polku_event")
@@ -179,7 +178,7 @@ class Projector:
                 return None
         return envelope
 
-    def _apply_one(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+    def _apply_one(self, cur: Cursor, delivery: Delivery) -> bool:
         envelope = self._readable(cur, delivery)
         if envelope is None:
             return False
@@ -188,7 +187,7 @@ class Projector:
             return False
         handle(cur, envelope)
         journal = Journal()
-        journal.add(delivery.source, envelope, applied_at)
+        journal.add(delivery.source, envelope)
         journal.write(cur)
         return True
 

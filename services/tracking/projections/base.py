@@ -13,9 +13,13 @@ from shared.sql import Cursor
 Handler = Callable[[Cursor, Envelope, dict[str, Any]], None]
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+"""One encoder for every call: ``json.dumps`` with options builds a new one each time."""
+
+
 def as_json(value: Any) -> str:
     """Stored JSON is compared byte for byte by ``polku replay``: keys sorted, no spaces."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 __all__ = ["Handler", "as_json", "utc_text"]
