@@ -21,6 +21,7 @@ from marshmallow import ValidationError
 from services.tracking.journal import Journal, applied_event_ids, handle
 from services.tracking.readmodels import ReadModels, now, store_cursor
 from services.tracking.schema import check_layout
+from services.tracking.versions import Batched
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -125,6 +126,7 @@ class Projector:
             cur, [d.envelope.id for d in poll.deliveries if d.envelope is not None]
         )
         journal = Journal()
+        batched = Batched(cur)  # runs of the same insert go in one executemany
         applied: list[Key] = []
         for delivery in poll.deliveries:
             envelope = self._readable(cur, delivery)
@@ -134,9 +136,10 @@ class Projector:
                 self.stats.duplicates += 1
                 continue
             seen.add(envelope.id)
-            handle(cur, envelope)
+            handle(batched, envelope)
             journal.add(delivery.source, envelope)
             applied.append((delivery.source, delivery.partition))
+        batched.flush()
         journal.write(cur)
         return applied
 
