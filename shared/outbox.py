@@ -78,6 +78,7 @@ class Outbox:
         if translated is None:
             return None
         type_, data = translated
+        event_type = self.registry[type_]
         subject = str(domain_event.originator_id)
         meta: Mapping[str, str] = getattr(domain_event, "meta", {}) or {}
         return Envelope(
@@ -86,7 +87,7 @@ class Outbox:
             type=type_,
             subject=subject,
             time=domain_event.timestamp,
-            dataschema=self.registry[type_].dataschema,
+            dataschema=event_type.dataschema,
             sequence=domain_event.originator_version,
             position=position,
             actor=actor_of(meta),

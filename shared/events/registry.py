@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
@@ -20,8 +21,15 @@ def _isoformat(value: Any) -> Any:
     return None if value is None else value.isoformat()
 
 
+@lru_cache(maxsize=16384)
+def _uuid_text(value: Any) -> str:
+    # UUID.__str__ is Python code, and the same ids (a cohort's, a person's) recur in event
+    # after event: the relay and the rebuild turn every id of every event into text.
+    return str(value)
+
+
 def _text(value: Any) -> Any:
-    return None if value is None else str(value)
+    return None if value is None else _uuid_text(value)
 
 
 def _same(value: Any) -> Any:
