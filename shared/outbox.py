@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.events import Envelope, Registry, event_id
+from shared.events.registry import text
 
 
 class DomainEvent(Protocol):
@@ -79,7 +80,7 @@ class Outbox:
             return None
         type_, data = translated
         event_type = self.registry[type_]
-        subject = str(domain_event.originator_id)
+        subject = text(domain_event.originator_id)
         meta: Mapping[str, str] = getattr(domain_event, "meta", {}) or {}
         return Envelope(
             id=event_id(subject, domain_event.originator_version),
