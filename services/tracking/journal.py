@@ -7,11 +7,10 @@ not replay it: the fact tables are temporal (:mod:`services.tracking.temporal`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from services.tracking.projections import HANDLERS
-from services.tracking.projections.base import utc_text
+from services.tracking.projections.base import compact_json, utc_text
 from shared.events import Envelope
 from shared.sql import Cursor
 
@@ -21,8 +20,8 @@ LOOKUP_CHUNK = 500
 JOURNAL_COLUMNS = "event_id, source, type, position, time, data"
 """What the ledger (the id), the timeline and the handlers (the rest) read of an event."""
 INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-_JSON = json.JSONEncoder(separators=(",", ":"), default=str).encode
-"""``json.dumps`` with these options builds an encoder per call; the journal encodes each event."""
+_JSON = compact_json(default=str)
+"""An event's data as the journal stores it; made once, as the journal encodes every event."""
 INSERT_PEOPLE = "INSERT INTO tr_event_people (person_id, event_id) VALUES (?, ?)"
 
 
