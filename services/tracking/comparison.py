@@ -103,12 +103,21 @@ def normalised(value: Any) -> Value:
 
 
 def _rows(cur: Cursor, layout: Layout, batch: int) -> Iterator[tuple[Row, Row]]:
-    """The table's rows as (primary key, row), in key order, ``batch`` rows a fetch."""
+    """The table's rows as (primary key, row), in key order, ``batch`` rows a fetch.
+
+    The merge join is only right if the database's order is Python's: a key out of order
+    stops the comparison rather than report rows as missing that are not.
+    """
     positions = [layout.columns.index(name) for name in layout.key]
+    last: Row | None = None
     for rows in batches(cur, layout.in_key_order(dialect_of(cur)), batch):
         for raw in rows:
             row = tuple(normalised(value) for value in raw)
-            yield tuple(row[i] for i in positions), row
+            key = tuple(row[i] for i in positions)
+            if last is not None and not last < key:
+                raise ValueError(f"{layout.table}: the database did not return keys in order")
+            last = key
+            yield key, row
 
 
 @dataclass

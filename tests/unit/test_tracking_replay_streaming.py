@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from services.runtime import Embedded
-from services.tracking.comparison import EXAMPLES, compare
+from services.tracking.comparison import EXAMPLES, Layout, compare, compare_table
 from services.tracking.replay import Rebuild, swap
 from services.tracking.schema import VIEW_TABLES
 from shared.sql import Database
@@ -135,3 +135,27 @@ def test_a_streamed_report_names_the_first_keys_of_many_differences(
     assert attendance.examples["extra in live"][0][0] == "!"
     assert attendance.live_rows == len(keys) - len(lost) + 1
     assert attendance.rebuilt_rows == len(keys)
+
+
+class Rows:
+    """A cursor over fixed rows, handed out ``size`` at a time."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.left = list(self.rows)
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        taken, self.left = self.left[:size], self.left[size:]
+        return taken
+
+
+def test_keys_out_of_order_stop_the_comparison_instead_of_misreporting() -> None:
+    layout = Layout("tr_programmes", ("programme_id", "name", "recorded_from"), ("programme_id",))
+    ordered = [("a", "x", "t"), ("b", "y", "t"), ("c", "z", "t")]
+    same = compare_table(Rows(ordered), Rows(ordered), layout, batch=2)  # type: ignore[arg-type]
+    assert same.identical and same.live_rows == same.rebuilt_rows == 3
+    shuffled = Rows([ordered[0], ordered[2], ordered[1]])
+    with pytest.raises(ValueError, match=r"tr_programmes: .* not return keys in order"):
+        compare_table(Rows(ordered), shuffled, layout, batch=2)  # type: ignore[arg-type]
