@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.events import Envelope, Registry, event_id
+from shared.events.registry import text
 
 
 class DomainEvent(Protocol):
@@ -78,7 +79,8 @@ class Outbox:
         if translated is None:
             return None
         type_, data = translated
-        subject = str(domain_event.originator_id)
+        event_type = self.registry[type_]
+        subject = text(domain_event.originator_id)
         meta: Mapping[str, str] = getattr(domain_event, "meta", {}) or {}
         return Envelope(
             id=event_id(subject, domain_event.originator_version),
@@ -86,7 +88,7 @@ class Outbox:
             type=type_,
             subject=subject,
             time=domain_event.timestamp,
-            dataschema=self.registry[type_].dataschema,
+            dataschema=event_type.dataschema,
             sequence=domain_event.originator_version,
             position=position,
             actor=actor_of(meta),

@@ -8,13 +8,14 @@ close of a WAL database checkpoints it, which cost more than the transaction its
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from shared.settings import sqlite_file
 
@@ -55,6 +56,23 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
     @property
     def rowcount(self) -> int: ...
+
+
+def batches(cur: Cursor, sql: str, size: int, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+    """The rows of one query in lists of at most ``size``, never the whole result at once.
+
+    SQLite steps through the result as rows are fetched. PostgreSQL runs the query behind a
+    server-side cursor (a psycopg *named* cursor) in the same transaction, so the client holds
+    one batch at a time. Don't use ``cur`` for anything else until the rows are read.
+    """
+    stream = getattr(cur, "stream", None)
+    if stream is not None:
+        yield from stream(sql, size, params)
+        return
+    cur.execute(sql, params)
+    fetchmany = cast(sqlite3.Cursor, cur).fetchmany
+    while rows := fetchmany(size):
+        yield rows
 
 
 class Database:
@@ -165,6 +183,15 @@ class Database:
             conn.close()
 
 
+def dialect_of(cur: Cursor) -> str:
+    """``postgresql`` for a cursor of a PostgreSQL database, else ``sqlite``."""
+    return "postgresql" if isinstance(cur, _PgCursor) else "sqlite"
+
+
+_STREAMS = itertools.count(1)
+"""Names PostgreSQL's server-side cursors apart within a connection."""
+
+
 class _PgCursor:
     """Adapts ``?`` placeholders to psycopg's ``%s``."""
 
@@ -182,6 +209,17 @@ class _PgCursor:
 
     def fetchall(self) -> list[Any]:
         return list(self._cursor.fetchall())
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return list(self._cursor.fetchmany(size))
+
+    def stream(self, sql: str, size: int, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
+        """:func:`batches` on PostgreSQL: a server-side cursor, read ``size`` rows a time."""
+        name = f"polku_stream_{next(_STREAMS)}"
+        with self._cursor.connection.cursor(name=name) as named:
+            named.execute(_PLACEHOLDER.sub("%s", sql), tuple(params))
+            while rows := named.fetchmany(size):
+                yield list(rows)
 
     @property
     def rowcount(self) -> int:

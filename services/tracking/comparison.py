@@ -4,10 +4,16 @@ Only the tables a rebuild produces from the logs alone (:data:`VIEW_TABLES`) are
 the bookkeeping tables are each process's own. Rows are compared as normalised tuples, so a
 SQLite and a PostgreSQL database holding the same facts compare equal, and differences are
 named by primary key only: a report never prints a row.
+
+Both tables are read in primary-key order, :data:`BATCH` rows a fetch, and merged as they come
+(a merge join), so memory does not grow with the tables. Text keys are ordered by their bytes on
+both databases (SQLite's ``BINARY``, PostgreSQL's ``"C"`` collation), which is also Python's
+order of ``str``, so the two streams agree on which key comes first.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,13 +22,16 @@ from typing import Any
 
 from services.tracking.schema import SCHEMA, VIEW_TABLES, check_layout
 from shared.feeds import Key
-from shared.sql import Cursor, Database
+from shared.sql import Cursor, Database, batches, dialect_of
+
+BATCH = 1000
+"""Rows per fetch when comparing or swapping a table: the most either holds of it at once."""
 
 EXAMPLES = 5
 """Example keys shown per kind of difference."""
 
-IGNORED = {"tr_applied_events": frozenset({"applied_at"})}
-"""Columns that say when a database applied an event, not what the event was."""
+IGNORED: dict[str, frozenset[str]] = {}
+"""Columns that say when a database applied an event, not what the event was (none now)."""
 
 Value = int | str | None
 Row = tuple[Value, ...]
@@ -35,10 +44,18 @@ class Layout:
     table: str
     columns: tuple[str, ...]
     key: tuple[str, ...]
+    numbers: frozenset[str] = frozenset()
+    """Columns declared INTEGER or BIGINT: ordered as numbers, the others as bytes."""
 
     @property
     def select(self) -> str:
         return f"SELECT {', '.join(self.columns)} FROM {self.table}"
+
+    def in_key_order(self, dialect: str, columns: tuple[str, ...] | None = None) -> str:
+        """The select of ``columns`` (default: the compared ones) in primary-key order."""
+        collate = ' COLLATE "C"' if dialect == "postgresql" else ""
+        order = ", ".join(name if name in self.numbers else f"{name}{collate}" for name in self.key)
+        return f"SELECT {', '.join(columns or self.columns)} FROM {self.table} ORDER BY {order}"
 
 
 def layouts() -> list[Layout]:
@@ -50,17 +67,20 @@ def layouts() -> list[Layout]:
             continue
         table = match.group(1)
         columns: list[str] = []
+        numbers: set[str] = set()
         key: tuple[str, ...] = ()
         for item in _top_level_items(match.group(2)):
             if item.upper().startswith("PRIMARY KEY"):
                 key = tuple(name.strip() for name in item[item.index("(") + 1 : -1].split(","))
                 continue
-            name = item.split()[0]
+            name, kind = item.split()[:2]
+            if kind.upper() in ("INTEGER", "BIGINT"):
+                numbers.add(name)
             if name not in IGNORED.get(table, ()):
                 columns.append(name)
             if "PRIMARY KEY" in item.upper():
                 key = (name,)
-        found.append(Layout(table, tuple(columns), key))
+        found.append(Layout(table, tuple(columns), key, frozenset(numbers)))
     return found
 
 
@@ -82,15 +102,22 @@ def normalised(value: Any) -> Value:
     return str(value)
 
 
-def _rows(cur: Cursor, layout: Layout) -> dict[Row, Row]:
-    """The table's rows by primary key; a table without one is keyed by the whole row."""
+def _rows(cur: Cursor, layout: Layout, batch: int) -> Iterator[tuple[Row, Row]]:
+    """The table's rows as (primary key, row), in key order, ``batch`` rows a fetch.
+
+    The merge join is only right if the database's order is Python's: a key out of order
+    stops the comparison rather than report rows as missing that are not.
+    """
     positions = [layout.columns.index(name) for name in layout.key]
-    cur.execute(layout.select)
-    rows = {}
-    for raw in cur.fetchall():
-        row = tuple(normalised(value) for value in raw)
-        rows[tuple(row[i] for i in positions) if positions else row] = row
-    return rows
+    last: Row | None = None
+    for rows in batches(cur, layout.in_key_order(dialect_of(cur)), batch):
+        for raw in rows:
+            row = tuple(normalised(value) for value in raw)
+            key = tuple(row[i] for i in positions)
+            if last is not None and not last < key:
+                raise ValueError(f"{layout.table}: the database did not return keys in order")
+            last = key
+            yield key, row
 
 
 @dataclass
@@ -110,25 +137,47 @@ class TableDiff:
         return not (self.missing_in_live or self.extra_in_live or self.changed)
 
 
-def compare_table(live: Cursor, rebuilt: Cursor, layout: Layout) -> TableDiff:
-    theirs, ours = _rows(live, layout), _rows(rebuilt, layout)
-    missing = [key for key in ours if key not in theirs]
-    extra = [key for key in theirs if key not in ours]
-    changed = [key for key, row in ours.items() if key in theirs and theirs[key] != row]
-    diff = TableDiff(layout.table, len(theirs), len(ours), len(missing), len(extra), len(changed))
-    for kind, keys in (
-        ("missing in live", missing),
-        ("extra in live", extra),
-        ("changed", changed),
-    ):
-        if keys and layout.key:  # a keyless table's key would be the whole row
-            diff.examples[kind] = sorted(keys, key=str)[:EXAMPLES]
+def compare_table(live: Cursor, rebuilt: Cursor, layout: Layout, batch: int = BATCH) -> TableDiff:
+    """A merge join of the two tables in key order: one batch of each is held at a time."""
+    diff = TableDiff(layout.table, 0, 0)
+    examples: dict[str, list[tuple[str, Row]]] = {}
+
+    def note(kind: str, key: Row) -> None:
+        # The first EXAMPLES keys in the order of their text: a few kept, however many differ.
+        kept = examples.setdefault(kind, [])
+        bisect.insort(kept, (str(key), key))
+        del kept[EXAMPLES:]
+
+    theirs, ours = _rows(live, layout, batch), _rows(rebuilt, layout, batch)
+    their, our = next(theirs, None), next(ours, None)
+    while their is not None or our is not None:
+        if their is not None and (our is None or their[0] < our[0]):
+            diff.live_rows += 1
+            diff.extra_in_live += 1
+            note("extra in live", their[0])
+            their = next(theirs, None)
+        elif our is not None and (their is None or our[0] < their[0]):
+            diff.rebuilt_rows += 1
+            diff.missing_in_live += 1
+            note("missing in live", our[0])
+            our = next(ours, None)
+        else:
+            assert their is not None and our is not None
+            diff.live_rows += 1
+            diff.rebuilt_rows += 1
+            if their[1] != our[1]:
+                diff.changed += 1
+                note("changed", our[0])
+            their, our = next(theirs, None), next(ours, None)
+    for kind in ("missing in live", "extra in live", "changed"):
+        if kind in examples:
+            diff.examples[kind] = [key for _, key in examples[kind]]
     return diff
 
 
-def compare_tables(live: Cursor, rebuilt: Cursor) -> list[TableDiff]:
+def compare_tables(live: Cursor, rebuilt: Cursor, batch: int = BATCH) -> list[TableDiff]:
     """Every view table of ``live`` against the same table of ``rebuilt``."""
-    return [compare_table(live, rebuilt, layout) for layout in layouts()]
+    return [compare_table(live, rebuilt, layout, batch) for layout in layouts()]
 
 
 def positions(cur: Cursor) -> dict[Key, int]:
@@ -205,9 +254,9 @@ def _positions_text(live: dict[Key, int], rebuilt: dict[Key, int]) -> str:
     )
 
 
-def compare(live: Database, rebuilt: Database) -> Comparison:
+def compare(live: Database, rebuilt: Database, batch: int = BATCH) -> Comparison:
     """The live read models against a rebuild, each read at one consistent moment."""
     with consistent(live) as theirs, consistent(rebuilt) as ours:
         check_layout(theirs)
-        tables = compare_tables(theirs, ours)
+        tables = compare_tables(theirs, ours, batch)
         return Comparison(tables, positions(theirs), positions(ours))

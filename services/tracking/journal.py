@@ -7,21 +7,21 @@ not replay it: the fact tables are temporal (:mod:`services.tracking.temporal`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from services.tracking.projections import HANDLERS
-from services.tracking.projections.base import utc_text
+from services.tracking.projections.base import compact_json, utc_text
 from shared.events import Envelope
 from shared.sql import Cursor
 
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
 
-JOURNAL_COLUMNS = "event_id, source, type, position, applied_at, subject, time, sequence, data"
-INSERT_JOURNAL = (
-    f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+JOURNAL_COLUMNS = "event_id, source, type, position, time, data"
+"""What the ledger (the id), the timeline and the handlers (the rest) read of an event."""
+INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_JSON = compact_json(default=str)
+"""An event's data as the journal stores it; made once, as the journal encodes every event."""
 INSERT_PEOPLE = "INSERT INTO tr_event_people (person_id, event_id) VALUES (?, ?)"
 
 
@@ -39,18 +39,15 @@ class Journal:
         self.events: list[tuple[Any, ...]] = []
         self.people: list[tuple[str, str]] = []
 
-    def add(self, source: str, envelope: Envelope, applied_at: str) -> None:
+    def add(self, source: str, envelope: Envelope) -> None:
         self.events.append(
             (
                 envelope.id,
                 source,
                 envelope.type,
                 envelope.position,
-                applied_at,
-                envelope.subject,
                 utc_text(envelope.time),
-                envelope.sequence,
-                json.dumps(envelope.data, separators=(",", ":"), default=str),
+                _JSON(envelope.data),
             )
         )
         self.people.extend((person, envelope.id) for person in people_of(envelope.data))

@@ -21,6 +21,7 @@ from marshmallow import ValidationError
 from services.tracking.journal import Journal, applied_event_ids, handle
 from services.tracking.readmodels import ReadModels, now, one_writer_at_a_time, store_cursor
 from services.tracking.schema import check_layout
+from services.tracking.versions import Batched
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -100,12 +101,11 @@ class Projector:
 
     def apply(self, poll: Poll, isolate: bool = False) -> int:
         last_event: dict[Key, int] = {}
-        applied_at = now()
         with self.readmodels.database.transaction() as cur:
             one_writer_at_a_time(self.readmodels.database, cur)  # several projectors, one group
             check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
-            applied_per_key = Counter(apply(cur, poll, applied_at))
+            applied_per_key = Counter(apply(cur, poll))
             for delivery in poll.deliveries:
                 if delivery.envelope is not None:
                     last_event[(delivery.source, delivery.partition)] = delivery.envelope.position
@@ -116,7 +116,7 @@ class Projector:
         self.stats.applied += applied
         return applied
 
-    def _apply_batch(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+    def _apply_batch(self, cur: Cursor, poll: Poll) -> list[Key]:
         """Applies a batch in order, with one ledger lookup and one ledger insert for all of it.
 
         The ledger insert has no ``ON CONFLICT``: if another projector applied one of these
@@ -127,6 +127,7 @@ class Projector:
             cur, [d.envelope.id for d in poll.deliveries if d.envelope is not None]
         )
         journal = Journal()
+        batched = Batched(cur)  # runs of the same insert go in one executemany
         applied: list[Key] = []
         for delivery in poll.deliveries:
             envelope = self._readable(cur, delivery)
@@ -136,24 +137,25 @@ class Projector:
                 self.stats.duplicates += 1
                 continue
             seen.add(envelope.id)
-            handle(cur, envelope)
-            journal.add(delivery.source, envelope, applied_at)
+            handle(batched, envelope)
+            journal.add(delivery.source, envelope)
             applied.append((delivery.source, delivery.partition))
+        batched.flush()
         journal.write(cur)
         return applied
 
-    def _apply_each_isolated(self, cur: Cursor, poll: Poll, applied_at: str) -> list[Key]:
+    def _apply_each_isolated(self, cur: Cursor, poll: Poll) -> list[Key]:
         return [
             (delivery.source, delivery.partition)
             for delivery in poll.deliveries
-            if self._apply_isolated(cur, delivery, applied_at)
+            if self._apply_isolated(cur, delivery)
         ]
 
-    def _apply_isolated(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+    def _apply_isolated(self, cur: Cursor, delivery: Delivery) -> bool:
         """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
         cur.execute("SAVEPOINT polku_event")
         try:
-            applied = self._apply_one(cur, delivery, applied_at)
+            applied = self._apply_one(cur, delivery)
         except Exception as exc:  # after the retries, this event alone is at fault
             cur.execute("ROLLBACK TO SAVEPOINT polku_event")
             cur.execute("RELEASE SAVEPOINT polku_event")
@@ -180,7 +182,7 @@ class Projector:
                 return None
         return envelope
 
-    def _apply_one(self, cur: Cursor, delivery: Delivery, applied_at: str) -> bool:
+    def _apply_one(self, cur: Cursor, delivery: Delivery) -> bool:
         envelope = self._readable(cur, delivery)
         if envelope is None:
             return False
@@ -189,7 +191,7 @@ class Projector:
             return False
         handle(cur, envelope)
         journal = Journal()
-        journal.add(delivery.source, envelope, applied_at)
+        journal.add(delivery.source, envelope)
         journal.write(cur)
         return True
 

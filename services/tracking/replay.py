@@ -3,7 +3,8 @@
 A rebuild is the live projector's own code (:class:`Projector`, the same handlers) applied to
 fresh, empty read models from position 0 of the same kind of feed. ``polku replay`` then
 compares it with the live read models (:mod:`services.tracking.comparison`) and, when asked,
-replaces the live view tables' contents with it, in one transaction, and only when the live
+replaces the live view tables' contents with it, in one transaction (copied over in batches of
+``insert_batch`` rows, so memory does not grow with the tables), and only when the live
 projector has consumed exactly what the rebuild has: otherwise the swap would roll the live
 views back, or forward past their positions.
 """
@@ -17,13 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.tracking.comparison import IGNORED, layouts, positions
+from services.tracking.comparison import BATCH, IGNORED, layouts, positions
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from services.tracking.schema import VIEW_TABLES, check_layout
 from shared.events import restricted_registry
 from shared.feeds import Feed, Key, Poll
-from shared.sql import Cursor, Database
+from shared.sql import Cursor, Database, batches
 
 log = logging.getLogger("polku.replay")
 
@@ -175,7 +176,7 @@ def swap(
     rebuild: Rebuild,
     attempts: int = 5,
     wait: float = 1.0,
-    insert_batch: int = 1000,
+    insert_batch: int = BATCH,
 ) -> Swapped:
     """Replaces the live view tables' contents with the rebuild's, in one transaction.
 
@@ -233,20 +234,21 @@ def _swap_once(
 def _replace(
     cur: Cursor, source: Cursor, table: str, columns: tuple[str, ...], batch: int
 ) -> tuple[int, int]:
+    """Deletes the live rows, then copies the rebuilt ones over ``batch`` rows at a time."""
     cur.execute(f"DELETE FROM {table}")
     deleted = max(cur.rowcount, 0)
     # The layout leaves out what is not compared (when an event was applied); the swapped
     # rows keep the rebuild's values of it.
     all_columns = (*columns, *sorted(IGNORED.get(table, ())))
-    source.execute(f"SELECT {', '.join(all_columns)} FROM {table}")
-    rows = source.fetchall()
     insert = (
         f"INSERT INTO {table} ({', '.join(all_columns)})"
         f" VALUES ({', '.join('?' * len(all_columns))})"
     )
-    for start in range(0, len(rows), batch):
-        cur.executemany(insert, rows[start : start + batch])
-    return deleted, len(rows)
+    inserted = 0
+    for rows in batches(source, f"SELECT {', '.join(all_columns)} FROM {table}", batch):
+        cur.executemany(insert, rows)
+        inserted += len(rows)
+    return deleted, inserted
 
 
 def _busy(exc: Exception) -> bool:

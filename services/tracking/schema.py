@@ -14,9 +14,10 @@ import re
 
 from shared.sql import Cursor
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Raise it whenever a statement below changes: 3 added the journal and every view's facts, 4
-made the facts temporal (:mod:`services.tracking.temporal`) and indexed what views filter by."""
+made the facts temporal (:mod:`services.tracking.temporal`) and indexed what views filter by,
+5 cut the journal to the columns that are read."""
 
 BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS tr_positions (
@@ -48,11 +49,11 @@ BOOKKEEPING = [
 JOURNAL = [
     # Every applied event, in its JSON form: the ledger that makes duplicates harmless, and
     # the participant timeline's history. ``time`` is the envelope's, normalised to UTC: an
-    # event counts as recorded from then (the journal's own recorded time).
+    # event counts as recorded from then (the journal's own recorded time). Only what the
+    # ledger, the timeline and the handlers read: it is written for every event.
     """CREATE TABLE IF NOT EXISTS tr_applied_events (
         event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
-        position BIGINT NOT NULL, applied_at TEXT NOT NULL, subject TEXT NOT NULL,
-        time TEXT NOT NULL, sequence BIGINT NOT NULL, data TEXT NOT NULL)""",
+        position BIGINT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS tr_event_people (
         person_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (person_id, event_id))""",
 ]

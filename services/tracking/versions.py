@@ -3,8 +3,13 @@
 The rules are the temporal model's (:mod:`services.tracking.temporal`, ``docs/time.md``): a
 fact's row holds from the event that wrote it; a change closes it at the changing event's time
 and adds the next version; an end closes it. Every handler writes facts only through
-:func:`insert`, :func:`revise` and :func:`retire`, so every fact table keeps one current row per
-key and the same events always give the same rows.
+:func:`insert` (or :func:`record`), :func:`revise` and :func:`retire`, so every fact table keeps
+one current row per key and the same events always give the same rows.
+
+A projector batch hands the handlers a :class:`Batched` cursor: :func:`record` leaves its insert
+pending there, and a run of the same insert (a session's attendance, a results import) goes to
+the database in one ``executemany`` just before any other statement runs, so the statements
+run in the same order as one by one, and with the same effect.
 """
 
 from __future__ import annotations
@@ -19,7 +24,17 @@ from services.tracking.schema import FACT_KEYS, FACTS, REENTERED
 from services.tracking.temporal import CURRENT, recorded_at, utc_text
 from shared.sql import Cursor
 
-__all__ = ["Change", "columns", "insert", "recorded_at", "retire", "revise", "utc_text"]
+__all__ = [
+    "Batched",
+    "Change",
+    "columns",
+    "insert",
+    "record",
+    "recorded_at",
+    "retire",
+    "revise",
+    "utc_text",
+]
 
 
 @cache
@@ -82,6 +97,59 @@ def _insert(table: str, names: tuple[str, ...]) -> str:
         f"INSERT INTO {table} ({', '.join(names)}, recorded_from)"
         f" VALUES ({', '.join('?' * (len(names) + 1))}) ON CONFLICT{target} DO NOTHING"
     )
+
+
+class Batched:
+    """A cursor that holds back a run of the same statement and runs it with ``executemany``.
+
+    Only :meth:`defer` holds a statement back; anything else run through the cursor (or
+    :meth:`flush`, which the projector calls before it writes the journal) first runs what is
+    pending, so no statement sees the database without the ones deferred before it.
+    """
+
+    def __init__(self, cur: Cursor) -> None:
+        self.cur = cur
+        self._sql = ""
+        self._rows: list[Sequence[Any]] = []
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        if sql != self._sql:
+            self.flush()
+            self._sql = sql
+        self._rows.append(params)
+
+    def flush(self) -> None:
+        if self._rows:
+            self.cur.executemany(self._sql, self._rows)
+            self._rows = []
+        self._sql = ""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.flush()
+        return self.cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        self.flush()
+        return self.cur.executemany(sql, rows)
+
+    def fetchone(self) -> Any:
+        return self.cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self.cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
+
+def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
+    """:func:`insert` when nothing reads whether the row was new: a :class:`Batched` cursor
+    defers it, so a run of them is one ``executemany``."""
+    if isinstance(cur, Batched):
+        cur.defer(_insert(table, tuple(values)), (*values.values(), at))
+    else:
+        insert(cur, table, values, at)
 
 
 def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:

@@ -7,6 +7,7 @@ unknown to the registry or data that breaks its schema never crosses a service b
 from __future__ import annotations
 
 import builtins
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,31 @@ def _isoformat(value: Any) -> Any:
     return None if value is None else value.isoformat()
 
 
+_ID_TEXTS: dict[int, str] = {}
+ID_TEXTS_KEPT = 16384
+"""How many ids' text :func:`text` keeps; then it starts over."""
+
+
+def text(value: Any) -> str:
+    """``str(value)``, with the text of recent UUIDs kept by their number.
+
+    ``UUID.__str__`` is Python code, and the same ids (a cohort's, a person's) recur in event
+    after event: the relay and the rebuild turn every id of every event into text. Each decoded
+    event brings new UUID objects, so the key is the number, not the object.
+    """
+    if type(value) is not uuid.UUID:
+        return str(value)
+    number = value.int
+    found = _ID_TEXTS.get(number)
+    if found is None:
+        if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
+            _ID_TEXTS.clear()
+        found = _ID_TEXTS[number] = str(value)
+    return found
+
+
 def _text(value: Any) -> Any:
-    return None if value is None else str(value)
+    return None if value is None else text(value)
 
 
 def _same(value: Any) -> Any:

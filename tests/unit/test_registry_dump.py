@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, fields
 
-from shared.events import default_registry, restricted_registry
+from shared.events import default_registry, registry, restricted_registry
 from shared.events.catalogue import restricted_only
 from shared.events.registry import EventType, Registry
 
@@ -83,3 +84,17 @@ def test_schemas_with_renamed_or_unusual_fields_keep_marshmallow_dump() -> None:
 
     assert registry.dump("t.Renamed", {"person_id": uuid.UUID(person)}) == {"personId": person}
     assert registry.dump("t.Unusual", {"details": {"a": 1}}) == {"details": {"a": 1}}
+
+
+def test_the_text_of_an_id_is_its_str_and_the_kept_texts_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "ID_TEXTS_KEPT", 3)
+    monkeypatch.setattr(registry, "_ID_TEXTS", {})
+    ids = [uuid.uuid4() for _ in range(7)]
+    for value in [*ids, *ids]:
+        again = uuid.UUID(str(value))  # a new object of the same number, as decoding makes
+        assert registry.text(again) == str(value)
+        assert len(registry._ID_TEXTS) <= 3
+    assert registry.text("already text") == "already text"
+    assert registry.text(7) == "7"

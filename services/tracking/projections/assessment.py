@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler, as_json
-from services.tracking.versions import insert, recorded_at, revise
+from services.tracking.versions import record, recorded_at, revise
 from shared.events import Envelope
 from shared.events import assessment as a
 from shared.sql import Cursor
@@ -31,7 +31,7 @@ def _definition(data: dict[str, Any]) -> str:
 def instrument_defined(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     values = {k: data[k] for k in ("instrument_id", "family_id", "name", "kind")}
     values["definition"] = _definition(data)
-    insert(cur, "tr_instruments", values, recorded_at(env))
+    record(cur, "tr_instruments", values, recorded_at(env))
 
 
 def instrument_revised(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -61,7 +61,7 @@ def result_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
         "administered_on": data["administered_on"],
         "scores": as_json(data["scores"]),
     }
-    insert(cur, "tr_results", values, recorded_at(env))
+    record(cur, "tr_results", values, recorded_at(env))
 
 
 def result_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -93,7 +93,7 @@ def profile_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
         "secondary_style": data.get("secondary"),
         "scores": as_json(data["scores"]),
     }
-    insert(cur, "tr_profiles", values, recorded_at(env))
+    record(cur, "tr_profiles", values, recorded_at(env))
 
 
 def profile_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -136,7 +136,7 @@ def response_submitted(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None
         "answers": as_json(data["answers"]),
         "comments": as_json(data["comments"]),
     }
-    insert(cur, "tr_reaction_responses", values, recorded_at(env))
+    record(cur, "tr_reaction_responses", values, recorded_at(env))
 
 
 def staff_result_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -144,7 +144,7 @@ def staff_result_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> N
     values.update(organisation=data["organisation"], department=data.get("department"))
     values.update(unit=data.get("unit"), respondents=data["respondents"])
     values["indices"] = as_json(data["indices"])
-    insert(cur, "tr_staff_survey", values, recorded_at(env))
+    record(cur, "tr_staff_survey", values, recorded_at(env))
 
 
 def staff_result_corrected(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:

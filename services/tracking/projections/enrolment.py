@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler
-from services.tracking.versions import insert, recorded_at, revise
+from services.tracking.versions import record, recorded_at, revise
 from shared.events import Envelope
 from shared.events import enrolment as e
 from shared.sql import Cursor
@@ -13,7 +13,7 @@ from shared.sql import Cursor
 
 def programme_defined(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     values = {k: data[k] for k in ("programme_id", "name", "organisation")}
-    insert(cur, "tr_programmes", values, recorded_at(env))
+    record(cur, "tr_programmes", values, recorded_at(env))
 
 
 def programme_retired(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -34,7 +34,7 @@ def cohort_planned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
         funding_source=data.get("funding_source"),
         status="planned",
     )
-    insert(cur, "tr_cohorts", values, recorded_at(env))
+    record(cur, "tr_cohorts", values, recorded_at(env))
 
 
 def cohort_status_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -45,7 +45,7 @@ def cohort_status_changed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> N
 def cohort_coach_assigned(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     """Only the coach's reference: enough to recognise them, not to name them."""
     values = {"cohort_id": data["cohort_id"], "coach_ref": data["coach_ref"]}
-    insert(cur, "tr_cohort_coaches", values, recorded_at(env))
+    record(cur, "tr_cohort_coaches", values, recorded_at(env))
 
 
 def _stage(column: str | None, status: str) -> Handler:

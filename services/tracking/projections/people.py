@@ -6,7 +6,7 @@ from typing import Any
 
 from services.tracking.projections.base import Handler, utc_text
 from services.tracking.schema import EARLIEST
-from services.tracking.versions import insert, recorded_at, revise
+from services.tracking.versions import record, recorded_at, revise
 from shared.events import Envelope
 from shared.events import enrolment as e
 from shared.events import people as p
@@ -16,7 +16,7 @@ from shared.sql import Cursor
 def person_registered(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     values = {k: data[k] for k in ("person_id", "organisation", "department", "unit")}
     values["registered_at"] = utc_text(env.time)
-    insert(cur, "tr_people", values, recorded_at(env))
+    record(cur, "tr_people", values, recorded_at(env))
     _place(cur, env, data, EARLIEST, None)
 
 
@@ -32,7 +32,7 @@ def _place(
         "unit": data["unit"],
         "move_id": move_id,
     }
-    insert(cur, "tr_placements", values, recorded_at(env))
+    record(cur, "tr_placements", values, recorded_at(env))
 
 
 def attributes_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -53,7 +53,7 @@ def move_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     values.update({k: data.get(k) for k in ("department", "unit")})
     values.update(scope=data["scope"], start_date=data["start_date"])
     values.update({k: data.get(k) for k in ("planned_end_date", "end_date")})
-    insert(cur, "tr_moves", values, recorded_at(env))
+    record(cur, "tr_moves", values, recorded_at(env))
 
 
 def move_ended(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:

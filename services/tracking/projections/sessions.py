@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tracking.projections.base import Handler
-from services.tracking.versions import insert, recorded_at, retire, revise
+from services.tracking.versions import record, recorded_at, retire, revise
 from shared.events import Envelope
 from shared.events import sessions as s
 from shared.sql import Cursor
@@ -16,7 +16,7 @@ def session_scheduled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     values.update(module=data.get("module"), starts_at=data["starts_at"])
     values.update(ends_at=data["ends_at"], delivery=data["delivery"])
     values.update(original_delivery=data["delivery"], status="scheduled")
-    insert(cur, "tr_sessions", values, recorded_at(env))
+    record(cur, "tr_sessions", values, recorded_at(env))
 
 
 def session_rescheduled(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
@@ -61,14 +61,14 @@ def attendance_recorded(cur: Cursor, env: Envelope, data: dict[str, Any]) -> Non
 def group_formed(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
     at = recorded_at(env)
     values = {k: data[k] for k in ("group_id", "cohort_id", "name")}
-    insert(cur, "tr_groups", values, at)
+    record(cur, "tr_groups", values, at)
     for person_id in data["members"]:
         _add_member(cur, data["group_id"], data["cohort_id"], str(person_id), at)
 
 
 def _add_member(cur: Cursor, group_id: str, cohort_id: str, person_id: str, at: str) -> None:
     values = {"group_id": group_id, "cohort_id": cohort_id, "person_id": person_id}
-    insert(cur, "tr_group_members", values, at)
+    record(cur, "tr_group_members", values, at)
 
 
 def member_added(cur: Cursor, env: Envelope, data: dict[str, Any]) -> None:
