@@ -9,7 +9,6 @@ log, with every event applied once and nothing dead-lettered.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
@@ -30,10 +29,9 @@ from shared.feeds import OutboxFeed
 from shared.settings import Settings
 from shared.sql import Database
 from tests.e2e.test_processes import Processes
+from tests.support.cohort_events import enrol_cohort
 from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, wait_for
-
-META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
 
 @pytest.fixture
@@ -45,26 +43,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 def write_events(service: WriteService, people: int, tag: str) -> None:
     """A cohort with ``people`` enrolled, each a subject of their own; every third withdraws."""
-    app = service.application
-    programme = app.define_programme(f"P{tag}", "TEM", META).id
-    cohort = app.plan_cohort(
-        programme, tag, people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
-    ).id
-    for n in range(people):
-        person = app.register_person(
-            {
-                "full_name": f"P {tag} {n}",
-                "email": f"p{n}@example.invalid",
-                "employee_number": f"E-{uuid.uuid4()}",
-                "organisation": "TEM",
-                "department": f"D{n % 4}",
-                "unit": "U",
-            },
-            META,
-        ).id
-        app.enrol(cohort, person, META)
-        if n % 3 == 0:
-            app.withdraw(cohort, person, "moved", META)
+    enrol_cohort(service, people, tag, departments=4, withdraw_every=3)
 
 
 def published(service: WriteService) -> int:

@@ -10,7 +10,6 @@ order is checked on the events as a consumer dropping repeated ids sees them.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -27,10 +26,9 @@ from shared.leader import lock_key
 from shared.positions import RelayPositions
 from shared.settings import Settings
 from tests.e2e.test_processes import Processes
+from tests.support.cohort_events import enrol_cohort
 from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, wait_for
-
-META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
 
 @pytest.fixture
@@ -53,24 +51,7 @@ def lock_holders(url: str, key: int) -> list[str]:
 
 
 def write_events(service: WriteService, people: int, tag: str) -> None:
-    app = service.application
-    programme = app.define_programme(f"P{tag}", "TEM", META).id
-    cohort = app.plan_cohort(
-        programme, tag, people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
-    ).id
-    for n in range(people):
-        person = app.register_person(
-            {
-                "full_name": f"P {tag} {n}",
-                "email": f"p{n}@example.invalid",
-                "employee_number": f"E-{uuid.uuid4()}",
-                "organisation": "TEM",
-                "department": "D",
-                "unit": "U",
-            },
-            META,
-        ).id
-        app.enrol(cohort, person, META)
+    enrol_cohort(service, people, tag)
 
 
 def published_ids(service: WriteService) -> list[str]:

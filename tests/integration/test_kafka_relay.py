@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,9 +19,8 @@ from shared.events import Envelope, default_registry
 from shared.feeds import KafkaFeed
 from shared.settings import Settings
 from shared.sql import Database
+from tests.support.cohort_events import enrol_cohort
 from tests.support.kafka_acls import Principals
-
-META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
 
 
 @pytest.fixture
@@ -65,25 +63,7 @@ def consume_all(settings: Settings, expected: int) -> list[Envelope]:
 
 
 def make_events(service: WriteService, people: int) -> int:
-    app = service.application
-    programme = app.define_programme("TEMPO", "TEM", META).id
-    cohort = app.plan_cohort(
-        programme, "2020", people, dt.date(2020, 2, 1), dt.date(2020, 6, 30), META
-    ).id
-    for n in range(people):
-        person = app.register_person(
-            {
-                "full_name": f"P {n}",
-                "email": f"p{n}@example.invalid",
-                "employee_number": f"E-{uuid.uuid4()}",
-                "organisation": "TEM",
-                "department": "D",
-                "unit": "U",
-            },
-            META,
-        ).id
-        app.enrol(cohort, person, META)
-    return 2 + 2 * people
+    return enrol_cohort(service, people)
 
 
 def test_relay_publishes_each_event_once_in_subject_order(
