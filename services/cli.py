@@ -252,8 +252,19 @@ def demo(url: str) -> None:
 @main.command()
 @click.argument("service", type=click.Choice(WRITE_SERVICES))
 @click.option("--once", is_flag=True, help="Publish until caught up, then exit.")
-def relay(service: str, once: bool) -> None:
-    """Publish a write service's events to Kafka (polku.<service>.events)."""
+@click.option(
+    "--host",
+    default="0.0.0.0",
+    show_default=True,
+    help="Interface for /metrics, served on POLKU_METRICS_PORT when that is set.",
+)
+def relay(service: str, once: bool, host: str) -> None:
+    """Publish a write service's events to Kafka (polku.<service>.events).
+
+    Several relay processes of one service may run: one publishes, the others stand by and take
+    over when it stops (a leader lock). With POLKU_METRICS_PORT set, /metrics shows
+    polku_relay_leading (1 in the publishing process), the relay lag and what it published.
+    """
     from services import runtime
     from shared import kafka
     from shared.relay import Relay
@@ -272,6 +283,8 @@ def relay(service: str, once: bool) -> None:
         )
         publisher: Relay = write.relay(settings)
     try:
+        if settings.metrics_port is not None and not once:
+            serve_relay_metrics(settings, host, service, write, publisher)
         if once:
             sent = publisher.drain()
             if not publisher.stats.leading:
@@ -289,6 +302,27 @@ def relay(service: str, once: bool) -> None:
     finally:
         publisher.close()
         write.close()
+
+
+def serve_relay_metrics(settings: Any, host: str, service: str, write: Any, publisher: Any) -> None:
+    """``/metrics`` of a relay process on POLKU_METRICS_PORT: leadership, lag, what it sent."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from services.served import relay_gauges, write_gauges
+    from shared.web.metrics import Gauges
+
+    gauges = Gauges()
+    relay_gauges(gauges, service, publisher)
+    write_gauges(gauges, settings, write, service)
+    registry = CollectorRegistry()
+    registry.register(gauges)
+    try:
+        start_http_server(settings.metrics_port, addr=host, registry=registry)
+    except OSError as exc:
+        raise click.ClickException(
+            f"POLKU_METRICS_PORT={settings.metrics_port} cannot be bound: {exc.strerror}"
+        ) from None
+    click.echo(f"metrics on http://{host}:{settings.metrics_port}/metrics")
 
 
 @main.command()

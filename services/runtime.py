@@ -35,6 +35,7 @@ from shared import kafka
 from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.jobs import Jobs, JobStore
 from shared.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock, lock_key
 from shared.outbox import Outbox
 from shared.polling import start_worker
@@ -45,6 +46,7 @@ from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
 from shared.web.feed import install_restricted_feed
 from shared.web.idempotency import IdempotencyStore
+from shared.web.jobs import JOBS
 from shared.web.mount import combine
 from shared.web.security import MAX_LIFETIME_EXTENSION
 
@@ -176,6 +178,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    # Import jobs in the service's database: every worker process answers every job's poll.
+    app.extensions[JOBS] = Jobs(store=JobStore(service.database, service.name))
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:

@@ -22,6 +22,7 @@ from services import runtime
 from services.tracking.readmodels import ReadModels
 from shared.polling import start_worker
 from shared.positions import RelayPositions
+from shared.relay import Relay
 from shared.settings import Settings
 from shared.web import ratelimit
 from shared.web.jobs import JOBS
@@ -75,7 +76,7 @@ def build(settings: Settings, service: str, projector: bool, start: bool = True)
     registry.register(gauges)
     gauges.add(
         "polku_import_jobs",
-        "Import jobs by state.",
+        "Import jobs kept, by state, over all the service's worker processes.",
         ("service", "state"),
         lambda: {
             (app.extensions["polku.service"], state): n
@@ -101,9 +102,34 @@ def _embedded(
     if start:
         embedded.start()
     for name, write in embedded.services.items():
-        _write_gauges(gauges, settings, write, name)
+        write_gauges(gauges, settings, write, name)
+    for name, relay in embedded.relays.items():
+        relay_gauges(gauges, name, relay)
     _projector_gauges(gauges, embedded.tracking.readmodels)
     return embedded.wsgi, list(embedded.apps.values())
+
+
+def relay_gauges(gauges: Gauges, service: str, relay: Relay) -> None:
+    """What a relay process shows on ``/metrics``: whether it leads, and what it published."""
+    gauges.add(
+        "polku_relay_leading",
+        "1 while this process's relay holds the service's leader lock and publishes; 0 while it"
+        " stands by. Exactly one relay per service should read 1.",
+        ("service",),
+        lambda: {(service,): 1.0 if relay.stats.leading else 0.0},
+    )
+    gauges.add(
+        "polku_relay_published_events",
+        "Events this process's relay has published since it started.",
+        ("service",),
+        lambda: {(service,): relay.stats.published},
+    )
+    gauges.add(
+        "polku_relay_failures",
+        "Rounds of this process's relay that failed (the broker or the store was unreachable).",
+        ("service",),
+        lambda: {(service,): relay.stats.failures},
+    )
 
 
 def _close(stop: threading.Event, closers: list[Callable[[], None]]) -> None:
@@ -189,11 +215,11 @@ def _write_service(
     app = runtime.write_service_app(settings, write)
     if write.scope is not None:
         _follow_scope(settings, write, start, stop, closers)
-    _write_gauges(gauges, settings, write, service)
+    write_gauges(gauges, settings, write, service)
     return app
 
 
-def _write_gauges(gauges: Gauges, settings: Settings, write: Any, service: str) -> None:
+def write_gauges(gauges: Gauges, settings: Settings, write: Any, service: str) -> None:
     outbox = write.outbox
     scope = write.scope
     if scope is not None:

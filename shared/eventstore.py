@@ -73,7 +73,9 @@ class ServiceApplication(Application[UUID]):
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
         # Striped: a bounded set of locks, one shared by every aggregate id that hashes to it.
-        self._command_locks = tuple(threading.Lock() for _ in range(COMMAND_LOCK_STRIPES))
+        # Reentrant: a command holding one stripe may load another aggregate on the same one.
+        self._command_locks = tuple(threading.RLock() for _ in range(COMMAND_LOCK_STRIPES))
+        self._command = threading.local()
         super().__init__(env)
 
     def __del__(self) -> None:
@@ -89,8 +91,9 @@ class ServiceApplication(Application[UUID]):
             given.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
         # Recently used aggregates stay in memory; each load first reads the events stored
         # after the cached version (fastforward, the library's default), so writes by other
-        # processes are seen, and hands the command a deep copy, so a failed command leaves
-        # the cached state as it was.
+        # processes are seen, and hands the caller a deep copy, so a failed command leaves
+        # the cached state as it was. The exception is the aggregate a command is keyed by
+        # (see ``get``): that command holds its lock and changes the cached state itself.
         given.setdefault("AGGREGATE_CACHE_MAXSIZE", str(AGGREGATE_CACHE_SIZE))
         given.setdefault("AGGREGATE_CACHE_FASTFORWARD", "y")
         given.setdefault("DEEPCOPY_FROM_AGGREGATE_CACHE", "y")
@@ -146,12 +149,57 @@ class ServiceApplication(Application[UUID]):
         for attempt in range(attempts):
             try:
                 with turn:
-                    return command()
+                    return self._owning(key, command)
             except ConcurrentChange:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(random.uniform(0, min(0.2, 0.004 * 2**attempt)))
         raise AssertionError("unreachable")
+
+    def _owning(self, key: UUID | None, command: Callable[[], T]) -> T:
+        """Runs ``command`` as the owner of aggregate ``key``: loads of it skip the copy.
+
+        The cached aggregate is changed in place, under the key's lock, which every other load
+        of it in this process takes before copying. If the command fails after changing it (a
+        save refused by a race, a store that went away), the aggregate leaves the cache, so the
+        next load rebuilds it from the store.
+        """
+        outer = getattr(self._command, "owned", None)
+        self._command.owned = (key, [])
+        try:
+            return command()
+        except BaseException:
+            for aggregate, version in self._command.owned[1]:
+                if aggregate.version != version or aggregate.pending_events:
+                    self.forget_cached(aggregate.id)
+            raise
+        finally:
+            self._command.owned = outer
+
+    def forget_cached(self, aggregate_id: UUID) -> None:
+        """Drops an aggregate from the cache (its next load reads the store)."""
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def load(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """The aggregate (a copy of the cached one), read consistently with running commands.
+
+        Raises the library's ``AggregateNotFoundError`` for an unknown id.
+        """
+        owned = getattr(self._command, "owned", None)
+        if version is None and owned is not None and owned[0] == aggregate_id:
+            aggregate = self.repository.get(
+                aggregate_id, projector_func=replay, deepcopy_from_cache=False
+            )
+            owned[1].append((aggregate, aggregate.version))
+            return aggregate
+        if version is not None or self.repository.cache is None:
+            return self.repository.get(aggregate_id, version=version, projector_func=replay)
+        # A command keyed by this aggregate may be changing the cached one: copy between.
+        with self._command_locks[hash(aggregate_id) % len(self._command_locks)]:
+            return self.repository.get(aggregate_id, projector_func=replay)
 
     def get(
         self,
@@ -170,9 +218,7 @@ class ServiceApplication(Application[UUID]):
         aggregate refuses (409, naming the current version) if it has moved on since.
         """
         try:
-            aggregate: Aggregate = self.repository.get(
-                aggregate_id, version=version, projector_func=replay
-            )
+            aggregate: Aggregate = self.load(aggregate_id, version)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} does not exist", field=field) from None
         if not isinstance(aggregate, kind):

@@ -7,14 +7,20 @@ every row is checked, then ``rows_done`` as rows are written or found written). 
 ``succeeded`` with the import's result, or ``failed`` with every row's problem (an
 :class:`~shared.imports.ImportRejected`: nothing was written) or the error that stopped it.
 
-Jobs live in the memory of the process that runs them: a restart forgets them (an import cut
-short by a restart is safe to run again, see docs/imports.md). The registry keeps the most
-recent :data:`KEEP` jobs.
+With a :class:`JobStore` (every write service's app has one, in the service's own database), a
+job is also written to a table there: at its start, about every :data:`FLUSH_SECONDS` while it
+runs (by one flusher thread per process), and at its end. So every worker process of a service
+(``polku serve`` with ``POLKU_WORKERS`` > 1) answers ``GET .../imports/{id}`` for a job that
+another worker runs, and the metrics count the jobs of all of them. A running job whose process
+stopped (a restart, a crash) stops being flushed; once its last flush is :data:`STALE_SECONDS`
+old it reads as failed, interrupted. An import cut short that way is safe to run again (see
+docs/imports.md). The store keeps the most recent :data:`KEEP` finished jobs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import uuid
@@ -26,6 +32,7 @@ from uuid import UUID
 
 from shared.errors import PolkuError
 from shared.imports import ImportInterrupted, ImportRejected, ImportResult, Progress
+from shared.sql import Database, schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,15 @@ KEEP = 100
 """Finished jobs kept for polling; the oldest finished one goes first."""
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+
+FLUSH_SECONDS = 1.0
+"""How often a process writes its running jobs' progress to the store."""
+STALE_SECONDS = 60.0
+"""A running job not flushed for this long belongs to a process that stopped: it reads as failed."""
+INTERRUPTED = (
+    "the process running this import stopped before it finished (a restart or a crash); "
+    "running the same file again is safe: rows already written are found and left as they are"
+)
 
 
 @dataclass
@@ -89,22 +105,144 @@ class Job:
             }
 
 
-class Jobs:
-    """The import jobs of one process, newest last."""
+class JobStore:
+    """Import jobs in a table of the service's own database, shared by its worker processes."""
 
-    def __init__(self, keep: int = KEEP) -> None:
+    COLUMNS = (
+        "id, kind, owner, state, rows_total, rows_checked, rows_done, result, errors, message,"
+        " started_at, finished_at, flushed_at"
+    )
+
+    def __init__(
+        self, database: Database, service: str, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        self.database = database
+        self.table = f"{service}_import_jobs"
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        with schema_lock(database.url), database.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                " id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT NULL,"
+                " state TEXT NOT NULL, rows_total BIGINT NOT NULL, rows_checked BIGINT NOT NULL,"
+                " rows_done BIGINT NOT NULL, result TEXT, errors TEXT, message TEXT,"
+                " started_at TEXT NOT NULL, finished_at TEXT, flushed_at TEXT NOT NULL)"
+            )
+
+    def put(self, jobs: list[Job]) -> None:
+        """Writes each job as it stands now (inserted or replaced), in one transaction."""
+        now = self.clock().isoformat()
+        rows = [self._row(job, now) for job in jobs]
+        if not rows:
+            return
+        with self.database.transaction() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.table} ({self.COLUMNS}) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " state = excluded.state, rows_checked = excluded.rows_checked,"
+                " rows_done = excluded.rows_done, result = excluded.result,"
+                " errors = excluded.errors, message = excluded.message,"
+                " finished_at = excluded.finished_at, flushed_at = excluded.flushed_at"
+                # A finished job's row is final: a flush racing the end cannot undo it.
+                f" WHERE {self.table}.state = '{RUNNING}'",
+                rows,
+            )
+
+    def forget_beyond(self, keep: int) -> None:
+        """Deletes the oldest finished jobs beyond the newest ``keep`` finished ones."""
+        with self.database.transaction() as cur:
+            cur.execute(
+                f"SELECT id FROM {self.table} WHERE state <> ? ORDER BY started_at DESC, id",
+                (RUNNING,),
+            )
+            old = [(row[0],) for row in cur.fetchall()[keep:]]
+            if old:
+                cur.executemany(f"DELETE FROM {self.table} WHERE id = ?", old)
+
+    def get(self, job_id: UUID) -> Job | None:
+        with self.database.transaction(write=False) as cur:
+            cur.execute(f"SELECT {self.COLUMNS} FROM {self.table} WHERE id = ?", (str(job_id),))
+            row = cur.fetchone()
+        return None if row is None else self._job(row)
+
+    def by_state(self) -> dict[str, int]:
+        """Jobs kept in each state, over every process (a stale running job counts as failed)."""
+        with self.database.transaction(write=False) as cur:
+            cur.execute(f"SELECT {self.COLUMNS} FROM {self.table} WHERE state = ?", (RUNNING,))
+            running = [self._job(row) for row in cur.fetchall()]
+            cur.execute(
+                f"SELECT state, COUNT(*) FROM {self.table} WHERE state <> ? GROUP BY state",
+                (RUNNING,),
+            )
+            counts = Counter({str(state): int(n) for state, n in cur.fetchall()})
+        counts.update(job.state for job in running)
+        return dict(counts)
+
+    @staticmethod
+    def _row(job: Job, now: str) -> tuple[Any, ...]:
+        with job.lock:
+            return (
+                str(job.id),
+                job.kind,
+                job.owner,
+                job.state,
+                job.rows_total,
+                job.rows_checked,
+                job.rows_done,
+                None if job.result is None else json.dumps(job.result),
+                json.dumps(job.errors),
+                job.message,
+                job.started_at.isoformat(),
+                None if job.finished_at is None else job.finished_at.isoformat(),
+                now,
+            )
+
+    def _job(self, row: Any) -> Job:
+        (job_id, kind, owner, state, total, checked, done, result, errors, message) = row[:10]
+        started, finished, flushed = row[10:]
+        job = Job(
+            UUID(str(job_id)),
+            str(kind),
+            str(owner),
+            int(total),
+            rows_checked=int(checked),
+            rows_done=int(done),
+            state=str(state),
+            result=None if result is None else json.loads(result),
+            errors=json.loads(errors) if errors else [],
+            message=message,
+            started_at=dt.datetime.fromisoformat(str(started)),
+            finished_at=None if finished is None else dt.datetime.fromisoformat(str(finished)),
+        )
+        last = dt.datetime.fromisoformat(str(flushed))
+        if job.state == RUNNING and (self.clock() - last).total_seconds() > STALE_SECONDS:
+            job.state, job.message, job.finished_at = FAILED, INTERRUPTED, last
+        return job
+
+
+class Jobs:
+    """The import jobs this process runs, newest last, and (with a store) everyone's."""
+
+    def __init__(
+        self, keep: int = KEEP, store: JobStore | None = None, flush_seconds: float = FLUSH_SECONDS
+    ) -> None:
         self._jobs: OrderedDict[UUID, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._keep = keep
+        self.store = store
+        self._flush_seconds = flush_seconds
+        self._flusher: threading.Thread | None = None
 
     def start(
         self, kind: str, owner: str, rows: int, run: Callable[[Progress], ImportResult]
     ) -> Job:
         """Runs ``run(progress)`` on a thread of its own; returns the job, running."""
         job = Job(uuid.uuid4(), kind, owner, rows)
+        if self.store is not None:
+            self.store.put([job])  # before the 202: any worker can answer the poll that follows
         with self._lock:
             self._jobs[job.id] = job
             self._forget_oldest_finished()
+            self._start_flusher()
         thread = threading.Thread(
             target=self._run, args=(job, run), name=f"import-{job.id}", daemon=True
         )
@@ -112,11 +250,18 @@ class Jobs:
         return job
 
     def get(self, job_id: UUID) -> Job | None:
+        """The job as this process runs it, else as the store has it (another worker's)."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is None and self.store is not None:
+            job = self.store.get(job_id)
+        return job
 
     def by_state(self) -> dict[str, int]:
-        """How many jobs this process keeps in each state (a gauge for metrics)."""
+        """How many jobs are kept in each state (a gauge for metrics): every worker's, with a
+        store; this process's otherwise."""
+        if self.store is not None:
+            return self.store.by_state()
         with self._lock:
             return dict(Counter(job.state for job in self._jobs.values()))
 
@@ -125,8 +270,39 @@ class Jobs:
         with self._lock:
             return sum(1 for job in self._jobs.values() if job.state == RUNNING)
 
+    def _start_flusher(self) -> None:
+        if self.store is None or (self._flusher is not None and self._flusher.is_alive()):
+            return
+        self._flusher = threading.Thread(target=self._flush, name="import-jobs-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush(self) -> None:
+        """Writes the running jobs' progress to the store until none runs, then ends."""
+        assert self.store is not None
+        stop = threading.Event()
+        while True:
+            with self._lock:
+                running = [job for job in self._jobs.values() if job.state == RUNNING]
+                if not running:
+                    self._flusher = None
+                    return
+            try:
+                self.store.put(running)
+            except Exception:  # the store is down: progress waits, the import goes on
+                log.exception("import jobs: progress could not be written")
+            stop.wait(self._flush_seconds)
+
+    def _run(self, job: Job, run: Callable[[Progress], ImportResult]) -> None:
+        self._execute(job, run)
+        if self.store is not None:
+            try:
+                self.store.put([job])
+                self.store.forget_beyond(self._keep)
+            except Exception:
+                log.exception("import job %s: its outcome could not be written", job.id)
+
     @staticmethod
-    def _run(job: Job, run: Callable[[Progress], ImportResult]) -> None:
+    def _execute(job: Job, run: Callable[[Progress], ImportResult]) -> None:
         try:
             result = run(job.advance)
         except ImportRejected as rejected:

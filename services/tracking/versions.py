@@ -100,29 +100,37 @@ def _insert(table: str, names: tuple[str, ...]) -> str:
 
 
 class Batched:
-    """A cursor that holds back a run of the same statement and runs it with ``executemany``.
+    """A cursor that holds back blind inserts and runs each statement's with ``executemany``.
 
-    Only :meth:`defer` holds a statement back; anything else run through the cursor (or
-    :meth:`flush`, which the projector calls before it writes the journal) first runs what is
-    pending, so no statement sees the database without the ones deferred before it.
+    Only :meth:`defer` holds a statement back: an insert whose outcome nothing reads (``ON
+    CONFLICT DO NOTHING`` into one table). Held inserts are grouped by statement, so the
+    interleaved inserts of a batch (a person, their placement, the next person, ...) are one
+    ``executemany`` per table. The groups run in the order they were first held. Only inserts
+    into the same table could interact (the first of the same key wins), so a second statement
+    shape for a table already held runs what is held first, and each table's inserts keep their
+    order. Anything else run through the cursor (or :meth:`flush`, which the projector calls
+    before it writes the journal) first runs all that is held, so no statement sees the
+    database without the ones deferred before it.
     """
 
     def __init__(self, cur: Cursor) -> None:
         self.cur = cur
-        self._sql = ""
-        self._rows: list[Sequence[Any]] = []
+        self._held: dict[str, list[Sequence[Any]]] = {}
+        self._shape: dict[str, str] = {}
+        """The statement held for each table."""
 
-    def defer(self, sql: str, params: Sequence[Any]) -> None:
-        if sql != self._sql:
+    def defer(self, sql: str, params: Sequence[Any], table: str) -> None:
+        held = self._shape.get(table)
+        if held is not None and held != sql:
             self.flush()
-            self._sql = sql
-        self._rows.append(params)
+        self._shape[table] = sql
+        self._held.setdefault(sql, []).append(params)
 
     def flush(self) -> None:
-        if self._rows:
-            self.cur.executemany(self._sql, self._rows)
-            self._rows = []
-        self._sql = ""
+        for sql, rows in self._held.items():
+            self.cur.executemany(sql, rows)
+        self._held.clear()
+        self._shape.clear()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         self.flush()
@@ -147,7 +155,7 @@ def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
     """:func:`insert` when nothing reads whether the row was new: a :class:`Batched` cursor
     defers it, so a run of them is one ``executemany``."""
     if isinstance(cur, Batched):
-        cur.defer(_insert(table, tuple(values)), (*values.values(), at))
+        cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
     else:
         insert(cur, table, values, at)
 

@@ -10,6 +10,7 @@ order is checked on the events as a consumer dropping repeated ids sees them.
 
 from __future__ import annotations
 
+import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from shared.settings import Settings
 from tests.e2e.test_processes import Processes
 from tests.support.cohort_events import enrol_cohort
 from tests.support.kafka_acls import Principals
+from tests.support.kafka_broker import free_loopback_port
 from tests.support.slice import SECRET, wait_for
 
 
@@ -48,6 +50,19 @@ def lock_holders(url: str, key: int) -> list[str]:
             (key,),
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def leading(port: int) -> float | None:
+    """The relay's ``polku_relay_leading`` as its /metrics shows it (None until it answers)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith('polku_relay_leading{service="enrolment"}'):
+            return float(line.split()[-1])
+    raise AssertionError(f"/metrics has no polku_relay_leading:\n{text}")
 
 
 def write_events(service: WriteService, people: int, tag: str) -> None:
@@ -114,7 +129,16 @@ def test_two_relays_one_publishes_and_the_standby_takes_over_when_the_leader_is_
     }
     try:
         write_events(service, 6, "first")
-        relays = [processes.start(f"relay-{n}", ["relay", "enrolment"], env) for n in (1, 2)]
+        ports = {n: free_loopback_port() for n in (1, 2)}
+        relays = [
+            processes.start(
+                f"relay-{n}",
+                ["relay", "enrolment", "--host", "127.0.0.1"],
+                {**env, "POLKU_METRICS_PORT": str(ports[n])},
+            )
+            for n in (1, 2)
+        ]
+        metrics_port = {relay.pid: ports[n] for n, relay in zip((1, 2), relays, strict=True)}
 
         def caught_up() -> bool:
             return positions.get("kafka") == service.application.head()
@@ -126,6 +150,9 @@ def test_two_relays_one_publishes_and_the_standby_takes_over_when_the_leader_is_
         standby = next(r for r in relays if r is not leader)
 
         assert standby.poll() is None and leader.poll() is None  # both running
+        # Their metrics say the same: the leader reads 1, the standby 0.
+        assert wait_for(lambda: leading(metrics_port[leader.pid]), 30, "the leader's metrics") == 1
+        assert leading(metrics_port[standby.pid]) == 0
         published = published_ids(service)
         received = topic_contents(kafka_principals, prefix, len(published))
         # Only the leader published: every event exactly once, nothing from the standby.
@@ -138,6 +165,7 @@ def test_two_relays_one_publishes_and_the_standby_takes_over_when_the_leader_is_
 
         wait_for(caught_up, 60, "the standby to take over and publish the rest")
         assert lock_holders(fresh_postgres_url, key) == [f"polku relay enrolment pid {standby.pid}"]
+        assert wait_for(lambda: leading(metrics_port[standby.pid]), 30, "the new leader") == 1
 
         published = published_ids(service)
         received = topic_contents(kafka_principals, prefix, len(published))

@@ -54,7 +54,7 @@ class AssessmentBase(ServiceApplication):
         from eventsourcing.application import AggregateNotFoundError
 
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.load(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
@@ -80,6 +80,6 @@ class AssessmentBase(ServiceApplication):
                 break
             position = batch[-1].id
         page = found[:limit]
-        items: list[Any] = [self.repository.get(aggregate_id) for _, aggregate_id in page]
+        items: list[Any] = [self.load(aggregate_id) for _, aggregate_id in page]
         more = len(found) > limit
         return Page(items, page[-1][0] if more and page else None)

@@ -60,6 +60,6 @@ class EnrolmentApplication(
             raise NotFoundError(f"nothing called {kind}")
         notifications = self.notifications_after(after, limit + 1, topics=[LISTABLE[kind]])
         page = notifications[:limit]
-        items: list[Any] = [self.repository.get(UUID(str(n.originator_id))) for n in page]
+        items: list[Any] = [self.load(UUID(str(n.originator_id))) for n in page]
         more = len(notifications) > limit
         return Page(items, page[-1].id if more and page else None)

@@ -287,7 +287,7 @@ class PeopleCommands(ServiceApplication):
         """A page of people in registration order, and the cursor of the next page."""
         notifications = self.notifications_after(after, limit + 1, topics=[REGISTERED_TOPIC])
         page = notifications[:limit]
-        people: list[Person] = [self.repository.get(UUID(str(n.originator_id))) for n in page]
+        people: list[Person] = [self.load(UUID(str(n.originator_id))) for n in page]
         revealed = self.personal_data.reveal((p.id, p.personal) for p in people)
         records = [PersonRecord(p, revealed.get(p.id)) for p in people]
         more = len(notifications) > limit
