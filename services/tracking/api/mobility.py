@@ -96,6 +96,29 @@ class MobilityRetention(Schema):
     observed = cells(metadata={"description": "Not left within N months / people, when known."})
 
 
+class MovedCounts(Schema):
+    by_view_date = cell(metadata={"description": "People with the event by the view date."})
+    within = cells(
+        metadata={"description": "With the event within 6, 12, 24 months (keys), once all were"
+                  " followed that long; a count below the minimum is suppressed."}
+    )  # fmt: skip
+
+
+class CompetingRisk(Schema):
+    cumulative_incidence = cells(
+        metadata={"description": "Aalen-Johansen share with the event by 6, 12, 24 months,"
+                  " leaving the state competing (a share of the whole group)."}
+    )  # fmt: skip
+    left_state = cells(metadata={"description": "Aalen-Johansen share who left the state first."})
+
+
+class Competing(Schema):
+    first_move = fields.Nested(
+        CompetingRisk, metadata={"description": "A first move within the state (not leaving)."}
+    )
+    first_rotation = fields.Nested(CompetingRisk, metadata={"description": "A first rotation."})
+
+
 class GroupMobility(Schema):
     people = cell()
     followed = cell(metadata={"description": "People whose origin is before the view date."})
@@ -105,6 +128,45 @@ class GroupMobility(Schema):
         metadata={"description": "Every move after the origin by scope: " + ", ".join(SCOPES)}
     )
     retention = fields.Nested(MobilityRetention)
+    moved = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(MovedCounts),
+        metadata={"description": "Counts per outcome: first_move, first_rotation, left_state."},
+    )
+    competing = fields.Nested(
+        Competing,
+        metadata={"description": "Cumulative incidence with leaving the state as a competing"
+                  " risk, beside the cause-specific Kaplan-Meier (docs/statistics.md)."},
+    )  # fmt: skip
+
+
+class Bounds(Schema):
+    ci_low = cell()
+    ci_high = cell()
+
+
+def bounds(description: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(), values=fields.Nested(Bounds), metadata={"description": description}
+    )
+
+
+class DifferenceInterval(Schema):
+    first_move = bounds("95% interval of the difference, by months: difference +- 1.96 *"
+                        " sqrt(sum of the groups' Greenwood variances).")  # fmt: skip
+    first_rotation = bounds("As first_move.")
+    retention = bounds("As first_move.")
+
+
+class LogRank(Schema):
+    statistic = cell(metadata={"description": "SciPy's signed z: > 0, participants sooner."})
+    p_value = cell(metadata={"description": "Two-sided."})
+
+
+class LogRanks(Schema):
+    first_move = fields.Nested(LogRank)
+    first_rotation = fields.Nested(LogRank)
+    left_state = fields.Nested(LogRank)
 
 
 class MobilityDifference(Schema):
@@ -123,6 +185,12 @@ class Mobility(CohortHeader):
     participants = fields.Nested(GroupMobility)
     comparison = fields.Nested(GroupMobility)
     difference = fields.Nested(MobilityDifference)
+    difference_interval = fields.Nested(DifferenceInterval)
+    logrank = fields.Nested(
+        LogRanks,
+        metadata={"description": "Log-rank tests over the follow-up, on whole months since the"
+                  " origin (scipy.stats.logrank)."},
+    )  # fmt: skip
 
 
 class NetworkPeerGroup(Schema):

@@ -157,6 +157,12 @@ class AfterYear(Schema):
     difference = cell(
         metadata={"description": "Mean over the units of (their change - the organisation's)."}
     )
+    difference_ci_low = cell(
+        metadata={"description": "95% interval of the difference, lower: OLS with the interaction"
+                  " treated x post and unit effects (statsmodels), U - 1 df; needs 2 units."}
+    )  # fmt: skip
+    difference_ci_high = cell(metadata={"description": "The interval's upper bound."})
+    difference_units = fields.Integer(metadata={"description": "Units behind the difference (U)."})
 
 
 class IndexChange(Schema):

@@ -43,6 +43,7 @@ from services.tracking.views.cohorts import (
 from services.tracking.views.comparison_group import comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
+from services.tracking.views.mobility_compare import compare
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
     Move,
@@ -180,7 +181,12 @@ def figures(
         m: _minus(ours["retention"]["estimated"][m], theirs["retention"]["estimated"][m])
         for m in ours["retention"]["estimated"]
     }
-    return {"participants": ours, "comparison": theirs, "difference": difference}
+    return {
+        "participants": ours,
+        "comparison": theirs,
+        "difference": difference,
+        **compare(ours, theirs, difference, minimum),
+    }
 
 
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:

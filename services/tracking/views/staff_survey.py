@@ -26,6 +26,7 @@ from typing import Any
 
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
+from services.tracking.views.did import did_interval
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.staff_indices import Key, Survey, org_key, surveys, unit_key
@@ -101,6 +102,7 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
         if (c := survey.change(org_key(o), before, after, index)) is not None
     ]
     missing = f"no value for both {before} and {after}"
+    found = differences(survey, where.units, before, after, index)
     return {
         "year": after,
         "units": _mean_cell(
@@ -108,11 +110,37 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
         ),
         "organisation": _mean_cell(orgs, k, f"the organisation has {missing}"),
         "difference": _mean_cell(
-            differences(survey, where.units, before, after, index),
-            k,
-            f"no participant's unit and its organisation both have {missing}",
+            found, k, f"no participant's unit and its organisation both have {missing}"
         ),
+        **interval_cells(found, k),
     }
+
+
+def interval_cells(found: list[tuple[float, int]], minimum: int) -> dict[str, Any]:
+    """The difference's 95% OLS interval (:mod:`.did`) as cells, and the units behind it.
+
+    The cells carry the difference's own ``n`` (respondents) and suppression: the interval
+    is a function of the units' values the view already shows.
+    """
+    interval = did_interval([d for d, _ in found])
+    n = sum(r for _, r in found)
+    few = "needs at least 2 units with values in both years"
+    if interval is None:
+        blank = {"value": None, "n": None, "suppressed": False, "reason": few}
+        return {
+            "difference_ci_low": blank,
+            "difference_ci_high": dict(blank),
+            "difference_units": 0,
+        }
+    return {
+        "difference_ci_low": figure(_round(interval.low), n, minimum, few),
+        "difference_ci_high": figure(_round(interval.high), n, minimum, few),
+        "difference_units": interval.units,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _series(survey: Survey, key: Key) -> list[dict[str, Any]]:
@@ -232,6 +260,7 @@ def staff_survey_summary(
                 )
     reason = "no participant's unit has values for the years before and after"
     indices = {key: _mean_cell(per_index.get(key, []), minimum, reason) for key in labels}
+    intervals = {key: interval_cells(per_index.get(key, []), minimum) for key in labels}
     shown = [c for c in indices.values() if c["value"] is not None]
     total = (
         cell(
@@ -247,6 +276,7 @@ def staff_survey_summary(
         "years": years,
         "labels": labels,
         "indices": indices,
+        "intervals": intervals,
         "total": total,
     }
 
