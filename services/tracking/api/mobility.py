@@ -175,6 +175,43 @@ class MobilityDifference(Schema):
     retention = cells()
 
 
+class BalanceGroup(Schema):
+    count = cell()
+    share = cell()
+
+
+class BalanceRow(Schema):
+    attribute = fields.String(metadata={"description": "department, role, profession, education."})
+    category = fields.String(
+        allow_none=True,
+        metadata={"description": "A value; `other` pools those with fewer than the minimum"
+                  " participants; null: not registered."},
+    )  # fmt: skip
+    participants = fields.Nested(BalanceGroup, metadata={"description": "Every participant."})
+    matched = fields.Nested(BalanceGroup, metadata={"description": "Their matched controls."})
+    comparison = fields.Nested(
+        BalanceGroup, metadata={"description": "The whole comparison group."}
+    )
+    smd_matched = cell(metadata={"description": "Standardised difference of shares, participants"
+                                 " minus matched controls."})  # fmt: skip
+    smd_comparison = cell(metadata={"description": "The same against the whole comparison group."})
+
+
+class MatchedMobility(Schema):
+    method = fields.String()
+    ratio = fields.Integer(metadata={"description": "Controls per participant, at most."})
+    matched_participants = cell(metadata={"description": "Participants with a control."})
+    unmatched_participants = cell(metadata={"description": "Participants with none."})
+    controls = cell(metadata={"description": "Matched controls."})
+    balance = fields.List(fields.Nested(BalanceRow))
+    comparison = fields.Nested(
+        GroupMobility, metadata={"description": "The matched controls (participants: above)."}
+    )
+    difference = fields.Nested(MobilityDifference)
+    difference_interval = fields.Nested(DifferenceInterval)
+    logrank = fields.Nested(LogRanks)
+
+
 class Mobility(CohortHeader):
     origin = fields.String(metadata={"description": "t0: the cohort's end date."})
     view_date = fields.String(metadata={"description": "D: as_of's date, or today (censoring)."})
@@ -190,6 +227,11 @@ class Mobility(CohortHeader):
         LogRanks,
         metadata={"description": "Log-rank tests over the follow-up, on whole months since the"
                   " origin (scipy.stats.logrank)."},
+    )  # fmt: skip
+    matched = fields.Nested(
+        MatchedMobility,
+        metadata={"description": "The same figures against a matched comparison group: exact"
+                  " matching, up to 3 controls per participant (docs/statistics.md)."},
     )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from services.tracking.views.comparison_group import comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_compare import compare
+from services.tracking.views.mobility_matched import header, matching
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
     Move,
@@ -219,13 +220,31 @@ def cohort_mobility(
     check_narrowing(chosen.filters, chosen.matching, minimum)
     facts = cohort(cur, cohort_id)
     origin = dt.date.fromisoformat(facts.end_date)
+    found = figures(cur, chosen, minimum, view_day, releases, memo)
+    pairs = matching(
+        cur,
+        facts,
+        list(chosen.participants),
+        list(chosen.comparison),
+        chosen.filters,
+        minimum,
+        memo,
+    )
+    controls = {c: chosen.comparison[c] for c in sorted(pairs.found.controls)}
+    alike = figures(cur, replace(chosen, comparison=controls), minimum, view_day, releases)
+    alike.pop("participants")  # the same as above: every participant, matched or not
     return {
         **facts.header(),
         "origin": facts.end_date,
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day, releases, memo),
+        **found,
+        "matched": {
+            **header(pairs.found, len(chosen.participants), minimum),
+            "balance": pairs.table,
+            **alike,
+        },
     }
 
 
