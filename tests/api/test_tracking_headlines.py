@@ -340,3 +340,23 @@ def test_the_openapi_documents_describe_every_new_figure(pilot: Pilot) -> None:
     assert {"difference_ci_low", "difference_units"} <= set(schemas["AfterYear"]["properties"])
     attendance = schemas["Attendance"]["properties"]
     assert {"virtual_minus_in_person_ci", "virtual_minus_in_person_warning"} <= set(attendance)
+
+
+def test_the_programme_views_carry_the_same_intervals(
+    pilot: Pilot, growth: dict[str, Any], mobility: dict[str, Any]
+) -> None:
+    """The pilot's programme has one cohort: its pooled figures are the cohort's."""
+    base = f"/tracking/programmes/{pilot.loaded.programme_id}"
+    pooled = pilot.json(f"{base}/growth")
+    assert pooled["multiplicity"] == growth["multiplicity"]
+    assert behaviour(pooled)["headline"] == behaviour(growth)["headline"]
+    assert pilot.json(f"{base}/mobility")["logrank"] == mobility["logrank"]
+    survey = pilot.json(f"{base}/staff-survey")
+    for index, interval in survey["intervals"].items():
+        want = expected.did(index, expected_surveys.after_years()[0])
+        assert interval["difference_ci_low"]["value"] == pytest.approx(want["low"], **APPROX)
+        assert interval["difference_units"] == want["units"]
+    schemas = pilot.client.get("/tracking/openapi.json").get_json()["components"]["schemas"]
+    assert "multiplicity" in schemas["PooledGrowth"]["properties"]
+    assert "logrank" in schemas["PooledMobility"]["properties"]
+    assert "intervals" in schemas["PooledStaffSurvey"]["properties"]
