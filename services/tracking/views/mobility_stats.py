@@ -105,7 +105,7 @@ def moved_counts(
         if count < minimum:
             return {
                 "value": None,
-                "n": n,
+                "n": None,
                 "suppressed": True,
                 "reason": f"fewer than {minimum} moved ({minimum} is the minimum)",
             }
