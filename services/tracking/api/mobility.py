@@ -22,6 +22,13 @@ from services.tracking.api.base import (
     respond,
     view_date,
 )
+from services.tracking.api.mobility_figures import (
+    BalanceRow,
+    Competing,
+    DifferenceInterval,
+    LogRanks,
+    MovedCounts,
+)
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
 from shared.events.people import SCOPES
@@ -96,29 +103,6 @@ class MobilityRetention(Schema):
     observed = cells(metadata={"description": "Not left within N months / people, when known."})
 
 
-class MovedCounts(Schema):
-    by_view_date = cell(metadata={"description": "People with the event by the view date."})
-    within = cells(
-        metadata={"description": "With the event within 6, 12, 24 months (keys), once all were"
-                  " followed that long; a count below the minimum is suppressed."}
-    )  # fmt: skip
-
-
-class CompetingRisk(Schema):
-    cumulative_incidence = cells(
-        metadata={"description": "Aalen-Johansen share with the event by 6, 12, 24 months,"
-                  " leaving the state competing (a share of the whole group)."}
-    )  # fmt: skip
-    left_state = cells(metadata={"description": "Aalen-Johansen share who left the state first."})
-
-
-class Competing(Schema):
-    first_move = fields.Nested(
-        CompetingRisk, metadata={"description": "A first move within the state (not leaving)."}
-    )
-    first_rotation = fields.Nested(CompetingRisk, metadata={"description": "A first rotation."})
-
-
 class GroupMobility(Schema):
     people = cell()
     followed = cell(metadata={"description": "People whose origin is before the view date."})
@@ -140,61 +124,10 @@ class GroupMobility(Schema):
     )  # fmt: skip
 
 
-class Bounds(Schema):
-    ci_low = cell()
-    ci_high = cell()
-
-
-def bounds(description: str) -> fields.Dict:
-    return fields.Dict(
-        keys=fields.String(), values=fields.Nested(Bounds), metadata={"description": description}
-    )
-
-
-class DifferenceInterval(Schema):
-    first_move = bounds("95% interval of the difference, by months: difference +- 1.96 *"
-                        " sqrt(sum of the groups' Greenwood variances).")  # fmt: skip
-    first_rotation = bounds("As first_move.")
-    retention = bounds("As first_move.")
-
-
-class LogRank(Schema):
-    statistic = cell(metadata={"description": "SciPy's signed z: > 0, participants sooner."})
-    p_value = cell(metadata={"description": "Two-sided."})
-
-
-class LogRanks(Schema):
-    first_move = fields.Nested(LogRank)
-    first_rotation = fields.Nested(LogRank)
-    left_state = fields.Nested(LogRank)
-
-
 class MobilityDifference(Schema):
     first_move = cells(metadata={"description": "Participants minus comparison, by months."})
     first_rotation = cells()
     retention = cells()
-
-
-class BalanceGroup(Schema):
-    count = cell()
-    share = cell()
-
-
-class BalanceRow(Schema):
-    attribute = fields.String(metadata={"description": "department, role, profession, education."})
-    category = fields.String(
-        allow_none=True,
-        metadata={"description": "A value; `other` pools those with fewer than the minimum"
-                  " participants; null: not registered."},
-    )  # fmt: skip
-    participants = fields.Nested(BalanceGroup, metadata={"description": "Every participant."})
-    matched = fields.Nested(BalanceGroup, metadata={"description": "Their matched controls."})
-    comparison = fields.Nested(
-        BalanceGroup, metadata={"description": "The whole comparison group."}
-    )
-    smd_matched = cell(metadata={"description": "Standardised difference of shares, participants"
-                                 " minus matched controls."})  # fmt: skip
-    smd_comparison = cell(metadata={"description": "The same against the whole comparison group."})
 
 
 class MatchedMobility(Schema):

@@ -21,13 +21,10 @@ from services.tracking.api.base import (
     view_cursor,
     view_date,
 )
-from services.tracking.api.growth import InstrumentGrowth, Multiplicity
-from services.tracking.api.mobility import (
-    DifferenceInterval,
-    GroupMobility,
-    LogRanks,
-    MobilityDifference,
-)
+from services.tracking.api.growth import InstrumentGrowth
+from services.tracking.api.headline import Multiplicity
+from services.tracking.api.mobility import GroupMobility, MobilityDifference
+from services.tracking.api.mobility_figures import DifferenceInterval, LogRanks
 from services.tracking.api.organisation import NOTHING, POOLERS, Scope, ScopeArgs
 from services.tracking.api.schemas import cell, cells
 from services.tracking.api.surveys import DidInterval

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
 
+from services.tracking.views.privacy import figure
 from services.tracking.views.stats import CONFIDENCE
 
 
@@ -54,3 +56,30 @@ def did_interval(differences: Sequence[float], confidence: float = CONFIDENCE) -
     fit = sm.OLS(values, np.ones((len(values), 1))).fit()
     low, high = fit.conf_int(alpha=1 - confidence)[0]
     return Interval(float(fit.params[0]), float(low), float(high), len(values))
+
+
+def interval_cells(found: list[tuple[float, int]], minimum: int) -> dict[str, Any]:
+    """The difference's 95% OLS interval (:mod:`.did`) as cells, and the units behind it.
+
+    The cells carry the difference's own ``n`` (respondents) and suppression: the interval
+    is a function of the units' values the view already shows.
+    """
+    interval = did_interval([d for d, _ in found])
+    n = sum(r for _, r in found)
+    few = "needs at least 2 units with values in both years"
+    if interval is None:
+        blank = {"value": None, "n": None, "suppressed": False, "reason": few}
+        return {
+            "difference_ci_low": blank,
+            "difference_ci_high": dict(blank),
+            "difference_units": 0,
+        }
+    return {
+        "difference_ci_low": figure(_round(interval.low), n, minimum, few),
+        "difference_ci_high": figure(_round(interval.high), n, minimum, few),
+        "difference_units": interval.units,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -26,7 +26,7 @@ from typing import Any
 
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
-from services.tracking.views.did import did_interval
+from services.tracking.views.did import interval_cells
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.staff_indices import Key, Survey, org_key, surveys, unit_key
@@ -114,33 +114,6 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
         ),
         **interval_cells(found, k),
     }
-
-
-def interval_cells(found: list[tuple[float, int]], minimum: int) -> dict[str, Any]:
-    """The difference's 95% OLS interval (:mod:`.did`) as cells, and the units behind it.
-
-    The cells carry the difference's own ``n`` (respondents) and suppression: the interval
-    is a function of the units' values the view already shows.
-    """
-    interval = did_interval([d for d, _ in found])
-    n = sum(r for _, r in found)
-    few = "needs at least 2 units with values in both years"
-    if interval is None:
-        blank = {"value": None, "n": None, "suppressed": False, "reason": few}
-        return {
-            "difference_ci_low": blank,
-            "difference_ci_high": dict(blank),
-            "difference_units": 0,
-        }
-    return {
-        "difference_ci_low": figure(_round(interval.low), n, minimum, few),
-        "difference_ci_high": figure(_round(interval.high), n, minimum, few),
-        "difference_units": interval.units,
-    }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 def _series(survey: Survey, key: Key) -> list[dict[str, Any]]:
