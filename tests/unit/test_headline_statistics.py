@@ -10,7 +10,7 @@ from scipy import stats
 
 from services.tracking.views.attendance_interval import mode_interval
 from services.tracking.views.did import did_interval
-from services.tracking.views.headline import person_improvements
+from services.tracking.views.headline import holm, person_improvements
 from services.tracking.views.matching import balance, match
 from services.tracking.views.mobility_stats import CAUSE, CENSORED, LEFT, Timed, aalen_johansen
 from tests.support import expected_stats as expected
@@ -100,3 +100,13 @@ def test_the_attendance_interval_warns_below_three_sessions() -> None:
         mode_interval(by_delivery, taken[:3] * 2 + taken[3:] * 3)["virtual_minus_in_person_warning"]
         is None
     )
+
+
+def test_holm_gives_what_statsmodels_multipletests_gives() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = random.Random(12)
+    for size in (1, 2, 3, 7, 20):
+        p = [rng.random() ** 3 for _ in range(size)]
+        assert holm(p) == pytest.approx(list(multipletests(p, method="holm")[1]))
+        assert holm(p) == pytest.approx(expected.holm(p))

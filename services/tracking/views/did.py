@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,8 +46,12 @@ class Interval:
 
 def did_interval(differences: Sequence[float], confidence: float = CONFIDENCE) -> Interval | None:
     """The DiD (mean of the units' ``D_u``) and its OLS interval; None without units."""
-    if not differences:
-        return None
+    return _fitted(tuple(float(d) for d in differences), confidence) if differences else None
+
+
+@lru_cache(maxsize=1024)
+def _fitted(differences: tuple[float, ...], confidence: float) -> Interval:
+    """Kept per set of differences: a view asks for the same cells on every request."""
     values = np.asarray(differences, dtype=float)
     estimate = float(values.mean())
     if len(values) < 2:
