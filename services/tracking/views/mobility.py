@@ -239,7 +239,7 @@ def cohort_mobility(
     )
     controls = {c: chosen.comparison[c] for c in sorted(pairs.found.controls)}
     alike = figures(
-        cur, replace(chosen, comparison=controls), minimum, view_day, releases, None, ours
+        cur, replace(chosen, comparison=controls), minimum, view_day, releases, memo, ours
     )
     alike.pop("participants")  # the same as above: every participant, matched or not
     ours.pop(STATS)
