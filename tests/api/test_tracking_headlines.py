@@ -360,3 +360,14 @@ def test_the_programme_views_carry_the_same_intervals(
     assert "multiplicity" in schemas["PooledGrowth"]["properties"]
     assert "logrank" in schemas["PooledMobility"]["properties"]
     assert "intervals" in schemas["PooledStaffSurvey"]["properties"]
+
+
+def test_a_difference_without_events_has_no_interval(mobility: dict[str, Any]) -> None:
+    day = dt.date.fromisoformat(mobility["view_date"])
+    leaving = ("left_state",)
+    ours = observations(expected_mobility.participants(), day, leaving)
+    theirs = observations(expected_mobility.comparison(), day, leaving)
+    twelve = expected_mobility.horizon(12)
+    assert not any(e and t <= twelve for t, e in ours + theirs)  # no one left within 12 months
+    got = mobility["difference_interval"]["retention"]["12"]["ci_low"]
+    assert got["value"] is None and "no variance" in got["reason"]

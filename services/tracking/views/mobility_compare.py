@@ -59,6 +59,10 @@ def compare(
                 cells = _blank("Greenwood's variance is undefined: everyone at risk moved")
                 interval[kind][m] = {"ci_low": cells, "ci_high": dict(cells)}
                 continue
+            if v_p + v_c == 0:
+                cells = _blank("no one in either group had the event by then: no variance")
+                interval[kind][m] = {"ci_low": cells, "ci_high": dict(cells)}
+                continue
             low, high = normal_interval(shown["value"], v_p + v_c)
             interval[kind][m] = {
                 "ci_low": {**shown, "value": round(low, 4)},
