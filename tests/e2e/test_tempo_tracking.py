@@ -20,6 +20,7 @@ from services.runtime import build_embedded
 from shared.settings import WRITE_SERVICES
 from tests.api import test_tracking_funnel as funnel
 from tests.api import test_tracking_growth as growth
+from tests.api import test_tracking_headlines as headlines
 from tests.api import test_tracking_kirkpatrick as kirkpatrick
 from tests.api import test_tracking_mobility as mobility
 from tests.api import test_tracking_network as network
@@ -125,6 +126,20 @@ def test_the_kirkpatrick_summary(kafka_pilot: Pilot) -> None:
         kafka_pilot
     )
     kirkpatrick.test_a_programme_pools_its_cohorts(kafka_pilot)
+
+
+def test_the_headline_figures_and_their_intervals(kafka_pilot: Pilot) -> None:
+    cohort = f"/tracking/cohorts/{kafka_pilot.cohort_id}"
+    growth_view = kafka_pilot.json(f"{cohort}/growth")
+    headlines.test_the_growth_headline_is_over_each_persons_mean_change(growth_view)
+    headlines.test_holm_adjusts_every_headline_shown_and_says_how_many(growth_view)
+    view = kafka_pilot.json(f"{cohort}/mobility")
+    headlines.test_the_difference_has_a_greenwood_interval(view)
+    headlines.test_the_log_rank_tests_match_a_hand_computation(view)
+    headlines.test_aalen_johansen_incidence_with_leaving_as_a_competing_risk(view)
+    headlines.test_the_matched_group_follows_the_documented_rule(kafka_pilot, view)
+    headlines.test_the_balance_table_counts_each_group(kafka_pilot, view)
+    headlines.test_the_did_interval_is_the_ols_interaction(kafka_pilot)
 
 
 def test_as_of_answers_from_the_facts_recorded_by_then(kafka_pilot: Pilot) -> None:

@@ -59,11 +59,25 @@ class ParticipantAttendance(Schema):
     rate = fields.Float(allow_none=True)
 
 
+class VirtualInPersonInterval(Schema):
+    low = cell()
+    high = cell()
+
+
 class Attendance(Schema):
     sessions = fields.List(fields.Nested(SessionAttendance))
     overall = cell()
     by_delivery = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryMode))
     virtual_minus_in_person = cell()
+    virtual_minus_in_person_ci = fields.Nested(
+        VirtualInPersonInterval,
+        metadata={"description": "95% Newcombe hybrid score interval of the difference"
+                  " (statsmodels confint_proportions_2indep), over person-sessions."},
+    )  # fmt: skip
+    virtual_minus_in_person_warning = fields.String(
+        allow_none=True,
+        metadata={"description": "Set when either mode has fewer than 3 sessions shown."},
+    )
     participants = fields.List(
         fields.Nested(ParticipantAttendance),
         metadata={"description": "Per participant; not shown to participants themselves."},

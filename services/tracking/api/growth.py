@@ -24,6 +24,7 @@ from services.tracking.api.base import (
     view_cursor,
 )
 from services.tracking.api.erased import GONE_DOC, refuse_erased
+from services.tracking.api.headline import Headline, Multiplicity
 from services.tracking.api.schemas import CohortHeader, cell
 from services.tracking.api.schemas import cells as cell_map
 from services.tracking.views import growth, trajectory
@@ -120,6 +121,12 @@ class InstrumentGrowth(Schema):
             " dimensions shown (self: L2 self-assessed growth; others: L3 behaviour change)."
         }
     )
+    headline = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(Headline),
+        metadata={"description": "Per rater group: the change pooled over dimensions, with its"
+                  " 95% interval and Holm-adjusted p-value (docs/statistics.md)."},
+    )  # fmt: skip
     confidence = fields.Float()
 
 
@@ -134,6 +141,9 @@ class CohortGrowth(CohortHeader):
     people = cell(metadata={"description": "Participants the answer describes."})
     minimum = fields.Integer()
     instruments = fields.List(fields.Nested(InstrumentGrowth))
+    multiplicity = fields.Nested(
+        Multiplicity, metadata={"description": "How many headline intervals and tests are shown."}
+    )
 
 
 class PersonValue(Schema):

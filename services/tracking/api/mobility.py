@@ -22,6 +22,13 @@ from services.tracking.api.base import (
     respond,
     view_date,
 )
+from services.tracking.api.mobility_figures import (
+    BalanceRow,
+    Competing,
+    DifferenceInterval,
+    LogRanks,
+    MovedCounts,
+)
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
 from shared.events.people import SCOPES
@@ -105,12 +112,37 @@ class GroupMobility(Schema):
         metadata={"description": "Every move after the origin by scope: " + ", ".join(SCOPES)}
     )
     retention = fields.Nested(MobilityRetention)
+    moved = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(MovedCounts),
+        metadata={"description": "Counts per outcome: first_move, first_rotation, left_state."},
+    )
+    competing = fields.Nested(
+        Competing,
+        metadata={"description": "Cumulative incidence with leaving the state as a competing"
+                  " risk, beside the cause-specific Kaplan-Meier (docs/statistics.md)."},
+    )  # fmt: skip
 
 
 class MobilityDifference(Schema):
     first_move = cells(metadata={"description": "Participants minus comparison, by months."})
     first_rotation = cells()
     retention = cells()
+
+
+class MatchedMobility(Schema):
+    method = fields.String()
+    ratio = fields.Integer(metadata={"description": "Controls per participant, at most."})
+    matched_participants = cell(metadata={"description": "Participants with a control."})
+    unmatched_participants = cell(metadata={"description": "Participants with none."})
+    controls = cell(metadata={"description": "Matched controls."})
+    balance = fields.List(fields.Nested(BalanceRow))
+    comparison = fields.Nested(
+        GroupMobility, metadata={"description": "The matched controls (participants: above)."}
+    )
+    difference = fields.Nested(MobilityDifference)
+    difference_interval = fields.Nested(DifferenceInterval)
+    logrank = fields.Nested(LogRanks)
 
 
 class Mobility(CohortHeader):
@@ -123,6 +155,17 @@ class Mobility(CohortHeader):
     participants = fields.Nested(GroupMobility)
     comparison = fields.Nested(GroupMobility)
     difference = fields.Nested(MobilityDifference)
+    difference_interval = fields.Nested(DifferenceInterval)
+    logrank = fields.Nested(
+        LogRanks,
+        metadata={"description": "Log-rank tests over the follow-up, on whole months since the"
+                  " origin (scipy.stats.logrank)."},
+    )  # fmt: skip
+    matched = fields.Nested(
+        MatchedMobility,
+        metadata={"description": "The same figures against a matched comparison group: exact"
+                  " matching, up to 3 controls per participant (docs/statistics.md)."},
+    )  # fmt: skip
 
 
 class NetworkPeerGroup(Schema):

@@ -22,9 +22,12 @@ from services.tracking.api.base import (
     view_date,
 )
 from services.tracking.api.growth import InstrumentGrowth
+from services.tracking.api.headline import Multiplicity
 from services.tracking.api.mobility import GroupMobility, MobilityDifference
+from services.tracking.api.mobility_figures import DifferenceInterval, LogRanks
 from services.tracking.api.organisation import NOTHING, POOLERS, Scope, ScopeArgs
 from services.tracking.api.schemas import cell, cells
+from services.tracking.api.surveys import DidInterval
 from services.tracking.views import growth, mobility, pooled, pooled_funnel
 from services.tracking.views.cohorts import programme_name
 from shared.sql import Cursor
@@ -46,6 +49,7 @@ class PooledGrowth(Scope):
     people = cell(metadata={"description": "Participants the answer describes."})
     minimum = fields.Integer()
     instruments = fields.List(fields.Nested(InstrumentGrowth))
+    multiplicity = fields.Nested(Multiplicity)
 
 
 class PooledMobility(Scope):
@@ -57,6 +61,8 @@ class PooledMobility(Scope):
     participants = fields.Nested(GroupMobility)
     comparison = fields.Nested(GroupMobility)
     difference = fields.Nested(MobilityDifference)
+    difference_interval = fields.Nested(DifferenceInterval)
+    logrank = fields.Nested(LogRanks)
 
 
 class CohortYears(Schema):
@@ -73,6 +79,12 @@ class PooledStaffSurvey(Scope):
     )
     labels = fields.Dict(keys=fields.String(), values=fields.String())
     indices = cells(metadata={"description": "Per index: units' change minus organisation's."})
+    intervals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(DidInterval),
+        metadata={"description": "Per index: the difference's 95% interval, each (cohort, unit)"
+                  " one observation (docs/statistics.md)."},
+    )  # fmt: skip
     total = cell()
 
 

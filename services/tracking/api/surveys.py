@@ -150,7 +150,16 @@ class OrganisationSeries(Schema):
     years = fields.List(fields.Nested(YearValues))
 
 
-class AfterYear(Schema):
+class DidInterval(Schema):
+    difference_ci_low = cell(
+        metadata={"description": "95% interval of the difference, lower: OLS with the interaction"
+                  " treated x post and unit effects (statsmodels), U - 1 df; needs 2 units."}
+    )  # fmt: skip
+    difference_ci_high = cell(metadata={"description": "The interval's upper bound."})
+    difference_units = fields.Integer(metadata={"description": "Units behind the difference (U)."})
+
+
+class AfterYear(DidInterval):
     year = fields.Integer()
     units = cell(metadata={"description": "Mean over the units of (after - before)."})
     organisation = cell(metadata={"description": "The organisation's (after - before)."})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from services.tracking.views.attendance_interval import mode_interval
 from services.tracking.views.cohorts import cohort
 from services.tracking.views.privacy import Policy, cell, figure
 from shared.sql import Cursor
@@ -105,6 +106,7 @@ def attendance(cur: Cursor, cohort_id: str, policy: Policy, individual: bool) ->
         "overall": _rate(every_status, len(everyone), minimum),
         "by_delivery": by_delivery,
         "virtual_minus_in_person": _difference(by_delivery),
+        **mode_interval(by_delivery, counted),
     }
     if individual:
         result["participants"] = [

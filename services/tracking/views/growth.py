@@ -25,6 +25,7 @@ from typing import Any
 
 from services.tracking.views.growth_population import Population, population
 from services.tracking.views.growth_release import Unit, release, shown_cohorts
+from services.tracking.views.headline import adjust, headline
 from services.tracking.views.ledger import Releases
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.ratings import (
@@ -58,10 +59,12 @@ def growth(
         key=lambda i: (i.name, i.instrument_id),
     )
     people = len(pop.members)
+    found = [instrument_growth(i, pop.ratings, releases) for i in instruments]
     return {
         "people": cell(people, people, pop.minimum),
         "minimum": pop.minimum,
-        "instruments": [instrument_growth(i, pop.ratings, releases) for i in instruments],
+        "instruments": found,
+        "multiplicity": adjust(found),
     }
 
 
@@ -110,6 +113,11 @@ def instrument_growth(
             release(instrument.instrument_id, by_wave, these, compared, releases, k)
             cells += these
             changes += compared
+    turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
+    headlines = {
+        group: headline(instrument.instrument_id, counted, turned, changes, group, releases, k)
+        for group in groups
+    }
     return {
         **instrument.header(),
         "rater_groups": groups,
@@ -119,6 +127,7 @@ def instrument_growth(
         "cells": cells,
         "changes": changes,
         "summary": _summary(changes, groups, k),
+        "headline": headlines,
         "confidence": CONFIDENCE,
     }
 

@@ -43,8 +43,11 @@ from services.tracking.views.cohorts import (
 from services.tracking.views.comparison_group import comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
+from services.tracking.views.mobility_compare import compare
+from services.tracking.views.mobility_matched import header, matching
 from services.tracking.views.mobility_outcomes import (
     HORIZONS,
+    STATS,
     Move,
     group_figures,
     moves_between,
@@ -151,18 +154,22 @@ def figures(
     view_day: dt.date,
     releases: Releases | None = None,
     memo: Memo | None = None,
+    ours: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Participants, comparison group, and participants minus comparison.
 
     Each group's figures are checked against the release ledger (and each other) before the
     difference is taken: see :func:`~.mobility_release.release`. The participants' moves are
-    read for them alone; the comparison group's figures, which cost as much as the
-    organisation, are kept in ``memo`` per group, view date and minimum (:mod:`.memo`).
+    read for them alone (or ``ours``, their figures already computed, is used); the comparison
+    group's figures, which cost as much as the organisation, are kept in ``memo`` per group,
+    view date and minimum (:mod:`.memo`).
     """
     releases = releases or Releases()
-    ours = group_figures(
-        chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
-    )
+    own = ours is None
+    if ours is None:
+        ours = group_figures(
+            chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
+        )
     key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
     theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
         memos.get(memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day))
@@ -180,7 +187,11 @@ def figures(
         m: _minus(ours["retention"]["estimated"][m], theirs["retention"]["estimated"][m])
         for m in ours["retention"]["estimated"]
     }
-    return {"participants": ours, "comparison": theirs, "difference": difference}
+    compared = compare(ours, theirs, difference, minimum)
+    theirs.pop(STATS)
+    if own:
+        ours.pop(STATS)  # else the caller's, who may compare it again
+    return {"participants": ours, "comparison": theirs, "difference": difference, **compared}
 
 
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
@@ -213,13 +224,37 @@ def cohort_mobility(
     check_narrowing(chosen.filters, chosen.matching, minimum)
     facts = cohort(cur, cohort_id)
     origin = dt.date.fromisoformat(facts.end_date)
+    ours = group_figures(
+        chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
+    )
+    found = figures(cur, chosen, minimum, view_day, releases, memo, ours)
+    pairs = matching(
+        cur,
+        facts,
+        list(chosen.participants),
+        list(chosen.comparison),
+        chosen.filters,
+        minimum,
+        memo,
+    )
+    controls = {c: chosen.comparison[c] for c in sorted(pairs.found.controls)}
+    alike = figures(
+        cur, replace(chosen, comparison=controls), minimum, view_day, releases, memo, ours
+    )
+    alike.pop("participants")  # the same as above: every participant, matched or not
+    ours.pop(STATS)
     return {
         **facts.header(),
         "origin": facts.end_date,
         "view_date": view_day.isoformat(),
         "horizon_days": {str(m): horizon_days(origin, m) for m in HORIZONS},
         "filters": chosen.filters,
-        **figures(cur, chosen, minimum, view_day, releases, memo),
+        **found,
+        "matched": {
+            **header(pairs.found, len(chosen.participants), minimum),
+            "balance": pairs.table,
+            **alike,
+        },
     }
 
 

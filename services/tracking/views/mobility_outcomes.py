@@ -18,6 +18,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from services.tracking.views.cohorts import CHUNK
+from services.tracking.views.mobility_stats import (
+    competing_figures,
+    month_table,
+    moved_counts,
+    variances,
+)
 from services.tracking.views.privacy import cell, figure
 from services.tracking.views.survival import NO_FOLLOW_UP, Observation, time_to_event
 from shared.events.people import SCOPES
@@ -26,6 +32,8 @@ from shared.sql import Cursor
 HORIZONS = (6, 12, 24)
 """Months after the cohort's end at which first moves and rotation are reported."""
 RETENTION_HORIZONS = (12, 24)
+STATS = "_stats"
+"""A group's key for what the difference's interval and the log-rank test need; never shown."""
 
 
 class Move(NamedTuple):
@@ -96,15 +104,27 @@ def group_figures(
         for move in moves.get(person_id, []):
             if t0 < move.start <= view_day and move.scope in scopes:
                 scopes[move.scope] = (scopes[move.scope] or 0) + 1
+    first_move, first_rotation = observe(None), observe({"job_rotation"})
+    leaving = observe({"left_state"})
+    observed = {"first_move": first_move, "first_rotation": first_rotation, "left_state": leaving}
     return {
         "people": cell(len(origins), len(origins), minimum),
         "followed": cell(len(followed), len(origins), minimum),
-        "first_move": time_to_event(observe(None), n, view_day, minimum, HORIZONS),
-        "first_rotation": time_to_event(observe({"job_rotation"}), n, view_day, minimum, HORIZONS),
+        "first_move": time_to_event(first_move, n, view_day, minimum, HORIZONS),
+        "first_rotation": time_to_event(first_rotation, n, view_day, minimum, HORIZONS),
         "scopes": {
             scope: figure(count, n, minimum, NO_FOLLOW_UP) for scope, count in scopes.items()
         },
         "retention": time_to_event(
-            observe({"left_state"}), n, view_day, minimum, RETENTION_HORIZONS, complement=True
+            leaving, n, view_day, minimum, RETENTION_HORIZONS, complement=True
         ),
+        "moved": {
+            kind: moved_counts(found, n, view_day, HORIZONS, minimum)
+            for kind, found in observed.items()
+        },
+        "competing": competing_figures(followed, moves, view_day, n, HORIZONS, minimum),
+        STATS: {
+            "variances": {kind: variances(found, HORIZONS) for kind, found in observed.items()},
+            "months": {kind: month_table(found) for kind, found in observed.items()},
+        },
     }

@@ -28,14 +28,14 @@ def release(
     group: dict[str, Any],
     releases: Releases,
     minimum: int,
-) -> None:
-    """Withholds ``group``'s outcome figures when the ledger refuses its population."""
+) -> str | None:
+    """Withholds ``group``'s outcome figures when the ledger refuses its population; why."""
     followed = [f"{person}@{t0.isoformat()}" for person, t0 in origins.items() if t0 < view_day]
     if len(followed) < minimum:
-        return  # primary suppression has already withheld them
+        return None  # primary suppression has already withheld them
     reason = releases.admit(f"mobility:{organisation}", MEASURES, followed, minimum)
     if reason is None:
-        return
+        return None
     for kind in ("first_move", "first_rotation", "retention"):
         for name, figures in group[kind].items():
             if name in ("curve", "median_days", "median_months"):
@@ -43,3 +43,13 @@ def release(
             else:
                 group[kind][name] = {m: withheld(reason) for m in figures}
     group["scopes"] = {scope: withheld(reason) for scope in group["scopes"]}
+    for kind, counts in group.get("moved", {}).items():
+        group["moved"][kind] = {
+            "by_view_date": withheld(reason),
+            "within": {m: withheld(reason) for m in counts["within"]},
+        }
+    for kind, figures in group.get("competing", {}).items():
+        group["competing"][kind] = {
+            name: {m: withheld(reason) for m in cells} for name, cells in figures.items()
+        }
+    return reason

@@ -26,6 +26,7 @@ from typing import Any
 
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CohortFacts, cohort, participants, placements_on
+from services.tracking.views.did import interval_cells
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.staff_indices import Key, Survey, org_key, surveys, unit_key
@@ -101,6 +102,7 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
         if (c := survey.change(org_key(o), before, after, index)) is not None
     ]
     missing = f"no value for both {before} and {after}"
+    found = differences(survey, where.units, before, after, index)
     return {
         "year": after,
         "units": _mean_cell(
@@ -108,10 +110,9 @@ def _change(survey: Survey, where: Units, before: int, after: int, index: str) -
         ),
         "organisation": _mean_cell(orgs, k, f"the organisation has {missing}"),
         "difference": _mean_cell(
-            differences(survey, where.units, before, after, index),
-            k,
-            f"no participant's unit and its organisation both have {missing}",
+            found, k, f"no participant's unit and its organisation both have {missing}"
         ),
+        **interval_cells(found, k),
     }
 
 
@@ -232,6 +233,7 @@ def staff_survey_summary(
                 )
     reason = "no participant's unit has values for the years before and after"
     indices = {key: _mean_cell(per_index.get(key, []), minimum, reason) for key in labels}
+    intervals = {key: interval_cells(per_index.get(key, []), minimum) for key in labels}
     shown = [c for c in indices.values() if c["value"] is not None]
     total = (
         cell(
@@ -247,6 +249,7 @@ def staff_survey_summary(
         "years": years,
         "labels": labels,
         "indices": indices,
+        "intervals": intervals,
         "total": total,
     }
 

@@ -1,0 +1,112 @@
+"""The headline statistics on small hand-made data: matching, the person-level headline,
+Aalen-Johansen, Greenwood and the intervals' edge cases."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from scipy import stats
+
+from services.tracking.views.attendance_interval import mode_interval
+from services.tracking.views.did import did_interval
+from services.tracking.views.headline import holm, person_improvements
+from services.tracking.views.matching import balance, match
+from services.tracking.views.mobility_stats import CAUSE, CENSORED, LEFT, Timed, aalen_johansen
+from tests.support import expected_stats as expected
+
+A, B = ("d1", "expert", "lawyer", "master"), ("d2", "manager", "economist", "doctor")
+
+
+def test_matching_is_exact_up_to_three_each_without_replacement() -> None:
+    participants = {"p1": A, "p2": A, "p3": B}
+    candidates = {f"c{i}": A for i in range(5)} | {"c9": ("d1", "expert", "lawyer", None)}
+    found = match("cohort", participants, candidates)
+    assert set(found.controls) <= {f"c{i}" for i in range(5)}  # c9 differs in one attribute
+    assert len(found.controls) == 5  # 5 candidates for 2 participants: 3 + 2, dealt in turns
+    assert sorted(list(found.controls.values()).count(p) for p in ("p1", "p2")) == [2, 3]
+    assert found.matched == ["p1", "p2"] and found.unmatched == 1  # p3 has no candidate
+
+
+def test_matching_is_deterministic_and_independent_of_input_order() -> None:
+    participants = {f"p{i}": A for i in range(4)}
+    candidates = {f"c{i}": A for i in range(9)}
+    first = match("cohort", participants, candidates)
+    shuffled = list(candidates.items())
+    random.Random(7).shuffle(shuffled)
+    again = match("cohort", dict(reversed(participants.items())), dict(shuffled))
+    assert first == again
+    assert match("another cohort", participants, candidates).controls != first.controls
+
+
+def test_a_participant_is_never_their_own_control() -> None:
+    found = match("cohort", {"p1": A}, {"p1": A, "c1": A})
+    assert found.controls == {"c1": "p1"}
+
+
+def test_the_balance_table_pools_small_categories_and_suppresses_them() -> None:
+    participants = {f"p{i}": A for i in range(5)} | {"q": B}
+    rows = balance(participants, {f"c{i}": A for i in range(5)}, {"x": A, "y": B}, 5)
+    department = [r for r in rows if r["attribute"] == "department"]
+    assert [r["category"] for r in department] == ["d1", "other"]
+    assert department[0]["participants"]["share"]["value"] == pytest.approx(5 / 6, abs=1e-4)
+    assert department[0]["comparison"]["share"]["value"] == 0.5
+    assert department[1]["participants"]["count"]["suppressed"]  # one person: not named
+
+
+def test_the_headline_averages_each_persons_change_turning_reverse_scored() -> None:
+    counted = {
+        ("a", "self", "baseline"): {("c", "x"): 1.0, ("c", "y"): 2.0},
+        ("a", "self", "post"): {("c", "x"): 2.0, ("c", "y"): 2.0},
+        ("b", "self", "baseline"): {("c", "x"): 4.0},
+        ("b", "self", "post"): {("c", "x"): 3.0},
+    }
+    gains = person_improvements(counted, [("a", False), ("b", True)], "self")
+    assert gains == {("c", "x"): 1.0, ("c", "y"): 0.0}  # x: (1 + 1) / 2, y: only a
+
+
+def test_aalen_johansen_adds_up_with_the_survivors() -> None:
+    timed = [Timed(1, CAUSE), Timed(2, LEFT), Timed(2, CENSORED), Timed(3, CAUSE), Timed(5, 0)]
+    cause, left, at_risk = aalen_johansen(timed, 3) or (0, 0, 0)
+    want = expected.aalen_johansen([(t.days, t.cause) for t in timed], 3)
+    assert (cause, left) == pytest.approx(want)
+    assert (cause, left) == pytest.approx((1 / 5 + 0.8 * 0.75 * 1 / 2, 0.8 * 1 / 4))
+    assert at_risk == 2
+    assert aalen_johansen(timed, 6) is None  # beyond the follow-up
+
+
+def test_the_did_interval_needs_two_units_and_is_the_t_interval() -> None:
+    assert did_interval([]) is None
+    one = did_interval([0.3])
+    assert one is not None and one.low is None
+    values = [0.1, 0.4, -0.2, 0.3]
+    found = did_interval(values)
+    assert found is not None
+    low, high = stats.ttest_1samp(values, 0).confidence_interval()
+    assert (found.low, found.high) == pytest.approx((low, high))
+
+
+def test_the_attendance_interval_warns_below_three_sessions() -> None:
+    taken = [("virtual", {f"p{i}": "present" for i in range(6)}) for _ in range(3)]
+    taken += [("in_person", {f"p{i}": "absent" if i < 2 else "present" for i in range(6)})]
+    rate = {"value": 1.0, "n": 6, "suppressed": False, "reason": None}
+    by_delivery = {"virtual": {"rate": rate}, "in_person": {"rate": {**rate, "value": 0.6667}}}
+    found = mode_interval(by_delivery, taken)
+    low, high = expected.newcombe(18, 18, 4, 6)
+    ci = found["virtual_minus_in_person_ci"]
+    assert (ci["low"]["value"], ci["high"]["value"]) == pytest.approx((low, high), abs=1e-4)
+    assert found["virtual_minus_in_person_warning"].startswith("in_person:")
+    assert (
+        mode_interval(by_delivery, taken[:3] * 2 + taken[3:] * 3)["virtual_minus_in_person_warning"]
+        is None
+    )
+
+
+def test_holm_gives_what_statsmodels_multipletests_gives() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = random.Random(12)
+    for size in (3, 20):  # each multipletests call runs a full gc.collect()
+        p = [rng.random() ** 3 for _ in range(size)]
+        assert holm(p) == pytest.approx(list(multipletests(p, method="holm")[1]))
+        assert holm(p) == pytest.approx(expected.holm(p))
