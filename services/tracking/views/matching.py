@@ -23,8 +23,9 @@ balance table shows how close that comes: per attribute and category, the count 
 among the participants, the matched controls and the whole comparison group, and the standardised
 difference of the shares (``(p1 - p2) / sqrt((p1 (1 - p1) + p2 (1 - p2)) / 2)``, participants
 minus each group; 0.1 is the usual threshold of concern). A category with fewer than the minimum
-participants is pooled into ``other``, so the table never names a small group; ``other``
-is suppressed if it too is below the minimum.
+participants is pooled into ``other``, so the table never names a small group. If ``other`` is
+then below the minimum, the smallest category shown joins it too (complementary suppression):
+a suppressed ``other`` could otherwise be worked out as the total minus the categories shown.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def balance(
     for i, attribute in enumerate(ATTRIBUTES):
         ours = Counter(s[i] for s in participants.values())
         large = {c for c, n in ours.items() if n >= minimum}
+        small = sum(n for c, n in ours.items() if c not in large)
+        if 0 < small < minimum and large:
+            # A suppressed "other" would be the participants' total minus the categories shown:
+            # the smallest category shown joins it, so "other" reaches the minimum.
+            large.remove(min(large, key=lambda c: (ours[c], str(c))))
 
         def folded(strata: Strata, index: int = i, keep: set[Any] = large) -> Counter[Any]:
             return Counter(s[index] if s[index] in keep else OTHER for s in strata.values())
