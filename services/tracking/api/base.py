@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from services.tracking import temporal
-from services.tracking.api.arguments import as_of_text
+from services.tracking.api.arguments import as_of_text, on_text
 from services.tracking.readmodels import ReadModels
 from services.tracking.views import ledger, trajectory
 from services.tracking.views.memo import Memo
@@ -66,15 +66,17 @@ def principal() -> Any:
 
 
 def view_date(args: dict[str, Any]) -> dt.date:
-    """The day a view is answered for: ``as_of``'s (in UTC), or today."""
+    """The day a view is answered for: ``on``, else ``as_of``'s (in UTC), else today."""
+    if args.get("on") is not None:
+        return args["on"]  # type: ignore[no-any-return]
     moment = args.get("as_of") or dt.datetime.now(dt.UTC)
     return moment.astimezone(dt.UTC).date()
 
 
 @contextmanager
 def view_cursor(args: dict[str, Any]) -> Iterator[Cursor]:
-    """A read cursor that sees the facts live, or as recorded at ``as_of``."""
-    with temporal.reading(readmodels().database, args.get("as_of")) as cur:
+    """A read cursor that sees the facts live, or as recorded at ``as_of``, and ``on`` a day."""
+    with temporal.reading(readmodels().database, args.get("as_of"), args.get("on")) as cur:
         yield cur
 
 
@@ -156,6 +158,7 @@ def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: s
     """The view with the ``as_of`` asked for as JSON (returned for the schema to dump), or its
     main table as ``<name>.csv``."""
     view["as_of"] = as_of_text(args)
+    view["on"] = on_text(args)
     if args.get("format") != "csv":
         return view
     columns, rows = table(view)
