@@ -76,8 +76,12 @@ def predicate(table: str, frame: Timeframe, recorded: str) -> str:
     if table == "tr_sessions":
         return f"{recorded} AND starts_at < '{b}'"
     if table == "tr_attendance":
-        held = f"{frame.recorded('tr_sessions')} AND starts_at < '{b}'"
-        return f"{recorded} AND session_id IN (SELECT session_id FROM tr_sessions WHERE {held})"
+        # By the session's key, so a cohort's attendance reads only its own sessions.
+        held = re.sub(r"\b(recorded_\w+)\b", r"s.\1", frame.recorded("tr_sessions"))
+        return (
+            f"{recorded} AND EXISTS (SELECT 1 FROM tr_sessions s"
+            f" WHERE s.session_id = tr_attendance.session_id AND {held} AND s.starts_at < '{b}')"
+        )
     if table in ("tr_results", "tr_profiles"):
         return f"{recorded} AND administered_on < '{b}'"
     if table == "tr_staff_survey":
