@@ -45,7 +45,9 @@ def create_app(
         title="Polku tracking",
         description=(
             "Longitudinal views projected from the enrolment and assessment events. Every view"
-            " takes `as_of` (the answer from events recorded up to then) and `format=csv`."
+            " takes `as_of` (the answer from events recorded up to then), `on` (the world at the"
+            " end of that day, by the facts' own dates; both together: what was known at `as_of`"
+            " about `on`) and `format=csv`."
             " Cells computed from fewer people than the minimum are null, with the reason."
         ),
         jwt_secret=jwt_secret,
