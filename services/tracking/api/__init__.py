@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.tracking.api import (
+    cohort_list,
     cohorts,
     growth,
     kirkpatrick,
@@ -30,6 +31,7 @@ BLUEPRINTS = [
     kirkpatrick.blp,
     organisation.blp,
     pooled.blp,
+    cohort_list.blp,
 ]
 
 
