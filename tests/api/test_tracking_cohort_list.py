@@ -79,6 +79,7 @@ def test_the_pilot_headlines_now_and_on_a_day_and_as_csv(pilot: Pilot) -> None:
     assert pilot.json("/tracking/cohorts", on="2020-03-01", status="completed")["cohorts"] == []
 
     text = pilot.get("/tracking/cohorts", format="csv").get_data(as_text=True)
-    header, *lines = list(csv.reader(io.StringIO(text)))
-    assert header[:4] == ["Cohort id", "Programme id", "Programme", "Cohort"]
-    assert lines[0][header.index("Enrolled")] == str(everyone)
+    (line,) = list(csv.DictReader(io.StringIO(text)))
+    assert line["cohort_id"] == pilot.cohort_id and line["name"] == row["name"]
+    assert line["status"] == "completed" and line["status_label"] == "Completed"
+    assert line["enrolled"] == str(everyone) and line["programme"] == row["programme"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from flask import Flask, Response, current_app, g, request
 from services.tracking import temporal
 from services.tracking.api.arguments import as_of_text, on_text
 from services.tracking.readmodels import ReadModels
-from services.tracking.views import ledger, trajectory
+from services.tracking.views import csv_cells, ledger, trajectory
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy
 from shared.auth import subject_reference
@@ -161,23 +160,14 @@ def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: s
     view["on"] = on_text(args)
     if args.get("format") != "csv":
         return view
-    columns, rows = table(view)
+    columns, rows = csv_cells.labelled(*table(view))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    writer.writerows([[_csv_value(v) for v in row] for row in rows])
+    writer.writerows([[csv_cells.text(v) for v in row] for row in rows])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
-
-
-def _csv_value(value: Any) -> Any:
-    """Cells starting with = + - @ would be formulas in a spreadsheet: quote them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return value
 
 
 def log_auditor_queries(app: Flask) -> None:

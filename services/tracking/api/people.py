@@ -90,7 +90,8 @@ class PersonTimeline(MethodView):
 
         Pages: pass `next_after` back as `after`. Entries can be added before a page you
         have read when an earlier-dated event arrives; page with a fixed `as_of` to be sure
-        of a stable order. CSV: every entry (all pages), one row each, `details` as JSON.
+        of a stable order. CSV: every entry (all pages), one row each, `details` as
+        `key: value; ...` text.
 
         With `on`, the entries dated on or before that day (by `on`), from the facts as they
         held then.

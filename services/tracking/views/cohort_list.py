@@ -24,23 +24,10 @@ from shared.sql import Cursor
 
 STATUSES = ("planned", "open", "running", "completed", "cancelled")
 HEADLINES = ("people", "enrolled", "completed", "withdrawn", "completion_rate", "attendance_rate")
-LABELS = {
-    "cohort_id": "Cohort id",
-    "programme_id": "Programme id",
-    "programme": "Programme",
-    "name": "Cohort",
-    "start_date": "Start date",
-    "end_date": "End date",
-    "status": "Status",
-    "capacity": "Capacity",
-    "people": "People (invited, waitlisted or enrolled)",
-    "enrolled": "Enrolled",
-    "completed": "Completed",
-    "withdrawn": "Withdrawn",
-    "completion_rate": "Completion rate",
-    "attendance_rate": "Attendance rate",
-}
-"""The CSV's header: each column's label."""
+CSV_COLUMNS = (
+    "cohort_id", "programme_id", "programme", "name", "start_date", "end_date", "status",
+    "capacity", *HEADLINES,
+)  # fmt: skip
 
 _COLUMNS = "c.cohort_id, c.programme_id, c.name, c.capacity, c.start_date, c.end_date, c.status"
 
@@ -123,9 +110,10 @@ def cohort_list(
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """One row per cohort of the page, labelled columns, each figure's value (null: suppressed)."""
-    keys = list(LABELS)
+    """One row per cohort of the page (the programme's and cohort's names beside their ids),
+    each figure's value (empty: suppressed)."""
     rows = [
-        [row[k]["value"] if k in HEADLINES else row[k] for k in keys] for row in view["cohorts"]
+        [row[k]["value"] if k in HEADLINES else row[k] for k in CSV_COLUMNS]
+        for row in view["cohorts"]
     ]
-    return [LABELS[k] for k in keys], rows
+    return list(CSV_COLUMNS), rows

@@ -108,7 +108,7 @@ def page(view: dict[str, Any], after: int, limit: int) -> dict[str, Any]:
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """One row per entry; ``details`` as JSON."""
+    """One row per entry; ``details`` as `key: value; ...` text."""
     columns = ["on", "recorded_at", "kind", "cohort_id", "details"]
     rows = [[entry[c] for c in columns] for entry in view["entries"]]
     return columns, rows
