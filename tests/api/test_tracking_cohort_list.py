@@ -83,3 +83,22 @@ def test_the_pilot_headlines_now_and_on_a_day_and_as_csv(pilot: Pilot) -> None:
     assert line["cohort_id"] == pilot.cohort_id and line["name"] == row["name"]
     assert line["status"] == "completed" and line["status_label"] == "Completed"
     assert line["enrolled"] == str(everyone) and line["programme"] == row["programme"]
+
+
+def test_a_programme_s_growth_leaves_a_cohort_below_the_minimum_out(api: Api) -> None:
+    from tests.api.test_tracking_privacy import programme_of_two
+
+    programme, first = programme_of_two(api)  # A has six participants, B two
+    pooled = api.get(f"/tracking/programmes/{programme}/growth").get_json()
+    alone = api.get(f"/tracking/cohorts/{first}/growth").get_json()
+    assert pooled["participant_cohorts"] == [first] and len(pooled["cohorts"]) == 2
+
+    def means(view: dict[str, object]) -> dict[tuple[str, str], object]:
+        return {
+            (c["dimension"], c["wave"]): c["mean"]["value"]
+            for i in view["instruments"]  # type: ignore[attr-defined]
+            for c in i["cells"]
+        }
+
+    # B grew by 3 and A by 1: pooled in, B would move every mean.
+    assert means(pooled) == means(alone) and means(alone)
