@@ -49,8 +49,16 @@ CODE_LABELS: dict[str, dict[str, str]] = {
 
 
 def labelled(columns: list[str], rows: list[list[Any]]) -> tuple[list[str], list[list[Any]]]:
-    """``columns`` and ``rows`` with a ``<column>_label`` after each coded column that lacks one."""
-    coded = [i for i, c in enumerate(columns) if c in CODE_LABELS and f"{c}_label" not in columns]
+    """``columns`` and ``rows`` with a ``<column>_label`` after each coded column that has no
+    label (``_label``) or name (``_name``) beside it already."""
+    coded = [
+        i
+        for i, c in enumerate(columns)
+        if c in CODE_LABELS
+        and f"{c}_label" not in columns
+        and f"{c}_name" not in columns
+        and any(isinstance(row[i], str) for row in rows)
+    ]
     if not coded:
         return columns, rows
     out_columns: list[str] = []
