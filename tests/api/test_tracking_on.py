@@ -14,6 +14,9 @@ from services.scenario import enrolment as scenario
 from services.tracking.effective import COLUMNS
 from services.tracking.schema import FACT_KEYS
 from services.tracking.temporal import Timeframe, utc_text
+from services.tracking.views import funnel, kirkpatrick, mobility, network
+from services.tracking.views.ledger import Releases
+from services.tracking.views.privacy import Policy
 from tests.support.effective_replay import replayed_on
 from tests.support.pilot import Pilot
 
@@ -67,6 +70,40 @@ def test_on_with_as_of_is_what_was_known_then_about_the_day(pilot: Pilot) -> Non
         at = dt.datetime.fromisoformat(moment)
         for day in (dt.date(2020, 3, 1), dt.date(2022, 6, 30)):
             assert differing(pilot, day, at) == [], (at, day)
+
+
+def views(cur: Any, cohort_id: str, day: dt.date) -> dict[str, Any]:
+    """Several views computed on ``cur`` for the day (no memo, no ledger: only the facts)."""
+    policy = Policy()
+    chosen = mobility.groups(cur, [cohort_id], {}, None)
+    return {
+        "funnel": funnel.funnel(cur, cohort_id, policy, True),
+        "network": network.network(cur, cohort_id, policy, True),
+        "mobility": mobility.cohort_mobility(
+            cur, cohort_id, chosen, policy.minimum, day, Releases(), None
+        ),
+        "kirkpatrick": kirkpatrick.levels(cur, [cohort_id], policy, day, Releases(), None),
+    }
+
+
+def test_the_views_on_30_june_2022_equal_them_on_the_events_dated_by_then(pilot: Pilot) -> None:
+    """Every event recorded today, asked about 30 June 2022 (and the day of the withdrawal)."""
+    database = pilot.runtime.tracking.readmodels.database
+    for day in (dt.date(2022, 6, 30), scenario.WITHDRAWN_ON):
+        with database.transaction(write=False) as live:
+            oracle = replayed_on(live, day)
+            try:
+                asked = views(Timeframe.of(None, day).over(live), pilot.cohort_id, day)
+                replay = views(Timeframe().over(oracle.cursor()), pilot.cohort_id, day)
+            finally:
+                oracle.close()
+        assert asked == replay, day
+        assert asked != views_now(pilot, day), day  # the day is not today's world
+
+
+def views_now(pilot: Pilot, day: dt.date) -> dict[str, Any]:
+    with pilot.runtime.tracking.readmodels.database.transaction(write=False) as live:
+        return views(Timeframe().over(live), pilot.cohort_id, day)
 
 
 def stages(pilot: Pilot, on: dt.date) -> dict[str, Any]:
