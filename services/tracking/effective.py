@@ -46,7 +46,7 @@ STAGES = (
     ("accepted_on", "accepted"),
     ("invited_on", "invited"),
 )
-"""A participation's dated stages, furthest first: its status on D is the first reached."""
+"""A participation's dated stages (column, the status it marks): each is masked after D."""
 
 RECORDED_DAILY = ("tr_reaction_surveys", "tr_reaction_responses")
 """Facts dated only by the day they were recorded."""
