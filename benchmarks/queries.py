@@ -6,7 +6,8 @@
    against the cohort roster measured in the same run as the baseline of the stack itself;
    the target is a cohort's longitudinal report under 100 ms. ``as_of`` is measured twice, the
    first request and repeated ones: it is a ``WHERE`` clause on the temporal read models
-   (``docs/time.md``), so both should cost what a live request costs.
+   (``docs/time.md``), so both should cost what a live request costs. ``on`` (a day, by the
+   facts' effective dates) is measured the same way.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def bench_pilot(workdir: Path, samples: int) -> list[Result]:
         measured["kirkpatrick as_of (again)"] = [
             latency(f"{base}/kirkpatrick", as_of=moment) for _ in range(samples)
         ]
+        # ``on``: the world on a day by effective dates, one more WHERE clause per table.
+        day = "2022-06-30"
+        measured["kirkpatrick on (first)"] = [latency(f"{base}/kirkpatrick", on=day)]
+        measured["kirkpatrick on (again)"] = [
+            latency(f"{base}/kirkpatrick", on=day) for _ in range(samples)
+        ]
+        measured["funnel on"] = [latency(f"{base}/funnel", on=day) for _ in range(samples)]
+        measured["mobility on"] = [latency(f"{base}/mobility", on=day) for _ in range(samples)]
         baseline = percentile(measured["roster"], 95)
         for name, values in measured.items():
             if name == "roster":

@@ -10,8 +10,11 @@ whose interval would otherwise be empty. The journal (``tr_applied_events``) is 
 nature: an event counts from its ``time``.
 
 **Effective time** (valid time, ``on=``): the dates the facts themselves carry, listed per
-table in :data:`EFFECTIVE`. A later ``on=`` filter is added here, as one more predicate of
-:class:`Timeframe`, and reaches every view the same way ``as_of`` does.
+table in :data:`EFFECTIVE`. ``on`` D asks for the world at the end of day D: a fact dated after
+D is left out, a stage or an end dated after D is not reached yet, and a fact whose only date is
+the day it was recorded (a reaction response) counts if recorded by the end of D. It is one more
+predicate of :class:`Timeframe` per table (:mod:`services.tracking.effective`), so it reaches
+every view the same way ``as_of`` does, and the two combine: what was known at T about D.
 
 **Reading.** A view never names time. It reads through :func:`reading` (or
 :meth:`Timeframe.over` on a cursor it has), which puts every fact table it names behind the
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from services.tracking import effective
 from services.tracking.schema import FACT_KEYS, JOURNAL_TIME
 from shared.events import Envelope
 from shared.sql import Cursor, Database
@@ -50,9 +54,16 @@ EFFECTIVE: dict[str, tuple[str, ...]] = {
     "tr_results": ("administered_on",),
     "tr_profiles": ("administered_on",),
     "tr_staff_survey": ("year",),
+    "tr_reaction_surveys": ("recorded_from",),
+    "tr_reaction_responses": ("recorded_from",),
 }
-"""Where a fact says when it held in the world: what a valid-time (``on=``) filter will read."""
+"""Where a fact says when it held in the world: what a valid-time (``on=``) filter reads.
 
+Reaction surveys and responses carry no date but the day they were given, which is the day they
+were recorded. Every other fact table (people, instruments, groups, coaches) holds whatever the
+date: a definition or an attribute, not an event in the world."""
+
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 _TABLE_REF = re.compile(r"\b(FROM|JOIN)\s+(tr_\w+)\b", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s+(?:AS\s+)?(\w+)", re.IGNORECASE)
@@ -85,15 +96,24 @@ def recorded_before(alias: str, day: dt.date) -> str:
     return f"{alias}.recorded_from < '{day_start(day)}'"
 
 
+def day_end(day: dt.date) -> str:
+    """The last moment of ``day`` (UTC) in the form recorded times are stored in."""
+    return utc_text(dt.datetime.combine(day, dt.time.max, dt.UTC))
+
+
 @dataclass(frozen=True)
 class Timeframe:
-    """Which rows a question sees: the live ones, or those recorded as of a moment."""
+    """Which rows a question sees: live or recorded as of a moment, and live or on a day."""
 
     as_of: str | None = None
+    on: str | None = None
+    """An ISO date: the world at the end of that day, by the facts' own dates."""
 
     @classmethod
-    def of(cls, as_of: dt.datetime | None) -> Timeframe:
-        return cls(None if as_of is None else utc_text(as_of))
+    def of(cls, as_of: dt.datetime | None, on: dt.date | None = None) -> Timeframe:
+        return cls(
+            None if as_of is None else utc_text(as_of), None if on is None else on.isoformat()
+        )
 
     def __post_init__(self) -> None:
         # The moment is written into the SQL text (it is the same for every table of a
@@ -101,6 +121,8 @@ class Timeframe:
         # the one form utc_text makes is accepted, so nothing else can reach the SQL.
         if self.as_of is not None and not _MOMENT.fullmatch(self.as_of):
             raise ValueError(f"not a recorded moment: {self.as_of!r}")
+        if self.on is not None and not _DAY.fullmatch(self.on):
+            raise ValueError(f"not a day: {self.on!r}")
 
     def predicate(self, table: str) -> str | None:
         """The rows of ``table`` this timeframe sees; None for a table that is not temporal."""
@@ -108,12 +130,26 @@ class Timeframe:
             return None if self.as_of is None else f"{JOURNAL_TIME[1]} <= '{self.as_of}'"
         if table not in FACT_KEYS:
             return None
-        if self.as_of is None:
+        recorded = self.recorded(table)
+        if self.on is None:
+            return recorded
+        return effective.predicate(table, self, recorded)
+
+    def recorded(self, table: str, moment: str | None = None) -> str:
+        """The rows of ``table`` recorded as of ``moment`` (default: ``as_of``), or live."""
+        moment = moment or self.as_of
+        if moment is None:
             return CURRENT
-        return (
-            f"recorded_from <= '{self.as_of}'"
-            f" AND (recorded_to IS NULL OR recorded_to > '{self.as_of}')"
-        )
+        return f"recorded_from <= '{moment}' AND (recorded_to IS NULL OR recorded_to > '{moment}')"
+
+    def source(self, table: str) -> str | None:
+        """What stands for ``table`` in a query: a subquery, or None to leave it as it is."""
+        where = self.predicate(table)
+        if where is None:
+            return None
+        dated = self.on is not None and table in FACT_KEYS
+        columns = effective.columns(table, self) if dated else "*"
+        return f"(SELECT {columns} FROM {table} WHERE {where})"
 
     def rewrite(self, sql: str) -> str:
         """``sql`` with every temporal table it reads replaced by its rows in this timeframe."""
@@ -132,13 +168,13 @@ def _rewrite(frame: Timeframe, sql: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         keyword, table = match.group(1), match.group(2)
-        where = frame.predicate(table)
-        if where is None:
+        source = frame.source(table)
+        if source is None:
             return match.group(0)
         following = _NEXT_WORD.match(sql, match.end())
         aliased = following is not None and following.group(1).lower() not in _KEYWORDS
         alias = "" if aliased else f" AS {table}"
-        return f"{keyword} (SELECT * FROM {table} WHERE {where}){alias}"
+        return f"{keyword} {source}{alias}"
 
     return _TABLE_REF.sub(replace, sql)
 
@@ -168,7 +204,9 @@ class TemporalCursor:
 
 
 @contextmanager
-def reading(database: Database, as_of: dt.datetime | None = None) -> Iterator[Cursor]:
-    """A read-only cursor on the read models, live or as of a moment."""
+def reading(
+    database: Database, as_of: dt.datetime | None = None, on: dt.date | None = None
+) -> Iterator[Cursor]:
+    """A read-only cursor on the read models, live or as of a moment, and on a day."""
     with database.transaction(write=False) as cur:
-        yield Timeframe.of(as_of).over(cur)
+        yield Timeframe.of(as_of, on).over(cur)

@@ -141,6 +141,7 @@ def test_a_placement_change_returns_the_person_and_joins_the_history(api: Api) -
         "unit": "Digital",
         "effective_date": None,
         "move_id": None,
+        "scheduled": False,
     }
     assert history["items"][1]["effective_date"] == "2021-01-01"
 

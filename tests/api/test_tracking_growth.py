@@ -313,7 +313,7 @@ def test_cohort_growth_exports_wave_and_change_rows(pilot: Pilot) -> None:
     )
     row = next(r for r in changes if (r["dimension"], r["rater_group"]) == ("withdrawing", "self"))
     want = expected.change_figures("withdrawing", "self")
-    assert (row["from"], row["to"], row["reverse_scored"]) == ("baseline", "post", "True")
+    assert (row["from"], row["to"], row["reverse_scored"]) == ("baseline", "post", "true")
     assert float(row["ci_low"]) == pytest.approx(want.ci_low, **APPROX)
     assert float(row["improvement"]) == pytest.approx(want.improvement, **APPROX)
 

@@ -277,7 +277,11 @@ def test_the_csv_has_one_row_per_curve_point(pilot: Pilot, view: dict[str, Any])
     response = pilot.get(path(pilot), "auditor", format="csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0])[:7] == ["group", "kind", "days", "months", "survival", "ci_low", "ci_high"]
+    assert list(rows[0])[:9] == [
+        "group", "group_label", "kind", "kind_label", "days", "months", "survival", "ci_low",
+        "ci_high",
+    ]  # fmt: skip
+    assert {r["group_label"] for r in rows} <= {"Participants", "Comparison group"}
     for group in ("participants", "comparison"):
         for kind in ("first_move", "first_rotation"):
             points = view[group][kind]["curve"]["value"]

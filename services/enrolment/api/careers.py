@@ -38,6 +38,7 @@ def move_view(person_id: UUID, move: CareerMove) -> dict[str, Any]:
         "start_date": move.start_date,
         "planned_end_date": move.planned_end_date,
         "end_date": move.end_date,
+        "scheduled": move.start_date > app_().today(),
     }
 
 
@@ -52,7 +53,12 @@ class CareerMoves(MethodView):
     )
     def post(self, body: dict[str, Any], person_id: UUID) -> dict[str, Any]:
         """Record a career move. The scope is derived where the data allows (422 naming
-        ``scope`` when it must be given, or when the given one contradicts the data)."""
+        ``scope`` when it must be given, or when the given one contradicts the data).
+
+        A move starting after today is *scheduled*: stored now, listed with `scheduled`, and
+        (a permanent one) the person's placement only from its start date. It is refused only
+        where it contradicts something (an overlapping rotation, a scope the placement on its
+        start date rules out)."""
         move = app_().record_career_move(
             person_id,
             body["kind"],

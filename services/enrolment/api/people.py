@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,6 @@ from services.enrolment.api.access import (
     check_own,
     offset_page,
 )
-from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.application.people import PersonRecord
 from services.enrolment.domain.careers import Placement
 from services.enrolment.imports import import_people
@@ -26,7 +26,7 @@ from shared.web.jobs import ImportJobOut, import_now_or_later, job_view
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
-from shared.web.versions import VersionArgs, expected_version
+from shared.web.versions import expected_version
 
 blp = Blueprint(
     "people",
@@ -39,16 +39,21 @@ blp = Blueprint(
 ERASERS = ("hr_admin",)
 
 
-def person_view(record: PersonRecord) -> dict[str, Any]:
+def person_view(record: PersonRecord, on: dt.date | None = None) -> dict[str, Any]:
+    """The person, placed as on ``on`` (default: today by the application's clock)."""
     p = record.person
+    today = app_().today()
+    placed = p.placement_at(on or today)
     return {
         "id": p.id,
         "full_name": record.full_name,
         "email": record.email,
         "employee_number": record.employee_number,
-        "organisation": p.organisation,
-        "department": p.department,
-        "unit": p.unit,
+        "organisation": placed.organisation,
+        "department": placed.department,
+        "unit": placed.unit,
+        "placed_on": on or today,
+        "scheduled": [placement_view(s, today) for s in p.scheduled(today)],
         "role": p.role,
         "profession_category": p.profession_category,
         "education_level": p.education_level,
@@ -82,13 +87,15 @@ REDACTION = Redaction(_without_personal_fields, _with_personal_fields)
 """The stored answers of ``Idempotency-Key`` requests hold no personal data."""
 
 
-def placement_view(placement: Placement) -> dict[str, Any]:
+def placement_view(placement: Placement, today: dt.date) -> dict[str, Any]:
+    dated = placement.effective_date
     return {
         "organisation": placement.organisation,
         "department": placement.department,
         "unit": placement.unit,
-        "effective_date": placement.effective_date,
+        "effective_date": dated,
         "move_id": placement.move_id,
+        "scheduled": dated is not None and dated > today,
     }
 
 
@@ -114,13 +121,18 @@ class People(MethodView):
 @blp.route("/people/<uuid:person_id>")
 class PersonById(MethodView):
     @requires(*PERSONAL_READERS, "participant")
-    @blp.arguments(VersionArgs(), location="query")
+    @blp.arguments(s.PersonArgs(), location="query")
     @blp.alt_response(404, **problem_doc("No such person, or no such version."))
     @blp.response(200, s.PersonOut())
     def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
-        """One person. A participant may read only their own record."""
+        """One person, placed as on `on` (default today). A participant may read only their
+        own record.
+
+        Placement changes dated after today are listed under `scheduled`: they are in force
+        only from their date."""
         check_own(person_id)
-        return person_view(app_().person(person_id, version=args.get("version")))
+        record = app_().person(person_id, version=args.get("version"))
+        return person_view(record, args.get("on"))
 
 
 @blp.route("/people/<uuid:person_id>/placements")
@@ -133,7 +145,9 @@ class Placements(MethodView):
     def post(self, body: dict[str, Any], person_id: UUID) -> dict[str, Any]:
         """Move a person to another department or unit from an effective date.
 
-        A second change for the same date corrects the first; the history keeps both events.
+        A date after today is a *scheduled* change: stored now, listed as scheduled, and the
+        person's placement only from that date. A second change for the same date corrects the
+        first; the history keeps both events.
         """
         record = app_().change_placement(
             person_id,
@@ -147,19 +161,26 @@ class Placements(MethodView):
         return person_view(record)
 
     @requires(*PERSONAL_READERS, "participant")
-    @blp.arguments(VersionedPageArgs(), location="query")
+    @blp.arguments(s.PlacementArgs(), location="query")
     @blp.response(200, s.PlacementHistory())
     @blp.alt_response(404, **problem_doc("No such person, or no such version."))
     def get(self, args: dict[str, Any], person_id: UUID) -> dict[str, Any]:
         """The person's placements by effective date, the registration's first; the cursor
-        counts placements."""
+        counts placements. Those dated after today are `scheduled`.
+
+        With `on`: only the placement in force on that day (past or future)."""
         check_own(person_id)
-        placements = app_().placements(person_id, version=args.get("version"))
+        app = app_()
+        placements = app.placements(person_id, version=args.get("version"))
+        if args.get("on") is not None:
+            placements = [app.placement_on(person_id, args["on"], args.get("version"))]
         items, next_after = offset_page(placements, args)
+        today = app.today()
         return {
             "person_id": person_id,
+            "on": args.get("on"),
             "count": len(placements),
-            "items": [placement_view(p) for p in items],
+            "items": [placement_view(p, today) for p in items],
             "next_after": next_after,
         }
 

@@ -6,10 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.domain.careers import MoveKind, Scope
 from services.enrolment.personal import EMPLOYEE_NUMBER_MAX, NAME_MAX
 from shared.web.pagination import PageSchema
 from shared.web.validation import Email, SingleLine
+from shared.web.versions import VersionArgs
 
 Text = [validate.Length(min=1, max=200), SingleLine]
 """A name-like field: one line of 1-200 characters, no control characters."""
@@ -44,9 +46,20 @@ class PersonOut(Schema):
     full_name = fields.String(allow_none=True, metadata={"description": "Null once erased."})
     email = fields.String(allow_none=True, metadata={"description": "Null once erased."})
     employee_number = fields.String(allow_none=True, metadata={"description": "Null once erased."})
-    organisation = fields.String(metadata={"description": "The current placement."})
+    organisation = fields.String(
+        metadata={"description": "The placement in force on `placed_on` (default today)."}
+    )
     department = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+    placed_on = fields.Date(
+        metadata={"description": "The day the placement above is for: `on`, or today."}
+    )
+    scheduled = fields.List(
+        fields.Nested(lambda: PlacementOut()),
+        metadata={
+            "description": "Placement changes dated after today (scheduled, not yet in force)."
+        },
+    )
     role = fields.String(allow_none=True)
     profession_category = fields.String(allow_none=True)
     education_level = fields.String(allow_none=True)
@@ -81,10 +94,32 @@ class PlacementOut(Schema):
     move_id = fields.UUID(
         allow_none=True, metadata={"description": "The permanent career move that placed them."}
     )
+    scheduled = fields.Boolean(
+        metadata={"description": "Dated after today: stored, in force only from its date."}
+    )
+
+
+class OnArgs(Schema):
+    on = fields.Date(
+        load_default=None,
+        metadata={
+            "description": "The day to read the placement for (ISO date; past or future: a"
+            " future day shows the changes scheduled by then). Default: today."
+        },
+    )
+
+
+class PersonArgs(VersionArgs, OnArgs):
+    """A person, as at ``version``, placed as on ``on``."""
+
+
+class PlacementArgs(VersionedPageArgs, OnArgs):
+    """The placements, or with ``on`` only the one in force that day."""
 
 
 class PlacementHistory(PageSchema):
     person_id = fields.UUID()
+    on = fields.Date(allow_none=True, metadata={"description": "The `on` asked for, if any."})
     count = fields.Integer(metadata={"description": "Placements in all, every page."})
     items = fields.List(fields.Nested(PlacementOut), metadata={"description": "By date."})
 
@@ -136,6 +171,9 @@ class CareerMoveOut(Schema):
     start_date = fields.Date()
     planned_end_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
+    scheduled = fields.Boolean(
+        metadata={"description": "Starts after today: stored, in force only from its start."}
+    )
 
 
 class CareerMoveList(PageSchema):

@@ -8,6 +8,7 @@ reads with no name, e-mail or employee number, everything pseudonymous intact.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from services.enrolment.domain import Meta
+from services.enrolment.domain import Meta, dates
 from services.enrolment.domain.careers import Placement
 from services.enrolment.domain.people import ATTRIBUTES, EmployeeNumberTaken, Person
 from services.enrolment.keystore import KeyEntry, KeyStore, LookupTaken
@@ -89,6 +90,9 @@ class PeopleCommands(ServiceApplication):
         """``keystore`` is injected by the composition root; without one, the keys go to a file
         beside the events (:func:`~services.enrolment.keystore_setup.default_keystore`)."""
         self._owns_keystore = keystore is None
+        self.today: Callable[[], dt.date] = dates.today
+        """The clock that says which placements are in force and which are scheduled; a test
+        sets it to move "today" past a scheduled date without waiting."""
         self.personal_data = PersonalData(keystore or default_keystore(env))
         self._erasure_listeners: list[Callable[[UUID], None]] = []
         self._registering = threading.Lock()
@@ -296,6 +300,13 @@ class PeopleCommands(ServiceApplication):
     def placements(self, person_id: UUID, version: int | None = None) -> list[Placement]:
         person: Person = self.get(person_id, Person, "person", version=version)
         return list(person.placements)
+
+    def placement_on(
+        self, person_id: UUID, day: dt.date | None = None, version: int | None = None
+    ) -> Placement:
+        """The person's placement on ``day`` (default: today by :attr:`today`)."""
+        person: Person = self.get(person_id, Person, "person", version=version)
+        return person.placement_at(day or self.today())
 
     def _revealed(self, person: Person) -> PersonRecord:
         personal = self.personal_data.reveal([(person.id, person.personal)]).get(person.id)

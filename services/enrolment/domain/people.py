@@ -6,8 +6,10 @@ never reads it; erasure drops it from the state, and deleting the key (outside t
 every stored copy unreadable. What survives erasure is pseudonymous: the id, organisation,
 department, unit, role, profession category, education level, placements and career moves.
 
-The person's current placement is the one with the latest effective date, including a change
-dated in the future; :meth:`Person.placement_at` answers for any day.
+A placement or permanent move dated in the future is a *scheduled* change: it is stored at once,
+and becomes the person's placement only from its date. :meth:`Person.placement_at` answers for any
+day (the application asks it for the day its clock says is today); :attr:`Person.placement` is
+today's by the system clock, never simply the latest recorded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.enrolment.domain import Meta
+from services.enrolment.domain import Meta, dates
 from services.enrolment.domain.careers import (
     PERMANENT,
     CareerMove,
@@ -130,7 +132,12 @@ class Person(Aggregate):
 
     @property
     def placement(self) -> Placement:
-        return self.placements[-1]
+        """The placement in force today; a change dated later is scheduled, not current."""
+        return self.placement_at(dates.today())
+
+    def scheduled(self, day: dt.date) -> list[Placement]:
+        """The placements dated after ``day``: changes scheduled, not yet in force."""
+        return [p for p in self.placements[1:] if p.effective_date and p.effective_date > day]
 
     @property
     def organisation(self) -> str:

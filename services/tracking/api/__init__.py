@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.tracking.api import (
+    cohort_list,
     cohorts,
     growth,
     kirkpatrick,
@@ -30,6 +31,7 @@ BLUEPRINTS = [
     kirkpatrick.blp,
     organisation.blp,
     pooled.blp,
+    cohort_list.blp,
 ]
 
 
@@ -45,7 +47,9 @@ def create_app(
         title="Polku tracking",
         description=(
             "Longitudinal views projected from the enrolment and assessment events. Every view"
-            " takes `as_of` (the answer from events recorded up to then) and `format=csv`."
+            " takes `as_of` (the answer from events recorded up to then), `on` (the world at the"
+            " end of that day, by the facts' own dates; both together: what was known at `as_of`"
+            " about `on`) and `format=csv`."
             " Cells computed from fewer people than the minimum are null, with the reason."
         ),
         jwt_secret=jwt_secret,

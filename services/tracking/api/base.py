@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,9 +20,9 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from services.tracking import temporal
-from services.tracking.api.arguments import as_of_text
+from services.tracking.api.arguments import as_of_text, on_text
 from services.tracking.readmodels import ReadModels
-from services.tracking.views import ledger, trajectory
+from services.tracking.views import csv_cells, ledger, trajectory
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy
 from shared.auth import subject_reference
@@ -66,15 +65,17 @@ def principal() -> Any:
 
 
 def view_date(args: dict[str, Any]) -> dt.date:
-    """The day a view is answered for: ``as_of``'s (in UTC), or today."""
+    """The day a view is answered for: ``on``, else ``as_of``'s (in UTC), else today."""
+    if args.get("on") is not None:
+        return args["on"]  # type: ignore[no-any-return]
     moment = args.get("as_of") or dt.datetime.now(dt.UTC)
     return moment.astimezone(dt.UTC).date()
 
 
 @contextmanager
 def view_cursor(args: dict[str, Any]) -> Iterator[Cursor]:
-    """A read cursor that sees the facts live, or as recorded at ``as_of``."""
-    with temporal.reading(readmodels().database, args.get("as_of")) as cur:
+    """A read cursor that sees the facts live, or as recorded at ``as_of``, and ``on`` a day."""
+    with temporal.reading(readmodels().database, args.get("as_of"), args.get("on")) as cur:
         yield cur
 
 
@@ -156,25 +157,17 @@ def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: s
     """The view with the ``as_of`` asked for as JSON (returned for the schema to dump), or its
     main table as ``<name>.csv``."""
     view["as_of"] = as_of_text(args)
+    view["on"] = on_text(args)
     if args.get("format") != "csv":
         return view
-    columns, rows = table(view)
+    columns, rows = csv_cells.labelled(*table(view))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    writer.writerows([[_csv_value(v) for v in row] for row in rows])
+    writer.writerows([[csv_cells.text(v) for v in row] for row in rows])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
-
-
-def _csv_value(value: Any) -> Any:
-    """Cells starting with = + - @ would be formulas in a spreadsheet: quote them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return value
 
 
 def log_auditor_queries(app: Flask) -> None:

@@ -182,6 +182,7 @@ class PersonInstrument(Schema):
 class PersonGrowth(Schema):
     person_id = fields.String()
     as_of = fields.String(allow_none=True)
+    on = fields.String(allow_none=True, metadata={"description": "The on asked for, if any."})
     instruments = fields.List(fields.Nested(PersonInstrument))
 
 

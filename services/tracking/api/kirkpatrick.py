@@ -58,6 +58,7 @@ class Summary(Schema):
     cohorts = fields.List(fields.String(), metadata={"description": "The cohorts pooled."})
     view_date = fields.String(metadata={"description": "The day the figures are for."})
     as_of = fields.String(allow_none=True)
+    on = fields.String(allow_none=True, metadata={"description": "The on asked for, if any."})
     levels = fields.List(fields.Nested(Level))
 
 

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from services.tracking.api.arguments import AsOf, as_of_text
+from services.tracking.api.arguments import AsOf, On, as_of_text, on_text
 from services.tracking.api.base import VIEWERS, check_cohort_access, readmodels, view_cursor
 from services.tracking.readmodels import roster_page
 from shared.web.pagination import PageArgs, PageSchema
@@ -35,7 +35,14 @@ class RosterArgs(PageArgs):
         load_default=None,
         metadata={
             "description": "The roster from the events recorded up to this moment (ISO 8601"
-            " with offset), as it stood then. Default: now."
+            " with offset, or a date: the end of that day, UTC), as it stood then. Default: now."
+        },
+    )
+    on = On(
+        load_default=None,
+        metadata={
+            "description": "The roster as it stood at the end of this day by the"
+            " enrolment and withdrawal dates (ISO date, not in the future)."
         },
     )
 
@@ -43,6 +50,7 @@ class RosterArgs(PageArgs):
 class Roster(PageSchema):
     cohort_id = fields.UUID()
     as_of = fields.String(allow_none=True)
+    on = fields.String(allow_none=True)
     count = fields.Integer(metadata={"description": "Participants enrolled in all, every page."})
     participants = fields.List(fields.Nested(RosterEntry), metadata={"description": "This page."})
 
@@ -104,6 +112,7 @@ class CohortRoster(MethodView):
         return {
             "cohort_id": cohort_id,
             "as_of": as_of_text(args),
+            "on": on_text(args),
             "count": page.total,
             "participants": page.participants,
             "next_after": page.next_after,

@@ -78,6 +78,7 @@ class Scope(Schema):
     name = fields.String()
     year = fields.Integer(allow_none=True)
     as_of = fields.String(allow_none=True)
+    on = fields.String(allow_none=True, metadata={"description": "The on asked for, if any."})
 
 
 class PooledFunnel(Scope):

@@ -15,7 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from services.tracking.api.arguments import ViewArgs
+from services.tracking.api.arguments import ViewArgs, on_text
 from services.tracking.api.base import CSV_DOC, PERSON_READERS, person_scope, respond, view_cursor
 from services.tracking.api.erased import GONE_DOC, refuse_erased
 from services.tracking.views import timeline
@@ -64,6 +64,7 @@ class Timeline(PageSchema):
     count = fields.Integer(metadata={"description": "Entries in all, every page."})
     entries = fields.List(fields.Nested(TimelineEntry), metadata={"description": "This page."})
     as_of = fields.String(allow_none=True, metadata={"description": "The as_of asked for, if any."})
+    on = fields.String(allow_none=True, metadata={"description": "The on asked for, if any."})
 
 
 @blp.route("/<uuid:person_id>/timeline")
@@ -89,7 +90,11 @@ class PersonTimeline(MethodView):
 
         Pages: pass `next_after` back as `after`. Entries can be added before a page you
         have read when an earlier-dated event arrives; page with a fixed `as_of` to be sure
-        of a stable order. CSV: every entry (all pages), one row each, `details` as JSON.
+        of a stable order. CSV: every entry (all pages), one row each, `details` as
+        `key: value; ...` text.
+
+        With `on`, the entries dated on or before that day (by `on`), from the facts as they
+        held then.
 
         Once the person is erased the timeline is gone (410) for every role, even `as_of` a
         moment before the erasure; cohort figures keep counting them.
@@ -98,7 +103,8 @@ class PersonTimeline(MethodView):
         with view_cursor(args) as cur:
             scope = person_scope(cur, person, "timeline")
             refuse_erased(person)
-            view = timeline.timeline(cur, person, None if scope is None else set(scope))
+            visible = None if scope is None else set(scope)
+            view = timeline.timeline(cur, person, visible, on_text(args))
         if args["format"] != "csv":  # the CSV holds every entry
             view = timeline.page(view, args["after"], args["limit"])
         return respond(view, args, timeline.csv_table, f"timeline-{person}")

@@ -45,7 +45,10 @@ UNKNOWN = "The programme is not known to tracking (at as_of)."
 
 
 class PooledGrowth(Scope):
-    cohorts = fields.List(fields.String(), metadata={"description": "The cohorts pooled."})
+    cohorts = fields.List(fields.String(), metadata={"description": "The cohorts of the scope."})
+    participant_cohorts = fields.List(
+        fields.String(), metadata={"description": "Cohorts with at least the minimum: pooled."}
+    )
     people = cell(metadata={"description": "Participants the answer describes."})
     minimum = fields.Integer()
     instruments = fields.List(fields.Nested(InstrumentGrowth))

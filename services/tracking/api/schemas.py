@@ -34,3 +34,4 @@ class CohortHeader(Schema):
         metadata={"description": "planned, open, running, completed, cancelled."}
     )
     as_of = fields.String(allow_none=True, metadata={"description": "The as_of asked for, if any."})
+    on = fields.String(allow_none=True, metadata={"description": "The on asked for, if any."})

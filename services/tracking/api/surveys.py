@@ -105,7 +105,7 @@ class CohortReaction(MethodView):
         shown per question only from max(minimum, comment minimum) responses, sorted
         alphabetically so the order of arrival is lost.
 
-        CSV: one row per item (n, mean, sd, the distribution as JSON).
+        CSV: one row per item (n, mean, sd, the distribution as `value: count; ...`).
         """
         released = releases()
         with cohort_cursor(args, cohort_id) as cur:

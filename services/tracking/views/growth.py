@@ -240,7 +240,8 @@ def _summary(changes: list[dict[str, Any]], groups: list[str], k: int) -> dict[s
 # CSV -------------------------------------------------------------------------------------------
 
 COHORT_COLUMNS = [
-    "row", "instrument_id", "instrument", "dimension", "reverse_scored", "rater_group", "wave",
+    "row", "instrument_id", "instrument", "dimension", "dimension_label", "reverse_scored",
+    "rater_group", "wave",
     "from", "to", "n", "mean", "sd", "ci_low", "ci_high", "mean_difference", "sd_difference",
     "d_z", "g_av", "improvement", "suppressed",
 ]  # fmt: skip
@@ -275,6 +276,10 @@ def _csv_row(
         "instrument_id": instrument["instrument_id"],
         "instrument": instrument["name"],
         "dimension": row["dimension"],
+        "dimension_label": next(
+            (d.get("label") for d in instrument["dimensions"] if d["key"] == row["dimension"]),
+            None,
+        ),
         "reverse_scored": reverse.get(row["dimension"], False),
         "rater_group": row["rater_group"],
         "suppressed": size["suppressed"],

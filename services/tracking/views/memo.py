@@ -7,8 +7,8 @@ the organisation's and the participants' units' values are read). Their cost fol
 organisation, not the cohort, so each is computed once and kept under a key that changes
 whenever the answer could:
 
-- the **timeframe** the cursor reads (live, or ``as_of`` a recorded moment): an ``as_of`` answer
-  is kept apart from the live one;
+- the **timeframe** the cursor reads (live, or ``as_of`` a recorded moment, and ``on`` a day):
+  an ``as_of`` or ``on`` answer is kept apart from the live one;
 - the projector's **positions** in every feed (``tr_positions``), read in the same transaction
   as the facts. The projector moves them in the transaction that changes the facts, so any new
   event, including one recorded before an ``as_of`` moment but delivered late, gives a new key;
@@ -38,10 +38,9 @@ T = TypeVar("T")
 def version(cur: Cursor) -> tuple[Any, ...]:
     """What the cursor sees: its timeframe and the projector's positions."""
     frame = getattr(cur, "frame", None)
-    as_of = None if frame is None else getattr(frame, "as_of", None)
     cur.execute("SELECT source, partition_no, position FROM tr_positions")
     positions = tuple(sorted((str(s), int(p), int(n)) for s, p, n in cur.fetchall()))
-    return (as_of, positions)
+    return (frame, positions)
 
 
 class Memo:

@@ -5,10 +5,12 @@ one calendar year (:func:`services.tracking.views.pooled_funnel.scope_cohorts`).
 the cohort view's own, computed over the pooled population, through the same rules:
 
 - **Growth** (:mod:`.growth`): the participants (not withdrawn) of the pooled cohorts with results
-  of the growth instruments; per instrument, dimension, rater group and wave the n, mean, SD and
-  interval, and the paired changes. Each cell's population is checked against the release
-  ledger, as any cohort's: a year's or programme's cell that differs from one released before
-  (for a cohort, another year, another scope) by 1 to ``minimum - 1`` people is withheld.
+  of the growth instruments, leaving out a cohort with fewer participants than the minimum
+  (``participant_cohorts`` lists those pooled); per instrument, dimension, rater group and
+  wave the n, mean, SD and interval, and the paired changes. Each cell's population is checked
+  against the release ledger, as any cohort's: a year's or programme's cell that differs from
+  one released before (for a cohort, another year, another scope) by 1 to ``minimum - 1``
+  people is withheld.
 - **Mobility** (:mod:`.mobility`): the participants, each followed from their own cohort's end
   (the first, if in several), against the comparison group (everyone placed in the cohorts'
   organisations on a cohort's end date, never enrolled, each from the first such end date); the
@@ -43,7 +45,15 @@ from services.tracking.views.staff_survey import staff_survey_summary
 def pooled_growth(
     cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases
 ) -> dict[str, Any]:
-    return growth.growth(growth.population(cur, cohort_ids, policy), None, releases)
+    pooled = taking_part(cur, cohort_ids, policy)
+    answer = growth.growth(growth.population(cur, pooled, policy), None, releases)
+    return {"participant_cohorts": pooled, **answer}
+
+
+def taking_part(cur: Any, cohort_ids: list[str], policy: Policy) -> list[str]:
+    """The cohorts with at least the minimum of participants: the others are left out of a
+    pool, as their cohort views suppress them (the pool less the rest would describe them)."""
+    return [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
 
 
 def pooled_mobility(
@@ -55,7 +65,7 @@ def pooled_mobility(
     memo: Memo | None = None,
 ) -> dict[str, Any]:
     chosen = mobility.groups(cur, cohort_ids, {}, memo)
-    pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
+    pooled = taking_part(cur, cohort_ids, policy)
     if len(pooled) < len(cohort_ids):
         facts = mobility._in_end_order(cur, pooled)
         chosen = replace(chosen, participants=mobility._taking_part(cur, facts))

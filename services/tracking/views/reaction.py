@@ -263,7 +263,7 @@ def _shown_answers(pool: Pool, minimum: int) -> list[float]:
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """One row per instrument and item: n, mean, SD and the distribution as JSON."""
+    """One row per instrument and item: n, mean, SD and the distribution (`value: count; ...`)."""
     columns = ["instrument_id", "instrument", "item", "label", "n", "mean", "sd", "distribution"]
     rows = [
         [

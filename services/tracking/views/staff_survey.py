@@ -255,7 +255,8 @@ def staff_survey_summary(
 
 
 CSV_COLUMNS = [
-    "instrument_id", "level", "organisation", "department", "unit", "year", "index", "value", "n",
+    "instrument_id", "instrument", "level", "organisation", "department", "unit", "year",
+    "index", "index_label", "value", "n",
 ]  # fmt: skip
 
 
@@ -263,6 +264,7 @@ def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """One row per instrument, level, org unit, year and index, with the value and respondents."""
     rows = []
     for report in view["instruments"]:
+        labels = {i["key"]: i.get("label") for i in report["indices"]}
         for level, groups in (
             ("unit", report["units"]),
             ("department", report["departments"]),
@@ -274,12 +276,14 @@ def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                         rows.append(
                             [
                                 report["instrument_id"],
+                                report["name"],
                                 level,
                                 group["organisation"],
                                 group.get("department"),
                                 group.get("unit"),
                                 point["year"],
                                 index,
+                                labels.get(index),
                                 value["value"],
                                 value["n"],
                             ]

@@ -62,10 +62,10 @@ def cohorts_enrolled(cur: Cursor, person_id: str) -> list[str]:
 
 
 def timeline(
-    cur: Cursor, person_id: str, visible_cohorts: set[str] | None = None
+    cur: Cursor, person_id: str, visible_cohorts: set[str] | None = None, until: str | None = None
 ) -> dict[str, Any]:
     """The person's whole timeline; ``visible_cohorts`` (a coach's) hides other cohorts'
-    entries, None shows all."""
+    entries, None shows all; ``until`` (an ISO date) keeps the entries dated on or before it."""
     erased = check_person(cur, person_id)
     look = Lookups()
     rows = _journal(cur, person_id) + _corrections(cur, person_id, look)
@@ -77,8 +77,11 @@ def timeline(
         hidden = visible_cohorts is not None and cohort_id not in visible_cohorts
         if cohort_id is not None and hidden:
             continue
+        dated = str(on or row.recorded_at[:10])
+        if until is not None and dated[:10] > until:
+            continue
         entry = {
-            "on": on or row.recorded_at[:10],
+            "on": dated,
             "recorded_at": row.recorded_at,
             "kind": kind,
             "cohort_id": cohort_id,
@@ -105,7 +108,7 @@ def page(view: dict[str, Any], after: int, limit: int) -> dict[str, Any]:
 
 
 def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """One row per entry; ``details`` as JSON."""
+    """One row per entry; ``details`` as `key: value; ...` text."""
     columns = ["on", "recorded_at", "kind", "cohort_id", "details"]
     rows = [[entry[c] for c in columns] for entry in view["entries"]]
     return columns, rows
