@@ -45,13 +45,24 @@ def test_a_participant_is_never_their_own_control() -> None:
 
 
 def test_the_balance_table_pools_small_categories_and_suppresses_them() -> None:
-    participants = {f"p{i}": A for i in range(5)} | {"q": B}
+    C = ("d3", "expert", "lawyer", "master")
+    participants = {f"p{i}": A for i in range(5)} | {f"r{i}": C for i in range(6)} | {"q": B}
     rows = balance(participants, {f"c{i}": A for i in range(5)}, {"x": A, "y": B}, 5)
     department = [r for r in rows if r["attribute"] == "department"]
-    assert [r["category"] for r in department] == ["d1", "other"]
-    assert department[0]["participants"]["share"]["value"] == pytest.approx(5 / 6, abs=1e-4)
-    assert department[0]["comparison"]["share"]["value"] == 0.5
-    assert department[1]["participants"]["count"]["suppressed"]  # one person: not named
+    # d2 (one person) alone would be a suppressed "other" worth 12 - 5 - 6: the smallest
+    # category shown (d1) joins it, so "other" holds 6 and nothing is hidden.
+    assert [r["category"] for r in department] == ["d3", "other"]
+    assert department[0]["participants"]["share"]["value"] == pytest.approx(6 / 12, abs=1e-4)
+    assert department[1]["participants"]["count"]["value"] == 6
+    assert department[1]["comparison"]["share"]["value"] == 1.0
+
+
+def test_the_balance_table_suppresses_a_pool_that_cannot_reach_the_minimum() -> None:
+    participants = {f"p{i}": A for i in range(3)} | {"q": B}
+    rows = balance(participants, {"c": A}, {"x": A, "y": B}, 5)
+    department = [r for r in rows if r["attribute"] == "department"]
+    assert [r["category"] for r in department] == ["other"]
+    assert department[0]["participants"]["count"]["suppressed"]  # four people: not named
 
 
 def test_the_headline_averages_each_persons_change_turning_reverse_scored() -> None:
