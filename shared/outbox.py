@@ -89,7 +89,7 @@ class Outbox:
             subject=subject,
             time=domain_event.timestamp,
             dataschema=event_type.dataschema,
-            sequence=domain_event.originator_version,
+            aggregateversion=domain_event.originator_version,
             position=position,
             actor=actor_of(meta),
             correlationid=meta.get("correlation_id", ""),
