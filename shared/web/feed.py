@@ -91,9 +91,10 @@ class FeedArgs(Schema):
 
 
 class FeedPage(Schema):
-    events = fields.List(
-        fields.Dict(),
+    # Raw with the array documented by hand: a List field's own items would replace the ref.
+    events = fields.Raw(
         metadata={
+            "type": "array",
             "description": "CloudEvents 1.0 JSON objects, in log order. Each one's data "
             "validates against the JSON Schema its dataschema URL serves.",
             "items": {"$ref": "#/components/schemas/CloudEvent"},
@@ -111,9 +112,9 @@ class FeedPage(Schema):
 
 
 class RestrictedFeedPage(FeedPage):
-    events = fields.List(
-        fields.Dict(),
+    events = fields.Raw(
         metadata={
+            "type": "array",
             "description": "CloudEvents 1.0 JSON objects with individual values, in log order.",
             "items": {"$ref": "#/components/schemas/RestrictedCloudEvent"},
         },
@@ -161,11 +162,12 @@ def _scan(outbox: Outbox, args: dict[str, Any]) -> tuple[list[Envelope], int]:
 def _check_types(outbox: Outbox, args: dict[str, Any]) -> None:
     unknown = [t for t in args["type"] if t not in outbox.registry]
     if unknown:
+        known = ", ".join(t.type for t in outbox.registry)
         abort(
-            400,
-            message=f"unknown event type(s) {', '.join(unknown)}; this feed carries "
-            f"{', '.join(t.type for t in outbox.registry)}",
-            errors={"query": {"type": [f"unknown event type {t!r}" for t in unknown]}},
+            422,
+            messages={
+                "query": {"type": [f"unknown event type {t!r}; known: {known}" for t in unknown]}
+            },
         )
 
 
@@ -205,6 +207,11 @@ def feed_blueprint(service: str) -> Blueprint:
         @requires(*FEED_READERS)
         @blp.arguments(FeedArgs(), location="query")
         @blp.response(200, FeedPage())
+        @blp.alt_response(
+            422,
+            description="A parameter is invalid (named in errors), or an "
+            "event type is unknown to this feed.",
+        )
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
             """Events after a position, in log order, optionally filtered.
 
