@@ -187,6 +187,9 @@ class Registry:
         self.base_url = base_url
         self._types: dict[str, EventType] = {}
         self._previous: dict[tuple[str, int], tuple[EventType, Upcaster]] = {}
+        self._still_published: dict[str, list[tuple[EventType, Upcaster]]] = {}
+        """Per type, its previous versions still published beside the current one, with the
+        function that derives each one's data from the current version's (a *downcaster*)."""
 
     def register(self, type_: str, version: int, schema: type[Schema], description: str) -> None:
         if type_ in self._types:
@@ -207,6 +210,46 @@ class Registry:
             raise ValueError(f"{type_} version {version} is not an older, new version")
         event_type = EventType(type_, version, schema, description, self.base_url, True)
         self._previous[(type_, version)] = (event_type, upcast)
+
+    def evolve(
+        self,
+        type_: str,
+        version: int,
+        schema: type[Schema],
+        description: str,
+        upcast: Upcaster,
+        downcast: Upcaster | None = None,
+    ) -> None:
+        """Makes ``version`` the current version of ``type_``; the current one becomes previous.
+
+        ``upcast`` turns the previous version's data into the new one's. With ``downcast`` (the
+        other way), the previous version is still published beside the new one, for its
+        deprecation period: the same event (same id, position and sequence) is sent once in
+        each version, the current one first.
+        """
+        previous = self[type_]
+        if version != previous.version + 1:
+            raise ValueError(f"{type_}: version {version} must follow {previous.version}")
+        del self._types[type_]
+        self.register(type_, version, schema, description)
+        self.register_previous(
+            type_, previous.version, previous.schema, previous.description, upcast
+        )
+        if downcast is not None:
+            older = self._still_published.get(type_, [])
+            kept = [(t, lambda data, d=d: d(downcast(data))) for t, d in older]
+            self._still_published[type_] = [
+                (self.version(type_, previous.version), downcast),
+                *kept,
+            ]
+
+    def still_published(self, type_: str) -> list[tuple[EventType, Upcaster]]:
+        """The previous versions of ``type_`` published beside the current one."""
+        return self._still_published.get(type_, [])
+
+    @property
+    def publishes_previous_versions(self) -> bool:
+        return bool(self._still_published)
 
     def versions(self) -> list[EventType]:
         """Every version of every type, current and previous, by type then version."""
