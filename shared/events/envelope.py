@@ -113,6 +113,14 @@ class Envelope(NamedTuple):
         del raw["data"]
         return raw
 
+    def text_attributes(self) -> dict[str, str]:
+        """The attributes as binary mode carries them: every value its canonical string.
+
+        A header is text, so the integer extensions travel as decimal strings;
+        :meth:`from_attributes` reads them back.
+        """
+        return {name: str(value) for name, value in self.attributes().items()}
+
     def to_json(self) -> bytes:
         # to_dict() builds keys in a fixed order, so the bytes are deterministic unsorted.
         return json.dumps(self.to_dict(), separators=(",", ":")).encode()

@@ -139,10 +139,7 @@ def receiver() -> tuple[Flask, list[CloudEvent]]:
 def _over_http(receiver: tuple[Flask, list[CloudEvent]], headers: Any, body: Any) -> CloudEvent:
     app, received = receiver
     received.clear()
-    # An HTTP client sends every header as text.
-    response = app.test_client().post(
-        "/inbox", headers={k: str(v) for k, v in headers.items()}, data=body
-    )
+    response = app.test_client().post("/inbox", headers=dict(headers), data=body)
     assert response.status_code == 204
     return received[0]
 
@@ -153,7 +150,9 @@ def test_every_event_round_trips_through_the_sdk_over_http(
     receiver: tuple[Flask, list[CloudEvent]], event_type: EventType, mode: str
 ) -> None:
     original = sample(event_type)
-    event = CloudEvent(original.attributes(), original.data)
+    # Binary mode carries every attribute as a header, so as text.
+    attributes = original.attributes() if mode == "structured" else original.text_attributes()
+    event = CloudEvent(attributes, original.data)
     headers, body = (to_structured if mode == "structured" else to_binary)(event)
     if mode == "binary":
         assert "ce-causationid" not in headers  # a null extension is left out, not "None"
