@@ -162,6 +162,7 @@ def as_markdown(registry: Registry, restricted: Registry | None = None) -> str:
         "Every event is a CloudEvents 1.0 JSON object (structured mode) on the topic",
         "`polku.<service>.events`, keyed by `subject`, and on `GET /<service>/events`. Each",
         "type's `data` is described by the JSON Schema (2020-12) its `dataschema` URL serves.",
+        "How to consume them, when a feed ends, and the evolution policy: `docs/subscribing.md`.",
         "",
         *CHANNELS,
         "## Envelope",
