@@ -1,5 +1,10 @@
 """``GET /<service>/events``: the outbox as paginated CloudEvents JSON, for pull subscribers.
 
+A page's ``next_after`` is null once it reached the head of the log; the subscriber continues
+from ``head``, long-polling with ``wait=`` (at most :data:`MAX_WAIT` seconds, and at most
+:data:`MAX_WAITERS` waiting requests per process, so waiting never holds every server thread).
+Filters (types, subject, recorded time) scan the log a bounded number of reads per page.
+
 Also ``GET /<service>/restricted/events``, a service's restricted channel (the assessment
 service's events with their individual values): the same paging, but only a ``service`` token
 whose subject is one of the configured restricted readers (tracking's identity) may read it.
