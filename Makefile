@@ -1,11 +1,15 @@
 # The two commands a newcomer needs. Both install what is missing first.
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-kafka test lint bench clean
 
 PYTEST_ARGS ?=
 
 demo: ## Serve all three services in one process (SQLite under var/) with the synthetic example.
 	scripts/bootstrap.sh run
 	.venv/bin/polku up --demo
+
+demo-kafka: ## The demo through a local Kafka broker (cached jars); prints topics and the example consumer command.
+	scripts/bootstrap.sh test
+	.venv/bin/python scripts/demo_kafka.py
 
 test: ## Install everything (incl. Kafka jars, PostgreSQL) and run the whole suite.
 	scripts/bootstrap.sh test

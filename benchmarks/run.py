@@ -758,6 +758,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r in results[-2:]:
                 say(describe(r))
 
+            say("8. the HTTP event feed ...")
+            from benchmarks.feed import bench_feed
+
+            results.append(bench_feed(service, workdir, rounds=plan.rounds))
+            say(describe(results[-1]))
+
             say("5. and 6. the pilot: rebuild and view latencies ...")
             from benchmarks.queries import bench_pilot
 

@@ -44,6 +44,7 @@ from shared.relay import Relay
 from shared.settings import RESTRICTED_CHANNELS, WRITE_SERVICES, Settings, sqlite_file
 from shared.sql import Database, schema_lock
 from shared.web import idempotency, readiness
+from shared.web.contract import CONTRACT
 from shared.web.feed import install_restricted_feed
 from shared.web.idempotency import IdempotencyStore
 from shared.web.jobs import JOBS
@@ -135,11 +136,16 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
             adapter.close()
         database.close()
         raise
-    outbox = Outbox(name, application, translate, default_registry())
+    outbox = Outbox(name, application, translate, default_registry(settings.public_base_url))
     scope = CoachScope(database) if name == "assessment" else None
     restricted = None
     if name in RESTRICTED_TRANSLATIONS:
-        restricted = Outbox(name, application, RESTRICTED_TRANSLATIONS[name], restricted_registry())
+        restricted = Outbox(
+            name,
+            application,
+            RESTRICTED_TRANSLATIONS[name],
+            restricted_registry(settings.public_base_url),
+        )
     return WriteService(name, application, outbox, database, adapters, scope, restricted)
 
 
@@ -180,6 +186,11 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
     # Import jobs in the service's database: every worker process answers every job's poll.
     app.extensions[JOBS] = Jobs(store=JobStore(service.database, service.name))
+    app.extensions[CONTRACT] = {
+        "prefix": settings.kafka_topic_prefix,
+        "servers": settings.kafka_bootstrap_servers,
+        "partitions": settings.kafka_partitions,
+    }
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:

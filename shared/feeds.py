@@ -163,7 +163,10 @@ class HttpFeed:
             body = response.read()
         try:
             page = json.loads(body)
-            int(page["next_after"]), int(page["head"]), list(page["events"])
+            next_after = page["next_after"]
+            int(page["head"]), list(page["events"])
+            if next_after is not None:
+                int(next_after)
         except (ValueError, TypeError, KeyError) as exc:
             raise NotAnEventsPage(
                 f"{request.full_url} answered with something other than a Polku events page"
@@ -177,8 +180,10 @@ class HttpFeed:
             after = positions.get((source, 0), 0)
             page = self._get(source, after, min(max_records, 1000))
             self._heads[(source, 0)] = int(page["head"])
-            if int(page["next_after"]) > after:
-                poll.cursors[(source, 0)] = int(page["next_after"])
+            # A null next_after: the page reached the head, which is where to continue.
+            following = page["head"] if page["next_after"] is None else page["next_after"]
+            if int(following) > after:
+                poll.cursors[(source, 0)] = int(following)
                 for raw in page["events"]:
                     poll.deliveries.append(_delivery_from_page(source, raw, after))
         return poll

@@ -68,11 +68,26 @@ class Outbox:
                 envelope = outbox.envelope_of(domain_event, notification.id)
                 if envelope is not None:
                     found.append(envelope)
+                    if outbox.registry.publishes_previous_versions:
+                        found.extend(outbox.previous_versions_of(envelope))
         last = notifications[-1].id if notifications else after
         return [Batch(found, last) for found in envelopes]
 
     def head(self) -> int:
         return int(self.app.head())
+
+    def previous_versions_of(self, envelope: Envelope) -> list[Envelope]:
+        """The event in each previous version still published (a deprecation period).
+
+        The same event, so the same id, position and sequence: a subscriber reads the version
+        it knows by ``dataschema``, and one that knows both dedupes by id.
+        """
+        forms = []
+        for event_type, downcast in self.registry.still_published(envelope.type):
+            data = downcast(envelope.data)
+            event_type.instance.load(data)  # a downcaster bug must fail here, not downstream
+            forms.append(envelope._replace(dataschema=event_type.dataschema, data=data))
+        return forms
 
     def envelope_of(self, domain_event: Any, position: int) -> Envelope | None:
         translated = self.translate(domain_event)
@@ -89,7 +104,7 @@ class Outbox:
             subject=subject,
             time=domain_event.timestamp,
             dataschema=event_type.dataschema,
-            sequence=domain_event.originator_version,
+            aggregateversion=domain_event.originator_version,
             position=position,
             actor=actor_of(meta),
             correlationid=meta.get("correlation_id", ""),

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shared.auth import DEFAULT_MAX_LIFETIME
+from shared.events.registry import DEFAULT_PUBLIC_BASE_URL
 from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
 
 VARIABLES: dict[str, str] = {
@@ -64,6 +65,8 @@ VARIABLES: dict[str, str] = {
     "/metrics (Prometheus); unset: no metrics.",
     "POLKU_READY_MAX_LAG": "Tracking is not ready (/readyz 503) while the projector lags more "
     "events than this on any partition (default 10000).",
+    "POLKU_PUBLIC_BASE_URL": "Public address of the services, the start of every event's "
+    "dataschema URL (default http://127.0.0.1:8000).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -116,6 +119,8 @@ class Settings:
     """Per role (and ``default``), in Flask-Limiter's notation; empty: no rate limiting."""
     metrics_port: int | None = None
     ready_max_lag: int = 10_000
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    """Where subscribers reach the services: the start of every event's ``dataschema`` URL."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -168,6 +173,7 @@ class Settings:
             rate_limits=_rate_limits(environ),
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
+            public_base_url=_base_url(environ, "POLKU_PUBLIC_BASE_URL"),
         )
         settings.validate()
         return settings
@@ -416,3 +422,13 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name} must be a positive, finite number")
     return value
+
+
+def _base_url(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name) or DEFAULT_PUBLIC_BASE_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"{name} must be an http(s) URL without query, e.g. https://polku.example"
+        )
+    return value.rstrip("/")

@@ -175,11 +175,16 @@ class Projector:
         if not delivery.trusted:
             # Bytes that crossed a process boundary must match the contract. Handlers get the
             # JSON form either way, so every feed yields the same rows.
+            # An older version (read back from a topic kept forever) is upcast to the current
+            # one first: handlers only ever see the current version's data.
             try:
-                self.registry.load(envelope.type, envelope.data)
+                data = self.registry.current_data(envelope.type, envelope.dataschema, envelope.data)
+                self.registry.load(envelope.type, data)
             except ValidationError as exc:
                 self._dead_letter(cur, delivery, f"{envelope.type}: {exc.messages}")
                 return None
+            if data is not envelope.data:
+                return envelope._replace(data=data)
         return envelope
 
     def _apply_one(self, cur: Cursor, delivery: Delivery) -> bool:

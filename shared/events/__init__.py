@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from shared.events import assessment, assessment_public, enrolment, people
 from shared.events.envelope import Envelope, event_id
-from shared.events.registry import EventType, Registry, UnknownEventType
+from shared.events.registry import (
+    DEFAULT_PUBLIC_BASE_URL,
+    EventType,
+    Registry,
+    UnknownEventType,
+)
 
 __all__ = [
+    "DEFAULT_PUBLIC_BASE_URL",
     "Envelope",
     "EventType",
     "Registry",
@@ -22,18 +28,21 @@ __all__ = [
 ]
 
 
-def default_registry() -> Registry:
-    """The public channels: ``polku.<service>.events`` and ``GET /<service>/events``."""
-    registry = Registry()
+def default_registry(base_url: str = DEFAULT_PUBLIC_BASE_URL) -> Registry:
+    """The public channels: ``polku.<service>.events`` and ``GET /<service>/events``.
+
+    ``base_url`` is the public address the ``dataschema`` URLs start with.
+    """
+    registry = Registry(base_url)
     enrolment.register(registry)
     people.register(registry)
     assessment_public.register(registry)
     return registry
 
 
-def restricted_registry() -> Registry:
+def restricted_registry(base_url: str = DEFAULT_PUBLIC_BASE_URL) -> Registry:
     """What tracking reads: enrolment's public types, assessment's in full (restricted)."""
-    registry = Registry()
+    registry = Registry(base_url)
     enrolment.register(registry)
     people.register(registry)
     assessment.register(registry)

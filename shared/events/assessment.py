@@ -57,12 +57,16 @@ def _scores() -> fields.Dict:
 
 
 class DimensionV1(_Strict):
+    """One dimension the instrument measures; a reverse-scored one counts down the scale."""
+
     key = fields.String(required=True)
     label = fields.String(required=True)
     reverse_scored = fields.Boolean(required=True)
 
 
 class ScaleV1(_Strict):
+    """The answer scale: its range, step and the label of each point."""
+
     min = fields.Float(required=True)
     max = fields.Float(required=True)
     step = fields.Float(required=True)
@@ -70,6 +74,8 @@ class ScaleV1(_Strict):
 
 
 class QuestionV1(_Strict):
+    """A free-text question of the instrument, by key and label."""
+
     key = fields.String(required=True)
     label = fields.String(required=True)
 

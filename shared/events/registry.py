@@ -2,6 +2,11 @@
 
 Producers validate data against it before publishing, consumers before applying, so a type
 unknown to the registry or data that breaks its schema never crosses a service boundary.
+
+A type has one *current* version, the one published. Older versions stay registered beside it
+(:meth:`Registry.register_previous`) with an *upcaster* to the next version: their schemas are
+still served and documented, and :meth:`Registry.upcast` turns old data, read back from a topic
+or a journal, into the current version (``docs/events.md``, "Evolution").
 """
 
 from __future__ import annotations
@@ -15,6 +20,29 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 Converter = Callable[[Any], Any]
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns one version's data into the next version's."""
+
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+"""Where ``polku up`` serves by default: the base of every ``dataschema`` URL unless
+``POLKU_PUBLIC_BASE_URL`` names the public address."""
+
+
+def service_of(type_: str) -> str:
+    """The service that publishes ``type_``: ``fi.polku.<service>.<Name>``."""
+    parts = type_.split(".")
+    return parts[2] if len(parts) > 3 else "unknown"
+
+
+def version_of(dataschema: str) -> int | None:
+    """The version a ``dataschema`` URL names (its last segment), or None for another form."""
+    last = dataschema.rstrip("/").rsplit("/", 1)[-1]
+    return int(last) if last.isdigit() and len(last) < 6 else None
+
+
+def schema_url(base_url: str, type_: str, version: int) -> str:
+    """Where the JSON Schema of ``type_`` in ``version`` is served."""
+    return f"{base_url.rstrip('/')}/{service_of(type_)}/schemas/{type_}/{version}"
 
 
 def _isoformat(value: Any) -> Any:
@@ -121,6 +149,8 @@ class EventType:
     version: int
     schema: builtins.type[Schema]
     description: str
+    base_url: str = DEFAULT_PUBLIC_BASE_URL
+    deprecated: bool = False
     instance: Schema = field(init=False, repr=False, compare=False)
     declared: frozenset[str] = field(init=False, repr=False, compare=False)
     required: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -145,7 +175,7 @@ class EventType:
 
     @property
     def dataschema(self) -> str:
-        return f"urn:polku:schema:{self.type}:{self.version}"
+        return schema_url(self.base_url, self.type, self.version)
 
 
 class UnknownEventType(ValidationError):
@@ -153,13 +183,112 @@ class UnknownEventType(ValidationError):
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, base_url: str = DEFAULT_PUBLIC_BASE_URL) -> None:
+        self.base_url = base_url
         self._types: dict[str, EventType] = {}
+        self._previous: dict[tuple[str, int], tuple[EventType, Upcaster]] = {}
+        self._still_published: dict[str, list[tuple[EventType, Upcaster]]] = {}
+        """Per type, its previous versions still published beside the current one, with the
+        function that derives each one's data from the current version's (a *downcaster*)."""
 
     def register(self, type_: str, version: int, schema: type[Schema], description: str) -> None:
         if type_ in self._types:
             raise ValueError(f"event type {type_} is already registered")
-        self._types[type_] = EventType(type_, version, schema, description)
+        self._types[type_] = EventType(type_, version, schema, description, self.base_url)
+
+    def register_previous(
+        self,
+        type_: str,
+        version: int,
+        schema: type[Schema],
+        description: str,
+        upcast: Upcaster,
+    ) -> None:
+        """An older version of a registered type, with the function that makes it the next one."""
+        current = self[type_]
+        if version >= current.version or (type_, version) in self._previous:
+            raise ValueError(f"{type_} version {version} is not an older, new version")
+        event_type = EventType(type_, version, schema, description, self.base_url, True)
+        self._previous[(type_, version)] = (event_type, upcast)
+
+    def evolve(
+        self,
+        type_: str,
+        version: int,
+        schema: type[Schema],
+        description: str,
+        upcast: Upcaster,
+        downcast: Upcaster | None = None,
+    ) -> None:
+        """Makes ``version`` the current version of ``type_``; the current one becomes previous.
+
+        ``upcast`` turns the previous version's data into the new one's. With ``downcast`` (the
+        other way), the previous version is still published beside the new one, for its
+        deprecation period: the same event (same id, position and sequence) is sent once in
+        each version, the current one first.
+        """
+        previous = self[type_]
+        if version != previous.version + 1:
+            raise ValueError(f"{type_}: version {version} must follow {previous.version}")
+        del self._types[type_]
+        self.register(type_, version, schema, description)
+        self.register_previous(
+            type_, previous.version, previous.schema, previous.description, upcast
+        )
+        if downcast is not None:
+            older = self._still_published.get(type_, [])
+            kept = [(t, lambda data, d=d: d(downcast(data))) for t, d in older]
+            self._still_published[type_] = [
+                (self.version(type_, previous.version), downcast),
+                *kept,
+            ]
+
+    def still_published(self, type_: str) -> list[tuple[EventType, Upcaster]]:
+        """The previous versions of ``type_`` published beside the current one."""
+        return self._still_published.get(type_, [])
+
+    @property
+    def publishes_previous_versions(self) -> bool:
+        return bool(self._still_published)
+
+    def versions(self) -> list[EventType]:
+        """Every version of every type, current and previous, by type then version."""
+        every = [*self._types.values(), *(t for t, _ in self._previous.values())]
+        return sorted(every, key=lambda t: (t.type, t.version))
+
+    def version(self, type_: str, version: int) -> EventType:
+        current = self[type_]
+        if version == current.version:
+            return current
+        try:
+            return self._previous[(type_, version)][0]
+        except KeyError:
+            raise UnknownEventType(f"unknown version {version} of event type {type_!r}") from None
+
+    def upcast(self, type_: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` of ``version`` (JSON form) as the current version's, validated at each step.
+
+        Raises ValidationError (UnknownEventType for a version never registered), so a consumer
+        dead-letters what it cannot read as it does any invalid event.
+        """
+        current = self[type_].version
+        self.version(type_, version).instance.load(data)
+        while version < current:
+            data = self._previous[(type_, version)][1](data)
+            version += 1
+            self.version(type_, version).instance.load(data)
+        return data
+
+    def current_data(self, type_: str, dataschema: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The data of an event as the current version: upcast when ``dataschema`` is older.
+
+        The version is the last segment of the ``dataschema`` URL; any other form (an old
+        ``urn:`` one) is taken as the current version, validated as such by the caller.
+        """
+        version = version_of(dataschema)
+        if version is None or version == self[type_].version:
+            return data
+        return self.upcast(type_, version, data)
 
     def __getitem__(self, type_: str) -> EventType:
         try:

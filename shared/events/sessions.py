@@ -32,6 +32,8 @@ class _Strict(Schema):
 
 
 class FacilitatorV1(_Strict):
+    """Who facilitates a session, by kind, role and organisation: never by name."""
+
     kind = fields.String(required=True, validate=validate.OneOf(["coach", "guest_speaker"]))
     role = fields.String(allow_none=True)
     organisation = fields.String(allow_none=True)

@@ -57,7 +57,7 @@ def every_page(api: Api, path: str, role: str, sub: str) -> Iterator[bytes]:
         assert response.status_code == 200, response.get_data(as_text=True)
         yield response.get_data()
         page = response.get_json()
-        if page["next_after"] >= page["head"]:
+        if page["next_after"] is None:  # the page reached the head
             return
         after = page["next_after"]
 

@@ -40,6 +40,8 @@ def published(call: ClientCall) -> list[dict[str, Any]]:
         if not page["events"]:
             return events
         events += page["events"]
+        if page["next_after"] is None:  # the head
+            return events
         after = page["next_after"]
 
 

@@ -23,6 +23,8 @@ def published(pilot: Pilot, service: str) -> list[dict[str, Any]]:
         if not page["events"]:
             return events
         events += page["events"]
+        if page["next_after"] is None:  # the head
+            return events
         after = page["next_after"]
 
 

@@ -176,7 +176,7 @@ def test_two_relays_one_publishes_and_the_standby_takes_over_when_the_leader_is_
             if envelope.id in seen:
                 continue  # at least once: a republished batch, same ids
             seen.add(envelope.id)
-            by_subject[envelope.subject].append(envelope.sequence)
+            by_subject[envelope.subject].append(envelope.aggregateversion)
         for subject, sequences in by_subject.items():
             assert sequences == list(range(1, len(sequences) + 1)), (subject, sequences)
     except BaseException:

@@ -41,6 +41,8 @@ def outbox_events(call: ClientCall, service: str) -> list[dict[str, Any]]:
         if not page["events"]:
             return events
         events += page["events"]
+        if page["next_after"] is None:  # the head
+            return events
         after = page["next_after"]
 
 

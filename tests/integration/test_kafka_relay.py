@@ -85,7 +85,7 @@ def test_relay_publishes_each_event_once_in_subject_order(
         assert len({e.id for e in received}) == expected
         by_subject: dict[str, list[int]] = defaultdict(list)
         for envelope in received:
-            by_subject[envelope.subject].append(envelope.sequence)
+            by_subject[envelope.subject].append(envelope.aggregateversion)
         for sequences in by_subject.values():
             assert sequences == sorted(sequences) == list(range(1, len(sequences) + 1))
         # The cohort's events went to one partition, keyed by subject, so it saw all 13.

@@ -208,7 +208,7 @@ def feed_bytes(client: Client, path: str, role: str, sub: str) -> bytes | None:
         assert response.status_code == 200, response.get_data(as_text=True)
         pages.append(response.get_data())
         page = response.get_json()
-        if page["next_after"] >= page["head"]:
+        if page["next_after"] is None:  # the page reached the head
             return b"".join(pages)
         after = page["next_after"]
 

@@ -183,6 +183,6 @@ def pages(get: Callable[[int], Any]) -> Iterable[Any]:
     while True:
         page = get(after)
         yield page
-        if page["next_after"] >= page["head"]:
+        if page["next_after"] is None:  # the page reached the head
             return
         after = page["next_after"]

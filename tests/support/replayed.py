@@ -45,7 +45,7 @@ def recorded_until(cur: Cursor, until: str) -> Iterator[JournalRow]:
             subject="",
             time=dt.datetime.fromisoformat(time),
             dataschema="",
-            sequence=0,
+            aggregateversion=1,
             position=int(position),
             actor="",
             correlationid="",

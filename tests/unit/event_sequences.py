@@ -65,16 +65,16 @@ class Logs(EnrolmentSteps, AssessmentSteps):
         # Gaps: PostgreSQL ids skip, and some notifications publish nothing.
         self.heads[source] += self.draw(st.integers(1, 2))
         self.clock += dt.timedelta(seconds=self.draw(st.integers(1, 90_000)))
-        sequence = self.versions[subject]
+        version = self.versions[subject]
         self.events[source].append(
             Envelope(
-                id=event_id(subject, sequence),
+                id=event_id(subject, version),
                 source=f"/polku/{source}",
                 type=type_,
                 subject=subject,
                 time=self.clock,
                 dataschema=REGISTRY[type_].dataschema,
-                sequence=sequence,
+                aggregateversion=version,
                 position=self.heads[source],
                 actor="hr_admin:test",
                 correlationid="c",

@@ -84,7 +84,7 @@ def test_public_events_of_the_sensitive_types_carry_counts_and_no_values(
     assert {e.type for e in sensitive} == set(SENSITIVE)
     for envelope in sensitive:
         assert not INDIVIDUAL_FIELDS & set(envelope.data), envelope
-        assert envelope.dataschema.endswith(":2")
+        assert envelope.dataschema.endswith("/2")
     by_type = {e.type: e.data for e in sensitive}
     assert by_type[contract.RESULT_RECORDED]["dimensions_scored"] == len(SCORES)
     assert by_type[contract.RESULT_RECORDED]["rater_group"] == "peer"
@@ -110,15 +110,15 @@ def test_the_restricted_channel_carries_the_full_values(app: AssessmentApplicati
     assert by_type[contract.RESULT_VOIDED]["reason"] == REASON
     assert by_type[contract.STYLE_PROFILE_CORRECTED]["primary"] == "amiable"
     assert by_type[contract.REACTION_RESPONSE_SUBMITTED]["comments"] == {"best": COMMENT}
-    assert all(e.dataschema.endswith(":1") for e in events)
+    assert all(e.dataschema.endswith("/1") for e in events)
 
 
 def test_both_channels_give_the_same_events_ids_and_positions(app: AssessmentApplication) -> None:
     public, restricted = channels(app)
     one, other = public.read_channels([restricted], 0, 1000)
     assert one.last_position == other.last_position == app.head()
-    assert [(e.id, e.type, e.position, e.sequence) for e in one.envelopes] == [
-        (e.id, e.type, e.position, e.sequence) for e in other.envelopes
+    assert [(e.id, e.type, e.position, e.aggregateversion) for e in one.envelopes] == [
+        (e.id, e.type, e.position, e.aggregateversion) for e in other.envelopes
     ]
     assert one.envelopes == public.read(0, 1000).envelopes
     assert other.envelopes == restricted.read(0, 1000).envelopes

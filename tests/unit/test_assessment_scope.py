@@ -35,7 +35,7 @@ def envelope(position: int, type_: str, data: dict[str, Any]) -> Envelope:
         subject=data.get("cohort_id", "x"),
         time=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
         dataschema=default_registry()[type_].dataschema,
-        sequence=position,
+        aggregateversion=position,
         position=position,
         actor="hr_admin:test",
         correlationid="c",

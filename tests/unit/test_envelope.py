@@ -25,7 +25,7 @@ def envelope(**changes: Any) -> Envelope:
         "subject": "subject-1",
         "time": dt.datetime(2020, 3, 1, 9, 30, tzinfo=dt.UTC),
         "dataschema": f"urn:polku:schema:{contract.PARTICIPANT_ENROLLED}:1",
-        "sequence": 3,
+        "aggregateversion": 3,
         "position": 17,
         "actor": "coordinator:alice",
         "correlationid": "corr-1",
@@ -58,12 +58,48 @@ def test_json_carries_the_cloudevents_attributes() -> None:
     assert raw["specversion"] == "1.0"
     assert raw["datacontenttype"] == "application/json"
     assert raw["time"] == "2020-03-01T09:30:00+00:00"
-    assert raw["causationid"] is None
+    assert "causationid" not in raw  # a null extension is left out, never sent as null
+
+
+def test_sequence_is_a_string_that_sorts_in_log_order() -> None:
+    positions = [9, 10, 11, 99, 100, 2**63 - 1]
+    sequences = [json.loads(envelope(position=p).to_json())["sequence"] for p in positions]
+    assert all(isinstance(s, str) for s in sequences)
+    assert sorted(sequences) == sequences
+    assert sequences[0] == "00000000000000000009"
+
+
+def test_a_sequence_that_is_not_the_padded_position_is_refused() -> None:
+    assert "sequence" in field_errors(valid_dict(sequence="00000000000000000018"))
+
+
+def test_an_empty_correlation_id_is_left_out_and_reads_back() -> None:
+    original = envelope(correlationid="")
+    assert "correlationid" not in original.to_dict()
+    assert Envelope.from_json(original.to_json()) == original
+
+
+def test_binary_mode_strings_of_the_integer_extensions_are_accepted() -> None:
+    attributes = {**envelope().attributes(), "position": "17", "aggregateversion": "3"}
+    assert Envelope.from_attributes(attributes, envelope().data) == envelope()
+    with pytest.raises(ValidationError):
+        Envelope.from_attributes({**attributes, "position": "017"}, envelope().data)
 
 
 @pytest.mark.parametrize(
     "attribute",
-    ["id", "source", "type", "subject", "time", "specversion", "sequence", "position", "data"],
+    [
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "specversion",
+        "sequence",
+        "position",
+        "aggregateversion",
+        "data",
+    ],
 )
 def test_a_missing_required_attribute_is_named(attribute: str) -> None:
     raw = valid_dict()
@@ -77,9 +113,11 @@ def test_a_missing_required_attribute_is_named(attribute: str) -> None:
         ("specversion", "0.3"),
         ("time", "2020-03-01T09:30:00"),  # naive: positions in time must be unambiguous
         ("time", "yesterday"),
-        ("sequence", "3"),  # a string is not an integer, even if it looks like one
-        ("sequence", 3.5),
-        ("sequence", 0),  # aggregate versions start at 1
+        ("sequence", 17),  # the CloudEvents sequence extension is a string
+        ("sequence", "17"),  # not zero-padded: would not sort in log order
+        ("aggregateversion", "3"),  # a string is not an integer, even if it looks like one
+        ("aggregateversion", 3.5),
+        ("aggregateversion", 0),  # aggregate versions start at 1
         ("position", "17"),
         ("datacontenttype", "text/plain"),
         ("data", ["not", "an", "object"]),
@@ -105,7 +143,7 @@ def test_bytes_that_are_not_json_are_rejected() -> None:
         Envelope.from_json(b"{not json")
 
 
-def test_event_ids_depend_on_subject_and_sequence_only() -> None:
+def test_event_ids_depend_on_subject_and_aggregate_version_only() -> None:
     assert event_id("a", 1) == event_id("a", 1)
     assert len({event_id("a", 1), event_id("a", 2), event_id("b", 1)}) == 3
 

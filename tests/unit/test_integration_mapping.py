@@ -110,8 +110,8 @@ def test_envelope_attributes_come_from_the_notification_and_the_event_meta(
     events = by_type(envelopes)
     enrolled = events["ParticipantEnrolled"]
     assert enrolled.subject == str(story.cohort_id)
-    assert enrolled.sequence == 2  # the cohort's second event, after Planned
-    assert events["CohortPlanned"].sequence == 1
+    assert enrolled.aggregateversion == 2  # the cohort's second event, after Planned
+    assert events["CohortPlanned"].aggregateversion == 1
     assert enrolled.actor == "coordinator:co-1"
     assert enrolled.correlationid == "corr-enrol"
     assert enrolled.causationid == "c-9"
@@ -119,15 +119,20 @@ def test_envelope_attributes_come_from_the_notification_and_the_event_meta(
     assert events["PersonRegistered"].correlationid == "corr-person"
     assert events["PersonRegistered"].causationid is None
     assert enrolled.source == "/polku/enrolment"
-    assert enrolled.dataschema == f"urn:polku:schema:{contract.PARTICIPANT_ENROLLED}:1"
+    assert enrolled.dataschema == (
+        f"http://127.0.0.1:8000/enrolment/schemas/{contract.PARTICIPANT_ENROLLED}/1"
+    )
+    assert enrolled.sequence == f"{enrolled.position:020d}"
     assert enrolled.time.tzinfo is not None
 
 
-def test_envelope_ids_are_uuid5_of_subject_and_sequence(story: Story, outbox: Outbox) -> None:
+def test_envelope_ids_are_uuid5_of_subject_and_aggregate_version(
+    story: Story, outbox: Outbox
+) -> None:
     envelopes = outbox.read(0, 100).envelopes
     assert len(envelopes) == 4
     for envelope in envelopes:
-        assert envelope.id == event_id(envelope.subject, envelope.sequence)
+        assert envelope.id == event_id(envelope.subject, envelope.aggregateversion)
         assert uuid.UUID(envelope.id).version == 5
 
 
