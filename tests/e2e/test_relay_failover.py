@@ -152,7 +152,12 @@ def test_two_relays_one_publishes_and_the_standby_takes_over_when_the_leader_is_
         assert standby.poll() is None and leader.poll() is None  # both running
         # Their metrics say the same: the leader reads 1, the standby 0.
         assert wait_for(lambda: leading(metrics_port[leader.pid]), 30, "the leader's metrics") == 1
-        assert leading(metrics_port[standby.pid]) == 0
+        standing_by = wait_for(
+            lambda: (v,) if (v := leading(metrics_port[standby.pid])) is not None else None,
+            30,
+            "the standby's metrics",
+        )
+        assert standing_by == (0,)
         published = published_ids(service)
         received = topic_contents(kafka_principals, prefix, len(published))
         # Only the leader published: every event exactly once, nothing from the standby.
