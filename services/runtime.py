@@ -47,6 +47,7 @@ from shared.web.feed import install_restricted_feed
 from shared.web.idempotency import IdempotencyStore
 from shared.web.mount import combine
 from shared.web.security import MAX_LIFETIME_EXTENSION
+from shared.web.validation import PLAUSIBLE_YEARS
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    app.config[PLAUSIBLE_YEARS] = settings.plausible_years
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:

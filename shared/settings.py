@@ -64,6 +64,8 @@ VARIABLES: dict[str, str] = {
     "/metrics (Prometheus); unset: no metrics.",
     "POLKU_READY_MAX_LAG": "Tracking is not ready (/readyz 503) while the projector lags more "
     "events than this on any partition (default 10000).",
+    "POLKU_PLAUSIBLE_YEARS": "Years every date given to the write services must fall in, as "
+    "first-last (default 1950-2100); any other date is a 422.",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -116,6 +118,7 @@ class Settings:
     """Per role (and ``default``), in Flask-Limiter's notation; empty: no rate limiting."""
     metrics_port: int | None = None
     ready_max_lag: int = 10_000
+    plausible_years: tuple[int, int] = (1950, 2100)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -168,6 +171,7 @@ class Settings:
             rate_limits=_rate_limits(environ),
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
+            plausible_years=_year_range(environ, "POLKU_PLAUSIBLE_YEARS", (1950, 2100)),
         )
         settings.validate()
         return settings
@@ -416,3 +420,21 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name} must be a positive, finite number")
     return value
+
+
+def _year_range(environ: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """``first-last``, two years with first <= last, both within 1..9998 (so a day after the
+    last still exists)."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    first, _, last = raw.partition("-")
+    try:
+        years = (int(first), int(last))
+    except ValueError:
+        raise SettingsError(f"{name} must be first-last, such as 1950-2100, not {raw!r}") from None
+    if not 1 <= years[0] <= years[1] <= 9998:
+        raise SettingsError(
+            f"{name} must be two years from 1 to 9998, the first not after the last"
+        )
+    return years

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.enrolment.domain.careers import MoveKind, Scope
 from services.enrolment.personal import EMPLOYEE_NUMBER_MAX, NAME_MAX
 from shared.web.pagination import PageSchema
-from shared.web.validation import Email, SingleLine
+from shared.web.validation import Email, PlausibleDate, SingleLine
 
 Text = [validate.Length(min=1, max=200), SingleLine]
 """A name-like field: one line of 1-200 characters, no control characters."""
@@ -68,7 +68,7 @@ class PlacementIn(Schema):
     )
     department = fields.String(required=True, validate=Text)
     unit = fields.String(required=True, validate=Text)
-    effective_date = fields.Date(required=True)
+    effective_date = PlausibleDate(required=True)
 
 
 class PlacementOut(Schema):
@@ -98,13 +98,13 @@ class CareerMoveIn(Schema):
     organisation = fields.String(required=True, validate=Text)
     department = optional_text("Optional when leaving the state or moving to another organisation.")
     unit = optional_text("Optional.")
-    start_date = fields.Date(required=True)
-    planned_end_date = fields.Date(
+    start_date = PlausibleDate(required=True)
+    planned_end_date = PlausibleDate(
         load_default=None,
         allow_none=True,
         metadata={"description": "Required for a job rotation, allowed for a secondment."},
     )
-    end_date = fields.Date(load_default=None, allow_none=True)
+    end_date = PlausibleDate(load_default=None, allow_none=True)
     scope = fields.String(
         load_default=None,
         allow_none=True,
@@ -145,7 +145,7 @@ class CareerMoveList(PageSchema):
 
 
 class MoveEndIn(Schema):
-    end_date = fields.Date(required=True)
+    end_date = PlausibleDate(required=True)
 
 
 class ErasureOut(Schema):
