@@ -7,7 +7,7 @@ assessment service's individual values, as its restricted channel carries them t
 
 from __future__ import annotations
 
-from shared.events import assessment, assessment_public, enrolment, people
+from shared.events import assessment, assessment_public, coordination, enrolment, people
 from shared.events.envelope import Envelope, event_id
 from shared.events.registry import EventType, Registry, UnknownEventType
 
@@ -27,6 +27,7 @@ def default_registry() -> Registry:
     registry = Registry()
     enrolment.register(registry)
     people.register(registry)
+    coordination.register(registry)
     assessment_public.register(registry)
     return registry
 
@@ -36,5 +37,6 @@ def restricted_registry() -> Registry:
     registry = Registry()
     enrolment.register(registry)
     people.register(registry)
+    coordination.register(registry)
     assessment.register(registry)
     return registry
