@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.api.helpers import Api, assert_problem, cohort_body, unknown_id
+from tests.api.helpers import Api, assert_problem, bearer, cohort_body, person_body, unknown_id
 from tests.api.test_session_api import schedule
 
 
@@ -157,3 +157,53 @@ def test_a_cohort_stored_ending_in_9999_gets_a_mobility_view_not_a_500(api: Api)
     view = tracked(api, f"/tracking/cohorts/{cohort.id}/mobility")
     rotation = view["participants"]["first_move"]["incidence"]["24"]
     assert rotation["value"] is None  # a horizon never reached
+
+
+def test_a_persons_name_email_and_employee_number_are_corrected(api: Api) -> None:
+    person = api.person(employee_number="E-1")
+    other = api.person(employee_number="E-2")
+    path = f"/enrolment/people/{person}"
+    with api.writes_nothing():
+        assert_problem(api.client.patch(path, json={}, headers=bearer()), 422)
+        taken = api.client.patch(path, json={"employee_number": " e-2"}, headers=bearer())
+        assert_problem(taken, 409, {"employee_number"})
+        bad = api.client.patch(path, json={"email": "not-an-address"}, headers=bearer())
+        assert_problem(bad, 422, {"email"})
+        assert_problem(
+            api.client.patch(path, json={"email": "a@b.fi"}, headers=bearer("coach")), 403
+        )
+        same = api.client.patch(path, json={"full_name": "Anna Aalto"}, headers=bearer())
+        assert same.status_code == 200  # the value it has: nothing recorded
+    fixed = api.client.patch(
+        path, json={"full_name": "Anna Aaltonen", "employee_number": "E-3"}, headers=bearer()
+    )
+    assert fixed.status_code == 200, fixed.get_json()
+    body = fixed.get_json()
+    assert (body["full_name"], body["email"], body["employee_number"]) == (
+        "Anna Aaltonen",
+        "anna.aalto@example.fi",
+        "E-3",
+    )
+    assert api.get(f"{path}?version=1").get_json()["full_name"] == "Anna Aalto"
+    # The old number is free again, the new one taken.
+    assert api.post("/enrolment/people", person_body(employee_number="E-1")).status_code == 201
+    assert_problem(api.post("/enrolment/people", person_body(employee_number="e-3")), 409)
+    # One key for every version: erasure shreds the correction too.
+    erased = api.post(f"{path}/erasure", {})
+    assert erased.status_code == 200, erased.get_json()
+    assert api.get(f"{path}?version=2").get_json()["full_name"] is None
+    assert api.post("/enrolment/people", person_body(employee_number="E-3")).status_code == 201
+    # The public event names the fields, never their values; tracking carries on.
+    events = api.get("/enrolment/events?limit=1000", role="service").get_json()
+    corrected = [e for e in events["events"] if e["type"].endswith("PersonDetailsCorrected")]
+    assert [e["data"] for e in corrected] == [
+        {"person_id": person, "corrected": ["employee_number", "full_name"]}
+    ]
+    assert "Aaltonen" not in str(events)
+    moved = api.client.patch(
+        f"/enrolment/people/{other}", json={"email": "b@example.fi"}, headers=bearer()
+    )
+    assert moved.status_code == 200
+    api.embedded.tracking.projector.drain()
+    timeline = api.get(f"/tracking/people/{other}/timeline")
+    assert timeline.status_code == 200 and "b@example.fi" not in timeline.get_data(as_text=True)

@@ -39,6 +39,22 @@ class PersonIn(Schema):
     education_level = optional_text("For example bachelor, master, doctorate.")
 
 
+class PersonCorrectionIn(Schema):
+    full_name = fields.String(validate=[validate.Length(min=1, max=NAME_MAX), SingleLine])
+    email = Email()
+    employee_number = fields.String(
+        validate=[validate.Length(min=1, max=EMPLOYEE_NUMBER_MAX), SingleLine],
+        metadata={"description": "Unique among people not erased."},
+    )
+
+    @validates_schema
+    def check_some(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError(
+                "give at least one of full_name, email, employee_number", field_name="full_name"
+            )
+
+
 class PersonOut(Schema):
     id = fields.UUID(metadata={"description": "The pseudonymous id used everywhere else."})
     full_name = fields.String(allow_none=True, metadata={"description": "Null once erased."})
