@@ -164,7 +164,8 @@ def test_a_persons_name_email_and_employee_number_are_corrected(api: Api) -> Non
     other = api.person(employee_number="E-2")
     path = f"/enrolment/people/{person}"
     with api.writes_nothing():
-        assert_problem(api.client.patch(path, json={}, headers=bearer()), 422)
+        nothing = api.client.patch(path, json={}, headers=bearer())
+        assert (nothing.status_code, nothing.get_json()["version"]) == (200, 1)
         taken = api.client.patch(path, json={"employee_number": " e-2"}, headers=bearer())
         assert_problem(taken, 409, {"employee_number"})
         bad = api.client.patch(path, json={"email": "not-an-address"}, headers=bearer())

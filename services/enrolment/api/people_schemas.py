@@ -47,13 +47,6 @@ class PersonCorrectionIn(Schema):
         metadata={"description": "Unique among people not erased."},
     )
 
-    @validates_schema
-    def check_some(self, data: dict[str, Any], **_: Any) -> None:
-        if not data:
-            raise ValidationError(
-                "give at least one of full_name, email, employee_number", field_name="full_name"
-            )
-
 
 class PersonOut(Schema):
     id = fields.UUID(metadata={"description": "The pseudonymous id used everywhere else."})

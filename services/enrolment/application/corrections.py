@@ -19,11 +19,7 @@ from services.enrolment.domain import Meta
 from services.enrolment.domain.people import EmployeeNumberTaken, Person
 from services.enrolment.keystore import LookupTaken
 from services.enrolment.personal import PERSONAL_CHECKS, Personal, seal
-from shared.errors import ConflictError, RuleViolation
-
-
-class NothingToCorrect(RuleViolation):
-    pass
+from shared.errors import ConflictError
 
 
 class KeyMissing(ConflictError):
@@ -38,12 +34,8 @@ class CorrectionCommands(PeopleCommands):
         meta: Meta,
         expected_version: int | None = None,
     ) -> PersonRecord:
-        """Corrects some of full_name, email and employee_number; giving the values the person
-        has already records nothing."""
-        if not changes:
-            raise NothingToCorrect(
-                "give at least one of full_name, email, employee_number", field="full_name"
-            )
+        """Corrects some of full_name, email and employee_number; giving none of them, or the
+        values the person has already, records nothing."""
         for name, value in changes.items():
             PERSONAL_CHECKS[name](value)
 
