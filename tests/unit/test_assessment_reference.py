@@ -3,19 +3,23 @@ the coach scope's feed, cursor and transaction, and filled from the feed's start
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from pathlib import Path
 
+from click.testing import CliRunner
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from services.assessment import reference
+from services.cli import main
 from services.runtime import build_embedded, build_write_service, scope_follower
 from shared.events import default_registry
 from shared.events import enrolment as e
 from shared.settings import Settings
 from tests.api.helpers import SECRET, Api
+from tests.unit.assessment_builders import behaviour
 from tests.unit.test_assessment_scope import batch, envelope, scope_in
 
 PERSON, COHORT, PROGRAMME = (str(uuid.uuid4()) for _ in range(3))
@@ -83,3 +87,44 @@ def test_a_separate_assessment_process_learns_them_over_http(tmp_path: Path) -> 
         server.shutdown()
         assessment.close()
         enrolment.close()
+
+
+def test_the_cli_import_names_the_rows_of_people_enrolment_never_registered(
+    tmp_path: Path,
+) -> None:
+    """``polku import results`` checks ids as the HTTP import does, catching the reference up
+    from enrolment's store in the same data directory first."""
+    data = tmp_path / "var"
+    runtime = build_embedded(Settings(data_dir=data, jwt_secret=SECRET))
+    try:
+        api = Api(runtime, Client(runtime.wsgi))
+        made = api.created(
+            "/assessment/instruments", {"name": "S", "kind": "self_assessment", **behaviour()}
+        )
+        known = api.person()
+    finally:
+        runtime.close()
+    stranger = str(uuid.uuid4())
+    csv = tmp_path / "results.csv"
+    csv.write_text("Respondent,Q1,Q2,Q3\nknown,3,4,2\nstranger,3,4,2\n")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "columns": {"person": "Respondent"},
+                "dimensions": {"Q1": "listening", "Q2": "sharing", "Q3": "blaming"},
+                "people": {"known": known, "stranger": stranger},
+                "defaults": {"wave": "baseline", "rater_group": "self", "date": "2020-02-14"},
+            }
+        )
+    )
+    env = {
+        "POLKU_DATA_DIR": str(data),
+        "POLKU_JWT_SECRET": SECRET,
+        "POLKU_MASTER_KEY_FILE": str(tmp_path / "var.master-key"),
+    }
+    args = ["import", "results", str(csv), "--instrument", made["id"], "--mapping", str(mapping)]
+    refused = CliRunner().invoke(main, args, env=env)
+    assert refused.exit_code == 1, refused.output
+    assert f"row 3, Respondent: person {stranger}" in refused.output
+    assert "row 2" not in refused.output  # the person enrolment registered is fine
