@@ -7,12 +7,24 @@ problem of the import's row. In one process the reference catches up before it a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from tests.api.helpers import Api, assert_problem, unknown_id
+import pytest
+from werkzeug.test import Client
+
+from tests.api.helpers import Api, assert_problem, build, unknown_id
 from tests.api.test_assessment_api import instrument, result_body
 from tests.api.test_assessment_imports_api import registered_mapping
 from tests.unit.test_assessment_imports import GOOD
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One runtime for the module: every test makes its own programmes, cohorts and people."""
+    runtime = build(tmp_path_factory.mktemp("coordination"))
+    yield Api(runtime, Client(runtime.wsgi))
+    runtime.close()
 
 
 def test_a_result_for_an_unknown_person_or_cohort_is_a_422_naming_the_field(api: Api) -> None:

@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from tests.api.helpers import Api, assert_problem, bearer, cohort_body, person_body, unknown_id
+import pytest
+from werkzeug.test import Client
+
+from tests.api.helpers import (
+    Api,
+    assert_problem,
+    bearer,
+    build,
+    cohort_body,
+    person_body,
+    unknown_id,
+)
 from tests.api.test_session_api import schedule
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One runtime for the module: every test makes its own programmes, cohorts and people."""
+    runtime = build(tmp_path_factory.mktemp("coordination"))
+    yield Api(runtime, Client(runtime.wsgi))
+    runtime.close()
 
 
 def tracked(api: Api, path: str) -> dict[str, Any]:
