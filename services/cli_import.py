@@ -155,17 +155,26 @@ def import_results_command(
 def _known_ids(settings: Any, write: Any) -> dict[str, Any]:
     """Assessment's reference of enrolment's people and cohorts, for the import to check ids.
 
-    Embedded (no Kafka, no enrolment URL), it is brought up to date from enrolment's store in
-    the same data directory first; otherwise it is as the running assessment service's
-    follower keeps it.
+    Embedded (no Kafka, no enrolment URL), it is first brought up to date from enrolment's log
+    in the same data directory; otherwise it is as the running assessment service's follower
+    keeps it.
     """
     from services import runtime
+    from services.assessment.scope import ScopeFollower
+    from services.enrolment.keystore_setup import InMemoryKeyStore
+    from shared.events import default_registry
+    from shared.feeds import OutboxFeed
+    from shared.outbox import Outbox
 
     if not settings.kafka_bootstrap_servers and "enrolment" not in settings.service_urls:
-        enrolment = runtime.build_write_service(settings, "enrolment")
+        app_class, translate, _ = runtime.APPLICATIONS["enrolment"]
+        # Enrolment's log is only read and mapped here, never a personal field opened: no key
+        # store is needed (an empty one in memory, so nothing is made beside the data).
+        enrolment = app_class(settings.eventstore_env("enrolment"), keystore=InMemoryKeyStore())
         try:
-            services = {"enrolment": enrolment, "assessment": write}
-            runtime.embedded_scope(settings, services).drain()
+            outbox = Outbox("enrolment", enrolment, translate, default_registry())
+            feed = OutboxFeed({"enrolment": outbox})
+            ScopeFollower(write.scope, feed, default_registry()).drain()
         finally:
             enrolment.close()
     return {"known": write.scope}
