@@ -40,7 +40,13 @@ def cli_meta() -> dict[str, str]:
 
 
 def run_import_command(
-    service: str, function: ImportFunction, file: IO[str], *, dry_run: bool, **options: Any
+    service: str,
+    function: ImportFunction,
+    file: IO[str],
+    *,
+    dry_run: bool,
+    prepare: Callable[[Any, Any], dict[str, Any]] | None = None,
+    **options: Any,
 ) -> None:
     """Runs one import against ``service``'s store, with a progress bar and a final report."""
     from services import runtime
@@ -54,6 +60,8 @@ def run_import_command(
     with reachable(settings):
         write = runtime.build_write_service(settings, service)
     try:
+        if prepare is not None:
+            options = {**options, **prepare(settings, write)}
         result = _with_progress(table, function, write.application, dry_run, options)
     except ImportRejected as rejected:
         _report_rejection(rejected)
@@ -127,7 +135,10 @@ def _mapping(file: IO[str]) -> dict[str, Any]:
 def import_results_command(
     file: IO[str], instrument_id: str, mapping: IO[str], dry_run: bool
 ) -> None:
-    """Import assessment results from a survey tool's CSV export (one result per row)."""
+    """Import assessment results from a survey tool's CSV export (one result per row).
+
+    A person or cohort that enrolment never registered is a problem of its row, as over HTTP.
+    """
     from services.assessment.imports import import_results
 
     run_import_command(
@@ -135,9 +146,38 @@ def import_results_command(
         import_results,
         file,
         dry_run=dry_run,
+        prepare=_known_ids,
         instrument_id=instrument_id,
         mapping=_mapping(mapping),
     )
+
+
+def _known_ids(settings: Any, write: Any) -> dict[str, Any]:
+    """Assessment's reference of enrolment's people and cohorts, for the import to check ids.
+
+    Embedded (no Kafka, no enrolment URL), it is first brought up to date from enrolment's log
+    in the same data directory; otherwise it is as the running assessment service's follower
+    keeps it.
+    """
+    from services import runtime
+    from services.assessment.scope import ScopeFollower
+    from services.enrolment.keystore_setup import InMemoryKeyStore
+    from shared.events import default_registry
+    from shared.feeds import OutboxFeed
+    from shared.outbox import Outbox
+
+    if not settings.kafka_bootstrap_servers and "enrolment" not in settings.service_urls:
+        app_class, translate, _ = runtime.APPLICATIONS["enrolment"]
+        # Enrolment's log is only read and mapped here, never a personal field opened: no key
+        # store is needed (an empty one in memory, so nothing is made beside the data).
+        enrolment = app_class(settings.eventstore_env("enrolment"), keystore=InMemoryKeyStore())
+        try:
+            outbox = Outbox("enrolment", enrolment, translate, default_registry())
+            feed = OutboxFeed({"enrolment": outbox})
+            ScopeFollower(write.scope, feed, default_registry()).drain()
+        finally:
+            enrolment.close()
+    return {"known": write.scope}
 
 
 @import_group.command(name="staff-survey")

@@ -50,6 +50,7 @@ from shared.web.idempotency import IdempotencyStore
 from shared.web.jobs import JOBS
 from shared.web.mount import combine
 from shared.web.security import MAX_LIFETIME_EXTENSION
+from shared.web.validation import PLAUSIBLE_YEARS
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         "servers": settings.kafka_bootstrap_servers,
         "partitions": settings.kafka_partitions,
     }
+    app.config[PLAUSIBLE_YEARS] = settings.plausible_years
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:

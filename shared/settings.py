@@ -67,6 +67,8 @@ VARIABLES: dict[str, str] = {
     "events than this on any partition (default 10000).",
     "POLKU_PUBLIC_BASE_URL": "Public address of the services, the start of every event's "
     "dataschema URL (default http://127.0.0.1:8000).",
+    "POLKU_PLAUSIBLE_YEARS": "Years every date given to the write services must fall in, as "
+    "first-last (default 1950-2100); any other date is a 422.",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -121,6 +123,7 @@ class Settings:
     ready_max_lag: int = 10_000
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     """Where subscribers reach the services: the start of every event's ``dataschema`` URL."""
+    plausible_years: tuple[int, int] = (1950, 2100)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -174,6 +177,7 @@ class Settings:
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
             public_base_url=_base_url(environ, "POLKU_PUBLIC_BASE_URL"),
+            plausible_years=_year_range(environ, "POLKU_PLAUSIBLE_YEARS", (1950, 2100)),
         )
         settings.validate()
         return settings
@@ -432,3 +436,21 @@ def _base_url(environ: Mapping[str, str], name: str) -> str:
             f"{name} must be an http(s) URL without query, e.g. https://polku.example"
         )
     return value.rstrip("/")
+
+
+def _year_range(environ: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """``first-last``, two years with first <= last, both within 1..9998 (so a day after the
+    last still exists)."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    first, _, last = raw.partition("-")
+    try:
+        years = (int(first), int(last))
+    except ValueError:
+        raise SettingsError(f"{name} must be first-last, such as 1950-2100, not {raw!r}") from None
+    if not 1 <= years[0] <= years[1] <= 9998:
+        raise SettingsError(
+            f"{name} must be two years from 1 to 9998, the first not after the last"
+        )
+    return years

@@ -51,6 +51,7 @@ from services.assessment.import_mapping import (
     section,
     whole_number,
 )
+from services.assessment.reference import KnownIds
 from services.assessment.staff_survey_import import import_staff_survey
 from shared.errors import PolkuError
 from shared.imports import ImportRejected, ImportResult, Progress, RowProblem, Table, refuse
@@ -70,8 +71,13 @@ def import_results(
     mapping: Mapping[str, Any],
     dry_run: bool = False,
     progress: Progress | None = None,
+    known: KnownIds | None = None,
 ) -> ImportResult:
-    """Imports one result per row (see the module for the mapping); all rows or none."""
+    """Imports one result per row (see the module for the mapping); all rows or none.
+
+    With ``known`` (the reference of enrolment's people and cohorts), a row naming a person or
+    cohort enrolment never registered is a problem of that row and column.
+    """
     instrument = load_instrument(app, instrument_id, *RESULT_KINDS)
     columns = section(mapping, "columns")
     if "person" not in columns:
@@ -87,11 +93,15 @@ def import_results(
     result = ImportResult(rows=len(table.rows), dry_run=dry_run)
     pending: dict[uuid.UUID, tuple[int, Result]] = {}
     seen: dict[uuid.UUID, int] = {}
+    strangers = _strangers(known, table, people, cells)
     for number, row in table.numbered():
-        result.problems += _check_result_row(
+        problems = _check_result_row(
             app, instrument, meta, number, row, people, cells, columns, dimensions, pending,
             seen, result,
         )  # fmt: skip
+        result.problems += problems + _unknown_ids(
+            number, row, people, cells, columns, strangers, problems
+        )
         if progress:
             progress(1)
     if result.problems:
@@ -99,6 +109,59 @@ def import_results(
     return save_all_or_none(
         app, instrument, meta, [r for _, r in pending.values()], result, progress
     )
+
+
+def _strangers(
+    known: KnownIds | None, table: Table, people: Mapping[str, uuid.UUID], cells: Cells
+) -> tuple[set[str], set[str]]:
+    """The mapped people and the rows' cohorts that enrolment never registered."""
+    if known is None:
+        return set(), set()
+    cohorts: set[str] = set()
+    for _number, row in table.numbered():
+        text = cells.get(row, "cohort", "cohort_id")
+        try:
+            if text:
+                cohorts.add(str(uuid.UUID(text)))
+        except ValueError:
+            continue  # reported as no cohort id by the row's own checks
+    return known.unknown_people(str(p) for p in people.values()), known.unknown_cohorts(cohorts)
+
+
+def _unknown_ids(
+    number: int,
+    row: dict[str, str],
+    people: Mapping[str, uuid.UUID],
+    cells: Cells,
+    columns: Mapping[str, str],
+    strangers: tuple[set[str], set[str]],
+    found: list[RowProblem],
+) -> list[RowProblem]:
+    """A row's person or cohort that enrolment never registered, each named by its column."""
+    unknown_people, unknown_cohorts = strangers
+    problems: list[RowProblem] = []
+    person_id = people.get(row.get(columns["person"], ""))
+    if person_id is not None and str(person_id) in unknown_people:
+        problems.append(
+            RowProblem(
+                number,
+                columns["person"],
+                f"person {person_id} (mapped from {row.get(columns['person'])!r}) is not "
+                "registered in enrolment",
+            )
+        )
+    text = cells.get(row, "cohort", "cohort_id")
+    column = columns.get("cohort") or None
+    if text and not any(p.column == column for p in found):
+        try:
+            cohort = str(uuid.UUID(text))
+        except ValueError:
+            cohort = ""
+        if cohort in unknown_cohorts:
+            problems.append(
+                RowProblem(number, column, f"cohort {cohort} is not planned in enrolment")
+            )
+    return problems
 
 
 def _check_result_row(

@@ -1,4 +1,5 @@
-"""Coach scope: which cohorts each coach coaches and who was ever enrolled in them.
+"""Coach scope: which cohorts each coach coaches and who was ever enrolled in them; and the
+reference of known people and cohorts (:mod:`services.assessment.reference`), from the same feed.
 
 The assessment service learns this from enrolment's public integration events, never from
 enrolment's code: ``CohortCoachAssigned`` (the coach by ``coach_ref``, a keyed hash of their
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 
 from marshmallow import ValidationError
 
+from services.assessment import reference
 from shared.events import Envelope, Registry
 from shared.events import enrolment as e
 from shared.feeds import Feed, Key, Poll
@@ -34,7 +36,7 @@ from shared.text import printable
 log = logging.getLogger("polku.assessment.scope")
 
 SOURCE = "enrolment"
-FOLLOWED = (e.COHORT_COACH_ASSIGNED, e.PARTICIPANT_ENROLLED)
+FOLLOWED = (e.COHORT_COACH_ASSIGNED, e.PARTICIPANT_ENROLLED, *reference.FOLLOWED)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS assessment_scope_coaches ("
@@ -58,6 +60,10 @@ class CoachScope:
         with schema_lock(database.url), database.transaction() as cur:
             for statement in SCHEMA:
                 cur.execute(statement)
+            if reference.create(cur):
+                # The feed's cursor has passed the events the new reference needs: read the
+                # feed again from its start (every row is added idempotently).
+                cur.execute("DELETE FROM assessment_scope_positions")
 
     def positions(self) -> dict[Key, int]:
         with self.database.transaction(write=False) as cur:
@@ -91,6 +97,14 @@ class CoachScope:
                 wanted,
             )
             return {(str(r[0]), str(r[1])) for r in cur.fetchall()}
+
+    def unknown_people(self, ids: Iterable[str]) -> set[str]:
+        """The person ids enrolment has not (yet, as far as the feed has come) registered."""
+        return reference.unknown_people(self.database, ids)
+
+    def unknown_cohorts(self, ids: Iterable[str]) -> set[str]:
+        """The cohort ids enrolment has not (yet, as far as the feed has come) planned."""
+        return reference.unknown_cohorts(self.database, ids)
 
     def apply(self, poll: Poll, registry: Registry) -> int:
         """One batch and its cursors in one transaction; returns the events applied."""
@@ -135,7 +149,9 @@ class CoachScope:
 
 def _apply_one(cur: Cursor, envelope: Envelope) -> None:
     data = envelope.data
-    if envelope.type == e.COHORT_COACH_ASSIGNED:
+    if envelope.type in reference.FOLLOWED:
+        reference.apply_one(cur, envelope)
+    elif envelope.type == e.COHORT_COACH_ASSIGNED:
         cur.execute(
             "INSERT INTO assessment_scope_coaches (cohort_id, coach_ref) VALUES (?, ?)"
             " ON CONFLICT (cohort_id, coach_ref) DO NOTHING",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.enrolment.domain.people import Person
+from shared.events import coordination, people
 from shared.events import enrolment as contract
-from shared.events import people
 
 
 def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
@@ -58,6 +58,12 @@ def translate(event: Any) -> tuple[str, dict[str, Any]] | None:
             "person_id": person_id,
             "move_id": event.move_id,
             "end_date": event.end_date,
+        }
+    if isinstance(event, Person.PersonalCorrected):  # type: ignore[attr-defined]
+        # The names of the fields only: the sealed values stop here.
+        return coordination.PERSON_DETAILS_CORRECTED, {
+            "person_id": person_id,
+            "corrected": list(event.corrected),
         }
     if isinstance(event, Person.Erased):  # type: ignore[attr-defined]
         return people.PERSON_ERASED, {"person_id": person_id, "erased_at": event.erased_at}

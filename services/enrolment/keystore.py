@@ -103,6 +103,11 @@ class KeyStore(Protocol):
         """Deletes the people's keys and lookups beyond recovery; returns how many keys went."""
         ...
 
+    def relookup(self, person_id: UUID, lookup: str, *, added_at: float | None = None) -> None:
+        """Makes ``lookup`` the person's only blind index (a corrected employee number), in one
+        step; raises :class:`LookupTaken` if someone else holds it. The key stays."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -272,6 +277,19 @@ class SqlKeyStore:
                 deleted += max(cur.rowcount, 0)
         self.scrub()
         return deleted
+
+    def relookup(self, person_id: UUID, lookup: str, *, added_at: float | None = None) -> None:
+        with self.database.transaction() as cur:
+            holder = self._find(cur, [lookup]).get(lookup)
+            if holder is not None and holder.person_id != person_id:
+                raise LookupTaken([lookup])
+            cur.execute(f"DELETE FROM {LOOKUPS_TABLE} WHERE person_id = ?", (str(person_id),))
+            when = time.time() if added_at is None else added_at
+            cur.execute(
+                f"INSERT INTO {LOOKUPS_TABLE} (lookup, person_id, added_at) VALUES (?, ?, ?)",
+                (lookup, str(person_id), when),
+            )
+        self.scrub()  # the old index is no longer the person's: nothing of it stays readable
 
     def scrub(self) -> None:
         """Removes what deleted rows leave in the files (see the module docstring)."""

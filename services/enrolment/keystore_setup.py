@@ -83,6 +83,16 @@ class InMemoryKeyStore:
                 del self._lookups[lookup]
             return sum(self._keys.pop(p, None) is not None for p in ids)
 
+    def relookup(self, person_id: UUID, lookup: str, *, added_at: float | None = None) -> None:
+        with self._lock:
+            holder = self._lookups.get(lookup)
+            if holder is not None and holder.person_id != person_id:
+                raise LookupTaken([lookup])
+            for old in [x for x, h in self._lookups.items() if h.person_id == person_id]:
+                del self._lookups[old]
+            now = time.time() if added_at is None else added_at
+            self._lookups[lookup] = Holder(person_id, now)
+
     def close(self) -> None:
         pass
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any, Protocol
+
+LAGGING = "may not have arrived yet"
+"""In assessment's refusal of an id its reference of enrolment's events does not hold yet."""
+LAG_RETRIES, LAG_PAUSE = 50, 0.2
 
 
 class ScenarioError(RuntimeError):
@@ -60,8 +65,16 @@ class HttpCall:
             data=None if body is None else json.dumps(body).encode(),
             headers=headers,
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            raise ScenarioError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
+        for attempt in range(LAG_RETRIES + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                text = exc.read().decode()
+                # A separately run assessment service may not have seen a person or cohort
+                # enrolment made a moment ago; its reference catches up within a poll or two.
+                if exc.code == 422 and LAGGING in text and attempt < LAG_RETRIES:
+                    time.sleep(LAG_PAUSE)
+                    continue
+                raise ScenarioError(f"{method} {path}: {exc.code} {text}") from None
+        raise AssertionError("unreachable")

@@ -7,7 +7,7 @@ assessment service's individual values, as its restricted channel carries them t
 
 from __future__ import annotations
 
-from shared.events import assessment, assessment_public, enrolment, people
+from shared.events import assessment, assessment_public, coordination, enrolment, people
 from shared.events.envelope import Envelope, event_id
 from shared.events.registry import (
     DEFAULT_PUBLIC_BASE_URL,
@@ -36,6 +36,7 @@ def default_registry(base_url: str = DEFAULT_PUBLIC_BASE_URL) -> Registry:
     registry = Registry(base_url)
     enrolment.register(registry)
     people.register(registry)
+    coordination.register(registry)
     assessment_public.register(registry)
     return registry
 
@@ -45,5 +46,6 @@ def restricted_registry(base_url: str = DEFAULT_PUBLIC_BASE_URL) -> Registry:
     registry = Registry(base_url)
     enrolment.register(registry)
     people.register(registry)
+    coordination.register(registry)
     assessment.register(registry)
     return registry

@@ -23,6 +23,7 @@ from flask_smorest import Api, abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PolkuError
+from shared.web import strict
 from shared.web.problems import (
     PROBLEM_CONTENT_TYPE,
     ProblemSchema,
@@ -119,6 +120,8 @@ def create_service_app(
     _install_common(app, ready_check)
     _serve_swagger_assets(app, service)
     app.extensions["polku.api"] = api
+    strict.install(app)
+    strict.document(app)
     return app
 
 

@@ -39,6 +39,8 @@ from shared.sql import Database, schema_lock
 from shared.web.security import current_principal
 
 HEADER = "Idempotency-Key"
+KEY_PATTERN = "^[!-~]([ -~]*[!-~])?$"
+"""Printable ASCII, as documented; no space at either end (a header's ends are trimmed)."""
 MAX_KEY_LENGTH = 255
 KEEP_SECONDS = 24 * 3600
 REPLAYED = "Idempotent-Replayed"
@@ -258,8 +260,14 @@ def _document(app: Flask) -> None:
         {
             "name": HEADER,
             "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-            "description": "Send a unique key to make a retry safe: a request repeated with "
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+                "pattern": KEY_PATTERN,
+            },
+            "description": f"1 to {MAX_KEY_LENGTH} printable ASCII characters (space to ~; any "
+            "other key is a 400). Send a unique key to make a retry safe: a request repeated with "
             "the same key returns the first answer (with Idempotent-Replayed: true) and "
             "writes nothing new. Reusing a key for a different request is a 422; a key whose "
             "answer named a person since erased is a 410 (kept for a day, then free).",
@@ -276,3 +284,7 @@ def _document(app: Flask) -> None:
             post.setdefault("parameters", []).append(
                 {"$ref": "#/components/parameters/IdempotencyKey"}
             )
+            if "400" not in post.get("responses", {}):  # a key that is not printable ASCII
+                post.setdefault("responses", {})["400"] = api.spec.components.get_ref(
+                    "response", "BAD_REQUEST"
+                )

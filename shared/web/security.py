@@ -24,7 +24,7 @@ from shared.auth import (
     token_expiry,
     verify_token,
 )
-from shared.web import jwt_secret
+from shared.web import jwt_secret, strict
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +101,10 @@ def requires(*roles: str) -> Callable[[F], F]:
                     message=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
                 )
             g.principal = principal
+            strict.reject_unknown_query()  # after admission: no token is still a 401
             return view(*args, **kwargs)
+
+        strict.guarded(wrapper)
 
         # Every guarded operation documents the two refusals, naming the roles it admits.
         documented = Blueprint.doc(

@@ -1,9 +1,12 @@
-"""Field validation every service's request schemas share: clean text and e-mail addresses."""
+"""Field validation every service's request schemas share: clean text, e-mail addresses and
+plausible dates."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
 from shared.text import NoControlCharacters
@@ -29,3 +32,73 @@ class Email(fields.Email):
         if isinstance(value, str) and len(value) > EMAIL_MAX:
             raise ValidationError(f"Longer than maximum length {EMAIL_MAX}.")
         super()._validate(value)
+
+
+PLAUSIBLE_YEARS = "POLKU_PLAUSIBLE_YEARS"
+"""The app's config key holding (first, last) year of a plausible date (from the settings)."""
+DEFAULT_YEARS = (1950, 2100)
+
+
+def plausible_years() -> tuple[int, int]:
+    if has_app_context():
+        return current_app.config.get(PLAUSIBLE_YEARS, DEFAULT_YEARS)  # type: ignore[no-any-return]
+    return DEFAULT_YEARS
+
+
+def year_pattern(first: int, last: int) -> str:
+    """A regular expression for an ISO date or date-time whose year is first..last (whole
+    decades written as ``195\\d``), so the OpenAPI document states the range too."""
+    parts: list[str] = []
+    year = first
+    while year <= last:
+        if year % 10 == 0 and year + 9 <= last:
+            parts.append(f"{year // 10:03d}\\d")
+            year += 10
+        else:
+            parts.append(f"{year:04d}")
+            year += 1
+    return f"^({'|'.join(parts)})-"
+
+
+def _plausible(value: dt.date, description: str) -> None:
+    first, last = plausible_years()
+    if not first <= value.year <= last:
+        raise ValidationError(
+            f"{description} {value.isoformat()} is not plausible: it must fall in the years "
+            f"{first} to {last}"
+        )
+
+
+def _documented(kwargs: dict[str, Any]) -> dict[str, Any]:
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    first, last = DEFAULT_YEARS
+    metadata.setdefault("pattern", year_pattern(first, last))
+    note = f"Years {first} to {last} (the deployment's POLKU_PLAUSIBLE_YEARS)."
+    description = metadata.get("description")
+    metadata["description"] = f"{description} {note}" if description else note
+    return {**kwargs, "metadata": metadata}
+
+
+class PlausibleDate(fields.Date):
+    """A date in the configured plausible years: a cohort ending in 9999 is a typo, refused
+    (422) before it can reach a view that counts months from it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_documented(kwargs))
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        _plausible(day, "the date")
+        return day
+
+
+class PlausibleDateTime(fields.AwareDateTime):
+    """An aware date-time whose date is in the configured plausible years."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_documented(kwargs))
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        _plausible(moment.date(), "the date of")
+        return moment

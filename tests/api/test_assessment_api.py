@@ -95,7 +95,7 @@ def test_bad_definitions_are_422_naming_the_field_and_write_nothing(api: Api) ->
 
 def test_a_used_instrument_is_frozen_and_changes_by_new_version(api: Api) -> None:
     made = instrument(api)
-    api.created("/assessment/results", result_body(made["id"], unknown_id()))
+    api.created("/assessment/results", result_body(made["id"], api.person()))
     path = f"/assessment/instruments/{made['id']}"
     with api.assessment_writes_nothing():
         frozen = api.client.patch(path, json={"privacy": "named"}, headers=bearer())
@@ -110,7 +110,7 @@ def test_a_used_instrument_is_frozen_and_changes_by_new_version(api: Api) -> Non
     retired = api.created(f"{path}/retirement", {"reason": "replaced"})
     assert retired["retired"]
     assert_problem(api.post(f"{path}/retirement", {"reason": "again"}), 409)
-    refused = api.post("/assessment/results", result_body(made["id"], unknown_id()))
+    refused = api.post("/assessment/results", result_body(made["id"], api.person()))
     assert_problem(refused, 409, {"instrument_id"})
 
 
@@ -131,7 +131,7 @@ def test_hr_coordinators_and_coaches_record_results(api: Api, role: str) -> None
 
 def test_result_refusals_name_the_field_and_write_nothing(api: Api) -> None:
     made = instrument(api)
-    person = unknown_id()
+    person = api.person()
     with api.assessment_writes_nothing():
         for overrides, status, field in (
             ({"scores": {**SCORES, "listening": 6}}, 422, "scores.listening"),
@@ -154,7 +154,7 @@ def test_result_refusals_name_the_field_and_write_nothing(api: Api) -> None:
 
 def test_one_result_per_rater_and_wave_then_correct_and_void(api: Api) -> None:
     made = instrument(api)
-    person = unknown_id()
+    person = api.person()
     first = api.created("/assessment/results", result_body(made["id"], person))
     with api.assessment_writes_nothing():
         assert_problem(api.post("/assessment/results", result_body(made["id"], person)), 409)
@@ -200,7 +200,7 @@ def test_results_list_by_filters_and_pages(api: Api) -> None:
 
 def test_multi_rater_answers_are_never_shown_one_by_one(api: Api) -> None:
     made = instrument(api)
-    person = unknown_id()
+    person = api.person()
     for n in range(3):
         api.created(
             "/assessment/results",
@@ -216,7 +216,7 @@ def test_multi_rater_answers_are_never_shown_one_by_one(api: Api) -> None:
 
 def test_the_summary_is_for_hr_and_the_person_only(api: Api) -> None:
     made = instrument(api)
-    person = unknown_id()
+    person = api.person()
     for n, listening in enumerate((2, 3, 4)):
         body = result_body(
             made["id"], person, rater_group="peer", rater_id=f"p{n}",
@@ -242,7 +242,7 @@ def test_the_summary_is_for_hr_and_the_person_only(api: Api) -> None:
 def test_participants_read_only_their_own_named_results(api: Api) -> None:
     named = instrument(api, "self_assessment", privacy="named")
     pseudonymous = instrument(api, "self_assessment")
-    person = unknown_id()
+    person = api.person()
     mine = api.created("/assessment/results", result_body(named["id"], person))
     hidden = api.created("/assessment/results", result_body(pseudonymous["id"], person))
     listed = api.get(f"/assessment/results?person_id={person}", role="participant", sub=person)
@@ -287,7 +287,7 @@ def test_style_profiles(api: Api) -> None:
         assert_problem(api.post("/assessment/style-profiles", body), 409)
         assert_problem(
             api.post(
-                "/assessment/style-profiles", {**body, "person_id": unknown_id(), "primary": "x"}
+                "/assessment/style-profiles", {**body, "person_id": api.person(), "primary": "x"}
             ),
             422,
             {"primary"},
@@ -356,14 +356,14 @@ def test_only_participants_submit_responses(api: Api, role: str) -> None:
 @pytest.mark.parametrize("role", ("coach", "auditor", "participant", "service"))
 def test_only_hr_and_coordinators_issue_tokens(api: Api, role: str) -> None:
     made = instrument(api, "reaction_survey")
-    body = {"instrument_id": made["id"], "cohort_id": unknown_id(), "count": 2}
+    body = {"instrument_id": made["id"], "cohort_id": api.cohort(), "count": 2}
     assert_problem(api.post("/assessment/reaction-surveys/tokens", body, role=role), 403)
 
 
 def test_token_issue_refusals(api: Api) -> None:
     made = instrument(api)
     with api.assessment_writes_nothing():
-        body = {"instrument_id": made["id"], "cohort_id": unknown_id(), "count": 2}
+        body = {"instrument_id": made["id"], "cohort_id": api.cohort(), "count": 2}
         assert_problem(
             api.post("/assessment/reaction-surveys/tokens", body), 422, {"instrument_id"}
         )
@@ -523,7 +523,7 @@ def test_numbers_given_as_text_are_refused_not_reinterpreted(api: Api) -> None:
     made = instrument(api)
     survey, tokens = issue(api, 1)
     staff_made = instrument(api, "staff_survey")
-    person = unknown_id()
+    person = api.person()
     with api.assessment_writes_nothing():
         body = {"name": "x", "kind": "behaviour_assessment", **behaviour()}
         body["scale"] = {"min": "1", "max": 5}

@@ -12,8 +12,9 @@ import pytest
 
 from shared.web import jobs
 from tests.api.helpers import Api, assert_problem
+from tests.api.test_assessment_imports_api import registered_mapping
 from tests.unit.assessment_builders import behaviour, staff
-from tests.unit.test_assessment_imports import GOOD, MAPPING, STAFF, STAFF_MAPPING
+from tests.unit.test_assessment_imports import GOOD, STAFF, STAFF_MAPPING
 
 WAIT = 30.0
 """Seconds to wait for the job's thread before calling it stuck (never a speed claim)."""
@@ -38,7 +39,7 @@ def test_a_large_results_file_runs_as_a_job(api: Api) -> None:
     made = api.created(
         "/assessment/instruments", {"name": "360", "kind": "behaviour_assessment", **behaviour()}
     )
-    body = {"instrument_id": made["id"], "csv": GOOD, "mapping": MAPPING}
+    body = {"instrument_id": made["id"], "csv": GOOD, "mapping": registered_mapping(api)}
     response = api.post("/assessment/imports/results", body, role="coordinator", sub="carol")
     assert response.status_code == 202
     location = response.headers["Location"]
@@ -54,7 +55,8 @@ def test_a_large_bad_file_fails_its_job_and_writes_nothing(api: Api) -> None:
     made = api.created(
         "/assessment/instruments", {"name": "360", "kind": "behaviour_assessment", **behaviour()}
     )
-    bad = {"instrument_id": made["id"], "csv": GOOD + "who@x,self,,3,4,2\n", "mapping": MAPPING}
+    mapping = registered_mapping(api)
+    bad = {"instrument_id": made["id"], "csv": GOOD + "who@x,self,,3,4,2\n", "mapping": mapping}
     with api.assessment_writes_nothing():
         response = api.post("/assessment/imports/results", bad)
         assert response.status_code == 202

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.helpers import Api, assert_problem, unknown_id
 from tests.unit.assessment_builders import behaviour, staff
-from tests.unit.test_assessment_imports import GOOD, MAPPING, STAFF, STAFF_MAPPING
+from tests.unit.test_assessment_imports import GOOD, MAPPING, PEOPLE, STAFF, STAFF_MAPPING
+
+
+def registered_mapping(api: Api) -> dict[str, Any]:
+    """The sample mapping, its respondents mapped to people enrolment has registered (an id
+    enrolment never registered is a problem of its row)."""
+    return {**MAPPING, "people": {respondent: api.person() for respondent in PEOPLE}}
 
 
 def test_results_import_over_http(api: Api) -> None:
     made = api.created(
         "/assessment/instruments", {"name": "360", "kind": "behaviour_assessment", **behaviour()}
     )
-    body = {"instrument_id": made["id"], "csv": GOOD, "mapping": MAPPING}
+    body = {"instrument_id": made["id"], "csv": GOOD, "mapping": registered_mapping(api)}
     dry = api.post("/assessment/imports/results", {**body, "dry_run": True}).get_json()
     assert (dry["recorded"], dry["dry_run"]) == (9, True)
     with api.assessment_writes_nothing():

@@ -45,13 +45,23 @@ def run_survey(runtime: Embedded, respondents: int = 4) -> dict[str, Any]:
         json={"name": "Reaction", "kind": "reaction_survey", **reaction()},
         headers=hr,
     ).get_json()
+    programme = client.post(
+        "/enrolment/programmes", json={"name": "P", "organisation": "TEM"}, headers=hr
+    ).get_json()
+    cohort = client.post(
+        "/enrolment/cohorts",
+        json={
+            "programme_id": programme["id"],
+            "name": "C",
+            "capacity": 10,
+            "start_date": "2020-03-01",
+            "end_date": "2020-11-30",
+        },
+        headers=hr,
+    ).get_json()  # tokens are issued only for a cohort enrolment has planned
     issued = client.post(
         "/assessment/reaction-surveys/tokens",
-        json={
-            "instrument_id": made["id"],
-            "cohort_id": str(uuid.uuid4()),
-            "count": respondents + 1,
-        },
+        json={"instrument_id": made["id"], "cohort_id": cohort["id"], "count": respondents + 1},
         headers=hr,
     ).get_json()
     people = [str(uuid.uuid4()) for _ in range(respondents)]

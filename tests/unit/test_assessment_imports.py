@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from services.assessment.application import AssessmentApplication
 from services.assessment.imports import import_results, import_staff_survey
 from services.cli import main
+from services.enrolment.application import EnrolmentApplication
 from shared.imports import ImportRejected, read_table
 from shared.settings import Settings
 from tests.unit.assessment_builders import behaviour, staff
@@ -187,14 +188,31 @@ def test_a_staff_group_below_the_minimum_rejects_the_file(
     assert app.head() == head
 
 
+def person_fields(n: int) -> dict[str, str]:
+    return {
+        "full_name": f"P {n}",
+        "email": f"p{n}@example.invalid",
+        "employee_number": f"E-{n}",
+        "organisation": "TEM",
+        "department": "D",
+        "unit": "U",
+    }
+
+
 def test_the_cli_imports_results_and_reports_row_problems(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     app = AssessmentApplication(settings.eventstore_env("assessment"))
     instrument_id = app.define_instrument("360", "behaviour_assessment", behaviour(), meta()).id
     app.close()
+    enrolment = EnrolmentApplication(settings.eventstore_env("enrolment"))
+    people = {  # registered in enrolment: an id it never registered is a problem of its row
+        email: str(enrolment.register_person(person_fields(n), meta()).id)
+        for n, email in enumerate(PEOPLE)
+    }
+    enrolment.close()
     (tmp_path / "good.csv").write_text(GOOD)
     (tmp_path / "bad.csv").write_text(GOOD + "stranger@x,self,,3,4,2\n")
-    (tmp_path / "map.json").write_text(json.dumps(MAPPING))
+    (tmp_path / "map.json").write_text(json.dumps({**MAPPING, "people": people}))
     env = {"POLKU_DATA_DIR": str(tmp_path)}
     args = ["--instrument", str(instrument_id), "--mapping", str(tmp_path / "map.json")]
     bad = CliRunner().invoke(main, ["import", "results", str(tmp_path / "bad.csv"), *args], env=env)

@@ -90,6 +90,20 @@ def test_forgetting_deletes_key_and_lookup_and_frees_the_number(store: KeyStore)
     store.add([entry(store, "E-1")])  # the number may be registered again
 
 
+def test_a_corrected_number_moves_the_lookup_and_stays_unique(store: KeyStore) -> None:
+    a, b = entry(store, "E-1"), entry(store, "E-2")
+    store.add([a, b])
+    moved = store.blind("E-3")
+    store.relookup(a.person_id, moved)
+    assert store.find([a.lookup, moved]).keys() == {moved}  # the old number is free
+    assert store.keys([a.person_id]) == {a.person_id: a.key}  # the key stays
+    with pytest.raises(LookupTaken):
+        store.relookup(a.person_id, b.lookup)
+    assert store.find([moved])[moved].person_id == a.person_id  # nothing changed
+    store.relookup(a.person_id, moved)  # its own number again: allowed
+    store.add([entry(store, "E-1")])
+
+
 def test_the_sql_store_keeps_keys_and_its_secret_across_reopening(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'k.sqlite'}"
     master = wrapper()

@@ -56,16 +56,54 @@ def is_coach() -> bool:
     return bool(g.principal.role == "coach")
 
 
+def catch_up_scope() -> None:
+    """In one process, applies enrolment's newest events first (read your writes)."""
+    if g.get("scope_caught_up"):
+        return
+    catch_up = current_app.extensions.get("polku.assessment.scope_catch_up")
+    if catch_up is not None:
+        try:
+            catch_up()
+        except Exception:  # the stored scope still answers; the follower thread retries
+            log.exception("coach scope: catching up before a request failed")
+    g.scope_caught_up = True
+
+
+LAGGING = (
+    "assessment knows the people and cohorts enrolment has published so far; one created a "
+    "moment ago may not have arrived yet: retry shortly"
+)
+
+
+def check_known(
+    person_id: UUID | None = None,
+    cohort_id: UUID | None = None,
+    person_field: str = "person_id",
+    cohort_field: str = "cohort_id",
+) -> None:
+    """An id that names no person or cohort enrolment has registered is a 422 naming the field,
+    never a result recorded for nobody."""
+    catch_up_scope()
+    scope = coach_scope()
+    if person_id is not None and scope.unknown_people([str(person_id)]):
+        raise UnknownReference(
+            f"no person {person_id} is registered in enrolment ({LAGGING})", field=person_field
+        )
+    if cohort_id is not None and scope.unknown_cohorts([str(cohort_id)]):
+        raise UnknownReference(
+            f"no cohort {cohort_id} is planned in enrolment ({LAGGING})", field=cohort_field
+        )
+
+
+class UnknownReference(RuleViolation):
+    """A person or cohort id enrolment never registered (or not yet, as far as known)."""
+
+
 def coached_members() -> tuple[set[str], set[tuple[str, str]]]:
     """The calling coach's cohorts, and (cohort, person) for everyone ever enrolled in them."""
     cached: tuple[set[str], set[tuple[str, str]]] | None = g.get("coached_members")
     if cached is None:
-        catch_up = current_app.extensions.get("polku.assessment.scope_catch_up")
-        if catch_up is not None:
-            try:
-                catch_up()
-            except Exception:  # the stored scope still answers; the follower thread retries
-                log.exception("coach scope: catching up before a coach's request failed")
+        catch_up_scope()
         scope = coach_scope()
         cohorts = scope.cohorts_of(subject_reference(jwt_secret(), g.principal.sub))
         cached = (cohorts, scope.members(cohorts))

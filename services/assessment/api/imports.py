@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.assessment.api import survey_schemas as s
-from services.assessment.api.access import INSTRUMENT_WRITERS, app_
+from services.assessment.api.access import INSTRUMENT_WRITERS, app_, catch_up_scope, coach_scope
 from services.assessment.imports import import_results, import_staff_survey
 from shared.imports import ImportResult, Progress, read_table
 from shared.web.idempotency import leaves_no_trace
@@ -29,11 +29,12 @@ blp = Blueprint(
 LARGE = "A file of more than 1,000 rows: the import job; poll its Location."
 REJECTED = problem_doc(
     "Nothing was imported: ``errors`` lists every problem by row and column (out-of-scale "
-    "value, unknown person, duplicate, group below the minimum, bad cell)."
+    "value, unknown person, a person or cohort enrolment never registered, duplicate, group "
+    "below the minimum, bad cell)."
 )
 
 
-def _run(kind: str, function: Any, body: dict[str, Any]) -> Any:
+def _run(kind: str, function: Any, body: dict[str, Any], **extra: Any) -> Any:
     """The import's result now for a small file; a 202 with a job for a large one."""
     app = app_()
     app.instrument(body["instrument_id"], field="instrument_id")  # unknown: 404, not 422
@@ -49,6 +50,7 @@ def _run(kind: str, function: Any, body: dict[str, Any]) -> Any:
             mapping=body["mapping"],
             dry_run=body["dry_run"],
             progress=progress,
+            **extra,
         )
 
     return import_now_or_later(kind, len(table.rows), run, "/assessment/imports")
@@ -70,9 +72,11 @@ class ResultImports(MethodView):
         follow_up_months, wave_label), ``dimensions`` (column -> dimension key), ``people``
         (respondent identifier -> pseudonymous person id) and optional ``defaults`` (wave,
         rater_group, date, cohort_id). Rows already recorded identically count as unchanged.
-        ``dry_run`` checks everything and writes nothing.
+        ``dry_run`` checks everything and writes nothing. A person or cohort id that enrolment
+        never registered (as far as assessment has followed its events) is a problem of its row.
         """
-        return _run("results", import_results, body)
+        catch_up_scope()
+        return _run("results", import_results, body, known=coach_scope())
 
 
 @blp.route("/imports/staff-survey")

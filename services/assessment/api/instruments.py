@@ -96,6 +96,8 @@ class InstrumentById(MethodView):
 
         Once any result, profile, staff-survey result or reaction token exists, dimensions,
         scale, privacy policy and minimums are frozen (409): define a new version instead.
+        A body that changes nothing (``{}``, or the values it has) is a 200 that records
+        nothing: the version stays.
         """
         name, changes = _changes(body)
         revised = app_().revise_instrument(

@@ -16,6 +16,7 @@ from services.assessment.api.access import (
     as_page,
     check_coach_may_change,
     check_coach_may_record,
+    check_known,
     in_scope,
     is_participant,
     named_instruments,
@@ -71,7 +72,8 @@ class Profiles(MethodView):
     @blp.alt_response(
         422,
         **problem_doc(
-            "A style is not one of the instrument's categories; or a coach gave no cohort."
+            "A style is not one of the instrument's categories; a coach gave no cohort; or "
+            "enrolment has no such person (person_id) or cohort (cohort_id)."
         ),
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +81,7 @@ class Profiles(MethodView):
         from the instrument's categories, and optional dimension scores. A coach records only
         for a person enrolled in a cohort they coach, naming that cohort."""
         check_coach_may_record(body["person_id"], body["cohort_id"])
+        check_known(body["person_id"], body["cohort_id"])
         profile = app_().record_profile(
             body["person_id"],
             body["instrument_id"],

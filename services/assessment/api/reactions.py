@@ -22,6 +22,7 @@ from services.assessment.api.access import (
     READERS,
     app_,
     check_cohort_reach,
+    check_known,
 )
 from services.assessment.domain.reactions import ReactionSurvey
 from shared.web.idempotency import leaves_no_trace
@@ -60,7 +61,12 @@ class Tokens(MethodView):
     @blp.response(201, s.TokensOut())
     @blp.alt_response(404, **problem_doc("The instrument does not exist."))
     @blp.alt_response(409, **problem_doc("The survey is closed, or the instrument retired."))
-    @blp.alt_response(422, **problem_doc("The instrument is not a reaction survey."))
+    @blp.alt_response(
+        422,
+        **problem_doc(
+            "The instrument is not a reaction survey, or enrolment has no such cohort (cohort_id)."
+        ),
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Issue response tokens for a cohort's survey (opening it the first time).
 
@@ -68,6 +74,7 @@ class Tokens(MethodView):
         and records only how many were issued, never to whom. ``Idempotency-Key`` is ignored
         here, because its record would keep the tokens: a retry issues new ones.
         """
+        check_known(cohort_id=body["cohort_id"])
         survey, tokens = app_().issue_tokens(
             body["instrument_id"], body["cohort_id"], body["count"], event_meta()
         )

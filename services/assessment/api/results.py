@@ -23,6 +23,7 @@ from services.assessment.api.access import (
     as_page,
     check_coach_may_change,
     check_coach_may_record,
+    check_known,
     in_scope,
     instrument_of,
     is_participant,
@@ -91,7 +92,10 @@ class Results(MethodView):
     @blp.alt_response(409, **problem_doc("This rater already has a result for this wave."))
     @blp.alt_response(
         422,
-        **problem_doc("A score is off the scale, missing or unknown; or a coach gave no cohort."),
+        **problem_doc(
+            "A score is off the scale, missing or unknown; a coach gave no cohort; or "
+            "enrolment has no such person (person_id) or cohort (cohort_id)."
+        ),
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record one rater's scores for a person, instrument and wave.
@@ -102,6 +106,7 @@ class Results(MethodView):
         A coach records only for a person enrolled in a cohort they coach, naming that cohort.
         """
         check_coach_may_record(body["person_id"], body["cohort_id"])
+        check_known(body["person_id"], body["cohort_id"])
         result = app_().record_result(
             body["person_id"],
             body["instrument_id"],

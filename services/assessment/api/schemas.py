@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from services.assessment.domain.instruments import KINDS, PRIVACY, RATER_GROUPS
 from services.assessment.domain.waves import WAVES
 from shared.web.pagination import PageArgs, PageSchema
-from shared.web.validation import FreeText, SingleLine
+from shared.web.validation import FreeText, PlausibleDate, SingleLine
 
 Text = [validate.Length(min=1, max=200), SingleLine]
 Reason = [validate.Length(min=1, max=2000), FreeText]
@@ -161,13 +161,13 @@ class ResultIn(WaveIn):
             "Defaults to the person for the self."
         },
     )
-    administered_on = fields.Date(required=True)
+    administered_on = PlausibleDate(required=True)
     scores = _scores(required=True)
 
 
 class CorrectionIn(Schema):
     scores = _scores(required=True)
-    administered_on = fields.Date(allow_none=True, load_default=None)
+    administered_on = PlausibleDate(allow_none=True, load_default=None)
     reason = fields.String(required=True, validate=Reason)
 
 
@@ -238,7 +238,7 @@ class ProfileIn(WaveIn):
     person_id = fields.UUID(required=True)
     instrument_id = fields.UUID(required=True)
     cohort_id = fields.UUID(allow_none=True, load_default=None)
-    administered_on = fields.Date(required=True)
+    administered_on = PlausibleDate(required=True)
     primary = fields.String(required=True, validate=Text)
     secondary = fields.String(allow_none=True, load_default=None, validate=Text)
     scores = _scores(load_default={})

@@ -277,9 +277,12 @@ class Instrument(Aggregate):
     # Changes ----------------------------------------------------------------------------
 
     def revise(self, name: str | None, changes: Mapping[str, Any], meta: Meta) -> None:
-        """Changes the name, and the definition while no answers exist (else 409)."""
+        """Changes the name, and the definition while no answers exist (else 409). A revision
+        that changes nothing (an empty body, or the values it has) records nothing."""
         self.check_not_retired()
         definition = build_definition(self.kind, {**self.definition, **changes})
+        if (name or self.name, definition) == (self.name, self.definition):
+            return
         self.check_revision(definition)
         self._revised(name or self.name, definition, meta)
 

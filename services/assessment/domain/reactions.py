@@ -96,10 +96,11 @@ def check_answers(
     allows_partial: bool,
 ) -> tuple[dict[str, float], dict[str, str]]:
     keys = [item["key"] for item in items]
+    stepped: dict[str, float] = {}
     for key, value in answers.items():
         if key not in keys:
             raise AnswersInvalid(f"the survey has no item {key!r}", field=f"answers.{key}")
-        check_value(scale, value, f"answers.{key}")
+        stepped[key] = check_value(scale, value, f"answers.{key}")
     missing = [key for key in keys if key not in answers]
     if missing and not allows_partial:
         raise AnswersInvalid(
@@ -120,7 +121,7 @@ def check_answers(
             kept[key] = text.strip()
     if not answers and not kept:
         raise AnswersInvalid("the response is empty", field="answers")
-    return {k: answers[k] for k in keys if k in answers}, kept
+    return {k: stepped[k] for k in keys if k in stepped}, kept
 
 
 class ReactionSurvey(Aggregate):

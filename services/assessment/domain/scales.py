@@ -71,7 +71,24 @@ def on_scale(scale: Mapping[str, Any], value: float) -> bool:
     return bool(abs(steps - round(steps)) <= EPSILON * max(1.0, abs(steps)))
 
 
-def check_value(scale: Mapping[str, Any], value: Any, field: str) -> None:
+def on_step(scale: Mapping[str, Any], value: float) -> float:
+    """The step ``value`` lies on, as the scale writes it: ``2.9999999999999996`` on a scale
+    of whole numbers is ``3``, and ``0.30000000000000004`` in steps of 0.1 is ``0.3``.
+
+    The step is ``min + n * step`` rounded to the decimals of the scale's own numbers, so
+    floating-point noise in the input or in the arithmetic never reaches the store.
+    """
+    low, step = scale["min"], scale["step"]
+    steps = round((value - low) / step)
+    decimals = max(_decimals(low), _decimals(step), _decimals(scale["max"]))
+    snapped = float(round(low + steps * step, decimals))
+    if decimals == 0 and all(isinstance(scale[k], int) for k in ("min", "step")):
+        return int(snapped)
+    return snapped
+
+
+def check_value(scale: Mapping[str, Any], value: Any, field: str) -> float:
+    """The value on its step; off the scale or between steps (beyond noise) is refused."""
     if not _is_number(value):
         raise ScoreInvalid("a score must be a number", field=field)
     if not on_scale(scale, value):
@@ -80,6 +97,7 @@ def check_value(scale: Mapping[str, Any], value: Any, field: str) -> None:
             f"in steps of {scale['step']}",
             field=field,
         )
+    return on_step(scale, value)
 
 
 def check_dimensions(
@@ -122,7 +140,7 @@ def check_scores(
     if problems:
         raise problems[0]
     keys = [d["key"] for d in dimensions]
-    return {key: scores[key] for key in keys if key in scores}
+    return {key: on_step(scale, scores[key]) for key in keys if key in scores}
 
 
 def score_problems(
@@ -157,6 +175,16 @@ def score_problems(
     if not scores and not problems:
         problems.append(ScoreInvalid("at least one score is needed", field=field))
     return problems
+
+
+def _decimals(number: float) -> int:
+    """Decimal places of a number as written (``0.25`` has 2, ``1e-3`` has 3, ``4`` has 0)."""
+    text = repr(float(number)).lower()
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        places = len(mantissa.partition(".")[2].rstrip("0"))
+        return max(0, places - int(exponent))
+    return len(text.partition(".")[2].rstrip("0"))
 
 
 def _is_number(value: Any) -> bool:

@@ -10,6 +10,7 @@ from flask import Flask
 from services.enrolment.api import (
     careers,
     cohorts,
+    coordination,
     enrolments,
     groups,
     people,
@@ -22,6 +23,7 @@ from shared.web.write_service import create_write_service_app
 
 BLUEPRINTS = [programmes.blp, cohorts.blp, people.blp, careers.blp]
 BLUEPRINTS += [enrolments.blp, sessions.blp, groups.blp]
+BLUEPRINTS += [coordination.blp]
 
 
 def create_app(

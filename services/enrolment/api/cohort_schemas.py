@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.web.pagination import PageArgs, PageSchema
-from shared.web.validation import FreeText, SingleLine
+from shared.web.validation import FreeText, PlausibleDate, SingleLine
 from shared.web.versions import VersionArgs
 
 Text = [validate.Length(min=1, max=200), SingleLine]
@@ -23,7 +23,7 @@ class VersionedPageArgs(PageArgs, VersionArgs):
 
 
 class OnIn(Schema):
-    on = fields.Date(metadata=ON)
+    on = PlausibleDate(metadata=ON)
 
 
 class ReasonIn(OnIn):
@@ -76,8 +76,8 @@ class CohortIn(Schema):
     programme_id = fields.UUID(required=True)
     name = fields.String(required=True, validate=Text)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = PlausibleDate(required=True)
+    end_date = PlausibleDate(required=True)
     funding_source = fields.String(validate=Text, metadata={"description": "e.g. Kaiku."})
 
     @validates_schema

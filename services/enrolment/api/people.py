@@ -134,6 +134,30 @@ class PersonById(MethodView):
         record = app_().person(person_id, version=args.get("version"))
         return person_view(record, args.get("on"))
 
+    @requires(*WRITERS)
+    @blp.arguments(s.PersonCorrectionIn())
+    @blp.response(200, s.PersonOut())
+    @blp.alt_response(404, **problem_doc("No such person."))
+    @blp.alt_response(
+        409,
+        **problem_doc(
+            "The employee number belongs to someone else registered, the person is erased, "
+            "or If-Match is stale."
+        ),
+    )
+    @blp.alt_response(422, **problem_doc("A field is malformed (named)."))
+    def patch(self, body: dict[str, Any], person_id: UUID) -> dict[str, Any]:
+        """Correct a person's name, e-mail address or employee number (any of them).
+
+        The fields are sealed again under the person's same key: erasure still deletes every
+        version at once, and ``?version=`` still reads what was recorded before. A corrected
+        employee number stays unique (a 409 if someone else holds it). An empty body, or the
+        values the person already has, is a 200 that records nothing. The published event
+        names the corrected fields, never their values.
+        """
+        record = app_().correct_personal(person_id, body, event_meta(), expected_version())
+        return person_view(record)
+
 
 @blp.route("/people/<uuid:person_id>/placements")
 class Placements(MethodView):

@@ -10,7 +10,7 @@ from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.domain.careers import MoveKind, Scope
 from services.enrolment.personal import EMPLOYEE_NUMBER_MAX, NAME_MAX
 from shared.web.pagination import PageSchema
-from shared.web.validation import Email, SingleLine
+from shared.web.validation import Email, PlausibleDate, SingleLine
 from shared.web.versions import VersionArgs
 
 Text = [validate.Length(min=1, max=200), SingleLine]
@@ -39,6 +39,15 @@ class PersonIn(Schema):
     role = optional_text("For example expert, manager, supervisor.")
     profession_category = optional_text("For example lawyer, political_scientist, economist.")
     education_level = optional_text("For example bachelor, master, doctorate.")
+
+
+class PersonCorrectionIn(Schema):
+    full_name = fields.String(validate=[validate.Length(min=1, max=NAME_MAX), SingleLine])
+    email = Email()
+    employee_number = fields.String(
+        validate=[validate.Length(min=1, max=EMPLOYEE_NUMBER_MAX), SingleLine],
+        metadata={"description": "Unique among people not erased."},
+    )
 
 
 class PersonOut(Schema):
@@ -81,7 +90,7 @@ class PlacementIn(Schema):
     )
     department = fields.String(required=True, validate=Text)
     unit = fields.String(required=True, validate=Text)
-    effective_date = fields.Date(required=True)
+    effective_date = PlausibleDate(required=True)
 
 
 class PlacementOut(Schema):
@@ -133,13 +142,13 @@ class CareerMoveIn(Schema):
     organisation = fields.String(required=True, validate=Text)
     department = optional_text("Optional when leaving the state or moving to another organisation.")
     unit = optional_text("Optional.")
-    start_date = fields.Date(required=True)
-    planned_end_date = fields.Date(
+    start_date = PlausibleDate(required=True)
+    planned_end_date = PlausibleDate(
         load_default=None,
         allow_none=True,
         metadata={"description": "Required for a job rotation, allowed for a secondment."},
     )
-    end_date = fields.Date(load_default=None, allow_none=True)
+    end_date = PlausibleDate(load_default=None, allow_none=True)
     scope = fields.String(
         load_default=None,
         allow_none=True,
@@ -183,7 +192,7 @@ class CareerMoveList(PageSchema):
 
 
 class MoveEndIn(Schema):
-    end_date = fields.Date(required=True)
+    end_date = PlausibleDate(required=True)
 
 
 class ErasureOut(Schema):

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from services.enrolment.api.cohort_schemas import Reason, Text
 from shared.web.pagination import PageSchema
+from shared.web.validation import PlausibleDateTime
 
 DELIVERY = validate.OneOf(["in_person", "virtual", "hybrid"])
 
@@ -22,8 +23,8 @@ class FacilitatorIn(Schema):
 class SessionIn(Schema):
     title = fields.String(required=True, validate=Text)
     module = fields.String(validate=Text)
-    starts_at = fields.AwareDateTime(required=True, format="iso")
-    ends_at = fields.AwareDateTime(
+    starts_at = PlausibleDateTime(required=True, format="iso")
+    ends_at = PlausibleDateTime(
         format="iso", metadata={"description": "Default: four hours after starts_at."}
     )
     delivery = fields.String(load_default="in_person", validate=DELIVERY)
@@ -35,8 +36,8 @@ class SessionIn(Schema):
 
 
 class RescheduleIn(Schema):
-    starts_at = fields.AwareDateTime(required=True, format="iso")
-    ends_at = fields.AwareDateTime(
+    starts_at = PlausibleDateTime(required=True, format="iso")
+    ends_at = PlausibleDateTime(
         format="iso", metadata={"description": "Default: keeps the session's length."}
     )
     reason = fields.String(required=True, validate=Reason)

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from services.enrolment.application.careers import CareerCommands
 from services.enrolment.application.cohorts import CohortCommands
+from services.enrolment.application.corrections import CorrectionCommands
 from services.enrolment.application.groups import PeerGroupCommands
 from services.enrolment.application.people import PeopleCommands
 from services.enrolment.application.programmes import ProgrammeCommands
@@ -45,6 +46,7 @@ class EnrolmentApplication(
     CohortCommands,
     SessionCommands,
     PeerGroupCommands,
+    CorrectionCommands,
     PeopleCommands,
     CareerCommands,
     ServiceApplication,

@@ -203,6 +203,44 @@ class CohortCommands(ServiceApplication):
         cohort = self._change(cohort_id, expected_version, decide)
         return cohort, promoted[0]
 
+    def withdraw_invitation(
+        self,
+        cohort_id: UUID,
+        person_id: UUID,
+        reason: str,
+        meta: Meta,
+        on: dt.date | None = None,
+        expected_version: int | None = None,
+    ) -> Cohort:
+        """Takes back an invitation sent by mistake (see :meth:`Cohort.withdraw_invitation`)."""
+        return self._change(
+            cohort_id,
+            expected_version,
+            lambda c: c.withdraw_invitation(person_id, reason, meta, on),
+        )
+
+    # Capacity and window -------------------------------------------------------------------------
+
+    def change_capacity(
+        self,
+        cohort_id: UUID,
+        capacity: int,
+        meta: Meta,
+        on: dt.date | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Cohort, list[UUID]]:
+        """Also answers whom the change seated from the waitlist, in their order."""
+
+        def attempt() -> tuple[Cohort, list[UUID]]:
+            cohort: Cohort = self.get(
+                cohort_id, Cohort, "cohort", expected_version=expected_version
+            )
+            promoted = cohort.change_capacity(capacity, meta, on)
+            self.save_all(cohort)
+            return cohort, promoted
+
+        return self.retrying(attempt, key=cohort_id)
+
     def complete_participation(
         self,
         cohort_id: UUID,
@@ -242,6 +280,7 @@ class CohortCommands(ServiceApplication):
         page = []
         for cohort_id in cohort_ids[after : after + limit]:
             cohort = self.cohort(cohort_id)
-            page.append((cohort, cohort.participation(person_id)))
+            if person_id in cohort.participations:  # not if only invited, and that taken back
+                page.append((cohort, cohort.participation(person_id)))
         more = after + limit < len(cohort_ids)
         return page, after + limit if more else None

@@ -13,7 +13,7 @@ from services.enrolment.domain import Meta
 from services.enrolment.domain.attendance import Mark, Tally
 from services.enrolment.domain.cohorts import LIVE, Cohort
 from services.enrolment.domain.indexes import SESSIONS_OF_COHORT
-from services.enrolment.domain.sessions import Session
+from services.enrolment.domain.sessions import CANCELLED, Session
 
 
 class SessionCommands(ListingLookups):
@@ -42,6 +42,32 @@ class SessionCommands(ListingLookups):
             sessions.add(session.id, meta)
             self.save_all(session, sessions)
             return session
+
+        return self.retrying(attempt, key=cohort_id)
+
+    def move_window(
+        self,
+        cohort_id: UUID,
+        start_date: dt.date,
+        end_date: dt.date,
+        meta: Meta,
+        expected_version: int | None = None,
+    ) -> Cohort:
+        """Moves a cohort's window; refused while any scheduled or held session would fall
+        outside it (by its own dates, as scheduling checks them)."""
+
+        def attempt() -> Cohort:
+            cohort: Cohort = self.get(
+                cohort_id, Cohort, "cohort", expected_version=expected_version
+            )
+            on_calendar = [
+                (s.id, s.day, s.ends_at.date())
+                for s in (self.session(i) for i in self.listed(SESSIONS_OF_COHORT, cohort_id))
+                if s.status != CANCELLED
+            ]
+            cohort.move_window(start_date, end_date, on_calendar, meta)
+            self.save_all(cohort)
+            return cohort
 
         return self.retrying(attempt, key=cohort_id)
 

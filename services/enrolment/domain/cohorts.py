@@ -44,6 +44,14 @@ class IllegalTransition(ConflictError):
     pass
 
 
+class CapacityBelowEnrolled(ConflictError):
+    pass
+
+
+class WindowStrandsSessions(ConflictError):
+    pass
+
+
 class CohortStatusForbids(ConflictError):
     pass
 
@@ -205,6 +213,83 @@ class Cohort(Aggregate):
     def _coach_assigned(self, coach: str, coach_ref: str | None, meta: Meta) -> None:
         self.coaches.append(coach)
 
+    # Capacity and window ---------------------------------------------------------------------
+
+    def change_capacity(self, capacity: int, meta: Meta, on: dt.date | None = None) -> list[UUID]:
+        """Raising it seats the head of the waitlist, first in first out, until the places are
+        full; lowering it below the places taken is a conflict. Returns whom it promoted."""
+        self.check_capacity(capacity)
+        self.check_status(LIVE, "change its capacity")
+        if capacity < self.places_taken:
+            raise CapacityBelowEnrolled(
+                f"{self.places_taken} people hold places; capacity cannot go below that "
+                "(withdraw someone first)",
+                field="capacity",
+            )
+        day = effective(on)
+        self._capacity_changed(capacity, self.capacity, day, meta)
+        promoted: list[UUID] = []
+        while self.waitlist and self.places_taken < self.capacity:
+            head = self.participations[self.waitlist[0]]
+            # Nobody is seated before they joined the waitlist.
+            seated_on = max(day, head.waitlisted_on or day)
+            self._enrolled(head.person_id, moment(seated_on), seated_on, True, meta)
+            promoted.append(head.person_id)
+        return promoted
+
+    @event("CapacityChanged", topic="polku.enrolment:Cohort.CapacityChanged")
+    def _capacity_changed(self, capacity: int, previous: int, on: dt.date, meta: Meta) -> None:
+        self.capacity = capacity
+
+    def move_window(
+        self,
+        start_date: dt.date,
+        end_date: dt.date,
+        sessions: list[tuple[UUID, dt.date, dt.date]],
+        meta: Meta,
+    ) -> None:
+        """Moves the cohort's window; ``sessions`` are its sessions still on the calendar
+        (scheduled or held: id, first and last day). A move leaving any outside is a conflict
+        naming every one of them."""
+        self.check_window(start_date, end_date)
+        self.check_status(LIVE, "move its window")
+        stranded = [
+            (session_id, first)
+            for session_id, first, last in sessions
+            if first < start_date or last > end_date
+        ]
+        if stranded:
+            named = ", ".join(f"{sid} on {day.isoformat()}" for sid, day in stranded)
+            raise WindowStrandsSessions(
+                f"{len(stranded)} session(s) would fall outside {start_date.isoformat()} to "
+                f"{end_date.isoformat()}: {named}; reschedule or cancel them first",
+                field="start_date" if stranded[0][1] < start_date else "end_date",
+                errors=[
+                    {
+                        "location": "json",
+                        "field": "start_date" if day < start_date else "end_date",
+                        "message": f"session {sid} on {day.isoformat()} would be stranded",
+                    }
+                    for sid, day in stranded
+                ],
+                extra={"sessions": [str(sid) for sid, _ in stranded]},
+            )
+        if (start_date, end_date) == (self.start_date, self.end_date):
+            return
+        self._window_moved(start_date, end_date, self.start_date, self.end_date, meta)
+
+    @event("WindowMoved", topic="polku.enrolment:Cohort.WindowMoved")
+    def _window_moved(
+        self,
+        start_date: dt.date,
+        end_date: dt.date,
+        previous_start_date: dt.date,
+        previous_end_date: dt.date,
+        meta: Meta,
+    ) -> None:
+        self.start_date = start_date
+        self.end_date = end_date
+
     # Participants: reading -------------------------------------------------------------------
 
     @property
@@ -261,7 +346,11 @@ class Cohort(Aggregate):
 
     @event("ParticipantInvited", topic="polku.enrolment:Cohort.ParticipantInvited")
     def _invited(self, person_id: UUID, on: dt.date, meta: Meta) -> None:
-        record = self.participations.setdefault(person_id, Participation(person_id, e.INVITED))
+        record = self.participations.get(person_id)
+        if record is None:
+            record = self.participations[person_id] = Participation(person_id, e.INVITED)
+        else:  # a repeat invitation: what taking it back returns to
+            record.before_invitation = e.before_invitation(record)
         record.status = e.INVITED
         record.invited_on = on
         record.declined_on = record.decline_reason = None
@@ -274,6 +363,35 @@ class Cohort(Aggregate):
                 field="person_id",
             )
         return record
+
+    def withdraw_invitation(
+        self, person_id: UUID, reason: str, meta: Meta, on: dt.date | None = None
+    ) -> str | None:
+        """Takes back an open invitation sent by mistake: the person is as they were before it
+        (unknown to the cohort, or declined or withdrawn as before). Returns that status."""
+        record = self._invitation(person_id)
+        self.check_status(LIVE, "take back invitations")
+        day = effective(on)
+        record.check_not_before(day, record.invited_on, "invitation")
+        restored = record.before_invitation
+        self._invitation_withdrawn(person_id, reason, day, restored, meta)
+        return restored[0] if restored else None
+
+    @event("InvitationWithdrawn", topic="polku.enrolment:Cohort.InvitationWithdrawn")
+    def _invitation_withdrawn(
+        self,
+        person_id: UUID,
+        reason: str,
+        on: dt.date,
+        restored: list[str | None] | None,
+        meta: Meta,
+    ) -> None:
+        """``restored``: the person's state before a repeat invitation (see
+        :func:`~services.enrolment.domain.enrolments.before_invitation`); None after a first."""
+        if restored is None:
+            del self.participations[person_id]
+            return
+        e.restore(self.participations[person_id], restored)
 
     def accept(self, person_id: UUID, meta: Meta, on: dt.date | None = None) -> Participation:
         """Accepting enrols the person, or puts them on the waitlist when the cohort is full."""

@@ -76,6 +76,9 @@ class Participation:
     completed_on: dt.date | None = None
     periods: list[list[dt.date | None]] = field(default_factory=list)
     """``[first day, last day or None]`` of each enrolment, oldest first."""
+    before_invitation: list[str | None] | None = None
+    """On a repeat invitation: [status, invited_on, declined_on, decline_reason] before it
+    (ISO dates), so that taking the invitation back restores them; None on a first one."""
 
     @property
     def holds_place(self) -> bool:
@@ -105,6 +108,27 @@ class Participation:
                 f"person {self.person_id} is {self.status}, not enrolled, so cannot {doing}",
                 field="person_id",
             )
+
+
+def before_invitation(record: Participation) -> list[str | None]:
+    """What a repeat invitation overwrites, as stored (strings only)."""
+    return [
+        record.status,
+        None if record.invited_on is None else record.invited_on.isoformat(),
+        None if record.declined_on is None else record.declined_on.isoformat(),
+        record.decline_reason,
+    ]
+
+
+def restore(record: Participation, before: list[str | None]) -> None:
+    """Puts back what :func:`before_invitation` kept."""
+    status, invited_on, declined_on, reason = before
+    assert status is not None
+    record.status = status
+    record.invited_on = None if invited_on is None else dt.date.fromisoformat(invited_on)
+    record.declined_on = None if declined_on is None else dt.date.fromisoformat(declined_on)
+    record.decline_reason = reason
+    record.before_invitation = None
 
 
 def refuse_to_admit_again(record: Participation) -> None:

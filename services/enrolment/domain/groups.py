@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from services.enrolment.domain import Meta
 from services.enrolment.domain.cohorts import LIVE, Cohort
 from services.enrolment.domain.enrolments import ENROLLED
-from shared.errors import ConflictError, NotFoundError, RuleViolation
+from shared.errors import ConflictError, NotFoundError, PolkuError, RuleViolation
 
 REGISTER_NAMESPACE = UUID("5d3c8f36-3a0e-4f3b-8f0e-2f7d6b1a9c42")
 
@@ -44,6 +44,31 @@ def check_enrolled(cohort: Cohort, person_id: UUID, field: str) -> None:
     record = cohort.participations.get(person_id)
     if record is None or record.status != ENROLLED:
         raise MemberNotEnrolled(f"person {person_id} is not enrolled in this cohort", field=field)
+
+
+def check_members(cohort: Cohort, register: PeerGroupsOfCohort, members: Sequence[UUID]) -> None:
+    """Checks every member and names every bad one in one refusal (``members.N``), as
+    attendance does, so a long list is fixed in one pass; the refusal's class (and so its
+    status) is that of the first problem."""
+    problems: list[tuple[type[PolkuError], str, str]] = []
+    for n, person_id in enumerate(members):
+        where = f"members.{n}"
+        if person_id in members[:n]:
+            first = members.index(person_id)
+            message = f"person {person_id} is listed twice (first as members.{first})"
+            problems.append((DuplicateMember, where, message))
+            continue
+        try:
+            check_enrolled(cohort, person_id, where)
+            register.check_free(person_id, where)
+        except (MemberNotEnrolled, AlreadyGrouped) as refusal:
+            problems.append((type(refusal), where, refusal.message))
+    if problems:
+        kind, field, message = problems[0]
+        if len(problems) > 1:  # each is in ``errors``; the detail stays short
+            message = f"{len(problems)} problems in the members, the first {field}: {message}"
+        errors = [{"location": "json", "field": f, "message": m} for _, f, m in problems]
+        raise kind(message, field=field, errors=errors)
 
 
 class PeerGroupsOfCohort(Aggregate):
@@ -114,11 +139,7 @@ class PeerGroup(Aggregate):
             raise GroupNameTaken(
                 f"the cohort already has a peer group named {name!r}", field="name"
             )
-        for n, person_id in enumerate(members):
-            if person_id in members[:n]:
-                raise DuplicateMember(f"person {person_id} is listed twice", field=f"members.{n}")
-            check_enrolled(cohort, person_id, f"members.{n}")
-            register.check_free(person_id, f"members.{n}")
+        check_members(cohort, register, members)
         group = cls(cohort.id, name, list(members), meta)
         register.add_group(group.id, name, list(members), meta)
         return group

@@ -327,6 +327,19 @@ class Person(Aggregate):
     def _move_ended(self, move_id: UUID, end_date: dt.date, meta: Meta) -> None:
         self.moves[move_id] = self.moves[move_id].ended(end_date)
 
+    # Corrections ------------------------------------------------------------------------------
+
+    def correct_personal(self, personal: str, corrected: list[str], meta: Meta) -> None:
+        """Records corrected personal fields: ``personal`` is all of them sealed again under
+        the person's same key (so erasure still shreds every version); ``corrected`` names
+        which changed."""
+        self.check_not_erased()
+        self._personal_corrected(personal, sorted(corrected), meta)
+
+    @event("PersonalCorrected", topic="polku.enrolment:Person.PersonalCorrected")
+    def _personal_corrected(self, personal: str, corrected: list[str], meta: Meta) -> None:
+        self.personal = personal
+
     # Erasure ----------------------------------------------------------------------------------
 
     def erase(self, meta: Meta) -> None:

@@ -9,7 +9,7 @@ checks this against a full rebuild.
 
 from __future__ import annotations
 
-from services.tracking.projections import assessment, enrolment, people, sessions
+from services.tracking.projections import assessment, coordination, enrolment, people, sessions
 from services.tracking.projections.base import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -17,6 +17,7 @@ HANDLERS: dict[str, Handler] = {
     **people.HANDLERS,
     **sessions.HANDLERS,
     **assessment.HANDLERS,
+    **coordination.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Handler"]

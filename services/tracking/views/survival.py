@@ -43,9 +43,15 @@ DAYS_PER_MONTH = 30.4375
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months later, or that month's last day if shorter."""
+    """The same day ``months`` calendar months later, or that month's last day if shorter.
+
+    Past the calendar's end (a cohort recorded as ending in 9999 before dates had to be
+    plausible) it is the last day there is: a horizon never reached, so never a 500.
+    """
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

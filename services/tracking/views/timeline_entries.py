@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.events import assessment as a
+from shared.events import coordination as c
 from shared.events import enrolment as e
 from shared.events import people as p
 from shared.events import sessions as s
@@ -193,6 +194,7 @@ DESCRIBE: dict[str, Describe] = {
     e.PARTICIPANT_ENROLLED: _enrolled,
     e.PARTICIPANT_WITHDRAWN: _stage("withdrawn", "reason"),
     e.PARTICIPANT_COMPLETED: _stage("completed"),
+    c.INVITATION_WITHDRAWN: _stage("invitation_withdrawn", "reason"),
     s.ATTENDANCE_RECORDED: _attendance("attendance_recorded"),
     s.ATTENDANCE_CORRECTED: _attendance(
         "attendance_corrected", "previous_status", "previous_minutes", "reason"
@@ -224,6 +226,7 @@ KINDS = (
     "enrolled",
     "withdrawn",
     "completed",
+    "invitation_withdrawn",
     "attendance_recorded",
     "attendance_corrected",
     "peer_group_joined",

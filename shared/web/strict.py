@@ -1,0 +1,128 @@
+"""Requests read exactly as their OpenAPI documents say, never more leniently.
+
+- **Unknown query parameters are a 422** naming each one, on every operation: a typo in a
+  filter (``?departmnet=``) would otherwise answer for everyone. The allowed names are read
+  from the service's own OpenAPI document, so an operation accepts what it documents and
+  nothing else. A guarded operation checks after the caller is authenticated and admitted
+  (:func:`shared.web.security.requires` calls :func:`reject_unknown_query`), so a request
+  without a token is still a 401; an open one checks before its view.
+- **A JSON object naming a key twice is a 422** naming the key: which value would count is
+  otherwise up to the parser.
+
+Every operation documents the 422 (:func:`document`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_smorest import abort
+
+_OPENAPI_PATH = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+QUERY = "polku.strict.query"
+"""App extension: ``(rule, method) -> allowed query names``, built from the document once."""
+GUARDED = "_polku_guarded"
+"""Set on a view method wrapped by ``requires``: it checks the query itself, after auth."""
+TWICE = "this key appears more than once in its object"
+
+
+def install(app: Flask) -> None:
+    app.before_request(_check_open_operation)
+    app.before_request(_reject_duplicate_keys)
+
+
+def _allowed(app: Flask) -> dict[tuple[str, str], frozenset[str]]:
+    table: dict[tuple[str, str], frozenset[str]] | None = app.extensions.get(QUERY)
+    if table is None:
+        api: Any = app.extensions["polku.api"]
+        paths = api.spec.to_dict().get("paths", {})
+        parameters = api.spec.to_dict().get("components", {}).get("parameters", {})
+        table = {}
+        for rule in app.url_map.iter_rules():
+            path = _OPENAPI_PATH.sub(r"{\1}", rule.rule)
+            for method, operation in paths.get(path, {}).items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                names = set()
+                for parameter in operation.get("parameters", []):
+                    if "$ref" in parameter:
+                        parameter = parameters.get(parameter["$ref"].rsplit("/", 1)[-1], {})
+                    if parameter.get("in") == "query":
+                        names.add(parameter["name"])
+                table[(rule.rule, method.upper())] = frozenset(names)
+        app.extensions[QUERY] = table
+    return table
+
+
+def reject_unknown_query() -> None:
+    """422 naming every query parameter the matched operation does not document."""
+    if request.url_rule is None or not request.args:
+        return
+    allowed = _allowed(current_app).get((request.url_rule.rule, request.method))
+    if allowed is None:  # not an operation of the document (docs pages, assets)
+        return
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        abort(
+            422,
+            errors={
+                "query": {
+                    name: [f"unknown query parameter; this operation takes: {known}"]
+                    for name in unknown
+                }
+            },
+        )
+
+
+def _check_open_operation() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    method = getattr(getattr(view, "view_class", None), request.method.lower(), None)
+    if not getattr(method or view, GUARDED, False):
+        reject_unknown_query()
+
+
+def _reject_duplicate_keys() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE") or not request.is_json:
+        return
+    raw = request.get_data(cache=True)
+    if not raw or b'"' not in raw:
+        return
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and key not in repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return  # not JSON: reported where the body is parsed
+    if repeated:
+        abort(
+            422,
+            errors={"json": {key: [TWICE] for key in repeated}},
+        )
+
+
+def document(app: Flask) -> None:
+    """Every operation documents the 422 the checks above may answer."""
+    api: Any = app.extensions["polku.api"]
+    for operations in api.spec._paths.values():  # apispec keeps registered paths here
+        for operation in operations.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if responses is not None and "422" not in responses:
+                responses["422"] = api.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY")
+
+
+def guarded(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    setattr(wrapper, GUARDED, True)
+    return wrapper
