@@ -575,6 +575,9 @@ def _add_import_commands() -> None:
     main.add_command(import_group)
     main.add_command(keys_group)
     main.add_command(serve_command(load_settings, reachable))
+    from services.cli_audit import audit_group
+
+    main.add_command(audit_group)
 
 
 _add_import_commands()

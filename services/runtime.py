@@ -32,6 +32,9 @@ from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
+from shared.audit import setup as audit_setup
+from shared.audit.chain import chained_env
+from shared.audit.ledger import Ledger
 from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
@@ -72,6 +75,8 @@ class WriteService:
     """Assessment's coach scope: enrolment's coach assignments and enrolments, as events."""
     restricted: Outbox | None = None
     """The restricted channel over the same log (assessment): individual values, tracking only."""
+    ledger: Ledger | None = None
+    """The event log's audit ledger: chain verification and signed checkpoints."""
 
     @property
     def tracking_outbox(self) -> Outbox:
@@ -127,7 +132,8 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
     try:
         adapters = write_adapters(settings, name, database)
         with schema_lock(settings.store_url(name)):  # the library creates its tables here
-            application = app_class(settings.eventstore_env(name), **adapters)
+            application = app_class(chained_env(settings.eventstore_env(name)), **adapters)
+            application.recorder.backfill_chain()  # a log from before chaining, once
     except BaseException:
         for adapter in adapters.values():
             adapter.close()
@@ -138,7 +144,10 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
     restricted = None
     if name in RESTRICTED_TRANSLATIONS:
         restricted = Outbox(name, application, RESTRICTED_TRANSLATIONS[name], restricted_registry())
-    return WriteService(name, application, outbox, database, adapters, scope, restricted)
+    ledger = audit_setup.event_ledger(
+        settings, name, audit_setup.chained_log(application), database
+    )
+    return WriteService(name, application, outbox, database, adapters, scope, restricted, ledger)
 
 
 def write_adapters(settings: Settings, name: str, database: Database) -> dict[str, Any]:

@@ -1,0 +1,204 @@
+"""``polku audit``: verify the hash chains, sign checkpoints, export and check bundles.
+
+``polku audit verify`` recomputes each log's chain against the stored chain and the signed
+checkpoints (the checkpoint file, and Kafka's ``<prefix>.audit.checkpoints`` when configured),
+or checks an exported bundle offline with ``--bundle``. Its exit status names the outcome
+(:data:`shared.audit.verify.EXIT_CODES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shared.audit.verify import EXIT_CODES, Kind, Report
+
+LOGS = ("enrolment", "assessment")
+
+EXIT_HELP = "\n".join(f"  {code}  {kind.value}" for kind, code in EXIT_CODES.items())
+
+
+class AuditFailed(click.ClickException):
+    exit_code = 1
+
+
+@click.group(name="audit")
+def audit_group() -> None:
+    """Verify the tamper-evident logs, sign checkpoints, export bundles for auditors."""
+
+
+@contextmanager
+def _services(names: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    from services import runtime
+    from services.cli import load_settings, reachable
+
+    settings = load_settings()
+    built: dict[str, Any] = {}
+    try:
+        with reachable(settings):
+            for name in names:
+                built[name] = runtime.build_write_service(settings, name)
+        yield built
+    finally:
+        for service in built.values():
+            service.close()
+
+
+def trusted_keys(settings: Any, public_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The public keys checkpoints may be signed with: the configured signing key's (if
+    present) and each ``--public-key`` (hex, or a file holding hex)."""
+    from shared.audit.checkpoints import (
+        AuditKeyError,
+        Signer,
+        key_id_of,
+        public_key_from_hex,
+    )
+
+    keys = {}
+    try:
+        signer = Signer.from_file(settings.resolved_audit_key_file(), create=False)
+        keys[signer.key_id] = signer.public
+    except AuditKeyError:
+        if not public_keys:
+            raise
+    for given in public_keys:
+        text = Path(given).read_text() if Path(given).is_file() else given
+        key = public_key_from_hex(text)
+        keys[key_id_of(key)] = key
+    return keys
+
+
+def all_checkpoints(settings: Any, log: str) -> list[Any]:
+    """The checkpoints of ``log`` in the file and, with Kafka configured, on the topic."""
+    from shared.audit import setup
+
+    found = {
+        (c.position, c.link, c.signature): c for c in setup.checkpoint_file(settings).read(log)
+    }
+    remote = setup.kafka_checkpoints(settings)
+    if remote is not None:
+        for c in remote.read(log):
+            found.setdefault((c.position, c.link, c.signature), c)
+    return list(found.values())
+
+
+@audit_group.command(name="verify", epilog="\b\nExit status:\n" + EXIT_HELP)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    type=click.Choice(LOGS),
+    help="Only this log (repeatable; default all).",
+)
+@click.option(
+    "--from",
+    "start",
+    default=0,
+    type=click.IntRange(0),
+    help="Verify from this position (the link before it is taken as stored).",
+)
+@click.option(
+    "--bundle",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check an exported bundle offline instead of the live stores.",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    help="A trusted checkpoint key: hex, or a file holding hex (repeatable).",
+)
+@click.pass_context
+def verify_command(
+    ctx: click.Context,
+    services: tuple[str, ...],
+    start: int,
+    bundle: Path | None,
+    public_keys: tuple[str, ...],
+) -> None:
+    """Recompute the hash chains against the stored chain and the signed checkpoints.
+
+    Reports per log the first position that differs and the kind of difference: changed,
+    reordered, missing, extra, rewritten (re-chained: it disagrees with a checkpoint),
+    bad-signature, or no-checkpoint.
+    """
+    if bundle is not None:
+        from shared.audit.bundle import verify_bundle
+
+        reports = verify_bundle(bundle, public_keys, services or None)
+        ctx.exit(_report(reports))
+    from services.cli import load_settings
+    from shared.audit.checkpoints import AuditKeyError
+
+    settings = load_settings()
+    try:
+        keys = trusted_keys(settings, public_keys)
+    except AuditKeyError as exc:
+        raise AuditFailed(f"{exc}; or give the signer's public key with --public-key") from None
+    reports = []
+    with _services(services or LOGS) as built:
+        for name, service in built.items():
+            assert service.ledger is not None
+            service.ledger.extra_keys.update(keys)
+            from shared.audit.verify import verify
+
+            reports.append(
+                verify(
+                    name,
+                    service.ledger.source(),
+                    all_checkpoints(settings, name),
+                    {**service.ledger.keys, **keys},
+                    start,
+                )
+            )
+    ctx.exit(_report(reports))
+
+
+def _report(reports: list[Report]) -> int:
+    for report in reports:
+        click.echo(report.line())
+    failed = [r for r in reports if r.kind is not Kind.OK]
+    return failed[0].exit_code if failed else 0
+
+
+@audit_group.command(name="checkpoint")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    type=click.Choice(LOGS),
+    help="Only this log (repeatable; default all).",
+)
+def checkpoint_command(services: tuple[str, ...]) -> None:
+    """Verify each chain and, if it holds, sign and publish a checkpoint at its head now."""
+    from services.cli import load_settings
+    from shared.audit import setup
+
+    settings = load_settings()
+    remote = setup.kafka_checkpoints(settings)
+    failed = False
+    try:
+        with _services(services or LOGS) as built:
+            for name, service in built.items():
+                ledger = service.ledger
+                if remote is not None:
+                    ledger.publishers = (remote,)
+                report = ledger.verify()
+                if not report.ok and report.kind is not Kind.NO_CHECKPOINT:
+                    click.echo(f"not signed: {report.line()}", err=True)
+                    failed = True
+                    continue
+                signed = ledger.checkpoint(report if report.ok else None)
+                if signed is None:
+                    click.echo(f"{name}: empty, nothing to anchor")
+                else:
+                    click.echo(f"{name}: signed position {signed.position} ({signed.link[:16]}…)")
+    finally:
+        if remote is not None:
+            remote.close()
+    if failed:
+        raise AuditFailed("a chain did not verify; no checkpoint was signed for it")

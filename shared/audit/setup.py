@@ -1,0 +1,55 @@
+"""Builds the audit pieces of a process from :class:`~shared.settings.Settings`: the signer,
+the checkpoint file, the Kafka publisher, and a ledger per chained log. Called by the
+composition root (:mod:`services.runtime`) and the ``polku audit`` commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.audit.chain import ChainedLog
+from shared.audit.checkpoints import CheckpointFile, KafkaCheckpoints, Signer
+from shared.audit.ledger import Ledger, Publisher, StatusStore
+from shared.audit.verify import Events
+from shared.settings import Settings
+from shared.sql import Database
+
+
+def signer(settings: Settings) -> Signer:
+    return Signer.from_file(settings.resolved_audit_key_file(), create=True)
+
+
+def checkpoint_file(settings: Settings) -> CheckpointFile:
+    return CheckpointFile(settings.resolved_checkpoint_file())
+
+
+def kafka_checkpoints(settings: Settings) -> KafkaCheckpoints | None:
+    if not settings.kafka_bootstrap_servers:
+        return None
+    return KafkaCheckpoints(
+        settings.kafka_bootstrap_servers, settings.kafka_topic_prefix, settings.kafka_security()
+    )
+
+
+def event_ledger(
+    settings: Settings,
+    name: str,
+    log: ChainedLog,
+    database: Database | None,
+    publishers: tuple[Publisher, ...] = (),
+) -> Ledger:
+    """The ledger of a write service's event log."""
+    return Ledger(
+        name,
+        lambda: Events(log),
+        signer(settings),
+        checkpoint_file(settings),
+        StatusStore(database) if database is not None else None,
+        publishers,
+    )
+
+
+def chained_log(application: Any) -> ChainedLog:
+    recorder = application.recorder
+    if not hasattr(recorder, "select_chain"):
+        raise TypeError(f"{type(recorder).__name__} keeps no hash chain")
+    return recorder  # type: ignore[no-any-return]
