@@ -22,6 +22,7 @@ from services.assessment.application import AssessmentApplication
 from services.assessment.integration import translate as assessment_translate
 from services.assessment.integration import translate_restricted
 from services.assessment.scope import CoachScope, ScopeFollower
+from services.audit_routes import PERSONAL_READS
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
@@ -33,8 +34,10 @@ from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
 from shared.audit import setup as audit_setup
+from shared.audit import web as audit_web
 from shared.audit.chain import chained_env
 from shared.audit.ledger import Ledger
+from shared.audit.setup import Audit
 from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
@@ -77,6 +80,8 @@ class WriteService:
     """The restricted channel over the same log (assessment): individual values, tracking only."""
     ledger: Ledger | None = None
     """The event log's audit ledger: chain verification and signed checkpoints."""
+    audit: Audit | None = None
+    """The ledgers (events, access log) and access log the API logs personal reads to."""
 
     @property
     def tracking_outbox(self) -> Outbox:
@@ -144,10 +149,14 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
     restricted = None
     if name in RESTRICTED_TRANSLATIONS:
         restricted = Outbox(name, application, RESTRICTED_TRANSLATIONS[name], restricted_registry())
+    publishers = audit_setup.publishers(settings)
     ledger = audit_setup.event_ledger(
-        settings, name, audit_setup.chained_log(application), database
+        settings, name, audit_setup.chained_log(application), database, publishers
     )
-    return WriteService(name, application, outbox, database, adapters, scope, restricted, ledger)
+    audit = audit_setup.service_audit(settings, name, database, ledger)
+    return WriteService(
+        name, application, outbox, database, adapters, scope, restricted, ledger, audit
+    )
 
 
 def write_adapters(settings: Settings, name: str, database: Database) -> dict[str, Any]:
@@ -191,6 +200,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         install_restricted_feed(app, service.restricted, settings.restricted_readers)
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
+    if service.audit is not None:
+        audit_web.install(app, service.audit, PERSONAL_READS[service.name])
     keystore = service.adapters.get("keystore")
     if keystore is not None:
 
@@ -322,7 +333,23 @@ def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
         tracking.readmodels, tracking.feed.kind, settings.resolved_jwt_secret(), ready
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    audit = audit_setup.service_audit(settings, "tracking", tracking.readmodels.database)
+    audit_web.install(app, audit, PERSONAL_READS["tracking"])
     return app
+
+
+def audit_workers(apps: list[Flask], settings: Settings, stop: threading.Event) -> list[Any]:
+    """Background verification of every chained log the apps hold, signing checkpoints."""
+    threads = []
+    for app in apps:
+        audit = app.extensions.get(audit_web.AUDIT_EXTENSION)
+        for ledger in audit.ledgers if audit is not None else ():
+            threads.append(
+                start_worker(
+                    f"audit-{ledger.name}", ledger.run_forever, stop, settings.audit_interval
+                )
+            )
+    return threads
 
 
 def projector_lag_check(readmodels: ReadModels, max_lag: int) -> Callable[[], str]:
@@ -370,6 +397,7 @@ class Embedded:
             self.threads.append(
                 start_worker("coach-scope", self.scope.run_forever, self.stop, interval)
             )
+        self.threads.extend(audit_workers(list(self.apps.values()), self.settings, self.stop))
 
     def close(self) -> None:
         self.stop.set()

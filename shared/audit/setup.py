@@ -4,8 +4,10 @@ composition root (:mod:`services.runtime`) and the ``polku audit`` commands."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from shared.audit.access import AccessLog
 from shared.audit.chain import ChainedLog
 from shared.audit.checkpoints import CheckpointFile, KafkaCheckpoints, Signer
 from shared.audit.ledger import Ledger, Publisher, StatusStore
@@ -28,6 +30,12 @@ def kafka_checkpoints(settings: Settings) -> KafkaCheckpoints | None:
     return KafkaCheckpoints(
         settings.kafka_bootstrap_servers, settings.kafka_topic_prefix, settings.kafka_security()
     )
+
+
+def publishers(settings: Settings) -> tuple[Publisher, ...]:
+    """Where checkpoints go besides the file: Kafka's checkpoint topic, when configured."""
+    remote = kafka_checkpoints(settings)
+    return (remote,) if remote is not None else ()
 
 
 def event_ledger(
@@ -53,3 +61,31 @@ def chained_log(application: Any) -> ChainedLog:
     if not hasattr(recorder, "select_chain"):
         raise TypeError(f"{type(recorder).__name__} keeps no hash chain")
     return recorder  # type: ignore[no-any-return]
+
+
+@dataclass
+class Audit:
+    """A service's audit parts: its ledgers (events first, then access), the status of their
+    verification, and its access log."""
+
+    service: str
+    ledgers: list[Ledger]
+    status: StatusStore
+    access: AccessLog
+
+
+def service_audit(
+    settings: Settings, service: str, database: Database, events: Ledger | None = None
+) -> Audit:
+    """The access log and its ledger for ``service``, beside the event log's ledger (if any)."""
+    access = AccessLog(database, service)
+    status = events.status if events is not None and events.status else StatusStore(database)
+    ledger = Ledger(
+        f"{service}.access",
+        access.source,
+        events.signer if events is not None else signer(settings),
+        checkpoint_file(settings),
+        status,
+        events.publishers if events is not None else (),
+    )
+    return Audit(service, [*([events] if events else []), ledger], status, access)

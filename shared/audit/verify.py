@@ -160,6 +160,9 @@ def verify(
     ``start``, the stored link before it is taken as given (the checkpoints still anchor it).
     """
     report = Report(name)
+    base = source.base() if hasattr(source, "base") else None
+    if base is not None and start < base.position:
+        start = base.position  # a pruned log verifies from the link kept at pruning
     mine = sorted((c for c in checkpoints if c.log == name), key=lambda c: c.position)
     try:
         for checkpoint in mine:
