@@ -48,7 +48,9 @@ def _services(names: tuple[str, ...]) -> Iterator[dict[str, Any]]:
             service.close()
 
 
-def trusted_keys(settings: Any, public_keys: tuple[str, ...]) -> dict[str, Any]:
+def trusted_keys(
+    settings: Any, public_keys: tuple[str, ...], required: bool = True
+) -> dict[str, Any]:
     """The public keys checkpoints may be signed with: the configured signing key's (if
     present) and each ``--public-key`` (hex, or a file holding hex)."""
     from shared.audit.checkpoints import (
@@ -63,7 +65,7 @@ def trusted_keys(settings: Any, public_keys: tuple[str, ...]) -> dict[str, Any]:
         signer = Signer.from_file(settings.resolved_audit_key_file(), create=False)
         keys[signer.key_id] = signer.public
     except AuditKeyError:
-        if not public_keys:
+        if not public_keys and required:
             raise
     for given in public_keys:
         text = Path(given).read_text() if Path(given).is_file() else given
@@ -131,31 +133,37 @@ def verify_command(
 
         reports = verify_bundle(bundle, public_keys, services or None)
         ctx.exit(_report(reports))
-    from services.cli import load_settings
+    from services.cli import load_settings, reachable
     from shared.audit.checkpoints import AuditKeyError
 
     settings = load_settings()
     try:
-        keys = trusted_keys(settings, public_keys)
+        with reachable(settings):
+            reports = verify_live(settings, services or LOGS, start, public_keys)
     except AuditKeyError as exc:
         raise AuditFailed(f"{exc}; or give the signer's public key with --public-key") from None
-    reports = []
-    with _services(services or LOGS) as built:
-        for name, service in built.items():
-            assert service.ledger is not None
-            service.ledger.extra_keys.update(keys)
-            from shared.audit.verify import verify
-
-            reports.append(
-                verify(
-                    name,
-                    service.ledger.source(),
-                    all_checkpoints(settings, name),
-                    {**service.ledger.keys, **keys},
-                    start,
-                )
-            )
+    except FileNotFoundError as exc:
+        raise AuditFailed(str(exc)) from None
     ctx.exit(_report(reports))
+
+
+def verify_live(
+    settings: Any,
+    names: tuple[str, ...] = LOGS,
+    start: int = 0,
+    public_keys: tuple[str, ...] = (),
+    key_required: bool = True,
+) -> list[Report]:
+    """Verifies the live event logs against every checkpoint the settings reach."""
+    from shared.audit.setup import opened_log
+    from shared.audit.verify import Events, verify
+
+    keys = trusted_keys(settings, public_keys, key_required)
+    reports = []
+    for name in names:
+        with opened_log(settings, name) as log:
+            reports.append(verify(name, Events(log), all_checkpoints(settings, name), keys, start))
+    return reports
 
 
 def _report(reports: list[Report]) -> int:

@@ -4,7 +4,10 @@ composition root (:mod:`services.runtime`) and the ``polku audit`` commands."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shared.audit.access import AccessLog
@@ -12,7 +15,7 @@ from shared.audit.chain import ChainedLog
 from shared.audit.checkpoints import CheckpointFile, KafkaCheckpoints, Signer
 from shared.audit.ledger import Ledger, Publisher, StatusStore
 from shared.audit.verify import Events
-from shared.settings import Settings
+from shared.settings import Settings, sqlite_file
 from shared.sql import Database
 
 
@@ -89,3 +92,27 @@ def service_audit(
         events.publishers if events is not None else (),
     )
     return Audit(service, [*([events] if events else []), ledger], status, access)
+
+
+@contextmanager
+def opened_log(settings: Settings, service: str) -> Iterator[ChainedLog]:
+    """A write service's chained event log alone, without its application or key store (what
+    verification and export need), closed on exit."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    from shared.audit.chain import chained_env
+    from shared.sql import schema_lock
+
+    url = settings.store_url(service)
+    if url.startswith("sqlite") and not Path(sqlite_file(url)).exists():
+        raise FileNotFoundError(f"no {service} event store at {url}")
+    env = Environment(service, chained_env(settings.eventstore_env(service)))
+    with schema_lock(url):
+        factory: Any = InfrastructureFactory.construct(env)
+        recorder = factory.application_recorder()
+    try:
+        recorder.backfill_chain()
+        yield recorder
+    finally:
+        factory.close()
