@@ -96,6 +96,10 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
     """Logs every personal-data read of ``app`` and serves the ``/<service>/audit`` routes."""
     app.extensions[AUDIT_EXTENSION] = audit
     app.extensions["polku.api"].register_blueprint(audit_blueprint(audit.service))
+    if "polku.outbox" in app.extensions:  # a write service: its events, searchable
+        from shared.audit.search import search_blueprint
+
+        app.extensions["polku.api"].register_blueprint(search_blueprint(audit.service))
 
     @app.after_request
     def record_access(response: Response) -> Response:
