@@ -8,7 +8,8 @@ or checks an exported bundle offline with ``--bundle``. Its exit status names th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,112 @@ def checkpoint_command(services: tuple[str, ...]) -> None:
             remote.close()
     if failed:
         raise AuditFailed("a chain did not verify; no checkpoint was signed for it")
+
+
+def _events_of(log: Any) -> Callable[[], Any]:
+    from shared.audit.verify import Events
+
+    return lambda: Events(log)
+
+
+def _moment(_ctx: click.Context, _param: click.Parameter, value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@audit_group.command(name="export")
+@click.option(
+    "--from",
+    "since",
+    required=True,
+    callback=_moment,
+    help="Start of the period (ISO 8601; UTC if no offset).",
+)
+@click.option(
+    "--to", "until", required=True, callback=_moment, help="End of the period, exclusive."
+)
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def export_command(since: dt.datetime, until: dt.datetime, out: Path) -> None:
+    """Write a bundle for auditors: the period's events and access-log entries with their chain
+    links, the checkpoints that anchor them, and a signed manifest.
+
+    Each log's chain is verified and, if it holds, a checkpoint is signed at its head first,
+    so the whole period is anchored. Check the bundle anywhere with
+    ``polku audit verify --bundle OUT --public-key <the signer's public key>``.
+    """
+    from services.cli import load_settings, reachable
+    from shared.audit import bundle, setup
+    from shared.audit.access import AccessLog
+    from shared.audit.ledger import Ledger
+    from shared.sql import Database
+
+    if until <= since:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    if out.exists() and any(out.iterdir()):
+        raise click.UsageError(f"{out} is not empty; give a new directory")
+    settings = load_settings()
+    signer = setup.signer(settings)
+    store = setup.checkpoint_file(settings)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    logs: list[dict[str, Any]] = []
+    names: list[str] = []
+
+    def export(name: str, ledger: Ledger, span_of: Any, write: Any) -> None:
+        report = ledger.verify()
+        click.echo(f"verified: {report.line()}")
+        if report.ok or report.kind is Kind.NO_CHECKPOINT:
+            ledger.checkpoint()
+        anchors = [c.position for c in all_checkpoints(settings, name)]
+        span = span_of(anchors)
+        names.append(name)
+        if span is None:
+            click.echo(f"{name}: nothing recorded in the period")
+            return
+        file = f"logs/{name}.jsonl"
+        count = write(out / file, span)
+        logs.append(
+            {"name": name, "file": file, "first": span.first, "last": span.last, "count": count}
+        )
+        click.echo(f"{name}: positions {span.first} to {span.last} ({count} rows)")
+
+    with reachable(settings):
+        for name in LOGS:
+            with setup.opened_log(settings, name) as log:
+                ledger = Ledger(name, _events_of(log), signer, store)
+                export(
+                    name,
+                    ledger,
+                    lambda anchors, log=log: bundle.event_range(log, since, until, anchors),
+                    lambda path, span, log=log: bundle.write_event_log(path, log, span),
+                )
+        for service, url in (
+            *((name, settings.store_url(name)) for name in LOGS),
+            ("tracking", settings.readmodel_url()),
+        ):
+            database = Database(url)
+            try:
+                access = AccessLog(database, service)
+                ledger = Ledger(f"{service}.access", access.source, signer, store)
+                export(
+                    f"{service}.access",
+                    ledger,
+                    lambda anchors, access=access: bundle.access_range(
+                        access, since, until, anchors
+                    ),
+                    lambda path, span, access=access: bundle.write_access_log(path, access, span),
+                )
+            finally:
+                database.close()
+    found = [c for name in names for c in all_checkpoints(settings, name)]
+    (out / bundle.CHECKPOINTS).write_text(bundle.checkpoints_text(found))
+    manifest = {
+        "created": dt.datetime.now(dt.UTC).isoformat(),
+        "from": since.isoformat(),
+        "to": until.isoformat(),
+        "logs": logs,
+    }
+    bundle.sign_manifest(out, signer, manifest)
+    click.echo(f"wrote {out} ({len(logs)} logs); signed by key {signer.key_id}")

@@ -121,6 +121,10 @@ class Signer:
             pub.write_text(public_hex(signer.public) + "\n")
         return signer
 
+    def sign_bytes(self, data: bytes) -> bytes:
+        """An Ed25519 signature of ``data`` (the export bundle's manifest)."""
+        return self._private.sign(data)
+
     def sign(
         self, log: str, position: int, link: bytes, when: dt.datetime | None = None
     ) -> Checkpoint:
