@@ -14,6 +14,7 @@ can pin it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -190,10 +191,36 @@ class KafkaCheckpoints:
         self.security = security
         self._producer: Any = None
 
+    def ensure_topic(self) -> None:
+        """Creates the topic (one partition: checkpoints in order; kept forever) if missing."""
+        from kafka import KafkaAdminClient
+        from kafka.errors import TopicAlreadyExistsError
+
+        from shared.kafka import TOPIC_CONFIGS
+
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.servers.split(","),
+            client_id="polku-audit",
+            bootstrap_timeout_ms=10_000,
+            **self.security,
+        )
+        try:
+            if self.topic not in set(admin.list_topics()):
+                wanted = {
+                    "num_partitions": 1,
+                    "replication_factor": 1,
+                    "configs": dict(TOPIC_CONFIGS),
+                }
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    admin.create_topics({self.topic: wanted})
+        finally:
+            admin.close()
+
     def publish(self, checkpoint: Checkpoint) -> None:
         from shared.kafka import make_producer
 
         if self._producer is None:
+            self.ensure_topic()
             self._producer = make_producer(self.servers, **self.security)
         payload = json.dumps(checkpoint.to_dict(), sort_keys=True).encode()
         self._producer.send(self.topic, key=checkpoint.log.encode(), value=payload)
