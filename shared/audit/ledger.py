@@ -94,8 +94,12 @@ class Ledger:
     checkpoint_every: int = 1
     """Sign a checkpoint once the verified chain has grown by this many positions."""
     extra_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    full_every: int = 60
+    """Every this many passes verifies the whole log again (the others only what was added),
+    so an edit of an old row is found too."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _verified: Report | None = None
+    _passes: int = 0
 
     @property
     def keys(self) -> dict[str, Ed25519PublicKey]:
@@ -108,10 +112,13 @@ class Ledger:
         return verify(self.name, self.source(), self.checkpoints(), self.keys, start)
 
     def run_once(self) -> Report:
-        """Verifies (fully the first time, then from the last verified position) and signs a
-        checkpoint when the chain verified and grew enough."""
+        """Verifies (the whole log the first time and every :attr:`full_every` passes, else
+        from the last verified position) and signs a checkpoint when the chain verified and
+        grew enough."""
         with self._lock:
-            start = self._verified.verified_to if self._verified and self._verified.ok else 0
+            self._passes += 1
+            full = self._verified is None or self._passes % self.full_every == 0
+            start = 0 if full or self._verified is None else self._verified.verified_to
             checkpoints = self.checkpoints()
             report = verify(
                 self.name, self.source(), checkpoints, self.keys, start, require_checkpoint=False
