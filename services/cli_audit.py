@@ -320,3 +320,29 @@ def export_command(since: dt.datetime, until: dt.datetime, out: Path) -> None:
     }
     bundle.sign_manifest(out, signer, manifest)
     click.echo(f"wrote {out} ({len(logs)} logs); signed by key {signer.key_id}")
+
+
+@audit_group.command(name="prune")
+def prune_command() -> None:
+    """Remove access-log entries older than POLKU_AUDIT_ACCESS_RETENTION_DAYS.
+
+    Entries go from the start of each service's access log; the link of the last one removed
+    is kept, so what remains still verifies against the checkpoints signed after it.
+    """
+    from services.cli import load_settings, reachable
+    from shared.audit.access import AccessLog
+    from shared.sql import Database
+
+    settings = load_settings()
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.access_retention_days)
+    with reachable(settings):
+        for service, url in (
+            *((name, settings.store_url(name)) for name in LOGS),
+            ("tracking", settings.readmodel_url()),
+        ):
+            database = Database(url)
+            try:
+                removed = AccessLog(database, service).prune(before)
+            finally:
+                database.close()
+            click.echo(f"{service}: removed {removed} access-log entries before {before:%Y-%m-%d}")
