@@ -4,6 +4,7 @@ and on a real PostgreSQL, by the library call and by ``polku audit verify``'s ex
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from services.cli import main
 from services.runtime import WriteService, build_write_service
 from shared.audit.verify import EXIT_CODES, Kind
 from shared.settings import Settings
+from tests.support.postgres_server import create_database, drop_database
 from tests.support.tamper import Store
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
@@ -33,9 +35,40 @@ def _programme(service: WriteService, name: str) -> None:
     service.application.define_programme(name, "TEM", META)
 
 
+@pytest.fixture(scope="module")
+def tamper_postgres_url(postgres_url: str) -> Iterator[str]:
+    """One database for the module's PostgreSQL logs, emptied (as a DBA) before each."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = create_database(postgres_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(postgres_url, name)
+
+
+def _emptied(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")  # past the append-only trigger
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
-    url = request.getfixturevalue("fresh_postgres_url") if request.param == "postgres" else None
+    url = (
+        _emptied(request.getfixturevalue("tamper_postgres_url"))
+        if request.param == "postgres"
+        else None
+    )
     settings = Settings(data_dir=tmp_path / "data", database_url=url)
     service = build_write_service(settings, "enrolment")
     app = service.application
