@@ -67,7 +67,7 @@ VARIABLES: dict[str, str] = {
     "POLKU_AUDIT_KEY_FILE": "Ed25519 key signing the audit checkpoints, outside the data dir "
     "(default ~/.config/polku/audit.key, made on first use; its public half beside it, .pub).",
     "POLKU_AUDIT_CHECKPOINT_FILE": "Signed checkpoints (JSON lines), outside the data dir "
-    "(default: beside the audit key, <key file>.checkpoints.jsonl).",
+    "(default <data dir>.audit-checkpoints.jsonl beside it).",
     "POLKU_AUDIT_INTERVAL": "Seconds between background verifications of the hash chains, each "
     "signing a checkpoint when a chain grew (default 60).",
     "POLKU_AUDIT_ACCESS_RETENTION_DAYS": "Days the access log keeps entries before `polku audit "
@@ -309,10 +309,12 @@ class Settings:
         return data_dir.with_name(f"{data_dir.name}.audit-key")
 
     def resolved_checkpoint_file(self) -> Path:
+        """As set, else ``<data dir>.audit-checkpoints.jsonl`` beside (not in) the data dir:
+        one file per deployment, never another's checkpoints."""
         if self.audit_checkpoint_file is not None:
             return self.audit_checkpoint_file
-        key = self.resolved_audit_key_file()
-        return key.with_name(f"{key.name}.checkpoints.jsonl")
+        data_dir = self.data_dir.absolute()
+        return data_dir.with_name(f"{data_dir.name}.audit-checkpoints.jsonl")
 
     def _check_keys_apart(self) -> None:
         """The master key never in the data dir; the key store never in an event store's file."""

@@ -164,19 +164,21 @@ def verify(
     if base is not None and start < base.position:
         start = base.position  # a pruned log verifies from the link kept at pruning
     mine = sorted((c for c in checkpoints if c.log == name), key=lambda c: c.position)
+    # A checkpoint without a valid signature anchors nothing; the chain is walked against the
+    # others, and a bad signature is reported only if the chain itself holds.
+    unsigned = [c for c in mine if not signature_valid(c, keys)]
     try:
-        for checkpoint in mine:
-            if not signature_valid(checkpoint, keys):
-                raise _Found(
-                    Kind.BAD_SIGNATURE,
-                    checkpoint.position,
-                    f"the checkpoint of {checkpoint.time} (key {checkpoint.key_id}) has no valid "
-                    "signature from a trusted key",
-                )
-        _walk(report, source, mine, start)
+        _walk(report, source, [c for c in mine if c not in unsigned], start)
     except _Found as found:
         report.kind, report.position, report.detail = found.kind, found.position, found.detail
         report.since = found.since
+        return report
+    if unsigned:
+        report.kind, report.position = Kind.BAD_SIGNATURE, unsigned[0].position
+        report.detail = (
+            f"{len(unsigned)} checkpoint(s), the first of {unsigned[0].time} (key "
+            f"{unsigned[0].key_id}), have no valid signature from a trusted key"
+        )
         return report
     if require_checkpoint and report.events and not report.checkpoints:
         report.kind = Kind.NO_CHECKPOINT
