@@ -101,6 +101,8 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
 
         app.extensions["polku.api"].register_blueprint(search_blueprint(audit.service))
 
+    _document(app.extensions["polku.api"], personal)
+
     @app.after_request
     def record_access(response: Response) -> Response:
         rule = request.url_rule.rule if request.url_rule is not None else None
@@ -138,6 +140,35 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
                 "try again later",
             )
         return response
+
+
+def _document(api: Any, personal: Personal) -> None:
+    """Every logged operation documents the purpose header and the fail-closed 503."""
+    paths = getattr(api.spec, "_paths", {})
+    for path, item in paths.items():
+        operation = item.get("get")
+        if operation is None or not personal.matches(path):
+            continue
+        operation.setdefault("parameters", []).append(
+            {
+                "name": PURPOSE_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": MAX_PURPOSE},
+                "description": "Why the caller reads this personal data; kept in the access "
+                "log with who read whose data, when, and the outcome.",
+            }
+        )
+        operation.setdefault("responses", {}).setdefault(
+            "503",
+            {
+                "description": "The access log could not be written, so the read of personal "
+                "data is refused (docs/audit.md).",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            },
+        )
 
 
 def _rule_text(rule: str) -> str:

@@ -213,3 +213,21 @@ def test_the_services_role_cannot_update_or_delete_stored_events(
         assert service.ledger is not None and service.ledger.verify().kind is Kind.NO_CHECKPOINT
     finally:
         service.close()
+
+
+# The command is the same on both stores; the tampering above covers both.
+@pytest.mark.parametrize("log", ["sqlite"], indirect=True)
+def test_checkpoint_on_demand_signs_only_a_chain_that_holds(log: Log) -> None:
+    _programme(log.service, "SIXTH")
+    signed = CliRunner().invoke(
+        main, ["audit", "checkpoint", "--service", "enrolment"], env=log.env
+    )
+    assert signed.exit_code == 0, signed.output
+    head = log.service.application.head()
+    assert f"enrolment: signed position {head}" in signed.output
+    _edit_data(log)
+    refused = CliRunner().invoke(
+        main, ["audit", "checkpoint", "--service", "enrolment"], env=log.env
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "not signed: enrolment: changed at position" in refused.output
