@@ -29,6 +29,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from benchmarks.run import new_person, percentile, person_body
 from services.enrolment.application import EnrolmentApplication
 from services.runtime import Embedded, build_embedded
+from shared.audit.access import Filters
 from shared.audit.chain import ChainedSQLiteApplicationRecorder, chained_env
 from shared.audit.verify import Events, verify
 from shared.settings import Settings
@@ -156,20 +157,31 @@ def verification(work: Path, events: int) -> dict[str, Any]:
 
 
 def access_cost(work: Path, samples: int) -> dict[str, Any]:
-    p95 = {}
-    for name, logged in (("with", True), ("without", False)):
-        with _runtime(work / f"access-{name}", access=logged) as runtime:
+    """Both runtimes side by side, requests alternating, so load drift hits both alike."""
+    with (
+        _runtime(work / "access-with") as logged,
+        _runtime(work / "access-without", access=False) as plain,
+    ):
+        paths = {}
+        for name, runtime in (("with", logged), ("without", plain)):
             http = Http(runtime.wsgi)
             person = http.post("/enrolment/people", person_body(1))["id"]
             runtime.tracking.projector.drain()
-            path = f"/tracking/people/{person}/timeline"
-            times = []
-            for i in range(samples + 20):
+            paths[name] = (http, f"/tracking/people/{person}/timeline")
+        times: dict[str, list[float]] = {"with": [], "without": []}
+        for i in range(samples + 20):
+            for name, (http, path) in paths.items():
                 began = time.perf_counter()
                 http.get(path)
                 if i >= 20:
-                    times.append(time.perf_counter() - began)
-            p95[name] = percentile(times, 95) * 1000
+                    times[name].append(time.perf_counter() - began)
+        entries = (
+            logged.apps["tracking"]
+            .extensions["polku.audit"]
+            .access.query(Filters(), 0, samples + 100)
+        )
+        assert len(entries) == samples + 20, len(entries)
+    p95 = {name: percentile(found, 95) * 1000 for name, found in times.items()}
     return {
         "samples": samples,
         "p95_with_ms": p95["with"],

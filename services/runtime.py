@@ -138,7 +138,14 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
         adapters = write_adapters(settings, name, database)
         with schema_lock(settings.store_url(name)):  # the library creates its tables here
             application = app_class(chained_env(settings.eventstore_env(name)), **adapters)
-            application.recorder.backfill_chain()  # a log from before chaining, once
+            chained = application.recorder.backfill_chain()  # a log from before chaining
+        if chained:
+            log.warning(
+                "chained %d %s events stored before the hash chain existed; if this log had a "
+                "chain, it was emptied: run polku audit verify against the checkpoints",
+                chained,
+                name,
+            )
     except BaseException:
         for adapter in adapters.values():
             adapter.close()

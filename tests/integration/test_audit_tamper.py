@@ -231,3 +231,23 @@ def test_checkpoint_on_demand_signs_only_a_chain_that_holds(log: Log) -> None:
     )
     assert refused.exit_code == 1, refused.output
     assert "not signed: enrolment: changed at position" in refused.output
+
+
+def test_a_log_from_before_chaining_is_chained_once_at_start(tmp_path: Path) -> None:
+    from services.enrolment.application import EnrolmentApplication
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    legacy = EnrolmentApplication(settings.eventstore_env("enrolment"))  # no chain
+    legacy.define_programme("OLD", "TEM", META)
+    legacy.define_programme("OLDER", "TEM", META)
+    legacy.close()
+    service = build_write_service(settings, "enrolment")
+    try:
+        _programme(service, "NEW")
+        assert service.ledger is not None
+        report = service.ledger.verify()
+        assert (report.kind, report.verified_to) == (Kind.NO_CHECKPOINT, 3), report.line()
+        assert service.application.recorder.backfill_chain() == 0  # never again
+    finally:
+        service.close()
