@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared.audit.chain import GENESIS, ChainRow, link
@@ -81,7 +81,6 @@ class Filters:
     """A substring of the operation (``GET /enrolment/people/{person_id}``)."""
     since: str | None = None
     until: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class AccessLog:

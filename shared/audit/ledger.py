@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.checkpoints import Checkpoint, CheckpointFile, Signer
-from shared.audit.verify import Kind, Report, verify
+from shared.audit.verify import Report, verify
 from shared.sql import Database
 
 log = logging.getLogger("polku.audit")
@@ -163,7 +163,3 @@ class Ledger:
             except Exception:  # a store that is down: say so, try again next interval
                 log.warning("audit: verifying %s failed", self.name, exc_info=True)
             stop.wait(interval)
-
-
-def kind_of(outcome: str) -> Kind:
-    return Kind(outcome)
