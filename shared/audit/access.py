@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.audit.chain import GENESIS, ChainRow, link
-from shared.sql import Database, dialect_of
+from shared.sql import Database, dialect_of, schema_lock
 
 BATCH = 5000
 
@@ -91,7 +91,7 @@ class AccessLog:
         self.service = service
         self.table = f"{service}_access_log"
         self.base_table = f"{service}_access_log_base"
-        with database.transaction() as cur:
+        with schema_lock(database.url), database.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, "
                 "at TEXT NOT NULL, service TEXT NOT NULL, role TEXT NOT NULL, "
@@ -104,6 +104,18 @@ class AccessLog:
                 f"CREATE TABLE IF NOT EXISTS {self.base_table} (position BIGINT NOT NULL, "
                 "link TEXT NOT NULL)"
             )
+            if database.dialect == "postgresql":
+                # Entries are never changed; only pruning from the start deletes them.
+                cur.execute(
+                    "CREATE OR REPLACE FUNCTION polku_access_log_unchanged() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'polku: %% of %% refused: the "
+                    "access log is append-only', TG_OP, TG_TABLE_NAME USING ERRCODE = "
+                    "'insufficient_privilege'; END $$"
+                )
+                cur.execute(
+                    f"CREATE OR REPLACE TRIGGER {self.table}_unchanged BEFORE UPDATE ON "
+                    f"{self.table} FOR EACH ROW EXECUTE FUNCTION polku_access_log_unchanged()"
+                )
 
     def write(self, access: Access) -> int:
         """Appends one entry in its own transaction; raises if it cannot be written."""

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.checkpoints import Checkpoint, CheckpointFile, Signer
 from shared.audit.verify import Report, verify
-from shared.sql import Database
+from shared.sql import Database, schema_lock
 
 log = logging.getLogger("polku.audit")
 
@@ -36,7 +36,7 @@ class StatusStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        with database.transaction() as cur:
+        with schema_lock(database.url), database.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {STATUS_TABLE} (log TEXT PRIMARY KEY, "
                 "verified_to BIGINT NOT NULL, outcome TEXT NOT NULL, position BIGINT, "

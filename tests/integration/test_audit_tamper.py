@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from services.cli import main
 from services.runtime import WriteService, build_write_service
+from shared.audit.access import Access
 from shared.audit.verify import EXIT_CODES, Kind
 from shared.settings import Settings
 from tests.support.postgres_server import create_database, drop_database
@@ -195,6 +196,9 @@ def test_the_services_role_cannot_update_or_delete_stored_events(
     try:
         _programme(service, "TEMPO")
         recorder = service.application.recorder
+        assert service.audit is not None
+        access = service.audit.access
+        access.write(Access("2026-01-01T00:00:00+00:00", "hr_admin", "h", "GET /x", "/x", (), 200))
         refused = []
         for statement in (
             f"UPDATE {recorder.events_table_name} SET topic = 'x'",
@@ -202,6 +206,7 @@ def test_the_services_role_cannot_update_or_delete_stored_events(
             f"TRUNCATE {recorder.events_table_name}",
             f"UPDATE {recorder.chain_table} SET link = row_hash",
             f"DELETE FROM {recorder.chain_table}",
+            f"UPDATE {access.table} SET subject = 'someone-else'",
         ):
             # As the role the service itself connects with (its own, not a superuser).
             with psycopg.connect(owned_postgres_url) as conn:
