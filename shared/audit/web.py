@@ -9,6 +9,7 @@ the answer is replaced by a 503 problem, so no personal data leaves without its 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import re
@@ -62,10 +63,16 @@ class Personal:
         self._ids = [re.compile(r) for r in self.id_keys]
 
     def matches(self, rule: str) -> bool:
-        return any(p.search(rule) for p in self._compiled)
+        return _any_match(tuple(self._compiled), rule)
 
     def ids_are_people(self, rule: str) -> bool:
-        return any(p.search(rule) for p in self._ids)
+        return _any_match(tuple(self._ids), rule)
+
+
+@functools.lru_cache(maxsize=1024)
+def _any_match(patterns: tuple[re.Pattern[str], ...], rule: str) -> bool:
+    """Per route rule, once: there are few rules and every request asks."""
+    return any(p.search(rule) for p in patterns)
 
 
 _PERSON = rb'"(?:[a-z_]*person_id|participant_id)"\s*:\s*"([0-9a-fA-F-]{32,36})"'
@@ -178,6 +185,7 @@ def _document(api: Any, personal: Personal) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def _rule_text(rule: str) -> str:
     """``/x/<uuid:person_id>`` as ``/x/{person_id}``, as the OpenAPI document names it."""
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
