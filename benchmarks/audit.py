@@ -4,7 +4,7 @@
   with the chained recorder (the product) against the same runtime with the plain recorder;
   also raw ``Application.save`` chained against plain. Target: at most 10% fewer commands/s.
 - **verification rate**: ``verify`` over a filled log against a raw read-and-hash of the same
-  rows (``select_notifications`` + SHA-256 of the stored bytes). Target: at least 50%.
+  rows (a plain ``SELECT`` of the stored rows + one SHA-256 of each). Target: at least 50%.
 - **access log on a tracking view**: p95 of ``GET /tracking/people/<id>/timeline`` with the
   access log against the same runtime without it. Target: p95 within 10%.
 
@@ -127,13 +127,22 @@ def verification(work: Path, events: int) -> dict[str, Any]:
         recorder = app.recorder
 
         def raw() -> int:
+            """The same rows read straight from the table, each hashed once."""
             after, hashed = 0, 0
-            while rows := recorder.select_notifications(after, 5000, inclusive_of_start=False):
-                for n in rows:
-                    hashlib.sha256(n.originator_id.bytes + n.topic.encode() + n.state).digest()
+            while True:
+                with recorder.datastore.transaction(commit=False) as c:
+                    c.execute(
+                        "SELECT rowid, originator_id, originator_version, topic, state FROM "
+                        "stored_events WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+                        (after,),
+                    )
+                    rows = c.fetchall()
+                if not rows:
+                    return hashed
+                for r in rows:
+                    hashlib.sha256(r[1].encode() + r[3].encode() + r[4]).digest()
                     hashed += 1
-                after = rows[-1].id
-            return hashed
+                after = rows[-1][0]
 
         raw()  # warm the file cache for both
         raw_rate = _rate(events, raw)

@@ -27,22 +27,36 @@ GENESIS = bytes(32)
 
 
 def _originator(originator_id: UUID | str) -> bytes:
-    return (originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)).encode()
+    """The id as the SQLite store keeps it: a UUID's 32 hex digits."""
+    if type(originator_id) is str:
+        return originator_id.encode()
+    if isinstance(originator_id, UUID):
+        return originator_id.hex.encode()
+    return str(originator_id).encode()
+
+
+_VERSION_LENGTH = (8).to_bytes(8, "big")
 
 
 def row_hash(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
     """SHA-256 over the stored row's fields, each length-prefixed so none can bleed into the
-    next."""
-    digest = hashlib.sha256()
-    for part in (
-        _originator(originator_id),
-        int(version).to_bytes(8, "big", signed=True),
-        topic.encode(),
-        bytes(state),
-    ):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.digest()
+    next: originator id (hex text), version (8 bytes, signed), topic, state."""
+    oid = _originator(originator_id)
+    name = topic.encode()
+    return hashlib.sha256(
+        b"".join(
+            (
+                len(oid).to_bytes(8, "big"),
+                oid,
+                _VERSION_LENGTH,
+                int(version).to_bytes(8, "big", signed=True),
+                len(name).to_bytes(8, "big"),
+                name,
+                len(state).to_bytes(8, "big"),
+                state,
+            )
+        )
+    ).digest()
 
 
 def link(previous: bytes, position: int, row: bytes) -> bytes:
@@ -143,6 +157,35 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             r = c.fetchone()
             return ChainRow(r[0], bytes(r[1]), bytes(r[2])) if r else None
+
+    def select_rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """(position, row hash) of the stored rows after ``after``: verification's read,
+        straight from the table (no UUIDs, no notification objects)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return [(r[0], row_hash(r[1], r[2], r[3], r[4])) for r in c.fetchall()]
+
+    def select_joined(self, after: int, limit: int) -> list[Any]:
+        """Each stored row after ``after`` with its chain row (None where it has none): the
+        fast path of verification, one read for both."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+                f"c.row_hash, c.link FROM {self.events_table_name} e LEFT JOIN "
+                f"{self.chain_table} c ON c.position = e.rowid WHERE e.rowid > ? "
+                "ORDER BY e.rowid LIMIT ?",
+                (after, limit),
+            )
+            return list(c.fetchall())
+
+    def chain_count(self, after: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.chain_table} WHERE position > ?", (after,))
+            return int(c.fetchone()[0])
 
     def chain_position_of(self, row: bytes) -> int | None:
         with self.datastore.transaction(commit=False) as c:
