@@ -140,7 +140,7 @@ def verify_command(
     settings = load_settings()
     try:
         with reachable(settings):
-            reports = verify_live(settings, services or LOGS, start, public_keys)
+            reports = verify_live(settings, services or LOGS, max(0, start - 1), public_keys)
     except AuditKeyError as exc:
         raise AuditFailed(f"{exc}; or give the signer's public key with --public-key") from None
     except FileNotFoundError as exc:

@@ -157,7 +157,7 @@ def verify(
     start: int = 0,
     require_checkpoint: bool = True,
 ) -> Report:
-    """Verifies the log from position ``start`` (0: from its beginning).
+    """Verifies the log after position ``start`` (0: from its beginning).
 
     ``source`` is an :class:`Events` (or a bundle's reader with the same methods). From a later
     ``start``, the stored link before it is taken as given (the checkpoints still anchor it).

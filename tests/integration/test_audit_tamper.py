@@ -146,6 +146,11 @@ def test_an_untouched_log_verifies(log: Log) -> None:
     result = CliRunner().invoke(main, ["audit", "verify", "--service", "enrolment"], env=log.env)
     assert result.exit_code == 0, result.output
     assert "enrolment: ok, 5 events" in result.output
+    later = CliRunner().invoke(
+        main, ["audit", "verify", "--service", "enrolment", "--from", "3"], env=log.env
+    )
+    assert later.exit_code == 0, later.output
+    assert "enrolment: ok, 3 events verified up to position" in later.output
 
 
 @pytest.mark.parametrize("case", list(CASES))
