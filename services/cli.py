@@ -391,6 +391,7 @@ def replay(ctx: click.Context, swap: bool, batch_size: int, into: Path | None) -
       2  --swap gave up: the live positions never matched the rebuild's (or a usage
          error)
       3  the replay could not run (the message says why)
+      4  --swap refused: an event log's hash chain does not verify (polku audit verify)
     """
     from services.tracking.replay import REPLAY_FILE
 
@@ -402,7 +403,8 @@ def replay(ctx: click.Context, swap: bool, batch_size: int, into: Path | None) -
     closers: list[Callable[[], None]] = []
     try:
         with reachable(settings):
-            code = _replay(settings, target, live_url, swap, batch_size, closers)
+            verified = _logs_verified(settings, swap)
+            code = _replay(settings, target, live_url, swap, batch_size, closers) if verified else 4
     except click.ClickException as exc:
         raise ReplayFailed(exc.format_message()) from None
     except Exception as exc:  # a layout mismatch, a feed that never caught up: one line
@@ -412,6 +414,32 @@ def replay(ctx: click.Context, swap: bool, batch_size: int, into: Path | None) -
         for close in closers:
             close()
     ctx.exit(code)
+
+
+def _logs_verified(settings: Settings, swap: bool) -> bool:
+    """Verifies the event logs first: a rebuild from forged events must not become official."""
+    from services.cli_audit import verify_live
+    from shared.audit.verify import Kind
+
+    reports = verify_live(settings, key_required=False)
+    for report in reports:
+        click.echo(f"verified: {report.line()}")
+    # Signatures it cannot check (no trusted key here) are reported, not a reason to refuse.
+    broken = [r for r in reports if r.kind not in (Kind.OK, Kind.NO_CHECKPOINT, Kind.BAD_SIGNATURE)]
+    if broken and swap:
+        click.echo(
+            "swap refused: the event logs do not verify, so the rebuild cannot be "
+            "trusted over the live read models",
+            err=True,
+        )
+        return False
+    if broken:
+        click.echo(
+            "the event logs do not verify: differences below may come from tampered "
+            "events, not from the read models",
+            err=True,
+        )
+    return True
 
 
 class ReplayFailed(click.ClickException):
@@ -609,6 +637,9 @@ def _add_import_commands() -> None:
     main.add_command(import_group)
     main.add_command(keys_group)
     main.add_command(serve_command(load_settings, reachable))
+    from services.cli_audit import audit_group
+
+    main.add_command(audit_group)
 
 
 _add_import_commands()

@@ -22,6 +22,7 @@ from services.assessment.application import AssessmentApplication
 from services.assessment.integration import translate as assessment_translate
 from services.assessment.integration import translate_restricted
 from services.assessment.scope import CoachScope, ScopeFollower
+from services.audit_routes import PERSONAL_READS
 from services.enrolment import api as enrolment_api
 from services.enrolment.application import EnrolmentApplication
 from services.enrolment.integration import translate as enrolment_translate
@@ -32,6 +33,11 @@ from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
+from shared.audit import setup as audit_setup
+from shared.audit import web as audit_web
+from shared.audit.chain import chained_env
+from shared.audit.ledger import Ledger
+from shared.audit.setup import Audit
 from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
@@ -76,6 +82,10 @@ class WriteService:
     """Assessment's coach scope: enrolment's coach assignments and enrolments, as events."""
     restricted: Outbox | None = None
     """The restricted channel over the same log (assessment): individual values, tracking only."""
+    ledger: Ledger | None = None
+    """The event log's audit ledger: chain verification and signed checkpoints."""
+    audit: Audit | None = None
+    """The ledgers (events, access log) and access log the API logs personal reads to."""
 
     @property
     def tracking_outbox(self) -> Outbox:
@@ -131,7 +141,15 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
     try:
         adapters = write_adapters(settings, name, database)
         with schema_lock(settings.store_url(name)):  # the library creates its tables here
-            application = app_class(settings.eventstore_env(name), **adapters)
+            application = app_class(chained_env(settings.eventstore_env(name)), **adapters)
+            chained = application.recorder.backfill_chain()  # a log from before chaining
+        if chained:
+            log.warning(
+                "chained %d %s events stored before the hash chain existed; if this log had a "
+                "chain, it was emptied: run polku audit verify against the checkpoints",
+                chained,
+                name,
+            )
     except BaseException:
         for adapter in adapters.values():
             adapter.close()
@@ -147,7 +165,14 @@ def build_write_service(settings: Settings, name: str) -> WriteService:
             RESTRICTED_TRANSLATIONS[name],
             restricted_registry(settings.public_base_url),
         )
-    return WriteService(name, application, outbox, database, adapters, scope, restricted)
+    publishers = audit_setup.publishers(settings)
+    ledger = audit_setup.event_ledger(
+        settings, name, audit_setup.chained_log(application), database, publishers
+    )
+    audit = audit_setup.service_audit(settings, name, database, ledger)
+    return WriteService(
+        name, application, outbox, database, adapters, scope, restricted, ledger, audit
+    )
 
 
 def write_adapters(settings: Settings, name: str, database: Database) -> dict[str, Any]:
@@ -199,6 +224,8 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         install_restricted_feed(app, service.restricted, settings.restricted_readers)
     store = IdempotencyStore(service.database, service.name)
     idempotency.install(app, store)
+    if service.audit is not None:
+        audit_web.install(app, service.audit, PERSONAL_READS[service.name])
     keystore = service.adapters.get("keystore")
     if keystore is not None:
 
@@ -330,7 +357,23 @@ def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
         tracking.readmodels, tracking.feed.kind, settings.resolved_jwt_secret(), ready
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    audit = audit_setup.service_audit(settings, "tracking", tracking.readmodels.database)
+    audit_web.install(app, audit, PERSONAL_READS["tracking"])
     return app
+
+
+def audit_workers(apps: list[Flask], settings: Settings, stop: threading.Event) -> list[Any]:
+    """Background verification of every chained log the apps hold, signing checkpoints."""
+    threads = []
+    for app in apps:
+        audit = app.extensions.get(audit_web.AUDIT_EXTENSION)
+        for ledger in audit.ledgers if audit is not None else ():
+            threads.append(
+                start_worker(
+                    f"audit-{ledger.name}", ledger.run_forever, stop, settings.audit_interval
+                )
+            )
+    return threads
 
 
 def projector_lag_check(readmodels: ReadModels, max_lag: int) -> Callable[[], str]:
@@ -378,6 +421,7 @@ class Embedded:
             self.threads.append(
                 start_worker("coach-scope", self.scope.run_forever, self.stop, interval)
             )
+        self.threads.extend(audit_workers(list(self.apps.values()), self.settings, self.stop))
 
     def close(self) -> None:
         self.stop.set()

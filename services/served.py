@@ -163,6 +163,8 @@ def _tracking(
         )
         # Let the batch under way finish before its feed and database are closed.
         closers.insert(0, lambda: worker.join(timeout=30))
+    if start:
+        _join_on_close(closers, runtime.audit_workers([app], settings, stop))
     _projector_gauges(gauges, tracking.readmodels)
     return app
 
@@ -215,6 +217,8 @@ def _write_service(
     app = runtime.write_service_app(settings, write)
     if write.scope is not None:
         _follow_scope(settings, write, start, stop, closers)
+    if start:
+        _join_on_close(closers, runtime.audit_workers([app], settings, stop))
     write_gauges(gauges, settings, write, service)
     return app
 
@@ -269,3 +273,9 @@ def _follow_scope(
     if start:
         worker = start_worker("coach-scope", follower.run_forever, stop, settings.poll_interval)
         closers.insert(0, lambda: worker.join(timeout=30))
+
+
+def _join_on_close(closers: list[Callable[[], None]], threads: list[threading.Thread]) -> None:
+    """Background verification passes finish before the stores they read are closed."""
+    for thread in threads:
+        closers.insert(0, lambda thread=thread: thread.join(timeout=30))  # type: ignore[misc]

@@ -69,6 +69,14 @@ VARIABLES: dict[str, str] = {
     "dataschema URL (default http://127.0.0.1:8000).",
     "POLKU_PLAUSIBLE_YEARS": "Years every date given to the write services must fall in, as "
     "first-last (default 1950-2100); any other date is a 422.",
+    "POLKU_AUDIT_KEY_FILE": "Ed25519 key signing the audit checkpoints, outside the data dir "
+    "(default ~/.config/polku/audit.key, made on first use; its public half beside it, .pub).",
+    "POLKU_AUDIT_CHECKPOINT_FILE": "Signed checkpoints (JSON lines), outside the data dir "
+    "(default <data dir>.audit-checkpoints.jsonl beside it).",
+    "POLKU_AUDIT_INTERVAL": "Seconds between background verifications of the hash chains, each "
+    "signing a checkpoint when a chain grew (default 60).",
+    "POLKU_AUDIT_ACCESS_RETENTION_DAYS": "Days the access log keeps entries before `polku audit "
+    "prune` may remove them (default 1825).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -124,6 +132,12 @@ class Settings:
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     """Where subscribers reach the services: the start of every event's ``dataschema`` URL."""
     plausible_years: tuple[int, int] = (1950, 2100)
+    audit_key_file: Path | None = None
+    """None: ``audit.key`` beside the master key file, or (settings built in code, as in
+    tests) ``<data dir>.audit-key`` beside the data dir."""
+    audit_checkpoint_file: Path | None = None
+    audit_interval: float = 60.0
+    access_retention_days: int = 1825
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -178,6 +192,14 @@ class Settings:
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
             public_base_url=_base_url(environ, "POLKU_PUBLIC_BASE_URL"),
             plausible_years=_year_range(environ, "POLKU_PLAUSIBLE_YEARS", (1950, 2100)),
+            audit_key_file=Path(environ["POLKU_AUDIT_KEY_FILE"])
+            if environ.get("POLKU_AUDIT_KEY_FILE")
+            else None,
+            audit_checkpoint_file=Path(environ["POLKU_AUDIT_CHECKPOINT_FILE"])
+            if environ.get("POLKU_AUDIT_CHECKPOINT_FILE")
+            else None,
+            audit_interval=_positive_float(environ, "POLKU_AUDIT_INTERVAL", 60.0),
+            access_retention_days=_positive_int(environ, "POLKU_AUDIT_ACCESS_RETENTION_DAYS", 1825),
         )
         settings.validate()
         return settings
@@ -287,6 +309,23 @@ class Settings:
         data_dir = self.data_dir.absolute()
         return data_dir.with_name(f"{data_dir.name}.master-key")
 
+    def resolved_audit_key_file(self) -> Path:
+        """The signing key: as set, else beside the master key (``audit.key``)."""
+        if self.audit_key_file is not None:
+            return self.audit_key_file
+        if self.master_key_file is not None:
+            return self.master_key_file.with_name("audit.key")
+        data_dir = self.data_dir.absolute()
+        return data_dir.with_name(f"{data_dir.name}.audit-key")
+
+    def resolved_checkpoint_file(self) -> Path:
+        """As set, else ``<data dir>.audit-checkpoints.jsonl`` beside (not in) the data dir:
+        one file per deployment, never another's checkpoints."""
+        if self.audit_checkpoint_file is not None:
+            return self.audit_checkpoint_file
+        data_dir = self.data_dir.absolute()
+        return data_dir.with_name(f"{data_dir.name}.audit-checkpoints.jsonl")
+
     def _check_keys_apart(self) -> None:
         """The master key never in the data dir; the key store never in an event store's file."""
         master = self.resolved_master_key_file().absolute().resolve()
@@ -296,6 +335,15 @@ class Settings:
                 "of the data dir would then decrypt everyone; keep it elsewhere (the default is "
                 "~/.config/polku/master.key)"
             )
+        for what, path in (
+            ("POLKU_AUDIT_KEY_FILE", self.resolved_audit_key_file()),
+            ("POLKU_AUDIT_CHECKPOINT_FILE", self.resolved_checkpoint_file()),
+        ):
+            if path.absolute().resolve().is_relative_to(self.data_dir.absolute().resolve()):
+                raise SettingsError(
+                    f"{what} {path} is inside the data dir {self.data_dir}: whoever can rewrite "
+                    "the logs could then re-sign them; keep it elsewhere"
+                )
         keys = self.keystore_database_url()
         if keys.startswith("sqlite") and keys in (self.store_url(s) for s in WRITE_SERVICES):
             raise SettingsError("POLKU_KEYSTORE_URL must not be an event store's SQLite file")

@@ -56,6 +56,10 @@ JOURNAL = [
         position BIGINT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS tr_event_people (
         person_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (person_id, event_id))""",
+    # Who recorded each event (the envelope's actor, role:subject), for the timeline's
+    # ``recorded_by``, shown only to the roles that may see actors.
+    """CREATE TABLE IF NOT EXISTS tr_event_actors (
+        event_id TEXT PRIMARY KEY, actor TEXT NOT NULL)""",
 ]
 
 # Every fact table is temporal (services/tracking/temporal.py): ``recorded_from`` and

@@ -154,3 +154,7 @@ def test_the_matrix_covers_a_known_operation_of_each_service(client: Client) -> 
     assert ("post", "/assessment/results") in seen
     assert ("get", "/enrolment/cohorts/{cohort_id}") in seen
     assert ("get", "/tracking/people/{person_id}/timeline") in seen
+    for service in SERVICES:  # the audit routes (docs/audit.md)
+        assert ("get", f"/{service}/audit/access") in seen
+        assert ("get", f"/{service}/audit/status") in seen
+        assert ("get", f"/{service}/audit/checkpoints") in seen

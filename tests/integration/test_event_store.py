@@ -94,6 +94,8 @@ def test_outbox_and_relay_positions_tolerate_gaps(service: WriteService) -> None
     table = "stored_events" if service.database.dialect == "sqlite" else "enrolment_events"
     id_column = "rowid" if service.database.dialect == "sqlite" else "notification_id"
     with service.database.transaction() as cur:
+        if service.database.dialect != "sqlite":  # past the append-only trigger, as a DBA
+            cur.execute("SET LOCAL session_replication_role = replica")
         cur.execute(f"DELETE FROM {table} WHERE {id_column} = ?", (ids[1],))
     batch = service.outbox.read(0, 10)
     assert [e.position for e in batch.envelopes] == [ids[0], ids[2]]

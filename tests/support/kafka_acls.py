@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import kafka
+from shared.audit.checkpoints import checkpoint_topic
 from shared.settings import WRITE_SERVICES
 
 GRANT_TIMEOUT = 30.0
@@ -77,12 +78,17 @@ def acls(prefix: str, tracking_group: str, other_group: str) -> list[Any]:
 
     public = [kafka.topic_of(s, prefix) for s in WRITE_SERVICES]
     every = kafka.topics_of(WRITE_SERVICES, prefix)
+    checkpoints = checkpoint_topic(prefix)
     rules = [
         *(("relay", op, Kind.TOPIC, t, Pattern.LITERAL) for t in every for op in _RELAY_OPS),
         *(("tracking", op, Kind.TOPIC, t, Pattern.LITERAL) for t in every for op in _READ_OPS),
         ("tracking", Op.READ, Kind.GROUP, tracking_group, Pattern.PREFIXED),
         *(("other", op, Kind.TOPIC, t, Pattern.LITERAL) for t in public for op in _READ_OPS),
         ("other", Op.READ, Kind.GROUP, other_group, Pattern.PREFIXED),
+        # The audit checkpoints: the write services (as relay) publish, anyone here reads.
+        *(("relay", op, Kind.TOPIC, checkpoints, Pattern.LITERAL) for op in _RELAY_OPS),
+        *(("tracking", op, Kind.TOPIC, checkpoints, Pattern.LITERAL) for op in _READ_OPS),
+        *(("other", op, Kind.TOPIC, checkpoints, Pattern.LITERAL) for op in _READ_OPS),
     ]
     return [_allow(*rule) for rule in rules]
 

@@ -16,13 +16,23 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs, on_text
-from services.tracking.api.base import CSV_DOC, PERSON_READERS, person_scope, respond, view_cursor
+from services.tracking.api.base import (
+    CSV_DOC,
+    PERSON_READERS,
+    person_scope,
+    principal,
+    respond,
+    view_cursor,
+)
 from services.tracking.api.erased import GONE_DOC, refuse_erased
 from services.tracking.views import timeline
 from services.tracking.views.timeline_entries import KINDS
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires
+
+ACTOR_READERS = ("auditor", "hr_admin")
+"""Who sees who recorded each timeline entry."""
 
 blp = Blueprint(
     "tracking-people",
@@ -52,6 +62,13 @@ class TimelineEntry(Schema):
         metadata={
             "description": "Non-identifying fields per kind. Results carry `scores` only for"
             " the person's own (`self`) ratings; others' scores are never shown one by one."
+        },
+    )
+    recorded_by = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Who recorded it (role:subject), only for the roles that may see"
+            " actors (auditor, hr_admin); null for events projected before actors were kept."
         },
     )
 
@@ -103,8 +120,13 @@ class PersonTimeline(MethodView):
         with view_cursor(args) as cur:
             scope = person_scope(cur, person, "timeline")
             refuse_erased(person)
-            visible = None if scope is None else set(scope)
-            view = timeline.timeline(cur, person, visible, on_text(args))
+            view = timeline.timeline(
+                cur,
+                person,
+                None if scope is None else set(scope),
+                on_text(args),
+                actors=principal().role in ACTOR_READERS,
+            )
         if args["format"] != "csv":  # the CSV holds every entry
             view = timeline.page(view, args["after"], args["limit"])
         return respond(view, args, timeline.csv_table, f"timeline-{person}")

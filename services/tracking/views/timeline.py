@@ -38,6 +38,7 @@ class Row:
     type: str
     recorded_at: str
     data: dict[str, Any]
+    actor: str | None = None
 
 
 def check_person(cur: Cursor, person_id: str) -> bool:
@@ -62,10 +63,15 @@ def cohorts_enrolled(cur: Cursor, person_id: str) -> list[str]:
 
 
 def timeline(
-    cur: Cursor, person_id: str, visible_cohorts: set[str] | None = None, until: str | None = None
+    cur: Cursor,
+    person_id: str,
+    visible_cohorts: set[str] | None = None,
+    until: str | None = None,
+    actors: bool = False,
 ) -> dict[str, Any]:
     """The person's whole timeline; ``visible_cohorts`` (a coach's) hides other cohorts'
-    entries, None shows all; ``until`` (an ISO date) keeps the entries dated on or before it."""
+    entries, None shows all; ``until`` (an ISO date) keeps the entries dated on or before it.
+    ``actors`` adds who recorded each entry (``recorded_by``)."""
     erased = check_person(cur, person_id)
     look = Lookups()
     rows = _journal(cur, person_id) + _corrections(cur, person_id, look)
@@ -87,6 +93,8 @@ def timeline(
             "cohort_id": cohort_id,
             "details": details,
         }
+        if actors:
+            entry["recorded_by"] = row.actor
         entries.append(((entry["on"], row.recorded_at, row.source, row.position), entry))
     entries.sort(key=lambda pair: pair[0])
     return {
@@ -119,15 +127,15 @@ def csv_table(view: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 def _rows(found: Iterable[tuple[Any, ...]]) -> list[Row]:
     return [
-        Row(str(source), int(position), str(type_), str(time), json.loads(data))
-        for source, position, type_, time, data in found
+        Row(str(r[0]), int(r[1]), str(r[2]), str(r[3]), json.loads(r[4]), *r[5:6]) for r in found
     ]
 
 
 def _journal(cur: Cursor, person_id: str) -> list[Row]:
     cur.execute(
-        "SELECT a.source, a.position, a.type, a.time, a.data FROM tr_event_people p"
-        " JOIN tr_applied_events a ON a.event_id = p.event_id WHERE p.person_id = ?",
+        "SELECT a.source, a.position, a.type, a.time, a.data, r.actor FROM tr_event_people p"
+        " JOIN tr_applied_events a ON a.event_id = p.event_id"
+        " LEFT JOIN tr_event_actors r ON r.event_id = p.event_id WHERE p.person_id = ?",
         (person_id,),
     )
     return _rows(cur.fetchall())
@@ -171,7 +179,8 @@ def _corrections(cur: Cursor, person_id: str, look: Lookups) -> list[Row]:
         return []
     marks = ", ".join("?" * len(CORRECTIONS))
     cur.execute(
-        f"SELECT source, position, type, time, data FROM tr_applied_events WHERE type IN ({marks})",
+        f"SELECT a.source, a.position, a.type, a.time, a.data, r.actor FROM tr_applied_events a"
+        f" LEFT JOIN tr_event_actors r ON r.event_id = a.event_id WHERE a.type IN ({marks})",
         CORRECTIONS,
     )
     return [

@@ -1,0 +1,288 @@
+"""The access log: every read of personal data, append-only and hash-chained.
+
+Each entry records who (role and token subject), what (the operation, as its route, and the
+resource, as the path and query), whose data (the person ids in the path and the answer), when,
+the outcome (the HTTP status) and the purpose the caller gave (``X-Purpose``). Each service
+keeps its own log in its own database (table ``<service>_access_log``), chained like the event
+logs: a row hash over the entry's fields and a link over the previous link, so the same
+verification and checkpoints cover it (log name ``<service>.access``).
+
+Entries older than the retention (``POLKU_AUDIT_ACCESS_RETENTION_DAYS``) may be pruned from
+the start; the link of the last pruned entry is kept as the log's new base, so the rest still
+verifies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.audit.chain import GENESIS, ChainRow, link
+from shared.sql import Database, dialect_of, schema_lock
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Access:
+    at: str
+    role: str
+    subject: str
+    operation: str
+    resource: str
+    person_ids: tuple[str, ...]
+    outcome: int
+    purpose: str = ""
+    service: str = ""
+
+    def row_hash(self) -> bytes:
+        fields = [
+            self.at,
+            self.service,
+            self.role,
+            self.subject,
+            self.operation,
+            self.resource,
+            ",".join(self.person_ids),
+            str(self.outcome),
+            self.purpose,
+        ]
+        return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).digest()
+
+    def to_dict(self, position: int) -> dict[str, Any]:
+        return {
+            "position": position,
+            "at": self.at,
+            "service": self.service,
+            "role": self.role,
+            "subject": self.subject,
+            "operation": self.operation,
+            "resource": self.resource,
+            "person_ids": list(self.person_ids),
+            "outcome": self.outcome,
+            "purpose": self.purpose,
+        }
+
+
+COLUMNS = "position, at, service, role, subject, operation, resource, person_ids, outcome, purpose"
+
+
+@dataclass
+class Filters:
+    actor: str | None = None
+    """A token subject, or ``role:subject``."""
+    role: str | None = None
+    person: str | None = None
+    operation: str | None = None
+    """A substring of the operation (``GET /enrolment/people/{person_id}``)."""
+    since: str | None = None
+    until: str | None = None
+
+
+class AccessLog:
+    """One service's access log in its database."""
+
+    def __init__(self, database: Database, service: str) -> None:
+        self.database = database
+        self.service = service
+        self.table = f"{service}_access_log"
+        self.base_table = f"{service}_access_log_base"
+        with schema_lock(database.url), database.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, "
+                "at TEXT NOT NULL, service TEXT NOT NULL, role TEXT NOT NULL, "
+                "subject TEXT NOT NULL, operation TEXT NOT NULL, resource TEXT NOT NULL, "
+                "person_ids TEXT NOT NULL, outcome INTEGER NOT NULL, purpose TEXT NOT NULL, "
+                "row_hash TEXT NOT NULL, link TEXT NOT NULL)"
+            )
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_at ON {self.table} (at)")
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.base_table} (position BIGINT NOT NULL, "
+                "link TEXT NOT NULL)"
+            )
+            if database.dialect == "postgresql":
+                # Entries are never changed; only pruning from the start deletes them.
+                cur.execute(
+                    "CREATE OR REPLACE FUNCTION polku_access_log_unchanged() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'polku: %% of %% refused: the "
+                    "access log is append-only', TG_OP, TG_TABLE_NAME USING ERRCODE = "
+                    "'insufficient_privilege'; END $$"
+                )
+                cur.execute(
+                    f"CREATE OR REPLACE TRIGGER {self.table}_unchanged BEFORE UPDATE ON "
+                    f"{self.table} FOR EACH ROW EXECUTE FUNCTION polku_access_log_unchanged()"
+                )
+
+    def write(self, access: Access) -> int:
+        """Appends one entry in its own transaction; raises if it cannot be written."""
+        entry = Access(**{**access.__dict__, "service": self.service})
+        with self.database.transaction() as cur:
+            if dialect_of(cur) == "postgresql":
+                cur.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            cur.execute(f"SELECT position, link FROM {self.table} ORDER BY position DESC LIMIT 1")
+            last = cur.fetchone()
+            if last is None:
+                cur.execute(f"SELECT position, link FROM {self.base_table}")
+                last = cur.fetchone()
+            position = (int(last[0]) if last else 0) + 1
+            previous = bytes.fromhex(last[1]) if last else GENESIS
+            row = entry.row_hash()
+            cur.execute(
+                f"INSERT INTO {self.table} ({COLUMNS}, row_hash, link) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    position,
+                    entry.at,
+                    entry.service,
+                    entry.role,
+                    entry.subject,
+                    entry.operation,
+                    entry.resource,
+                    _people_text(entry.person_ids),
+                    entry.outcome,
+                    entry.purpose,
+                    row.hex(),
+                    link(previous, position, row).hex(),
+                ),
+            )
+        return position
+
+    def query(self, filters: Filters, after: int, limit: int) -> list[dict[str, Any]]:
+        where: list[str] = ["position > ?"]
+        params: list[Any] = [after]
+        if filters.actor:
+            role, _, subject = filters.actor.rpartition(":")
+            where.append("subject = ?")
+            params.append(subject)
+            if role:
+                where.append("role = ?")
+                params.append(role)
+        if filters.role:
+            where.append("role = ?")
+            params.append(filters.role)
+        if filters.person:
+            where.append("person_ids LIKE ?")
+            params.append(f"%,{filters.person},%")
+        if filters.operation:
+            where.append("operation LIKE ?")
+            params.append(f"%{filters.operation}%")
+        if filters.since:
+            where.append("at >= ?")
+            params.append(filters.since)
+        if filters.until:
+            where.append("at < ?")
+            params.append(filters.until)
+        with self.database.transaction(write=False) as cur:
+            cur.execute(
+                f"SELECT {COLUMNS} FROM {self.table} WHERE {' AND '.join(where)} "
+                "ORDER BY position LIMIT ?",
+                (*params, limit),
+            )
+            return [_entry(r).to_dict(int(r[0])) for r in cur.fetchall()]
+
+    def prune(self, before: dt.datetime) -> int:
+        """Removes the entries recorded before ``before`` from the start of the log, keeping
+        the last removed link as the base the rest verifies from."""
+        with self.database.transaction() as cur:
+            cur.execute(
+                f"SELECT position, link FROM {self.table} WHERE at < ? "
+                "ORDER BY position DESC LIMIT 1",
+                (before.isoformat(),),
+            )
+            last = cur.fetchone()
+            if last is None:
+                return 0
+            cur.execute(f"DELETE FROM {self.table} WHERE position <= ?", (last[0],))
+            removed = int(cur.rowcount)
+            cur.execute(f"DELETE FROM {self.base_table}")
+            cur.execute(f"INSERT INTO {self.base_table} VALUES (?, ?)", (last[0], last[1]))
+            return removed
+
+    def source(self) -> AccessSource:
+        return AccessSource(self)
+
+
+def _people_text(person_ids: Sequence[str]) -> str:
+    return "," + ",".join(person_ids) + "," if person_ids else ""
+
+
+def _entry(r: Sequence[Any]) -> Access:
+    return Access(
+        at=r[1],
+        service=r[2],
+        role=r[3],
+        subject=r[4],
+        operation=r[5],
+        resource=r[6],
+        person_ids=tuple(p for p in str(r[7]).split(",") if p),
+        outcome=int(r[8]),
+        purpose=r[9],
+    )
+
+
+class AccessSource:
+    """The access log as :func:`shared.audit.verify.verify` reads it: each entry's recomputed
+    hash, and the stored hashes and links. Positions are consecutive, so a gap is a deleted
+    entry and shows as ``missing``."""
+
+    def __init__(self, log: AccessLog) -> None:
+        self.log = log
+
+    def _rows(self, after: int) -> Iterator[Sequence[Any]]:
+        while True:
+            with self.log.database.transaction(write=False) as cur:
+                cur.execute(
+                    f"SELECT {COLUMNS}, row_hash, link FROM {self.log.table} "
+                    "WHERE position > ? ORDER BY position LIMIT ?",
+                    (after, BATCH),
+                )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = int(rows[-1][0])
+
+    def events(self, after: int) -> Iterator[tuple[int, bytes]]:
+        for r in self._rows(after):
+            yield int(r[0]), _entry(r).row_hash()
+
+    def chain(self, after: int) -> Iterator[ChainRow]:
+        expected = after + 1
+        for r in self._rows(after):
+            position = int(r[0])
+            if position > expected:  # a deleted entry: chained, but no longer there
+                yield ChainRow(expected, b"", b"")
+            expected = position + 1
+            yield ChainRow(position, bytes.fromhex(r[10]), bytes.fromhex(r[11]))
+
+    def base(self) -> ChainRow | None:
+        with self.log.database.transaction(write=False) as cur:
+            cur.execute(f"SELECT position, link FROM {self.log.base_table}")
+            r = cur.fetchone()
+        return ChainRow(int(r[0]), b"", bytes.fromhex(r[1])) if r else None
+
+    def chain_before(self, position: int) -> ChainRow | None:
+        with self.log.database.transaction(write=False) as cur:
+            cur.execute(
+                f"SELECT position, row_hash, link FROM {self.log.table} WHERE position < ? "
+                "ORDER BY position DESC LIMIT 1",
+                (position,),
+            )
+            r = cur.fetchone()
+        if r is not None:
+            return ChainRow(int(r[0]), bytes.fromhex(r[1]), bytes.fromhex(r[2]))
+        return self.base()
+
+    def chained_at(self, row: bytes) -> int | None:
+        with self.log.database.transaction(write=False) as cur:
+            cur.execute(f"SELECT position FROM {self.log.table} WHERE row_hash = ?", (row.hex(),))
+            r = cur.fetchone()
+        return int(r[0]) if r else None
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")

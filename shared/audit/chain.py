@@ -1,0 +1,350 @@
+"""The hash chain over a write service's event log, kept in the same transaction as the events.
+
+Each stored event (the bytes the store holds: originator id, version, topic and state, the
+state as stored, so encrypted personal fields stay encrypted and crypto-shredding never breaks
+the chain) has a *row hash*. Each position's *link* hashes the previous link, the position and
+the row hash. The chain table sits beside the events table and is written by the recorder in
+the transaction that inserts the events, so an event never exists unchained.
+
+The recorders here subclass the library's application recorders and are chosen through the
+persistence environment (``APPLICATION_RECORDER_TOPIC``). On PostgreSQL the recorder also
+installs a trigger that refuses UPDATE, DELETE and TRUNCATE of the events and chain tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+GENESIS = bytes(32)
+"""The link before the first position."""
+
+
+def _originator(originator_id: UUID | str) -> bytes:
+    """The id as the SQLite store keeps it: a UUID's 32 hex digits."""
+    if type(originator_id) is str:
+        return originator_id.encode()
+    if isinstance(originator_id, UUID):
+        return originator_id.hex.encode()
+    return str(originator_id).encode()
+
+
+_VERSION_LENGTH = (8).to_bytes(8, "big")
+
+
+def row_hash(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """SHA-256 over the stored row's fields, each length-prefixed so none can bleed into the
+    next: originator id (hex text), version (8 bytes, signed), topic, state."""
+    oid = _originator(originator_id)
+    name = topic.encode()
+    return hashlib.sha256(
+        b"".join(
+            (
+                len(oid).to_bytes(8, "big"),
+                oid,
+                _VERSION_LENGTH,
+                int(version).to_bytes(8, "big", signed=True),
+                len(name).to_bytes(8, "big"),
+                name,
+                len(state).to_bytes(8, "big"),
+                state,
+            )
+        )
+    ).digest()
+
+
+def link(previous: bytes, position: int, row: bytes) -> bytes:
+    return hashlib.sha256(previous + int(position).to_bytes(8, "big") + row).digest()
+
+
+class ChainRow(NamedTuple):
+    position: int
+    row_hash: bytes
+    link: bytes
+
+
+def chain_rows(previous: bytes, positions: Sequence[int], events: Sequence[Any]) -> list[ChainRow]:
+    """The chain rows of newly inserted ``events`` at ``positions``, after ``previous``."""
+    rows = []
+    for position, event in zip(positions, events, strict=True):
+        row = row_hash(event.originator_id, event.originator_version, event.topic, event.state)
+        previous = link(previous, position, row)
+        rows.append(ChainRow(int(position), row, previous))
+    return rows
+
+
+class ChainedLog(Protocol):
+    """What verification reads from a chained store (either recorder below)."""
+
+    chain_table: str
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]: ...
+    def chain_position_of(self, row: bytes) -> int | None: ...
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Any]: ...
+    def max_notification_id(self) -> int | None: ...
+    def chain_head(self) -> ChainRow | None: ...
+    def chain_before(self, position: int) -> ChainRow | None: ...
+    def backfill_chain(self) -> int: ...
+
+
+def chain_table_of(events_table: str) -> str:
+    return f"{events_table}_chain"
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The SQLite recorder, chaining each inserted event in the insert's transaction."""
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        self.chain_table = chain_table_of(events_table_name)
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.chain_table} (position INTEGER PRIMARY KEY, "
+            "row_hash BLOB NOT NULL, link BLOB NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None
+        c.execute(f"SELECT link FROM {self.chain_table} ORDER BY position DESC LIMIT 1")
+        last = c.fetchone()
+        rows = chain_rows(bytes(last[0]) if last else GENESIS, ids, stored_events)
+        c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?)", rows)
+        return ids
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, row_hash, link FROM {self.chain_table} WHERE position > ? "
+                "ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return [ChainRow(r[0], bytes(r[1]), bytes(r[2])) for r in c.fetchall()]
+
+    def chain_head(self) -> ChainRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, row_hash, link FROM {self.chain_table} "
+                "ORDER BY position DESC LIMIT 1"
+            )
+            r = c.fetchone()
+            return ChainRow(r[0], bytes(r[1]), bytes(r[2])) if r else None
+
+    def chain_before(self, position: int) -> ChainRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, row_hash, link FROM {self.chain_table} WHERE position < ? "
+                "ORDER BY position DESC LIMIT 1",
+                (position,),
+            )
+            r = c.fetchone()
+            return ChainRow(r[0], bytes(r[1]), bytes(r[2])) if r else None
+
+    def select_rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """(position, row hash) of the stored rows after ``after``: verification's read,
+        straight from the table (no UUIDs, no notification objects)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return [(r[0], row_hash(r[1], r[2], r[3], r[4])) for r in c.fetchall()]
+
+    def select_joined(self, after: int, limit: int) -> list[Any]:
+        """Each stored row after ``after`` with its chain row (None where it has none): the
+        fast path of verification, one read for both."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+                f"c.row_hash, c.link FROM {self.events_table_name} e LEFT JOIN "
+                f"{self.chain_table} c ON c.position = e.rowid WHERE e.rowid > ? "
+                "ORDER BY e.rowid LIMIT ?",
+                (after, limit),
+            )
+            return list(c.fetchall())
+
+    def chain_count(self, after: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.chain_table} WHERE position > ?", (after,))
+            return int(c.fetchone()[0])
+
+    def chain_position_of(self, row: bytes) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position FROM {self.chain_table} WHERE row_hash = ?", (row,))
+            found = c.fetchone()
+            return int(found[0]) if found else None
+
+    def backfill_chain(self) -> int:
+        """Chains a log written before chaining existed: only when the chain is empty, so an
+        event slipped in later is never adopted."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"SELECT 1 FROM {self.chain_table} LIMIT 1")
+            if c.fetchone():
+                return 0
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} ORDER BY rowid"
+            )
+            found = c.fetchall()
+            stored = [StoredEvent(r[1], r[2], r[3], r[4]) for r in found]
+            rows = chain_rows(GENESIS, [int(r[0]) for r in found], stored)
+            c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?)", rows)
+            return len(rows)
+
+
+APPEND_ONLY_FUNCTION = "polku_append_only"
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """The PostgreSQL recorder, chaining each inserted event in the insert's transaction.
+
+    The library locks the events table for every insert, so chain rows are written in
+    position order. A trigger refuses UPDATE, DELETE and TRUNCATE of both tables to every
+    role (a database administrator must disable it on purpose, and the checkpoints still
+    catch what they then change).
+    """
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        from psycopg.sql import SQL, Identifier
+
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table = chain_table_of(events_table_name)
+        self.check_identifier_length(self.chain_table)
+        schema = Identifier(self.datastore.schema)
+        chain = Identifier(self.chain_table)
+        events = Identifier(self.events_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} (position bigint PRIMARY KEY, "
+                "row_hash bytea NOT NULL, link bytea NOT NULL)"
+            ).format(schema=schema, chain=chain)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{fn}() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'polku: % of % refused: the event log is append-only',"
+                " TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"
+            ).format(schema=schema, fn=Identifier(APPEND_ONLY_FUNCTION))
+        )
+        for table, ident in ((self.events_table_name, events), (self.chain_table, chain)):
+            for suffix, when in (("rows", "UPDATE OR DELETE"), ("truncate", "TRUNCATE")):
+                level = "ROW" if suffix == "rows" else "STATEMENT"
+                self.sql_create_statements.append(
+                    SQL(
+                        "CREATE OR REPLACE TRIGGER {name} BEFORE " + when + " ON {schema}.{table} "
+                        "FOR EACH " + level + " EXECUTE FUNCTION {schema}.{fn}()"
+                    ).format(
+                        name=Identifier(f"{table}_append_only_{suffix}"[:63]),
+                        schema=schema,
+                        table=ident,
+                        fn=Identifier(APPEND_ONLY_FUNCTION),
+                    )
+                )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        curs.execute(
+            f'SELECT link FROM "{self.datastore.schema}"."{self.chain_table}" '
+            "ORDER BY position DESC LIMIT 1"
+        )
+        last = curs.fetchone()
+        rows = chain_rows(bytes(last["link"]) if last else GENESIS, ids, stored_events)
+        curs.executemany(
+            f'INSERT INTO "{self.datastore.schema}"."{self.chain_table}" VALUES (%s, %s, %s)',
+            rows,
+        )
+        return ids
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, tuple(params))
+            return list(curs.fetchall())
+
+    @property
+    def _chain(self) -> str:
+        return f'"{self.datastore.schema}"."{self.chain_table}"'
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        rows = self._query(
+            f"SELECT position, row_hash, link FROM {self._chain} WHERE position > %s "
+            "ORDER BY position LIMIT %s",
+            (after, limit),
+        )
+        return [_pg_row(r) for r in rows]
+
+    def chain_head(self) -> ChainRow | None:
+        rows = self._query(
+            f"SELECT position, row_hash, link FROM {self._chain} ORDER BY position DESC LIMIT 1"
+        )
+        return _pg_row(rows[0]) if rows else None
+
+    def chain_before(self, position: int) -> ChainRow | None:
+        rows = self._query(
+            f"SELECT position, row_hash, link FROM {self._chain} WHERE position < %s "
+            "ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
+        return _pg_row(rows[0]) if rows else None
+
+    def chain_position_of(self, row: bytes) -> int | None:
+        rows = self._query(f"SELECT position FROM {self._chain} WHERE row_hash = %s", (row,))
+        return int(rows[0]["position"]) if rows else None
+
+    def backfill_chain(self) -> int:
+        """As on SQLite: only an empty chain over a log written before chaining existed."""
+        events = f'"{self.datastore.schema}"."{self.events_table_name}"'
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(f"LOCK TABLE {events} IN EXCLUSIVE MODE")
+            curs.execute(f"SELECT 1 FROM {self._chain} LIMIT 1")
+            if curs.fetchone():
+                return 0
+            curs.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {events} ORDER BY notification_id"
+            )
+            found = curs.fetchall()
+            stored = [
+                StoredEvent(r["originator_id"], r["originator_version"], r["topic"], r["state"])
+                for r in found
+            ]
+            rows = chain_rows(GENESIS, [r["notification_id"] for r in found], stored)
+            if rows:
+                curs.executemany(f"INSERT INTO {self._chain} VALUES (%s, %s, %s)", rows)
+            return len(rows)
+
+
+def _pg_row(r: Any) -> ChainRow:
+    return ChainRow(int(r["position"]), bytes(r["row_hash"]), bytes(r["link"]))
+
+
+CHAINED_RECORDERS = {
+    "eventsourcing.sqlite": "shared.audit.chain:ChainedSQLiteApplicationRecorder",
+    "eventsourcing.postgres": "shared.audit.chain:ChainedPostgresApplicationRecorder",
+}
+
+
+def chained_env(env: dict[str, str]) -> dict[str, str]:
+    """A persistence environment whose application recorder keeps the hash chain."""
+    return {**env, "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS[env["PERSISTENCE_MODULE"]]}

@@ -1,0 +1,283 @@
+"""The audit layer at a service's web boundary: the access log's request hook, and the
+``/<service>/audit`` routes (verification status, checkpoints, the signing key, the access
+log for auditors, hr_admin and, for their own entries, participants).
+
+**Fail closed.** A read of personal data whose access-log entry cannot be written is refused:
+the answer is replaced by a 503 problem, so no personal data leaves without its trace.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from shared.audit.access import Access, Filters, now
+from shared.audit.checkpoints import public_hex
+from shared.audit.setup import Audit
+from shared.audit.web_schemas import (
+    CSV_COLUMNS,
+    PURPOSE_HEADER,
+    AccessArgs,
+    AccessPage,
+    CheckpointArgs,
+    CheckpointPage,
+    StatusPage,
+)
+from shared.auth import AuthError
+from shared.web.problems import problem
+from shared.web.security import max_lifetime, requires, verified_principal
+
+log = logging.getLogger("polku.audit.access")
+
+AUDIT_EXTENSION = "polku.audit"
+MAX_PURPOSE = 200
+MAX_PEOPLE = 10_000
+STATUS_READERS = ("auditor", "hr_admin")
+CHECKPOINT_READERS = ("auditor", "hr_admin", "service")
+ACCESS_READERS = ("auditor", "hr_admin", "participant")
+
+
+@dataclass
+class Personal:
+    """Which routes read personal data, and which answer keys name the people read."""
+
+    rules: Sequence[str]
+    """Regular expressions over the route rule (``/enrolment/people/<uuid:person_id>``)."""
+    id_keys: Sequence[str] = ()
+    """Rules whose answer's ``id`` fields are person ids (the people lists)."""
+    _compiled: list[re.Pattern[str]] = field(default_factory=list)
+    _ids: list[re.Pattern[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._compiled = [re.compile(r) for r in self.rules]
+        self._ids = [re.compile(r) for r in self.id_keys]
+
+    def matches(self, rule: str) -> bool:
+        return _any_match(tuple(self._compiled), rule)
+
+    def ids_are_people(self, rule: str) -> bool:
+        return _any_match(tuple(self._ids), rule)
+
+
+@functools.lru_cache(maxsize=1024)
+def _any_match(patterns: tuple[re.Pattern[str], ...], rule: str) -> bool:
+    """Per route rule, once: there are few rules and every request asks."""
+    return any(p.search(rule) for p in patterns)
+
+
+_PERSON = rb'"(?:[a-z_]*person_id|participant_id)"\s*:\s*"([0-9a-fA-F-]{32,36})"'
+_ID = rb'"id"\s*:\s*"([0-9a-fA-F-]{32,36})"'
+_PEOPLE_LIST = rb'"person_ids"\s*:\s*\[([^\]]*)\]'
+_UUID = rb"[0-9a-fA-F-]{32,36}"
+
+
+def people_in(body: bytes, ids_are_people: bool) -> list[str]:
+    """The person ids an answer names, in first-seen order (at most :data:`MAX_PEOPLE`)."""
+    found: dict[str, None] = {}
+    for pattern in (_PERSON, _ID) if ids_are_people else (_PERSON,):
+        for match in re.finditer(pattern, body):
+            found.setdefault(match.group(1).decode().lower(), None)
+    for match in re.finditer(_PEOPLE_LIST, body):
+        for one in re.finditer(_UUID, match.group(1)):
+            found.setdefault(one.group(0).decode().lower(), None)
+    return list(found)[:MAX_PEOPLE]
+
+
+def _caller() -> Any:
+    principal = getattr(g, "principal", None)
+    if principal is not None:
+        return principal
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return verified_principal(token.strip(), max_lifetime())
+    except AuthError:
+        return None
+
+
+def install(app: Flask, audit: Audit, personal: Personal) -> None:
+    """Logs every personal-data read of ``app`` and serves the ``/<service>/audit`` routes."""
+    app.extensions[AUDIT_EXTENSION] = audit
+    app.extensions["polku.api"].register_blueprint(audit_blueprint(audit.service))
+    if "polku.outbox" in app.extensions:  # a write service: its events, searchable
+        from shared.audit.search import search_blueprint
+
+        app.extensions["polku.api"].register_blueprint(search_blueprint(audit.service))
+
+    _document(app.extensions["polku.api"], personal)
+
+    @app.after_request
+    def record_access(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        if request.method != "GET" or rule is None or not personal.matches(rule):
+            return response
+        who = _caller()
+        if who is None:  # no valid token: nothing was read
+            return response
+        people: dict[str, None] = {}
+        for name, value in (request.view_args or {}).items():
+            if name.endswith("person_id"):
+                people[str(value)] = None
+        if response.mimetype == "application/json" and not response.is_streamed:
+            for person in people_in(response.get_data(), personal.ids_are_people(rule)):
+                people.setdefault(person, None)
+        query = request.query_string.decode("utf-8", "replace")
+        entry = Access(
+            at=now(),
+            role=who.role,
+            subject=who.sub,
+            operation=f"GET {_rule_text(rule)}",
+            resource=(request.path + (f"?{query}" if query else ""))[:2000],
+            person_ids=tuple(people)[:MAX_PEOPLE],
+            outcome=response.status_code,
+            purpose=request.headers.get(PURPOSE_HEADER, "")[:MAX_PURPOSE],
+        )
+        try:
+            audit.access.write(entry)
+        except Exception:
+            log.exception("the access log could not be written; the read is refused")
+            return problem(
+                503,
+                "Service Unavailable",
+                "the access log could not be written, so the read of personal data is refused; "
+                "try again later",
+            )
+        return response
+
+
+def _document(api: Any, personal: Personal) -> None:
+    """Every logged operation documents the purpose header and the fail-closed 503."""
+    paths = getattr(api.spec, "_paths", {})
+    for path, item in paths.items():
+        operation = item.get("get")
+        if operation is None or not personal.matches(path):
+            continue
+        operation.setdefault("parameters", []).append(
+            {
+                "name": PURPOSE_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": MAX_PURPOSE},
+                "description": "Why the caller reads this personal data; kept in the access "
+                "log with who read whose data, when, and the outcome.",
+            }
+        )
+        operation.setdefault("responses", {}).setdefault(
+            "503",
+            {
+                "description": "The access log could not be written, so the read of personal "
+                "data is refused (docs/audit.md).",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            },
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_text(rule: str) -> str:
+    """``/x/<uuid:person_id>`` as ``/x/{person_id}``, as the OpenAPI document names it."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+
+
+def _audit() -> Audit:
+    return current_app.extensions[AUDIT_EXTENSION]  # type: ignore[no-any-return]
+
+
+def audit_blueprint(service: str) -> Blueprint:
+    blp = Blueprint(
+        f"{service}_audit",
+        __name__,
+        url_prefix=f"/{service}/audit",
+        description="Tamper evidence: verification status, signed checkpoints, the access log.",
+    )
+
+    @blp.route("/status")
+    class Status(MethodView):
+        @requires(*STATUS_READERS)
+        @blp.response(200, StatusPage())
+        def get(self) -> dict[str, Any]:
+            """The last verification of each of this service's chained logs."""
+            return {"logs": _audit().status.all()}
+
+    @blp.route("/checkpoints")
+    class Checkpoints(MethodView):
+        @requires(*CHECKPOINT_READERS)
+        @blp.arguments(CheckpointArgs(), location="query")
+        @blp.response(200, CheckpointPage())
+        def get(self, args: dict[str, Any]) -> dict[str, Any]:
+            """Signed checkpoints of this service's logs, oldest first, with the public key."""
+            audit = _audit()
+            found = sorted(
+                (c for ledger in audit.ledgers for c in ledger.checkpoints()),
+                key=lambda c: (c.log, c.position),
+            )
+            chosen = [c.to_dict() for c in found if c.position > args["after"]][: args["limit"]]
+            signer = audit.ledgers[0].signer
+            return {
+                "checkpoints": chosen,
+                "public_key": public_hex(signer.public),
+                "key_id": signer.key_id,
+            }
+
+    @blp.route("/access")
+    class AccessEntries(MethodView):
+        @requires(*ACCESS_READERS)
+        @blp.arguments(AccessArgs(), location="query")
+        @blp.response(200, AccessPage())
+        # The int key merges into the 200 above: the same page as CSV with ?format=csv.
+        @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+        def get(self, args: dict[str, Any]) -> Any:
+            """Reads of personal data in this service, oldest first, filtered.
+
+            A participant sees only the reads of their own data (a subject access request);
+            asking for anyone else's is a 404.
+            """
+            who = g.principal
+            person = str(args["person"]) if args.get("person") else None
+            if who.role == "participant":
+                if person not in (None, who.sub):
+                    abort(404, message=f"no access history of person {person} for you")
+                person = who.sub
+            filters = Filters(
+                actor=args.get("actor"),
+                role=args.get("role"),
+                person=person,
+                operation=args.get("operation"),
+                since=args["since"].isoformat() if args.get("since") else None,
+                until=args["until"].isoformat() if args.get("until") else None,
+            )
+            limit = args["limit"]
+            entries = _audit().access.query(filters, args["after"], limit + 1)
+            more = len(entries) > limit
+            entries = entries[:limit]
+            if args["format"] == "csv":
+                return _csv(entries)
+            return {"entries": entries, "next_after": entries[-1]["position"] if more else None}
+
+    return blp
+
+
+def _csv(entries: list[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = [";".join(entry[c]) if c == "person_ids" else entry[c] for c in CSV_COLUMNS]
+        writer.writerow(
+            ["'" + v if isinstance(v, str) and v[:1] in "=+-@" and v else v for v in row]
+        )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="access-log.csv"'
+    return response

@@ -1,0 +1,188 @@
+"""The access log: every read of personal data is logged with who, what, whose, when, outcome
+and purpose; auditors and hr_admin query it (JSON and CSV), a participant their own; it is
+chained and verified like the event logs; a read whose entry cannot be written is refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from services.runtime import Embedded
+from shared.audit.checkpoints import Checkpoint, public_key_from_hex, signature_valid
+from shared.audit.verify import Kind
+from shared.audit.web import AUDIT_EXTENSION
+from tests.api.helpers import Api, assert_problem, build
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
+    embedded = build(Path(tmp_path_factory.mktemp("access")))
+    yield embedded
+    embedded.close()
+
+
+@pytest.fixture(scope="module")
+def api(runtime: Embedded) -> Api:
+    return Api(runtime, Client(runtime.wsgi))
+
+
+@pytest.fixture(scope="module")
+def people(api: Api) -> tuple[str, str]:
+    first, second = api.person(full_name="Aino Aalto"), api.person(full_name="Eero Ek")
+    api.embedded.tracking.projector.drain()
+    return first, second
+
+
+def access(api: Api, service: str, **query: str) -> dict:
+    response = api.get(
+        f"/{service}/audit/access", role="auditor", sub="auditor-1", query_string=query
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_read_of_a_person_is_logged_with_who_whose_and_why(
+    api: Api, people: tuple[str, str]
+) -> None:
+    first, _ = people
+    read = api.get(
+        f"/enrolment/people/{first}", role="hr_admin", sub="hr-9", headers={"X-Purpose": "case 42"}
+    )
+    assert read.status_code == 200
+    entries = access(api, "enrolment", person=first, actor="hr_admin:hr-9")["entries"]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["operation"] == "GET /enrolment/people/{person_id}"
+    assert (entry["role"], entry["subject"], entry["purpose"]) == ("hr_admin", "hr-9", "case 42")
+    assert (entry["person_ids"], entry["outcome"], entry["service"]) == ([first], 200, "enrolment")
+
+
+def test_a_list_logs_every_person_it_shows_and_writes_are_not_reads(
+    api: Api, people: tuple[str, str]
+) -> None:
+    listed = api.get("/enrolment/people", role="coordinator", sub="co-1")
+    assert listed.status_code == 200
+    entry = access(api, "enrolment", actor="co-1", operation="GET /enrolment/people")["entries"][-1]
+    assert set(people) <= set(entry["person_ids"])
+    programmes = access(api, "enrolment", operation="programmes")["entries"]
+    assert programmes == []  # programme reads hold no personal data; the posts were writes
+
+
+def test_a_refused_read_is_logged_with_its_outcome(api: Api, people: tuple[str, str]) -> None:
+    first, second = people
+    refused = api.get(f"/enrolment/people/{second}", role="participant", sub=first)
+    assert refused.status_code == 404
+    entry = access(api, "enrolment", actor=f"participant:{first}")["entries"][-1]
+    assert (entry["outcome"], entry["person_ids"]) == (404, [second])
+
+
+def test_tracking_and_assessment_reads_are_logged(api: Api, people: tuple[str, str]) -> None:
+    first, _ = people
+    assert api.get(f"/tracking/people/{first}/timeline", sub="hr-2").status_code == 200
+    entry = access(api, "tracking", actor="hr-2")["entries"][-1]
+    assert entry["operation"] == "GET /tracking/people/{person_id}/timeline"
+    assert entry["person_ids"] == [first]
+    assert api.get("/assessment/results", role="auditor", sub="aud-3").status_code == 200
+    assert access(api, "assessment", actor="aud-3")["entries"][-1]["outcome"] == 200
+
+
+def test_filters_pages_and_csv(api: Api, people: tuple[str, str]) -> None:
+    first, _ = people
+    for _ in range(3):
+        api.get(f"/enrolment/people/{first}/enrolments", sub="pager")
+    page = access(api, "enrolment", actor="pager", limit="2")
+    assert len(page["entries"]) == 2 and page["next_after"] == page["entries"][-1]["position"]
+    rest = access(api, "enrolment", actor="pager", after=str(page["next_after"]))
+    assert len(rest["entries"]) == 1 and rest["next_after"] is None
+    stamp = page["entries"][1]["at"]
+    assert len(access(api, "enrolment", actor="pager", **{"from": stamp})["entries"]) == 2
+    assert len(access(api, "enrolment", actor="pager", to=stamp)["entries"]) == 1
+    response = api.get(
+        "/enrolment/audit/access", role="hr_admin", query_string={"actor": "pager", "format": "csv"}
+    )
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["person_ids"] for r in rows] == [first] * 3
+
+
+def test_bad_filters_are_named(api: Api) -> None:
+    for query, field in (
+        ({"person": "nope"}, "person"),
+        ({"from": "yesterday"}, "from"),
+        ({"format": "xml"}, "format"),
+        ({"limit": "0"}, "limit"),
+    ):
+        response = api.get("/enrolment/audit/access", role="auditor", query_string=query)
+        assert_problem(response, 422, {field})
+
+
+def test_a_participant_gets_their_own_access_history_only(
+    api: Api, people: tuple[str, str]
+) -> None:
+    first, second = people
+    api.get(f"/enrolment/people/{second}", sub="hr-x")
+    own = api.get("/enrolment/audit/access", role="participant", sub=first).get_json()["entries"]
+    assert own and all(first in e["person_ids"] for e in own)
+    other = api.get(
+        "/enrolment/audit/access", role="participant", sub=first, query_string={"person": second}
+    )
+    assert_problem(other, 404)
+    assert api.get("/enrolment/audit/access", role="coach").status_code == 403
+
+
+def test_the_access_log_is_chained_and_tampering_is_caught(
+    api: Api, people: tuple[str, str]
+) -> None:
+    api.get(f"/enrolment/people/{people[0]}", sub="chain")
+    audit = api.embedded.apps["enrolment"].extensions[AUDIT_EXTENSION]
+    ledger = next(ledger for ledger in audit.ledgers if ledger.name == "enrolment.access")
+    assert ledger.checkpoint() is not None
+    assert ledger.verify().kind is Kind.OK
+    target = access(api, "enrolment", actor="chain")["entries"][-1]["position"]
+    with audit.access.database.transaction() as cur:
+        cur.execute(
+            f"UPDATE {audit.access.table} SET subject = 'someone-else' WHERE position = ?",
+            (target,),
+        )
+    report = ledger.verify()
+    assert (report.kind, report.position) == (Kind.CHANGED, target), report.line()
+    with audit.access.database.transaction() as cur:
+        cur.execute(f"DELETE FROM {audit.access.table} WHERE position = ?", (target,))
+    report = ledger.verify()
+    assert (report.kind, report.position) == (Kind.MISSING, target), report.line()
+
+
+def test_status_and_checkpoints_are_served(api: Api, people: tuple[str, str]) -> None:
+    audit = api.embedded.apps["assessment"].extensions[AUDIT_EXTENSION]
+    for ledger in audit.ledgers:
+        ledger.run_once()
+    status = api.get("/assessment/audit/status", role="auditor").get_json()["logs"]
+    assert {s["log"] for s in status} == {"assessment", "assessment.access"}
+    assessment = next(s for s in status if s["log"] == "assessment")
+    assert assessment["outcome"] == "ok"
+    assert assessment["verified_to"] == api.assessment.head()
+    page = api.get("/assessment/audit/checkpoints", role="service", sub="mirror").get_json()
+    key = public_key_from_hex(page["public_key"])
+    signed = [Checkpoint.from_dict(c) for c in page["checkpoints"]]
+    assert signed and all(signature_valid(c, {page["key_id"]: key}) for c in signed)
+    assert api.get("/assessment/audit/status", role="coordinator").status_code == 403
+
+
+def test_a_read_is_refused_when_its_entry_cannot_be_written(tmp_path: Path) -> None:
+    embedded = build(tmp_path)
+    try:
+        api = Api(embedded, Client(embedded.wsgi))
+        person = api.person(full_name="Kaisa Kivi")
+        audit = embedded.apps["enrolment"].extensions[AUDIT_EXTENSION]
+        with audit.access.database.transaction() as cur:
+            cur.execute(f"DROP TABLE {audit.access.table}")
+        response = api.get(f"/enrolment/people/{person}")
+        assert_problem(response, 503)
+        assert "Kaisa" not in response.get_data(as_text=True)
+    finally:
+        embedded.close()

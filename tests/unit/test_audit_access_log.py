@@ -1,0 +1,49 @@
+"""The access log's chain on its own: entries verify, pruning keeps what remains verifiable,
+and the person filter matches whole ids only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from shared.audit.access import Access, AccessLog, Filters
+from shared.audit.checkpoints import CheckpointFile, Signer
+from shared.audit.ledger import Ledger
+from shared.audit.verify import Kind
+from shared.audit.web import people_in
+from shared.sql import Database
+
+
+def entry(at: dt.datetime, person: str) -> Access:
+    return Access(at.isoformat(), "hr_admin", "hr-1", "GET /x/{person_id}", "/x/1", (person,), 200)
+
+
+def test_pruning_keeps_the_rest_verifiable(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    try:
+        log = AccessLog(database, "x")
+        start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        for day in range(4):
+            log.write(entry(start + dt.timedelta(days=day), f"p{day}"))
+        ledger = Ledger(
+            "x.access", log.source, Signer.from_file(tmp_path / "k"), CheckpointFile(tmp_path / "c")
+        )
+        ledger.checkpoint()
+        assert log.prune(start + dt.timedelta(days=2)) == 2
+        log.write(entry(start + dt.timedelta(days=5), "p5"))
+        report = ledger.verify()
+        assert report.kind is Kind.OK and report.verified_to == 5, report.line()
+        assert [e["position"] for e in log.query(Filters(), 0, 10)] == [3, 4, 5]
+        assert [e["position"] for e in log.query(Filters(person="p3"), 0, 10)] == [4]
+    finally:
+        database.close()
+
+
+def test_people_are_read_from_answers() -> None:
+    a, b, c = ("0" * 31 + str(i) for i in range(3))
+    body = (
+        f'{{"items": [{{"id": "{a}", "person_id": "{b}"}}], "person_ids": ["{c}"],'
+        f' "promoted_person_id": "{a}"}}'
+    ).encode()
+    assert people_in(body, ids_are_people=False) == [b, a, c]
+    assert set(people_in(body, ids_are_people=True)) == {a, b, c}
