@@ -64,6 +64,8 @@ VARIABLES: dict[str, str] = {
     "/metrics (Prometheus); unset: no metrics.",
     "POLKU_READY_MAX_LAG": "Tracking is not ready (/readyz 503) while the projector lags more "
     "events than this on any partition (default 10000).",
+    "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
+    "subject, no password) in embedded mode only; never in production (default off).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -116,6 +118,8 @@ class Settings:
     """Per role (and ``default``), in Flask-Limiter's notation; empty: no rate limiting."""
     metrics_port: int | None = None
     ready_max_lag: int = 10_000
+    dev_signin: bool = False
+    """The workspace's development sign-in page (POLKU_DEV_SIGNIN=1), embedded mode only."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -168,6 +172,7 @@ class Settings:
             rate_limits=_rate_limits(environ),
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
+            dev_signin=_switch(environ, "POLKU_DEV_SIGNIN"),
         )
         settings.validate()
         return settings
@@ -416,3 +421,11 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name} must be a positive, finite number")
     return value
+
+
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    """An on/off variable: 1 is on; unset, empty or 0 is off; anything else is refused."""
+    value = environ.get(name, "").strip()
+    if value not in ("", "0", "1"):
+        raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {value!r}")
+    return value == "1"
