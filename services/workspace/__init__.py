@@ -33,7 +33,7 @@ def create_app(
 ) -> Flask:
     """The workspace app; ``tracking_wsgi`` serves ``/tracking`` (in-process), ``secret``
     signs the tokens the pages present to it."""
-    from services.workspace import assets, pages
+    from services.workspace import assets, exports, pages
 
     app = Flask(__name__, static_url_path="/app/static", static_folder="static")
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
@@ -47,6 +47,7 @@ def create_app(
     app.register_blueprint(signin.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(exports.bp)
     app.before_request(take_correlation_id)
     app.after_request(echo_correlation_id)
     app.after_request(_security_headers)
