@@ -114,7 +114,7 @@ def view(path: str, **query: Any) -> Any:
     try:
         return client().get(identity(), path, **query)
     except TrackingError as exc:
-        abort(_page_status(exc.status), description=str(exc))
+        abort(page_status(exc.status), description=str(exc))
 
 
 def answer(path: str, **query: Any) -> TrackingAnswer:
@@ -122,7 +122,7 @@ def answer(path: str, **query: Any) -> TrackingAnswer:
     query.setdefault("as_of", as_of().api)
     result = client().call(identity(), path, **query)
     if not result.ok:
-        abort(_page_status(result.status), description=str(TrackingError(result)))
+        abort(page_status(result.status), description=str(TrackingError(result)))
     return result
 
 
@@ -146,5 +146,5 @@ def optional_view(path: str, **query: Any) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def _page_status(status: int) -> int:
+def page_status(status: int) -> int:
     return 400 if status == 422 else status if status in (400, 403, 404, 410) else 502
