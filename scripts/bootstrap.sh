@@ -51,7 +51,9 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
 fi
 
 # The workspace's message catalogues (fi, sv) are kept as .po files; compile them here.
-.venv/bin/pybabel compile -q -d services/workspace/translations
+if ! compiled="$(.venv/bin/pybabel compile -d services/workspace/translations 2>&1)"; then
+  printf '%s\n' "$compiled" >&2; say "compiling the message catalogues failed"; exit 1
+fi
 
 [[ "$purpose" == "test" ]] || exit 0
 

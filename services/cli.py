@@ -127,6 +127,7 @@ def up(host: str, port: int, demo: bool) -> None:
 
     def announce(base: str) -> None:
         click.echo(workspace_link(base, settings, demo))
+        threading.Thread(target=_warm_workspace, name="workspace-warm-up", daemon=True).start()
         click.echo(f"Polku is serving on {base} (feed: {settings.feed}, data: {settings.data_dir})")
         for name in ("enrolment", "assessment", "tracking"):
             click.echo(f"  {name:<10} {base}/{name}/docs   (OpenAPI: {base}/{name}/openapi.json)")
@@ -134,6 +135,12 @@ def up(host: str, port: int, demo: bool) -> None:
             threading.Thread(target=_run_demo, args=(base, settings), daemon=True).start()
 
     _serve(embedded.wsgi, host, port, announce, embedded.close)
+
+
+def _warm_workspace() -> None:
+    from services.workspace import warm
+
+    warm()
 
 
 def workspace_link(base: str, settings: Settings, demo: bool) -> str:

@@ -464,10 +464,22 @@ def _png(spec_json: str, scale: float) -> bytes:
     return bytes(vl_convert.vegalite_to_png(json.loads(spec_json), scale=scale))
 
 
+def warm_renderer() -> None:
+    """Starts vl-convert's JavaScript engine with a one-point chart."""
+    import vl_convert
+
+    vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{}]}})
+
+
 def svg(chart: Chart) -> str:
     """The chart as a static SVG, rendered on the server."""
     return _svg(json.dumps(chart.spec, sort_keys=True))
 
 
-def png(chart: Chart, scale: float = 2.0) -> bytes:
+PNG_SCALE = 1.5
+"""Sharp enough for a slide or A4, small enough to print fast; the report and the chart
+downloads share one rendering."""
+
+
+def png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
     return _png(json.dumps(chart.spec, sort_keys=True), scale)

@@ -21,23 +21,21 @@ import zipfile
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from services.workspace import charts, dashboard, i18n, tables
-from services.workspace.access import READERS, as_of, signed_in
+from services.workspace.access import READERS, answer, as_of, signed_in, view
 from services.workspace.pages import _id, names
-from services.workspace.tables import Hidden, Table, kind_of
+from services.workspace.tables import Column, Hidden, Table, kind_of
 
 bp = Blueprint("exports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetml.document"
 FORMATS = {"int": "#,##0", "number": "0.00", "percent": "0.0%", "date": "yyyy-mm-dd"}
-REPORT_SCALE = 1.25
-"""PNG scale of the report's charts: sharp enough on A4, and small enough to print fast."""
 SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -93,9 +91,14 @@ def _xlsx_value(table: Table, index: int, value: Any) -> Any:
 
 def finnish_csv(board: dashboard.Dashboard) -> bytes:
     """Every headline table in one CSV for Excel in Finnish: ``;``, ``,`` decimals, BOM."""
+    return csv_of(tables.headline(board))
+
+
+def csv_of(headline: list[Table]) -> bytes:
+    """Tables in one CSV for Excel in Finnish, each row led by its table's name."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for table in tables.headline(board):
+    for table in headline:
         writer.writerow([_("Table"), *(column.title for column in table.columns)])
         for row in table.rows:
             writer.writerow([table.title, *(_csv_value(table, i, v) for i, v in enumerate(row))])
@@ -161,7 +164,7 @@ def report(board: dashboard.Dashboard) -> bytes:
         names=names(),
         tables=tables.headline(board),
         images={
-            key: (chart.alt, base64.b64encode(charts.png(chart, REPORT_SCALE)).decode())
+            key: (chart.alt, base64.b64encode(charts.png(chart)).decode())
             for key, chart in board.charts.items()
         },
         as_of=as_of(),
@@ -197,3 +200,65 @@ def chart_files(cohort_id: str) -> Response:
 def pdf(cohort_id: str) -> Response:
     board = dashboard.build(_id(cohort_id, _("cohort")))
     return _download(report(board), "application/pdf", _file_name(board, "pdf"))
+
+
+@bp.get("/app/cohorts.csv")
+@signed_in(*READERS)
+def cohort_list() -> Response:
+    """The cohort list as filtered on its page, for Excel in Finnish."""
+    from services.workspace.pages import FILTERS
+
+    chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
+    listed = view("/cohorts", **chosen)
+    table = Table(
+        "cohorts",
+        _("Cohorts"),
+        [
+            Column(_("Cohort")),
+            Column(_("Programme")),
+            Column(_("Size"), "int"),
+            Column(_("Capacity"), "int"),
+            Column(_("Starts"), "date"),
+            Column(_("Ends"), "date"),
+            Column(_("Status")),
+            Column(_("Funding source")),
+        ],
+    )
+    for row in listed["cohorts"]:
+        table.rows.append(
+            [
+                row["name"],
+                row["programme"],
+                row["size"],
+                row["capacity"],
+                tables.day(row["start_date"]),
+                tables.day(row["end_date"]),
+                i18n.status_name(row["status"]),
+                row["funding_source"] or "",
+            ]
+        )
+    stamp = (as_of().moment or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d")
+    return _download(csv_of([table]), "text/csv; charset=utf-8", f"cohorts-{stamp}.csv")
+
+
+@bp.get("/app/programmes/<programme_id>/kirkpatrick.csv")
+@signed_in(*READERS)
+def programme_csv(programme_id: str) -> Response:
+    """The programme's pooled Kirkpatrick summary, every figure, for Excel in Finnish."""
+    found = answer(
+        f"/programmes/{_id(programme_id, _('programme'))}/kirkpatrick",
+        format="csv",
+        csv_dialect="fi",
+        csv_tables="all",
+    )
+    return _download(found.data, "text/csv; charset=utf-8", f"kirkpatrick-{programme_id}.csv")
+
+
+@bp.get("/app/people/<person_id>/timeline.csv")
+@signed_in()
+def timeline_csv(person_id: str) -> Response:
+    """A person's whole timeline (as the caller may see it), for Excel in Finnish."""
+    found = answer(
+        f"/people/{_id(person_id, _('person'))}/timeline", format="csv", csv_dialect="fi"
+    )
+    return _download(found.data, "text/csv; charset=utf-8", f"timeline-{person_id}.csv")

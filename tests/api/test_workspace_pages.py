@@ -200,3 +200,23 @@ def test_the_csv_options_are_checked(pilot: Pilot) -> None:
         if r["figure"] == f"groups[{hidden['name']}].members"
     )
     assert (row["value"], row["suppressed"]) == ("", "True")
+
+
+def test_each_page_has_its_download(app_client: Client, pilot: Pilot) -> None:
+    client = sign_in(app_client, "coordinator")
+    listed = client.get("/app/cohorts.csv?status=completed")
+    assert listed.status_code == 200 and listed.get_data().startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(listed.get_data(as_text=True)[1:]), delimiter=";"))
+    assert rows[1][:2] == ["Cohorts", "TEMPO 2020 pilot"]
+    none = client.get("/app/cohorts.csv?status=planned").get_data(as_text=True)
+    assert "TEMPO 2020 pilot" not in none
+    programme = client.get(f"/app/programmes/{pilot.loaded.programme_id}/kirkpatrick.csv")
+    assert programme.status_code == 200 and "response_rate" in programme.get_data(as_text=True)
+    own, other = pilot.person("P01"), pilot.person("P02")
+    participant = sign_in(app_client, "participant", person_id=own)
+    timeline = participant.get(f"/app/people/{own}/timeline.csv")
+    assert timeline.status_code == 200
+    entries = pilot.json(f"/tracking/people/{own}/timeline", limit=500)["entries"]
+    body = timeline.get_data(as_text=True).lstrip("\ufeff")
+    assert len(list(csv.reader(io.StringIO(body), delimiter=";"))) == len(entries) + 1
+    assert participant.get(f"/app/people/{other}/timeline.csv").status_code == 404

@@ -21,6 +21,7 @@ from werkzeug.test import Client
 
 from services.runtime import Embedded, build_embedded
 from services.scenario import assessment, enrolment
+from services.workspace import warm
 from shared.auth import issue_token
 from shared.settings import Settings
 from tests.support.scenario import ClientCall
@@ -55,6 +56,9 @@ class Site:
 def serve_pilot(data_dir: Path) -> Iterator[Site]:
     runtime = build_embedded(Settings(data_dir=data_dir, jwt_secret=SECRET, dev_signin=True))
     server = None
+    # The Vega bundle and the chart renderer start on the other core while the pilot loads.
+    warming = threading.Thread(target=warm, name="workspace-warm-up")
+    warming.start()
     try:
         call = ClientCall(Client(runtime.wsgi), SECRET)
         loaded = enrolment.load(call)
@@ -63,6 +67,7 @@ def serve_pilot(data_dir: Path) -> Iterator[Site]:
         time.sleep(1.0)
         assessment.load(call, loaded.cohort_id, loaded.people)
         runtime.tracking.projector.drain()
+        warming.join()
         server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         cohort = Client(runtime.wsgi).get(
@@ -78,6 +83,7 @@ def serve_pilot(data_dir: Path) -> Iterator[Site]:
             between,
         )
     finally:
+        warming.join()
         if server is not None:
             server.shutdown()
         runtime.close()
