@@ -125,10 +125,12 @@ def signed(value: Any, digits: int = 2) -> str:
 
 
 def percent(value: Any, digits: int = 0) -> str:
-    """A share (0..1) as the locale writes percentages."""
+    """A share (0..1) as the locale writes percentages ("80 %" in Finnish, "80%" in English)."""
     if value is None:
         return ""
-    pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
+    pattern = get_locale().percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("#,##0", "#,##0." + "0" * digits, 1)
     return str(format_percent(value, format=pattern))
 
 
