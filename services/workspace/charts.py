@@ -1,7 +1,8 @@
 """The dashboard's charts as Vega-Lite specifications, built with altair from the views' JSON.
 
-Each builder takes a view as tracking answered it and returns a :class:`Chart`: its spec, a
-text alternative, and the table shown beside it. Suppressed cells never become marks (a chart
+Each builder takes a view as tracking answered it and returns a :class:`Chart`: its spec (a
+template of :mod:`.chart_templates` filled with the view's rows), a text alternative, and how
+many data points it draws. Suppressed cells never become marks (a chart
 cannot show "fewer than 5"); the table beside the chart shows them with their reason. The same
 spec is drawn in the browser by the Vega bundle Polku serves, and rendered to SVG or PNG on
 the server (:func:`svg`, :func:`png`) for the exports.
@@ -11,17 +12,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-PALETTE = ["#0b5cad", "#b2432f", "#2e7d32", "#6a3d9a", "#8a6d00", "#00707a", "#5d4037"]
-"""Colours with at least 3:1 contrast against white, for marks (WCAG 1.4.11)."""
-WIDTH = 520
+from services.workspace.chart_templates import ROWS, TEMPLATES, spec_of
 
 
 @dataclass(frozen=True)
@@ -41,28 +39,6 @@ def value(cell: Any) -> Any:
     return cell.get("value")
 
 
-ROWS = "rows"
-"""The one named dataset of every chart: the template refers to it, :func:`_filled` fills it."""
-
-
-def _spec(chart: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = chart.to_dict(validate=False)
-    spec.setdefault("config", {}).update(
-        {
-            "font": "DejaVu Sans",
-            "range": {"category": PALETTE},
-            "axis": {"labelColor": "#1b1b1b", "titleColor": "#1b1b1b"},
-            "legend": {"labelColor": "#1b1b1b", "titleColor": "#1b1b1b"},
-            "title": {"color": "#1b1b1b"},
-        }
-    )
-    return spec
-
-
-def _data() -> alt.NamedData:
-    return alt.NamedData(ROWS)
-
-
 def _filled(template: str, rows: Iterable[dict[str, Any]], *texts: Any) -> dict[str, Any]:
     """The chart ``template`` (built with altair once per language and texts, then kept) with
     ``rows`` as its data. Building through altair costs tens of milliseconds a chart; filling
@@ -74,20 +50,7 @@ def _filled(template: str, rows: Iterable[dict[str, Any]], *texts: Any) -> dict[
 
 @functools.lru_cache(maxsize=512)
 def _template(template: str, locale: str, texts: tuple[Any, ...]) -> dict[str, Any]:
-    return _spec(TEMPLATES[template](*texts))
-
-
-def _funnel() -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_bar(color=PALETTE[0])
-        .encode(
-            y=alt.Y("stage:N", sort=None, title=_("Stage")),
-            x=alt.X("people:Q", title=_("People")),
-            tooltip=["stage:N", "people:Q"],
-        )
-        .properties(width=WIDTH, title=_("Funnel"))
-    )
+    return spec_of(TEMPLATES[template](*texts))
 
 
 def funnel(view: dict[str, Any], stage_names: dict[str, str]) -> Chart:
@@ -98,20 +61,6 @@ def funnel(view: dict[str, Any], stage_names: dict[str, str]) -> Chart:
     shown = [r for r in rows if r["people"] is not None]
     alt_text = _("Funnel: ") + "; ".join(f"{r['stage']} {r['people']}" for r in shown)
     return Chart("funnel", _("Funnel"), _filled("funnel", shown), alt_text, len(shown))
-
-
-def _attendance() -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_bar()
-        .encode(
-            x=alt.X("session:N", sort=alt.EncodingSortField("order"), title=_("Session")),
-            y=alt.Y("rate:Q", title=_("Attendance rate"), axis=alt.Axis(format="%")),
-            color=alt.Color("mode:N", title=_("Delivery")),
-            tooltip=["session:N", "mode:N", alt.Tooltip("rate:Q", format=".0%")],
-        )
-        .properties(width=WIDTH, title=_("Attendance per session"))
-    )
 
 
 def attendance_sessions(view: dict[str, Any], mode_names: dict[str, str]) -> Chart:
@@ -133,19 +82,6 @@ def attendance_sessions(view: dict[str, Any], mode_names: dict[str, str]) -> Cha
     )
     spec = _filled("attendance", rows)
     return Chart("attendance", _("Attendance per session"), spec, alt_text, len(rows))
-
-
-def _modes() -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_bar(color=PALETTE[2])
-        .encode(
-            y=alt.Y("mode:N", title=_("Delivery")),
-            x=alt.X("rate:Q", title=_("Attendance rate"), axis=alt.Axis(format="%")),
-            tooltip=["mode:N", "sessions:Q", alt.Tooltip("rate:Q", format=".0%")],
-        )
-        .properties(width=WIDTH, title=_("Attendance by delivery mode"))
-    )
 
 
 def attendance_modes(view: dict[str, Any], mode_names: dict[str, str]) -> Chart:
@@ -185,34 +121,6 @@ def growth_rows(instrument: dict[str, Any], group_names: dict[str, str]) -> list
     return rows
 
 
-def _growth(title: str) -> Any:
-    base = alt.Chart(_data()).encode(
-        y=alt.Y("dimension:N", title=None),
-        yOffset=alt.YOffset("group:N"),
-        color=alt.Color("group:N", title=_("Rater group")),
-    )
-    whiskers = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("low:Q", title=_("Paired change with the 95 percent interval (scale points)")),
-        x2="high:Q",
-    )
-    points = base.mark_point(filled=True, size=60, shape="circle").encode(
-        x="change:Q",
-        tooltip=[
-            "dimension:N",
-            "group:N",
-            "waves:N",
-            alt.Tooltip("change:Q", format=".2f"),
-            alt.Tooltip("low:Q", format=".2f"),
-            alt.Tooltip("high:Q", format=".2f"),
-            alt.Tooltip("d_z:Q", format=".2f"),
-        ],
-    )
-    zero = base.mark_rule(color="#4a4a4a", strokeDash=[4, 3], aria=False).encode(
-        x=alt.datum(0), y=alt.Y(), yOffset=alt.YOffset(), color=alt.Color()
-    )
-    return alt.layer(zero, whiskers, points).properties(width=WIDTH, title=title)
-
-
 def growth(instrument: dict[str, Any], group_names: dict[str, str]) -> Chart:
     rows = growth_rows(instrument, group_names)
     title = _("Growth: %(name)s", name=instrument["name"])
@@ -222,26 +130,6 @@ def growth(instrument: dict[str, Any], group_names: dict[str, str]) -> Chart:
     )
     key = f"growth-{instrument['instrument_id'][:8]}"
     return Chart(key, title, _filled("growth", rows, title), alt_text, len(rows))
-
-
-def _reaction(title: str) -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_bar()
-        .encode(
-            y=alt.Y("item:N", sort=None, title=None),
-            x=alt.X(
-                "count:Q",
-                stack="normalize",
-                title=_("Share of answers"),
-                axis=alt.Axis(format="%"),
-            ),
-            color=alt.Color("answer:O", title=_("Answer"), scale=alt.Scale(scheme="blues")),
-            order=alt.Order("answer:O"),
-            tooltip=["item:N", "answer:O", "count:Q"],
-        )
-        .properties(width=WIDTH, title=title)
-    )
 
 
 def reaction(instrument: dict[str, Any]) -> Chart:
@@ -260,31 +148,6 @@ def reaction(instrument: dict[str, Any]) -> Chart:
     )
     key = f"reaction-{instrument['instrument_id'][:8]}"
     return Chart(key, _("Reaction survey"), _filled("reaction", rows, title), alt_text, len(rows))
-
-
-def _staff_survey(organisation: str) -> Any:
-    base = alt.Chart().encode(x=alt.X("year:O", title=_("Year")))
-    lines = (
-        base.mark_line(point=True)
-        .encode(
-            y=alt.Y("value:Q", title=_("Index"), scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", title=_("Unit")),
-            strokeDash=alt.condition(
-                alt.datum.series == organisation, alt.value([5, 3]), alt.value([1, 0])
-            ),
-            tooltip=["index:N", "series:N", "year:O", alt.Tooltip("value:Q", format=".2f")],
-        )
-        .transform_filter(alt.datum.kind == "line")
-    )
-    rules = base.mark_rule(color="#4a4a4a", strokeDash=[2, 2], aria=False).transform_filter(
-        alt.datum.kind == "mark"
-    )
-    return (
-        alt.layer(rules, lines, data=_data())
-        .properties(width=210, height=160)
-        .facet(facet=alt.Facet("index:N", title=None), columns=3)
-        .properties(title=_("Staff survey: the participants' units against the organisation"))
-    )
 
 
 def staff_survey(instrument: dict[str, Any], cohort_year: int) -> Chart:
@@ -324,32 +187,6 @@ def staff_survey(instrument: dict[str, Any], cohort_year: int) -> Chart:
     return Chart(key, _("Staff survey"), spec, alt_text, points)
 
 
-def _mobility(title: str) -> Any:
-    base = alt.Chart(_data()).encode(
-        x=alt.X("months:Q", title=_("Months after the cohort ended")),
-        color=alt.Color("group:N", title=_("Group")),
-    )
-    band = base.mark_area(opacity=0.2, interpolate="step-after").encode(
-        y=alt.Y(
-            "low:Q",
-            title=_("Not yet moved (Kaplan–Meier)"),  # noqa: RUF001
-            scale=alt.Scale(domain=[0, 1]),
-        ),
-        y2="high:Q",
-    )
-    line = base.mark_line(interpolate="step-after", point=True).encode(
-        y="survival:Q",
-        tooltip=[
-            "group:N",
-            alt.Tooltip("months:Q", format=".1f"),
-            alt.Tooltip("survival:Q", format=".2f"),
-            alt.Tooltip("low:Q", format=".2f"),
-            alt.Tooltip("high:Q", format=".2f"),
-        ],
-    )
-    return alt.layer(band, line).properties(width=WIDTH, title=title)
-
-
 def mobility(view: dict[str, Any], outcome: str, title: str) -> Chart:
     groups = {"participants": _("Participants"), "comparison": _("Comparison group")}
     rows = []
@@ -372,21 +209,6 @@ def mobility(view: dict[str, Any], outcome: str, title: str) -> Chart:
     return Chart(f"km-{outcome}", title, _filled("mobility", rows, title), alt_text, len(rows))
 
 
-def _network() -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_bar()
-        .encode(
-            y=alt.Y("group:N", title=_("Peer group")),
-            yOffset="measure:N",
-            x=alt.X("count:Q", title=_("Spanned")),
-            color=alt.Color("measure:N", title=None),
-            tooltip=["group:N", "measure:N", "count:Q"],
-        )
-        .properties(width=WIDTH, title=_("Departments and units each peer group spans"))
-    )
-
-
 def network(view: dict[str, Any]) -> Chart:
     rows = []
     for group in view["groups"]:
@@ -398,20 +220,6 @@ def network(view: dict[str, Any]) -> Chart:
         f"{r['group']} {r['measure']} {r['count']}" for r in rows
     )
     return Chart("network", _("Network"), _filled("network", rows), alt_text, len(rows))
-
-
-def _person_growth() -> Any:
-    return (
-        alt.Chart(_data())
-        .mark_point(filled=True, size=70)
-        .encode(
-            y=alt.Y("dimension:N", title=None),
-            x=alt.X("change:Q", title=_("Change, baseline to post (scale points)")),
-            color=alt.Color("group:N", title=_("Rater group")),
-            tooltip=["dimension:N", "group:N", "change:Q"],
-        )
-        .properties(width=WIDTH, title=_("Own growth"))
-    )
 
 
 def person_growth(view: dict[str, Any], group_names: dict[str, str]) -> Chart | None:
@@ -434,20 +242,6 @@ def person_growth(view: dict[str, Any], group_names: dict[str, str]) -> Chart | 
     )
     spec = _filled("person-growth", rows)
     return Chart("person-growth", _("Own growth"), spec, alt_text, len(rows))
-
-
-TEMPLATES: dict[str, Callable[..., Any]] = {
-    "funnel": _funnel,
-    "attendance": _attendance,
-    "modes": _modes,
-    "growth": _growth,
-    "reaction": _reaction,
-    "staff": _staff_survey,
-    "mobility": _mobility,
-    "network": _network,
-    "person-growth": _person_growth,
-}
-"""Each chart's altair builder, by template name; its arguments are the texts it shows."""
 
 
 @functools.lru_cache(maxsize=256)

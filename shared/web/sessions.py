@@ -12,8 +12,10 @@ Forms that change state carry a CSRF token (:func:`csrf_token`, field ``csrf_tok
 pre-session cookie. Every POST, PUT, PATCH and DELETE to an app with :class:`Sessions` installed
 is refused (403) without the right token, unless its view is marked :func:`csrf_exempt`.
 
-The bearer-token API is untouched: the pages reach it with a short token minted for the
-signed-in identity (:meth:`Identity.bearer_subject`, :attr:`Identity.role`).
+:class:`Identity` lives in :mod:`shared.web.identity`, the stores in
+:mod:`shared.web.session_store`; both are re-exported here. The bearer-token API is untouched:
+the pages reach it with a short token minted for the signed-in identity
+(:meth:`Identity.bearer_subject`, :attr:`Identity.role`).
 """
 
 from __future__ import annotations
@@ -21,21 +23,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
-from shared.auth import ROLES
-from shared.sql import Database
+# Re-exported: a sign-in method needs only this module.
+from shared.web.identity import ROLE_PRECEDENCE, Identity, IdentityError
+from shared.web.session_store import (
+    MemorySessionStore,
+    SessionRecord,
+    SessionStore,
+    SqlSessionStore,
+)
 
-ROLE_PRECEDENCE = ("hr_admin", "coordinator", "auditor", "coach", "participant")
-"""The role a session acts in when an identity holds several: the first of these it holds."""
 SESSION_COOKIE = "polku_session"
 PRESESSION_COOKIE = "polku_presession"
 CSRF_FIELD = "csrf_token"
@@ -44,189 +47,6 @@ DEFAULT_MAX_AGE = dt.timedelta(hours=8)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class IdentityError(ValueError):
-    """An identity that cannot be signed in; the message says what is wrong with it."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who is signed in, as any sign-in method reports them.
-
-    ``roles`` may hold names Polku does not know (an identity provider's defaults such as
-    ``offline_access``); they are ignored, but at least one of Polku's roles must be there.
-    ``person_id`` is the pseudonymous id of a participant (required for that role): a
-    participant sees only that person. ``expires_at`` bounds the session (timezone-aware).
-    ``provider`` names the sign-in method: ``dev`` or, for single sign-on, the issuer's name.
-    """
-
-    subject: str
-    roles: tuple[str, ...]
-    display_name: str
-    expires_at: dt.datetime
-    provider: str
-    person_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.subject, str) or not self.subject.strip():
-            raise IdentityError("the identity has no subject")
-        if not any(role in ROLE_PRECEDENCE for role in self.roles):
-            raise IdentityError(
-                f"the identity holds none of Polku's roles ({', '.join(ROLE_PRECEDENCE)}); "
-                f"it has {', '.join(self.roles) or 'none'}"
-            )
-        if self.expires_at.tzinfo is None:
-            raise IdentityError("the identity's expires_at must be timezone-aware")
-        if self.role == "participant" and not self.person_id:
-            raise IdentityError("a participant's identity needs the person_id it may see")
-        if not self.provider:
-            raise IdentityError("the identity must name its provider")
-
-    @property
-    def role(self) -> str:
-        """The one Polku role this session acts in (see :data:`ROLE_PRECEDENCE`)."""
-        return next(role for role in ROLE_PRECEDENCE if role in self.roles)
-
-    @property
-    def bearer_subject(self) -> str:
-        """The subject of the API tokens minted for this identity: a participant's person id
-        (the API lets participants read only the person named by their token's subject)."""
-        if self.role == "participant":
-            assert self.person_id is not None
-            return self.person_id
-        return self.subject
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "subject": self.subject,
-                "roles": list(self.roles),
-                "display_name": self.display_name,
-                "expires_at": self.expires_at.isoformat(),
-                "provider": self.provider,
-                "person_id": self.person_id,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Identity:
-        data = json.loads(text)
-        return cls(
-            subject=data["subject"],
-            roles=tuple(data["roles"]),
-            display_name=data["display_name"],
-            expires_at=dt.datetime.fromisoformat(data["expires_at"]),
-            provider=data["provider"],
-            person_id=data.get("person_id"),
-        )
-
-
-assert set(ROLE_PRECEDENCE) <= set(ROLES)
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    identity: Identity
-    csrf_token: str
-    created_at: dt.datetime
-    expires_at: dt.datetime
-
-
-class SessionStore(Protocol):
-    """Where sessions live, keyed by the hash of their id (never the id itself)."""
-
-    def save(self, key: str, record: SessionRecord) -> None: ...
-    def load(self, key: str) -> SessionRecord | None: ...
-    def delete(self, key: str) -> None: ...
-    def purge_expired(self, now: dt.datetime) -> int: ...
-
-
-class MemorySessionStore:
-    """Sessions in this process's memory: for tests and one-process tools."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, SessionRecord] = {}
-        self._lock = threading.Lock()
-
-    def save(self, key: str, record: SessionRecord) -> None:
-        with self._lock:
-            self._records[key] = record
-
-    def load(self, key: str) -> SessionRecord | None:
-        with self._lock:
-            return self._records.get(key)
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._records.pop(key, None)
-
-    def purge_expired(self, now: dt.datetime) -> int:
-        with self._lock:
-            gone = [k for k, r in self._records.items() if r.expires_at <= now]
-            for key in gone:
-                del self._records[key]
-            return len(gone)
-
-
-class SqlSessionStore:
-    """Sessions in a SQL table (SQLite or PostgreSQL), shared by every worker process."""
-
-    TABLE = "web_sessions"
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        with database.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key TEXT PRIMARY KEY,"
-                " identity TEXT NOT NULL, csrf_token TEXT NOT NULL, created_at TEXT NOT NULL,"
-                " expires_at TEXT NOT NULL)"
-            )
-
-    def save(self, key: str, record: SessionRecord) -> None:
-        with self.database.transaction() as cur:
-            cur.execute(
-                f"INSERT INTO {self.TABLE} (key, identity, csrf_token, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    key,
-                    record.identity.to_json(),
-                    record.csrf_token,
-                    _utc_text(record.created_at),
-                    _utc_text(record.expires_at),
-                ),
-            )
-
-    def load(self, key: str) -> SessionRecord | None:
-        with self.database.transaction(write=False) as cur:
-            cur.execute(
-                f"SELECT identity, csrf_token, created_at, expires_at FROM {self.TABLE}"
-                " WHERE key = ?",
-                (key,),
-            )
-            row = cur.fetchone()
-        if row is None:
-            return None
-        return SessionRecord(
-            Identity.from_json(row[0]),
-            row[1],
-            dt.datetime.fromisoformat(row[2]),
-            dt.datetime.fromisoformat(row[3]),
-        )
-
-    def delete(self, key: str) -> None:
-        with self.database.transaction() as cur:
-            cur.execute(f"DELETE FROM {self.TABLE} WHERE key = ?", (key,))
-
-    def purge_expired(self, now: dt.datetime) -> int:
-        with self.database.transaction() as cur:
-            cur.execute(f"DELETE FROM {self.TABLE} WHERE expires_at <= ?", (_utc_text(now),))
-            return int(cur.rowcount)
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    """ISO text in UTC with a fixed width, so that text order is time order."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 class Sessions:

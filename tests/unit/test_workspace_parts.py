@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from services.cli import workspace_link
-from services.workspace import charts, exports, i18n, tables
+from services.workspace import chart_templates, charts, exports, i18n, tables
 from services.workspace.tables import Column, Hidden, Table
 from shared.settings import Settings
 
@@ -26,10 +26,10 @@ def app() -> Iterator[Flask]:
         yield app
 
 
-@pytest.mark.parametrize("name", sorted(charts.TEMPLATES))
+@pytest.mark.parametrize("name", sorted(chart_templates.TEMPLATES))
 def test_every_chart_template_is_valid_vega_lite(app: Flask, name: str) -> None:
     texts = {"growth": ("t",), "reaction": ("t",), "staff": ("Organisaatio",), "mobility": ("t",)}
-    chart = charts.TEMPLATES[name](*texts.get(name, ()))
+    chart = chart_templates.TEMPLATES[name](*texts.get(name, ()))
     chart.to_dict(validate=True)  # raises on a spec Vega-Lite would refuse
 
 
