@@ -11,6 +11,7 @@ the server (:func:`svg`, :func:`png`) for the exports.
 from __future__ import annotations
 
 import functools
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -265,6 +266,16 @@ def warm_renderer() -> None:
     vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{}]}})
 
 
+@functools.lru_cache(maxsize=64)
+def _jpeg(spec_json: str, scale: float) -> bytes:
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(_png(spec_json, scale))).convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def svg(chart: Chart) -> str:
     """The chart as a static SVG, rendered on the server."""
     return _svg(json.dumps(chart.spec, sort_keys=True))
@@ -277,3 +288,9 @@ downloads share one rendering."""
 
 def png(chart: Chart, scale: float = PNG_SCALE) -> bytes:
     return _png(json.dumps(chart.spec, sort_keys=True), scale)
+
+
+def jpeg(chart: Chart, scale: float = PNG_SCALE) -> bytes:
+    """The PNG as JPEG: WeasyPrint embeds a JPEG as it is, a PNG it decodes and compresses
+    again (a third of the report's time)."""
+    return _jpeg(json.dumps(chart.spec, sort_keys=True), scale)
