@@ -3,9 +3,9 @@
 
 PYTEST_ARGS ?=
 
-demo: ## Serve all three services in one process (SQLite under var/) with the synthetic example.
+demo: ## Serve all three services and the HR workspace (SQLite under var/) with the synthetic example.
 	scripts/bootstrap.sh run
-	.venv/bin/polku up --demo
+	POLKU_DEV_SIGNIN=1 .venv/bin/polku up --demo
 
 demo-kafka: ## The demo through a local Kafka broker (cached jars); prints topics and the example consumer command.
 	scripts/bootstrap.sh test

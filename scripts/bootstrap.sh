@@ -50,6 +50,11 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   touch "$stamp"
 fi
 
+# The workspace's message catalogues (fi, sv) are kept as .po files; compile them here.
+if ! compiled="$(.venv/bin/pybabel compile -d services/workspace/translations 2>&1)"; then
+  printf '%s\n' "$compiled" >&2; say "compiling the message catalogues failed"; exit 1
+fi
+
 [[ "$purpose" == "test" ]] || exit 0
 
 # Real infrastructure for the tests -----------------------------------------------------------

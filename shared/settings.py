@@ -77,6 +77,8 @@ VARIABLES: dict[str, str] = {
     "signing a checkpoint when a chain grew (default 60).",
     "POLKU_AUDIT_ACCESS_RETENTION_DAYS": "Days the access log keeps entries before `polku audit "
     "prune` may remove them (default 1825).",
+    "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
+    "subject, no password) in embedded mode only; never in production (default off).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -138,6 +140,8 @@ class Settings:
     audit_checkpoint_file: Path | None = None
     audit_interval: float = 60.0
     access_retention_days: int = 1825
+    dev_signin: bool = False
+    """The workspace's development sign-in page (POLKU_DEV_SIGNIN=1), embedded mode only."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -200,6 +204,7 @@ class Settings:
             else None,
             audit_interval=_positive_float(environ, "POLKU_AUDIT_INTERVAL", 60.0),
             access_retention_days=_positive_int(environ, "POLKU_AUDIT_ACCESS_RETENTION_DAYS", 1825),
+            dev_signin=_switch(environ, "POLKU_DEV_SIGNIN"),
         )
         settings.validate()
         return settings
@@ -502,3 +507,11 @@ def _year_range(environ: Mapping[str, str], name: str, default: tuple[int, int])
             f"{name} must be two years from 1 to 9998, the first not after the last"
         )
     return years
+
+
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    """An on/off variable: 1 is on; unset, empty or 0 is off; anything else is refused."""
+    value = environ.get(name, "").strip()
+    if value not in ("", "0", "1"):
+        raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {value!r}")
+    return value == "1"

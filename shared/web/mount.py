@@ -1,7 +1,8 @@
 """Embedded mode's single WSGI application: each service app under its own path prefix.
 
 The service apps already route under ``/<service>``, so dispatch keeps the path whole. The
-root answers ``/`` (an index), ``/healthz`` and ``/readyz`` for the whole process.
+root answers ``/`` (an index; a browser asking for HTML is sent to the workspace, ``/app/``),
+``/healthz`` and ``/readyz`` for the whole process.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from shared.web import echo_correlation_id, take_correlation_id, unexpected_error
 from shared.web.problems import from_http_exception
@@ -24,7 +26,9 @@ def combine(
     root = Flask("polku")
 
     @root.get("/")
-    def index() -> Response:
+    def index() -> Response | WerkzeugResponse:
+        if "app" in apps and request.accept_mimetypes.best == "text/html":
+            return redirect("/app/", 303)  # a person's browser: the workspace
         return jsonify(
             name="polku",
             services={

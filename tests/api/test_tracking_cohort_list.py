@@ -32,10 +32,10 @@ def test_cohorts_filter_by_programme_year_and_status_a_page_at_a_time(api: Api) 
     api.embedded.tracking.projector.drain()
 
     assert ids(api) == [*sorted([a, c]), b]  # in start order, then by id
-    assert ids(api, programme=first) == [a, b]
+    assert ids(api, programme_id=first) == [a, b]
     assert ids(api, year=2021) == [b]
     assert ids(api, status="open") == [c]
-    assert ids(api, programme=second, status="planned") == []
+    assert ids(api, programme_id=second, status="planned") == []
     page = api.get("/tracking/cohorts", query_string={"limit": 2}).get_json()
     assert page["count"] == 3 and page["next_after"] == 2
     rest = api.get("/tracking/cohorts", query_string={"limit": 2, "after": 2}).get_json()
@@ -48,7 +48,7 @@ def test_cohorts_filter_by_programme_year_and_status_a_page_at_a_time(api: Api) 
     small = next(r for r in everything if r["cohort_id"] == a)
     assert small["people"]["suppressed"] and small["people"]["value"] is None
 
-    for name, value in (("status", "closed"), ("year", "20x1"), ("programme", "nope")):
+    for name, value in (("status", "closed"), ("year", "20x1"), ("programme_id", "nope")):
         response = api.get("/tracking/cohorts", query_string={name: value})
         assert response.status_code == 422 and name in response.get_data(as_text=True)
 

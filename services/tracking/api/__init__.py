@@ -9,6 +9,7 @@ from services.tracking.api import (
     cohorts,
     growth,
     kirkpatrick,
+    listing,
     mobility,
     operations,
     organisation,
@@ -32,6 +33,7 @@ BLUEPRINTS = [
     organisation.blp,
     pooled.blp,
     cohort_list.blp,
+    listing.blp,
 ]
 
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from services.tracking.api.arguments import ViewArgs, id_filter, text_id
+from services.tracking.api.arguments import ViewArgs, id_filter, text_filter, text_id
 from services.tracking.api.base import (
     CSV_DOC,
     VIEWERS,
@@ -35,7 +35,9 @@ blp = Blueprint(
 
 
 class CohortListArgs(ViewArgs, PageArgs):
-    programme = id_filter("Only the cohorts of this programme.")
+    programme_id = id_filter("Only the cohorts of this programme.")
+    q = text_filter("Text in the cohort's or its programme's name (any case).")
+    funding_source = text_filter("Only the cohorts with this funding source (exact).")
     year = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1900, max=9999),
@@ -54,7 +56,11 @@ class CohortListArgs(ViewArgs, PageArgs):
 
 class CohortRow(CohortHeader):
     programme = fields.String(allow_none=True, metadata={"description": "The programme's name."})
+    funding_source = fields.String(allow_none=True)
     capacity = fields.Integer()
+    size = fields.Integer(
+        metadata={"description": "People enrolled (still enrolled or completed): a count."}
+    )
     people = cell(metadata={"description": "Everyone invited, waitlisted or enrolled."})
     enrolled = cell()
     completed = cell()
@@ -70,6 +76,12 @@ class CohortList(PageSchema):
     on = fields.String(allow_none=True)
     count = fields.Integer(metadata={"description": "Cohorts matching, every page."})
     cohorts = fields.List(fields.Nested(CohortRow), metadata={"description": "This page."})
+    funding_sources = fields.List(
+        fields.String(), metadata={"description": "Every funding source among the cohorts."}
+    )
+    years = fields.List(
+        fields.Integer(), metadata={"description": "The years the cohorts start in."}
+    )
 
 
 @blp.route("/cohorts")
@@ -81,19 +93,26 @@ class Cohorts(MethodView):
     @blp.alt_response(404, **problem_doc(f"{NOTHING} Or the programme is not known."))
     @blp.alt_response(422, **problem_doc("A bad filter, page, as_of, on or format (named)."))
     def get(self, args: dict[str, Any]) -> Any:
-        """The cohorts, filtered by programme, start year and status, in start order, a page at
-        a time, each with its headline figures (the cohort funnel's cells, suppressed below the
-        minimum as there).
+        """The cohorts, filtered by programme, start year, status, funding source and a text
+        search, in start order, a page at a time, each with its size and headline figures (the
+        cohort funnel's cells, suppressed below the minimum as there).
 
         A coach sees only the cohorts they coach. Pages: pass `next_after` back as `after`.
         CSV: this page, one row per cohort, with labelled columns.
         """
         with view_cursor(args) as cur:
             pooled_funnel.check_recorded(cur)
-            programme = text_id(args, "programme")
+            programme = text_id(args, "programme_id")
             if programme is not None:
                 programme_name(cur, programme)  # an unknown one is a 404, not an empty list
-            found = cohort_list.matching(cur, programme, args.get("year"), args.get("status"))
+            found = cohort_list.matching(
+                cur,
+                programme,
+                args.get("year"),
+                args.get("status"),
+                args.get("funding_source"),
+                args.get("q"),
+            )
             coach = principal().role == "coach"
             view = cohort_list.cohort_list(
                 cur,
