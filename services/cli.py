@@ -483,6 +483,11 @@ def token(role: str, sub: str, ttl_hours: int) -> None:
     import datetime as dt
 
     settings = load_settings()
+    if settings.oidc is not None:
+        raise click.ClickException(
+            f"POLKU_OIDC_ISSUER is set ({settings.oidc.issuer}): tokens come from the issuer, "
+            "and Polku mints none"
+        )
     try:
         token = issue_token(
             settings.resolved_jwt_secret(),

@@ -32,9 +32,9 @@ from services.tracking import api as tracking_api
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
 from shared import kafka
-from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.identity import install_issuer, service_token
 from shared.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock, lock_key
 from shared.outbox import Outbox
 from shared.polling import start_worker
@@ -176,6 +176,7 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         service.outbox, settings.resolved_jwt_secret(), probes=broker_probe(settings)
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    install_issuer(app, settings, service.name)
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:
@@ -223,9 +224,7 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
             **security,
         )
     elif SCOPE_SOURCE in settings.service_urls:
-        token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), "assessment", "service"
-        )
+        token = service_token(settings, "assessment")
         feed = HttpFeed({SCOPE_SOURCE: settings.service_urls[SCOPE_SOURCE]}, token)
     else:
         return None
@@ -292,9 +291,7 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
         )
     if settings.feed == "http":
         # Its own token's subject is the one the restricted feeds admit.
-        token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), settings.restricted_readers[0], "service"
-        )
+        token = service_token(settings, settings.restricted_readers[0])
         return HttpFeed(settings.service_urls, token, restricted=RESTRICTED_CHANNELS)
     raise ValueError("the embedded feed needs the write services in the same process")
 
@@ -313,6 +310,7 @@ def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
         tracking.readmodels, tracking.feed.kind, settings.resolved_jwt_secret(), ready
     )
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
+    install_issuer(app, settings, "tracking")
     return app
 
 

@@ -14,9 +14,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.auth import DEFAULT_MAX_LIFETIME
+from shared.oidc import ClientSettings, OidcConfig, client_from_env, config_from_env
 from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
 
 VARIABLES: dict[str, str] = {
@@ -64,6 +66,26 @@ VARIABLES: dict[str, str] = {
     "/metrics (Prometheus); unset: no metrics.",
     "POLKU_READY_MAX_LAG": "Tracking is not ready (/readyz 503) while the projector lags more "
     "events than this on any partition (default 10000).",
+    "POLKU_OIDC_ISSUER": "OpenID Connect issuer URL; set: tokens come from it alone (no HS256 "
+    "development tokens, no development sign-in).",
+    "POLKU_OIDC_AUDIENCE": "The aud each service requires; {service} becomes its name (default "
+    "polku-{service}).",
+    "POLKU_OIDC_ROLES_CLAIM": "Claim (dotted path) holding the roles or groups (default roles).",
+    "POLKU_OIDC_ROLE_MAP": "role=value,value;... the claim values granting each Polku role; "
+    "unset: a value named as the role.",
+    "POLKU_OIDC_PERSON_CLAIM": "Claim holding a participant's person id (default polku_person_id).",
+    "POLKU_OIDC_CLIENT_CLAIM": "Claim naming a service's client id, its subject (default azp).",
+    "POLKU_OIDC_ALGORITHMS": "Signature algorithms accepted: RS256 and/or ES256 (default both).",
+    "POLKU_OIDC_KEYS_MIN_INTERVAL": "Least seconds between fetches of the issuer's keys for an "
+    "unknown kid (default 10).",
+    "POLKU_OIDC_CLIENT_ID": "This service's own client, for client credentials (its service "
+    "token).",
+    "POLKU_OIDC_CLIENT_SECRET": "The secret of POLKU_OIDC_CLIENT_ID.",
+    "POLKU_OIDC_CLIENT_SCOPE": "Scope asked for with client credentials (Entra ID: "
+    "api://<API>/.default).",
+    "POLKU_OIDC_WEB_CLIENT_ID": "The browser sign-in's client (authorization code + PKCE; "
+    "default polku-web).",
+    "POLKU_OIDC_WEB_CLIENT_SECRET": "Its secret, for a confidential web client (unset: public).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -116,6 +138,10 @@ class Settings:
     """Per role (and ``default``), in Flask-Limiter's notation; empty: no rate limiting."""
     metrics_port: int | None = None
     ready_max_lag: int = 10_000
+    oidc: OidcConfig | None = None
+    """The OpenID Connect issuer whose tokens are accepted; None: HS256 development tokens."""
+    oidc_client: ClientSettings | None = None
+    oidc_web_client: ClientSettings | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -168,6 +194,7 @@ class Settings:
             rate_limits=_rate_limits(environ),
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
+            **_oidc(environ),
         )
         settings.validate()
         return settings
@@ -178,6 +205,7 @@ class Settings:
         if self.feed == "kafka" and not self.kafka_bootstrap_servers:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
         self._validate_kafka_security()
+        self._check_auth_mix()
         for name in ("database_url", "tracking_database_url", "keystore_url"):
             url = getattr(self, name)
             if not url:
@@ -201,6 +229,14 @@ class Settings:
             raise SettingsError(
                 "POLKU_FEED=http needs the base URL of the write services to read from: "
                 + " and/or ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
+            )
+
+    def _check_auth_mix(self) -> None:
+        """An issuer's tokens and HS256 development tokens never both: one would undo the other."""
+        if self.oidc is not None and self.service_token:
+            raise SettingsError(
+                "POLKU_OIDC_ISSUER is set, so POLKU_SERVICE_TOKEN (an HS256 development token) "
+                "is refused: give the service POLKU_OIDC_CLIENT_ID and POLKU_OIDC_CLIENT_SECRET"
             )
 
     def _validate_kafka_security(self) -> None:
@@ -373,6 +409,21 @@ def _names(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     if not all(names):
         raise SettingsError(f"{name} must be comma-separated names, not {raw!r}")
     return names
+
+
+def _oidc(environ: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        max_lifetime = _positive_int(
+            environ, "POLKU_JWT_MAX_LIFETIME", int(DEFAULT_MAX_LIFETIME.total_seconds())
+        )
+        config = config_from_env(environ, max_lifetime)
+        client = client_from_env(environ, "POLKU_OIDC_CLIENT")
+        web = client_from_env(environ, "POLKU_OIDC_WEB_CLIENT")
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    if config is not None and web is None:
+        web = ClientSettings("polku-web")
+    return {"oidc": config, "oidc_client": client, "oidc_web_client": web}
 
 
 def _rate_limits(environ: Mapping[str, str]) -> dict[str, str]:
