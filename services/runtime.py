@@ -343,6 +343,8 @@ class Embedded:
     relays: dict[str, Relay] = field(default_factory=dict)
     scope: ScopeFollower | None = None
     """Feeds assessment's coach scope from enrolment's outbox (or Kafka)."""
+    workspace: Database | None = None
+    """The workspace's own database (its sessions)."""
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -376,6 +378,8 @@ class Embedded:
         self.tracking.close()
         for service in self.services.values():
             service.close()
+        if self.workspace is not None:
+            self.workspace.close()
 
 
 def build_embedded(settings: Settings) -> Embedded:
@@ -419,9 +423,11 @@ def build_embedded(settings: Settings) -> Embedded:
     # Read your writes: a coach assigned or a person enrolled a moment ago is in scope.
     apps["assessment"].extensions["polku.assessment.scope_catch_up"] = scope.drain
     apps["tracking"] = tracking_app(settings, tracking)
+    workspace_db = Database(settings.store_url("workspace"))
+    apps[WORKSPACE] = workspace_app(settings, apps["tracking"], workspace_db, embedded=True)
     checks = {name: app.extensions["polku.ready_check"] for name, app in apps.items()}
     wsgi = combine(apps, checks)
-    return Embedded(settings, services, tracking, wsgi, apps, relays, scope)
+    return Embedded(settings, services, tracking, wsgi, apps, relays, scope, workspace_db)
 
 
 def embedded_scope(settings: Settings, services: dict[str, WriteService]) -> ScopeFollower:
@@ -431,3 +437,26 @@ def embedded_scope(settings: Settings, services: dict[str, WriteService]) -> Sco
     assert assessment.scope is not None
     feed = OutboxFeed({SCOPE_SOURCE: services[SCOPE_SOURCE].outbox})
     return ScopeFollower(assessment.scope, feed, default_registry())
+
+
+WORKSPACE = "app"
+"""The workspace's path prefix (``/app``); its database is ``var/workspace.sqlite``."""
+
+
+def workspace_app(settings: Settings, tracking: Any, database: Database, embedded: bool) -> Flask:
+    """The HR workspace, reading ``tracking`` (a WSGI app serving ``/tracking``) in-process;
+    its sessions live in ``database``. The development sign-in page only in embedded mode."""
+    from services import workspace
+    from shared.web.sessions import Sessions, SqlSessionStore
+
+    secret = settings.resolved_jwt_secret()
+    sessions = Sessions(SqlSessionStore(database), secret)
+    app = workspace.create_app(
+        tracking,
+        secret,
+        sessions,
+        dev_signin=embedded and settings.dev_signin,
+        ready_check=readiness({"sessions": database.ping}),
+    )
+    app.extensions["polku.service"] = WORKSPACE
+    return app

@@ -86,6 +86,8 @@ VARIABLES: dict[str, str] = {
     "POLKU_OIDC_WEB_CLIENT_ID": "The browser sign-in's client (authorization code + PKCE; "
     "default polku-web).",
     "POLKU_OIDC_WEB_CLIENT_SECRET": "Its secret, for a confidential web client (unset: public).",
+    "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
+    "subject, no password) in embedded mode only; never in production (default off).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -142,6 +144,8 @@ class Settings:
     """The OpenID Connect issuer whose tokens are accepted; None: HS256 development tokens."""
     oidc_client: ClientSettings | None = None
     oidc_web_client: ClientSettings | None = None
+    dev_signin: bool = False
+    """The workspace's development sign-in page (POLKU_DEV_SIGNIN=1), embedded mode only."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -195,6 +199,7 @@ class Settings:
             metrics_port=_port(environ, "POLKU_METRICS_PORT"),
             ready_max_lag=_positive_int(environ, "POLKU_READY_MAX_LAG", 10_000),
             **_oidc(environ),
+            dev_signin=_switch(environ, "POLKU_DEV_SIGNIN"),
         )
         settings.validate()
         return settings
@@ -237,6 +242,11 @@ class Settings:
             raise SettingsError(
                 "POLKU_OIDC_ISSUER is set, so POLKU_SERVICE_TOKEN (an HS256 development token) "
                 "is refused: give the service POLKU_OIDC_CLIENT_ID and POLKU_OIDC_CLIENT_SECRET"
+            )
+        if self.oidc is not None and self.dev_signin:
+            raise SettingsError(
+                "POLKU_OIDC_ISSUER is set, so POLKU_DEV_SIGNIN (the development sign-in, no "
+                "password) is refused: people sign in at the issuer"
             )
 
     def _validate_kafka_security(self) -> None:
@@ -467,3 +477,11 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name} must be a positive, finite number")
     return value
+
+
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    """An on/off variable: 1 is on; unset, empty or 0 is off; anything else is refused."""
+    value = environ.get(name, "").strip()
+    if value not in ("", "0", "1"):
+        raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {value!r}")
+    return value == "1"

@@ -8,6 +8,7 @@ from services.tracking.api import (
     cohorts,
     growth,
     kirkpatrick,
+    listing,
     mobility,
     operations,
     organisation,
@@ -30,6 +31,7 @@ BLUEPRINTS = [
     kirkpatrick.blp,
     organisation.blp,
     pooled.blp,
+    listing.blp,
 ]
 
 
