@@ -447,6 +447,7 @@ def workspace_app(settings: Settings, tracking: Any, database: Database, embedde
     """The HR workspace, reading ``tracking`` (a WSGI app serving ``/tracking``) in-process;
     its sessions live in ``database``. The development sign-in page only in embedded mode."""
     from services import workspace
+    from services.workspace.sso import install_from_settings as workspace_sso
     from shared.web.sessions import Sessions, SqlSessionStore
 
     secret = settings.resolved_jwt_secret()
@@ -459,4 +460,5 @@ def workspace_app(settings: Settings, tracking: Any, database: Database, embedde
         ready_check=readiness({"sessions": database.ping}),
     )
     app.extensions["polku.service"] = WORKSPACE
+    workspace_sso(app, settings)
     return app

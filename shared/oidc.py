@@ -187,9 +187,14 @@ class OidcVerifier:
 
     def verify(self, token: str, audience: str, now: float | None = None) -> Principal:
         """The token's principal, or :class:`AuthError` naming what is wrong."""
+        return principal_of(self.claims(token, audience, now), self.config)
+
+    def claims(self, token: str, audience: str, now: float | None = None) -> dict[str, Any]:
+        """A token's claims once its signature, issuer, audience and lifetime are checked
+        (an access token, or an ID token with the web client as its audience)."""
         claims = self._signed_claims(token)
         check_claims(claims, self.config, audience, self._wall_clock() if now is None else now)
-        return principal_of(claims, self.config)
+        return claims
 
     def _signed_claims(self, token: str) -> dict[str, Any]:
         try:

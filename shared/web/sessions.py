@@ -25,7 +25,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from flask import Flask, Response, current_app, g, request
@@ -67,6 +67,11 @@ class Identity:
     expires_at: dt.datetime
     provider: str
     person_id: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    """Single sign-on: the issuer's access token, which the pages present to the API (its
+    expiry is the session's); None: the pages mint a development token."""
+    id_token: str | None = field(default=None, repr=False)
+    """Single sign-on: the ID token, the hint of the logout at the issuer."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.subject, str) or not self.subject.strip():
@@ -106,6 +111,8 @@ class Identity:
                 "expires_at": self.expires_at.isoformat(),
                 "provider": self.provider,
                 "person_id": self.person_id,
+                "access_token": self.access_token,
+                "id_token": self.id_token,
             }
         )
 
@@ -119,6 +126,8 @@ class Identity:
             expires_at=dt.datetime.fromisoformat(data["expires_at"]),
             provider=data["provider"],
             person_id=data.get("person_id"),
+            access_token=data.get("access_token"),
+            id_token=data.get("id_token"),
         )
 
 

@@ -25,6 +25,14 @@ def test_an_issuer_with_a_development_token_is_refused_in_one_line() -> None:
     assert "POLKU_OIDC_ISSUER" in message and "POLKU_SERVICE_TOKEN" in message
 
 
+def test_an_issuer_with_the_development_sign_in_is_refused_in_one_line() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env(POLKU_DEV_SIGNIN="1"))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "POLKU_OIDC_ISSUER" in message and "POLKU_DEV_SIGNIN" in message
+
+
 def test_the_cli_refuses_to_start_or_mint_with_a_mixed_configuration(tmp_path: object) -> None:
     runner = CliRunner()
     mixed = runner.invoke(
