@@ -197,9 +197,9 @@ def install_from_settings(app: Flask, settings: Settings) -> None:
     found = verifier(settings)
     if found is None:
         return
-    assert settings.oidc is not None and settings.oidc_web_client is not None
-    audience = settings.oidc.audience_for("tracking")
-    install(app, SingleSignOn(found, settings.oidc_web_client, audience))
+    assert settings.oidc is not None
+    web = settings.oidc_web_client or ClientSettings("polku-web")
+    install(app, SingleSignOn(found, web, settings.oidc.audience_for("tracking")))
 
 
 def _sso() -> SingleSignOn:

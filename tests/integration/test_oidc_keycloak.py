@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
+import threading
 import time
+import urllib.error
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +22,12 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from services.runtime import Embedded, build_embedded
+from services.runtime import Embedded, build_embedded, remote_feed
 from shared.auth import AuthError, issue_token
+from shared.feeds import HttpFeed
 from shared.identity import service_token
 from shared.oidc import ClientSettings, IssuerUnavailable, OidcConfig, OidcVerifier, http_get_json
 from shared.settings import Settings
@@ -41,7 +46,7 @@ def settings(keycloak: KeycloakServer, tmp_path_factory: pytest.TempPathFactory)
     return Settings(
         data_dir=Path(tmp_path_factory.mktemp("oidc")),
         jwt_secret="s" * 32,
-        oidc=OidcConfig(issuer=keycloak.issuer(), jwks_min_interval=0.5),
+        oidc=OidcConfig(issuer=keycloak.issuer(), jwks_min_interval=0),
         restricted_readers=(READER,),
     )
 
@@ -125,6 +130,33 @@ def test_service_client_credentials_come_from_the_issuer(
     wrong = own.with_changes(oidc_client=ClientSettings(READER, "not-the-secret"))
     with pytest.raises(IssuerUnavailable, match="refused client 'polku-tracking'"):
         service_token(wrong, READER)()  # type: ignore[operator]
+
+
+def test_trackings_http_feed_signs_in_with_client_credentials(
+    settings: Settings, runtime: Embedded
+) -> None:
+    server = make_server("127.0.0.1", 0, runtime.wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        remote = settings.with_changes(
+            feed="http",
+            service_urls={"enrolment": url, "assessment": url},
+            oidc_client=ClientSettings(READER, CLIENTS[READER]),
+        )
+        feed = remote_feed(remote, runtime.tracking.readmodels)
+        assert set(feed.heads()) == {("enrolment", 0), ("assessment", 0)}
+        assert isinstance(feed, HttpFeed) and "/assessment/restricted/events" in feed.paths.values()
+        # Another service's client holds the service role but is no restricted reader.
+        other = remote.with_changes(
+            oidc_client=ClientSettings("polku-assessment", CLIENTS["polku-assessment"])
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            remote_feed(other, runtime.tracking.readmodels).heads()
+        assert refused.value.code == 403
+    finally:
+        server.shutdown()
 
 
 def test_several_roles_act_as_the_widest_the_route_admits(
@@ -224,8 +256,7 @@ def test_key_rotation_is_followed_without_a_restart(
     assert get(client, "/tracking/status", tokens["auditor"])[0] == 200
     verifier = runtime.apps["tracking"].extensions[OIDC_EXTENSION][0]
     fetches = verifier.keys.fetches
-    keycloak.rotate_key(f"rsa-{uuid.uuid4().hex[:8]}", priority=int(time.time()) % 100000 + 200)
-    time.sleep(0.6)  # past the refetch interval of this module's settings (0.5 s)
+    keycloak.rotate_key(f"rsa-{uuid.uuid4().hex[:8]}", priority=_rising())
     fresh = keycloak.password_token(*USERS["auditor"])
     assert (
         jwt.get_unverified_header(fresh)["kid"]
@@ -236,18 +267,18 @@ def test_key_rotation_is_followed_without_a_restart(
     assert get(client, "/tracking/status", tokens["auditor"])[0] == 200  # old key still listed
 
     # ES256: the assessment client signs with it once the realm has such a key.
-    keycloak.rotate_key(f"ec-{uuid.uuid4().hex[:8]}", priority=100, algorithm="ES256")
-    time.sleep(0.6)
+    keycloak.rotate_key(f"ec-{uuid.uuid4().hex[:8]}", priority=_rising(), algorithm="ES256")
     es = keycloak.client_token("polku-assessment", CLIENTS["polku-assessment"])
     assert jwt.get_unverified_header(es)["alg"] == "ES256"
     assert get(client, "/enrolment/events", es)[0] == 200
 
 
-def test_unknown_kids_are_refetched_at_most_once_per_interval(keycloak: KeycloakServer) -> None:
+def test_unknown_kids_are_refetched_at_most_once_per_interval(
+    keycloak: KeycloakServer, tokens: dict[str, str]
+) -> None:
     config = OidcConfig(issuer=keycloak.issuer(), jwks_min_interval=3600)
     verifier = OidcVerifier(config)
-    token = keycloak.password_token(*USERS["coach"])
-    verifier.verify(token, "polku-tracking")
+    verifier.verify(tokens["coach"], "polku-tracking")
     forged = jwt.encode({"iss": keycloak.issuer()}, "k" * 32, "HS256", headers={"kid": "made-up"})
     forged = forged.replace(
         forged.split(".")[0],
@@ -274,10 +305,13 @@ def test_issuer_down_cached_keys_verify_unknown_kids_fail_closed(
         )
 
     verifier = OidcVerifier(OidcConfig(issuer=keycloak.issuer(), jwks_min_interval=0), fetch=fetch)
-    before = keycloak.password_token(*USERS["hr_admin"])
-    assert verifier.verify(before, "polku-enrolment").roles == ("hr_admin",)
-    keycloak.rotate_key(f"rsa-{uuid.uuid4().hex[:8]}", priority=int(time.time()) % 100000 + 300)
-    after = keycloak.password_token(*USERS["hr_admin"])
+    # ES256 keys (quick to generate), used by the assessment client's tokens.
+    keycloak.rotate_key(f"ec-{uuid.uuid4().hex[:8]}", priority=_rising(), algorithm="ES256")
+    before = keycloak.client_token("polku-assessment", CLIENTS["polku-assessment"])
+    assert verifier.verify(before, "polku-enrolment").roles == ("service",)
+    keycloak.rotate_key(f"ec-{uuid.uuid4().hex[:8]}", priority=_rising(), algorithm="ES256")
+    after = keycloak.client_token("polku-assessment", CLIENTS["polku-assessment"])
+    assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
     down["now"] = True
     assert verifier.verify(before, "polku-enrolment").sub  # cached key
     with pytest.raises(
@@ -285,7 +319,16 @@ def test_issuer_down_cached_keys_verify_unknown_kids_fail_closed(
     ):
         verifier.verify(after, "polku-enrolment")
     down["now"] = False
-    assert verifier.verify(after, "polku-enrolment").roles == ("hr_admin",)
+    assert verifier.verify(after, "polku-enrolment").roles == ("service",)
+
+
+_PRIORITIES = itertools.count(1000)
+
+
+def _rising() -> int:
+    """A key priority above every earlier one (the realm's own keys have 100; each session
+    starts from the primed database)."""
+    return next(_PRIORITIES)
 
 
 def test_no_discovery_fails_closed() -> None:

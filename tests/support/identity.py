@@ -51,7 +51,16 @@ def keycloak() -> Iterator[KeycloakServer]:
         server.start()
     except Exception as exc:  # turned into a skip, or a failure in CI
         unavailable(f"no Keycloak: no {KEYCLOAK_ENV}, and the local server failed: {exc}")
+    _started.append(server.start_seconds or 0.0)
     try:
         yield server
     finally:
         server.close()
+
+
+_started: list[float] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for seconds in _started:
+        terminalreporter.write_line(f"keycloak: started in {seconds:.1f}s (primed copy)")

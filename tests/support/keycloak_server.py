@@ -345,6 +345,11 @@ class KeycloakServer:
         return str(answer["access_token"])
 
     def admin_token(self) -> str:
+        """The master realm's admin token, reused for half a minute (it lives a minute):
+        the admin's password is hashed at full strength, which is slow on a busy machine."""
+        cached = getattr(self, "_admin", None)
+        if cached is not None and time.monotonic() - cached[1] < 30:
+            return str(cached[0])
         answer = self._post(
             f"{self.issuer('master')}/protocol/openid-connect/token",
             form={
@@ -354,7 +359,8 @@ class KeycloakServer:
                 "password": ADMIN[1],
             },
         )
-        return str(answer["access_token"])
+        self._admin = (str(answer["access_token"]), time.monotonic())
+        return self._admin[0]
 
     def rotate_key(self, name: str, priority: int, algorithm: str = "RS256") -> None:
         """Adds a generated signing key above the current ones: new tokens carry its kid."""
