@@ -3,9 +3,9 @@
 
 PYTEST_ARGS ?=
 
-demo: ## Serve all three services in one process (SQLite under var/) with the synthetic example.
+demo: ## Serve all three services and the HR workspace (SQLite under var/) with the synthetic example.
 	scripts/bootstrap.sh run
-	.venv/bin/polku up --demo
+	POLKU_DEV_SIGNIN=1 .venv/bin/polku up --demo
 
 test: ## Install everything (incl. Kafka jars, PostgreSQL) and run the whole suite.
 	scripts/bootstrap.sh test

@@ -50,6 +50,9 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   touch "$stamp"
 fi
 
+# The workspace's message catalogues (fi, sv) are kept as .po files; compile them here.
+.venv/bin/pybabel compile -q -d services/workspace/translations
+
 [[ "$purpose" == "test" ]] || exit 0
 
 # Real infrastructure for the tests -----------------------------------------------------------

@@ -126,6 +126,7 @@ def up(host: str, port: int, demo: bool) -> None:
     embedded.start()
 
     def announce(base: str) -> None:
+        click.echo(workspace_link(base, settings, demo))
         click.echo(f"Polku is serving on {base} (feed: {settings.feed}, data: {settings.data_dir})")
         for name in ("enrolment", "assessment", "tracking"):
             click.echo(f"  {name:<10} {base}/{name}/docs   (OpenAPI: {base}/{name}/openapi.json)")
@@ -133,6 +134,14 @@ def up(host: str, port: int, demo: bool) -> None:
             threading.Thread(target=_run_demo, args=(base, settings), daemon=True).start()
 
     _serve(embedded.wsgi, host, port, announce, embedded.close)
+
+
+def workspace_link(base: str, settings: Settings, demo: bool) -> str:
+    """The first line ``polku up`` prints: where the HR workspace is (the demo's dashboard)."""
+    page = f"{base}/app/demo" if demo else f"{base}/app/"
+    signin = "; development sign-in is on, one click" if settings.dev_signin else ""
+    what = "the TEMPO 2020 dashboard" if demo else "the HR workspace"
+    return f"Open {what}: {page}   (sign in in the browser{signin})"
 
 
 def _serve(
@@ -200,6 +209,7 @@ def _print_demo(base: str, settings: Settings, result: dict[str, Any]) -> None:
     for p in roster["participants"]:
         click.echo(f"  {p['person_id']}  {p['department']:<40} {p['status']}")
     _print_kirkpatrick(result["kirkpatrick"])
+    click.echo(f"\nThe TEMPO 2020 dashboard: {base}/app/demo")
     click.echo("Press Ctrl-C to stop.")
 
 

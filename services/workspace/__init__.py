@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from services.workspace import i18n, signin
-from services.workspace.tracking import TrackingClient
+from services.workspace.tracking import TrackingClient, TrackingError
 from shared.web import echo_correlation_id, take_correlation_id
 from shared.web.sessions import Sessions
 
@@ -33,7 +33,7 @@ def create_app(
 ) -> Flask:
     """The workspace app; ``tracking_wsgi`` serves ``/tracking`` (in-process), ``secret``
     signs the tokens the pages present to it."""
-    from services.workspace import assets, pages
+    from services.workspace import assets, exports, pages
 
     app = Flask(__name__, static_url_path="/app/static", static_folder="static")
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
@@ -47,10 +47,12 @@ def create_app(
     app.register_blueprint(signin.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(exports.bp)
     app.before_request(take_correlation_id)
     app.after_request(echo_correlation_id)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(TrackingError, _refused)
 
     @app.get("/app")
     def bare() -> Any:
@@ -76,6 +78,16 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _refused(error: TrackingError) -> Any:
+    """Tracking's refusal as the page's own: its status (a 422 is the page's 400) and detail."""
+    from werkzeug.exceptions import default_exceptions
+
+    from services.workspace.access import page_status
+
+    exception = default_exceptions[page_status(error.status)](description=str(error))
+    return _error_page(exception)
 
 
 def _error_page(error: HTTPException) -> Any:
