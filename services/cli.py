@@ -121,6 +121,8 @@ def up(host: str, port: int, demo: bool) -> None:
     from services.runtime import build_embedded
 
     settings = load_settings()
+    if demo:
+        _no_issuer_for_the_demo(settings)
     with reachable(settings):
         embedded = build_embedded(settings)
     embedded.start()
@@ -169,6 +171,14 @@ def _serve(
         server.server_close()
         close()
         click.echo("Polku stopped.")
+
+
+def _no_issuer_for_the_demo(settings: Settings) -> None:
+    if settings.oidc is not None:
+        raise click.UsageError(
+            "the demo loads its data with development tokens, which POLKU_OIDC_ISSUER "
+            "refuses; run it without an issuer"
+        )
 
 
 def _run_demo(base: str, settings: Settings) -> None:
@@ -252,6 +262,7 @@ def demo(url: str) -> None:
     from services.demo import DemoError, load
 
     settings = load_settings()
+    _no_issuer_for_the_demo(settings)
     try:
         result = load(url, settings.resolved_jwt_secret())
     except (DemoError, OSError) as exc:

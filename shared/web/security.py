@@ -125,11 +125,14 @@ def requires(*roles: str) -> Callable[[F], F]:
             responses={
                 "401": _problem(
                     "No valid bearer token: missing, malformed, badly signed, expired, not yet "
-                    "valid, too long-lived, or with a wrong iss, aud or sub. The problem's "
-                    "detail names the reason."
+                    "valid, too long-lived, or with a wrong iss, aud or sub; with an OpenID "
+                    "Connect issuer also a disallowed alg or a key (kid) the issuer does not "
+                    "publish, or cannot be asked for. The problem's detail names the reason."
                 ),
                 "403": _problem(
-                    f"The token's role may not do this; allowed: {', '.join(roles)}. A resource "
+                    f"The token's role may not do this; allowed: {', '.join(roles)} (an "
+                    "issuer's token: none of the roles it grants, or a participant without a "
+                    "person id claim). A resource "
                     "outside an allowed caller's scope (a coach: the cohorts they coach and "
                     "their participants; a participant: themselves) is a 404, never a 403."
                 ),

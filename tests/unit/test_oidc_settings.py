@@ -131,3 +131,9 @@ def test_a_request_acts_as_the_widest_admitted_role() -> None:
         acting(nameless, ("participant",))
     service = Principal(sub="uuid", role="service", roles=("service",), client_id="polku-tracking")
     assert acting(service, ("service",)).sub == "polku-tracking"
+
+
+@pytest.mark.parametrize("args", [["up", "--demo", "--port", "0"], ["demo"]])
+def test_the_demo_refuses_an_issuer(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args, env=env())
+    assert result.exit_code != 0 and "development tokens" in result.output
