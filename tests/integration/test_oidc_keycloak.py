@@ -14,6 +14,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,14 +296,13 @@ def test_unknown_kids_are_refetched_at_most_once_per_interval(
 def test_issuer_down_cached_keys_verify_unknown_kids_fail_closed(
     keycloak: KeycloakServer,
 ) -> None:
+    live = urllib.parse.urlsplit(keycloak.base_url).netloc
     dead = f"127.0.0.1:{free_loopback_port()}"  # nothing listens there
     down = {"now": False}
 
     def fetch(url: str) -> dict[str, Any]:
         # The real HTTP fetch, sent to a closed port while the issuer is "down".
-        return http_get_json(
-            url.replace(f"127.0.0.1:{keycloak.port}", dead) if down["now"] else url, 2.0
-        )
+        return http_get_json(url.replace(live, dead) if down["now"] else url, 2.0)
 
     verifier = OidcVerifier(OidcConfig(issuer=keycloak.issuer(), jwks_min_interval=0), fetch=fetch)
     # ES256 keys (quick to generate), used by the assessment client's tokens.
