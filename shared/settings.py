@@ -86,6 +86,8 @@ VARIABLES: dict[str, str] = {
     "POLKU_OIDC_WEB_CLIENT_ID": "The browser sign-in's client (authorization code + PKCE; "
     "default polku-web).",
     "POLKU_OIDC_WEB_CLIENT_SECRET": "Its secret, for a confidential web client (unset: public).",
+    "POLKU_OIDC_WEB_CLIENT_SCOPE": "Scope the browser sign-in asks for besides openid profile "
+    "(Entra ID: api://<API>/user_impersonation).",
     "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
     "subject, no password) in embedded mode only; never in production (default off).",
 }

@@ -79,7 +79,10 @@ class SingleSignOn:
         query = {
             "client_id": self.client.client_id,
             "response_type": "code",
-            "scope": "openid profile",
+            # Entra ID issues an access token for the API only when its scope is asked for.
+            "scope": " ".join(
+                ["openid", "profile", *([self.client.scope] if self.client.scope else [])]
+            ),
             "redirect_uri": redirect_uri,
             "state": state,
             "nonce": nonce,
@@ -132,8 +135,10 @@ class SingleSignOn:
         if id_claims.get("nonce") != nonce:
             raise AuthError("the ID token's nonce is not this sign-in's")
         claims = self.verifier.claims(access, self.api_audience)
-        if claims.get("sub") != id_claims.get("sub"):
-            raise AuthError("the access token and the ID token name different subjects")
+        # Entra ID's sub is pairwise per application; its oid names the person in both.
+        same = "oid" if "oid" in claims and "oid" in id_claims else "sub"
+        if claims.get(same) != id_claims.get(same):
+            raise AuthError("the access token and the ID token name different people")
         config = self.verifier.config
         person = claim(claims, config.person_claim)
         name = (
