@@ -17,12 +17,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The workspace's PDF report is printed by WeasyPrint, which needs Pango and a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Metadata first, so the dependency layer is cached across code-only changes.
 # (README.md* : the readme is optional for the build; the glob keeps COPY from failing.)
 COPY pyproject.toml README.md* ./
 COPY shared ./shared
 COPY services ./services
 RUN pip install . \
+    && cd / && python -c "from services.workspace.i18n import compile_catalogues as c; c()" \
     && rm -rf /app/build /app/*.egg-info
 
 RUN groupadd --system --gid 10001 polku \

@@ -11,6 +11,7 @@ Labels that come with the data (department names, the demo's labels) are shown a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
+
+log = logging.getLogger("polku.workspace")
 
 LANGUAGES = ("fi", "sv", "en")
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -46,8 +49,12 @@ def compile_catalogues(folder: Path = TRANSLATIONS) -> list[Path]:
             continue
         with po.open("rb") as source:
             catalogue = read_po(source, locale=po.parent.parent.name)
-        with mo.open("wb") as target:
-            write_mo(target, catalogue)
+        try:
+            with mo.open("wb") as target:
+                write_mo(target, catalogue)
+        except OSError as exc:  # a read-only install: it should have been compiled at install
+            log.warning("cannot compile %s (%s); that language falls back to English", po, exc)
+            continue
         made.append(mo)
     return made
 

@@ -161,3 +161,42 @@ def test_the_cohort_list_names_a_bad_filter(
     response = pilot.get("/tracking/cohorts", **query)
     assert response.status_code == 422
     assert field in response.get_data(as_text=True)
+
+
+def test_a_view_as_csv_for_finnish_excel_with_every_headline_figure(pilot: Pilot) -> None:
+    path = f"/tracking/cohorts/{pilot.cohort_id}/funnel"
+    funnel = pilot.json(path)
+    response = pilot.get(path, format="csv", csv_dialect="fi", csv_tables="all")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    main, _, figures = raw.decode("utf-8-sig").partition("\r\n\r\n")
+    sessions = list(csv.DictReader(io.StringIO(main), delimiter=";"))
+    assert [s["title"] for s in sessions] == [s["title"] for s in funnel["attendance"]["sessions"]]
+    rows = {r["figure"]: r for r in csv.DictReader(io.StringIO(figures), delimiter=";")}
+    completion = rows["rates.completion"]
+    assert completion["value"] == str(funnel["rates"]["completion"]["value"]).replace(".", ",")
+    assert rows["stages.invited"]["value"] == str(funnel["stages"]["invited"]["value"])
+    overall = rows["attendance.overall"]
+    assert float(overall["value"].replace(",", ".")) == funnel["attendance"]["overall"]["value"]
+    # Today's CSV is unchanged without the options: the main table only, with commas.
+    plain = pilot.get(path, format="csv").get_data(as_text=True)
+    assert not plain.startswith("\ufeff") and "\r\n\r\n" not in plain
+
+
+def test_the_csv_options_are_checked(pilot: Pilot) -> None:
+    path = f"/tracking/cohorts/{pilot.cohort_id}/network"
+    for query in ({"csv_dialect": "excel"}, {"csv_tables": "some"}):
+        response = pilot.get(path, format="csv", **query)
+        assert response.status_code == 422
+        assert next(iter(query)) in response.get_data(as_text=True)
+    network = pilot.json(path)
+    hidden = next(g for g in network["groups"] if g["members"]["suppressed"])
+    text = pilot.get(path, format="csv", csv_tables="all").get_data(as_text=True)
+    figures = text.partition("\r\n\r\n")[2]
+    row = next(
+        r
+        for r in csv.DictReader(io.StringIO(figures))
+        if r["figure"] == f"groups[{hidden['name']}].members"
+    )
+    assert (row["value"], row["suppressed"]) == ("", "True")

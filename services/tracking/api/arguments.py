@@ -49,6 +49,24 @@ class ViewArgs(Schema):
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "`csv` returns the view's main table as text/csv."},
     )
+    csv_dialect = fields.String(
+        load_default="standard",
+        validate=validate.OneOf(["standard", "fi"]),
+        metadata={
+            "description": "With `format=csv`: `standard` (`,` between fields, decimal points, "
+            "UTF-8) or `fi`, for Excel in Finnish: `;` between fields, decimal commas, UTF-8 "
+            "with a byte-order mark."
+        },
+    )
+    csv_tables = fields.String(
+        load_default="main",
+        validate=validate.OneOf(["main", "all"]),
+        metadata={
+            "description": "With `format=csv`: `main`, the view's main table; `all`, the main "
+            "table, an empty line, then every headline figure of the view (one row each: "
+            "figure, value, n, suppressed, reason)."
+        },
+    )
 
 
 def id_filter(description: str) -> fields.UUID:

@@ -159,11 +159,18 @@ def respond(view: dict[str, Any], args: dict[str, Any], table: CsvTable, name: s
     if args.get("format") != "csv":
         return view
     columns, rows = table(view)
+    finnish = args.get("csv_dialect") == "fi"
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator="\r\n", delimiter=";" if finnish else ",")
+    value = _finnish_value if finnish else _csv_value
     writer.writerow(columns)
-    writer.writerows([[_csv_value(v) for v in row] for row in rows])
-    response = Response(out.getvalue(), mimetype="text/csv")
+    writer.writerows([[value(v) for v in row] for row in rows])
+    if args.get("csv_tables") == "all":
+        writer.writerow([])
+        writer.writerow(["figure", "value", "n", "suppressed", "reason"])
+        writer.writerows([[value(v) for v in row] for row in headline_rows(view)])
+    text = ("\ufeff" if finnish else "") + out.getvalue()
+    response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
@@ -175,6 +182,43 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return value
+
+
+def _finnish_value(value: Any) -> Any:
+    """A cell for Excel in Finnish: decimal commas."""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return _csv_value(value)
+
+
+_CELL = {"value", "n", "suppressed", "reason"}
+_LABELS = ("label", "title", "name", "key", "dimension", "index", "year", "group_id")
+
+
+def headline_rows(view: Any, path: str = "") -> list[list[Any]]:
+    """Every figure of a view (each suppressible cell), named by its path in the JSON: list
+    items by their label, title, name or key where they have one. The per-row tables' cells
+    are figures too."""
+    if isinstance(view, dict):
+        if set(view) >= _CELL:
+            shown = view["value"] if not isinstance(view["value"], dict | list) else None
+            return [[path, shown, view["n"], view["suppressed"], view["reason"]]]
+        rows = []
+        for key, child in view.items():
+            rows += headline_rows(child, f"{path}.{key}" if path else str(key))
+        return rows
+    if isinstance(view, list):
+        rows = []
+        for index, item in enumerate(view):
+            name = next(
+                (str(item[k]) for k in _LABELS if isinstance(item, dict) and item.get(k)),
+                str(index),
+            )
+            if isinstance(item, dict) and "rater_group" in item:
+                name += f" {item['rater_group']}"
+            rows += headline_rows(item, f"{path}[{name}]")
+        return rows
+    return []
 
 
 def log_auditor_queries(app: Flask) -> None:

@@ -6,14 +6,16 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.tracking.api.arguments import AsOf, as_of_text, id_filter, text_filter, text_id
 from services.tracking.api.base import VIEWERS, principal, view_cursor
 from services.tracking.views import listing
+from services.tracking.views.cohorts import programme_name
 from shared.auth import subject_reference
 from shared.sql import Cursor
+from shared.web.problems import problem_doc
 from shared.web.security import requires
 
 blp = Blueprint(
@@ -23,6 +25,10 @@ blp = Blueprint(
     description="The cohorts and programmes tracking knows, filtered.",
 )
 
+NOTHING_KNOWN = "With as_of: tracking had recorded no programme or cohort by then."
+UNKNOWN_PROGRAMME = (
+    f"{NOTHING_KNOWN} Or programme_id names a programme tracking does not know (at as_of)."
+)
 STATUSES = ("planned", "open", "running", "completed", "cancelled")
 
 
@@ -85,6 +91,15 @@ class ProgrammeList(Schema):
     programmes = fields.List(fields.Nested(ProgrammeRow))
 
 
+def check_known(cur: Cursor, args: dict[str, Any]) -> None:
+    """An ``as_of`` before tracking recorded any programme is a 404, as for every view."""
+    if args.get("as_of") is None:
+        return
+    cur.execute("SELECT 1 FROM tr_programmes LIMIT 1")
+    if cur.fetchone() is None:
+        abort(404, message=f"tracking knew no programme or cohort at {as_of_text(args)}")
+
+
 def coached(cur: Cursor) -> set[str] | None:
     """The cohorts a coach coaches; None for the roles that see every cohort."""
     who = principal()
@@ -103,6 +118,7 @@ class Cohorts(MethodView):
     @requires(*VIEWERS)
     @blp.arguments(CohortListArgs(), location="query")
     @blp.response(200, CohortList())
+    @blp.alt_response(404, **problem_doc(UNKNOWN_PROGRAMME))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The cohorts, filtered; each with its programme, dates, status, funding and size.
 
@@ -110,6 +126,9 @@ class Cohorts(MethodView):
         values the filters can take, over all the cohorts the caller may list.
         """
         with view_cursor(args) as cur:
+            check_known(cur, args)
+            if args.get("programme_id") is not None:
+                programme_name(cur, str(args["programme_id"]))  # an unknown one is a 404
             only = coached(cur)
             every = listing.cohorts(cur, only=only)
             rows = listing.cohorts(
@@ -142,8 +161,10 @@ class Programmes(MethodView):
     @requires(*VIEWERS)
     @blp.arguments(ListArgs(), location="query")
     @blp.response(200, ProgrammeList())
+    @blp.alt_response(404, **problem_doc(NOTHING_KNOWN))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The programmes with their cohorts counted (a coach: only those with theirs)."""
         with view_cursor(args) as cur:
+            check_known(cur, args)
             rows = listing.programmes(cur, coached(cur))
         return {"as_of": as_of_text(args), "programmes": rows}
