@@ -74,3 +74,12 @@ command -v chromium >/dev/null 2>&1 || apt_install chromium
 started=$(date +%s)
 jars="$(infra/kafka/fetch-jars.sh)"
 say "Kafka jars ready in $jars ($(( $(date +%s) - started ))s)"
+
+# Keycloak (an OpenID Connect issuer for the sign-in tests) from Maven Central; needs Java 21+.
+started=$(date +%s)
+keycloak="$(infra/keycloak/fetch.sh)"
+say "Keycloak ready in $keycloak ($(( $(date +%s) - started ))s)"
+# Its first start (Quarkus build, schema, realm import) is done once here and kept in .cache/.
+started=$(date +%s)
+.venv/bin/python -m tests.support.keycloak_server >/dev/null
+say "Keycloak primed ($(( $(date +%s) - started ))s)"

@@ -121,6 +121,8 @@ def up(host: str, port: int, demo: bool) -> None:
     from services.runtime import build_embedded
 
     settings = load_settings()
+    if demo:
+        _no_issuer_for_the_demo(settings)
     with reachable(settings):
         embedded = build_embedded(settings)
     embedded.start()
@@ -176,6 +178,14 @@ def _serve(
         server.server_close()
         close()
         click.echo("Polku stopped.")
+
+
+def _no_issuer_for_the_demo(settings: Settings) -> None:
+    if settings.oidc is not None:
+        raise click.UsageError(
+            "the demo loads its data with development tokens, which POLKU_OIDC_ISSUER "
+            "refuses; run it without an issuer"
+        )
 
 
 def _run_demo(base: str, settings: Settings) -> None:
@@ -259,6 +269,7 @@ def demo(url: str) -> None:
     from services.demo import DemoError, load
 
     settings = load_settings()
+    _no_issuer_for_the_demo(settings)
     try:
         result = load(url, settings.resolved_jwt_secret())
     except (DemoError, OSError) as exc:
@@ -562,6 +573,11 @@ def token(role: str, sub: str, ttl_hours: int) -> None:
     import datetime as dt
 
     settings = load_settings()
+    if settings.oidc is not None:
+        raise click.ClickException(
+            f"POLKU_OIDC_ISSUER is set ({settings.oidc.issuer}): tokens come from the issuer, "
+            "and Polku mints none"
+        )
     try:
         token = issue_token(
             settings.resolved_jwt_secret(),

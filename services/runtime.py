@@ -38,9 +38,9 @@ from shared.audit import web as audit_web
 from shared.audit.chain import chained_env
 from shared.audit.ledger import Ledger
 from shared.audit.setup import Audit
-from shared.auth import RenewingToken
 from shared.events import default_registry, restricted_registry
 from shared.feeds import ElsewhereFeed, Feed, HttpFeed, KafkaFeed, OutboxFeed
+from shared.identity import install_issuer, service_token
 from shared.jobs import Jobs, JobStore
 from shared.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock, lock_key
 from shared.outbox import Outbox
@@ -218,6 +218,7 @@ def write_service_app(settings: Settings, service: WriteService) -> Flask:
         "partitions": settings.kafka_partitions,
     }
     app.config[PLAUSIBLE_YEARS] = settings.plausible_years
+    install_issuer(app, settings, service.name)
     if service.scope is not None:
         app.extensions["polku.assessment.scope"] = service.scope
     if service.restricted is not None:
@@ -267,9 +268,7 @@ def scope_follower(settings: Settings, service: WriteService) -> ScopeFollower |
             **security,
         )
     elif SCOPE_SOURCE in settings.service_urls:
-        token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), "assessment", "service"
-        )
+        token = service_token(settings, "assessment")
         feed = HttpFeed({SCOPE_SOURCE: settings.service_urls[SCOPE_SOURCE]}, token)
     else:
         return None
@@ -336,9 +335,7 @@ def remote_feed(settings: Settings, readmodels: ReadModels) -> Feed:
         )
     if settings.feed == "http":
         # Its own token's subject is the one the restricted feeds admit.
-        token = settings.service_token or RenewingToken(
-            settings.resolved_jwt_secret(), settings.restricted_readers[0], "service"
-        )
+        token = service_token(settings, settings.restricted_readers[0])
         return HttpFeed(settings.service_urls, token, restricted=RESTRICTED_CHANNELS)
     raise ValueError("the embedded feed needs the write services in the same process")
 
@@ -359,6 +356,7 @@ def tracking_app(settings: Settings, tracking: Tracking) -> Flask:
     app.extensions[MAX_LIFETIME_EXTENSION] = settings.jwt_max_lifetime
     audit = audit_setup.service_audit(settings, "tracking", tracking.readmodels.database)
     audit_web.install(app, audit, PERSONAL_READS["tracking"])
+    install_issuer(app, settings, "tracking")
     return app
 
 
@@ -510,6 +508,7 @@ def workspace_app(settings: Settings, tracking: Any, database: Database, embedde
     """The HR workspace, reading ``tracking`` (a WSGI app serving ``/tracking``) in-process;
     its sessions live in ``database``. The development sign-in page only in embedded mode."""
     from services import workspace
+    from services.workspace.sso import install_from_settings as workspace_sso
     from shared.web.sessions import Sessions, SqlSessionStore
 
     secret = settings.resolved_jwt_secret()
@@ -522,4 +521,5 @@ def workspace_app(settings: Settings, tracking: Any, database: Database, embedde
         ready_check=readiness({"sessions": database.ping}),
     )
     app.extensions["polku.service"] = WORKSPACE
+    workspace_sso(app, settings)
     return app

@@ -38,6 +38,12 @@ class AuthError(Exception):
 class Principal:
     sub: str
     role: str
+    roles: tuple[str, ...] = ()
+    """Every role an issuer's token grants (empty for a development token: ``role`` alone)."""
+    person_id: str | None = None
+    """A participant's person id, from the issuer's configured claim."""
+    client_id: str | None = None
+    """The OIDC client the token was issued to (a service's subject)."""
 
 
 def issue_token(

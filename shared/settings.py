@@ -14,10 +14,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.auth import DEFAULT_MAX_LIFETIME
 from shared.events.registry import DEFAULT_PUBLIC_BASE_URL
+from shared.oidc import ClientSettings, OidcConfig, client_from_env, config_from_env
 from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
 
 VARIABLES: dict[str, str] = {
@@ -77,6 +79,28 @@ VARIABLES: dict[str, str] = {
     "signing a checkpoint when a chain grew (default 60).",
     "POLKU_AUDIT_ACCESS_RETENTION_DAYS": "Days the access log keeps entries before `polku audit "
     "prune` may remove them (default 1825).",
+    "POLKU_OIDC_ISSUER": "OpenID Connect issuer URL; set: tokens come from it alone (no HS256 "
+    "development tokens, no development sign-in).",
+    "POLKU_OIDC_AUDIENCE": "The aud each service requires; {service} becomes its name (default "
+    "polku-{service}).",
+    "POLKU_OIDC_ROLES_CLAIM": "Claim (dotted path) holding the roles or groups (default roles).",
+    "POLKU_OIDC_ROLE_MAP": "role=value,value;... the claim values granting each Polku role; "
+    "unset: a value named as the role.",
+    "POLKU_OIDC_PERSON_CLAIM": "Claim holding a participant's person id (default polku_person_id).",
+    "POLKU_OIDC_CLIENT_CLAIM": "Claim naming a service's client id, its subject (default azp).",
+    "POLKU_OIDC_ALGORITHMS": "Signature algorithms accepted: RS256 and/or ES256 (default both).",
+    "POLKU_OIDC_KEYS_MIN_INTERVAL": "Least seconds between fetches of the issuer's keys for an "
+    "unknown kid (default 10).",
+    "POLKU_OIDC_CLIENT_ID": "This service's own client, for client credentials (its service "
+    "token).",
+    "POLKU_OIDC_CLIENT_SECRET": "The secret of POLKU_OIDC_CLIENT_ID.",
+    "POLKU_OIDC_CLIENT_SCOPE": "Scope asked for with client credentials (Entra ID: "
+    "api://<API>/.default).",
+    "POLKU_OIDC_WEB_CLIENT_ID": "The browser sign-in's client (authorization code + PKCE; "
+    "default polku-web).",
+    "POLKU_OIDC_WEB_CLIENT_SECRET": "Its secret, for a confidential web client (unset: public).",
+    "POLKU_OIDC_WEB_CLIENT_SCOPE": "Scope the browser sign-in asks for besides openid profile "
+    "(Entra ID: api://<API>/user_impersonation).",
     "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
     "subject, no password) in embedded mode only; never in production (default off).",
 }
@@ -140,6 +164,10 @@ class Settings:
     audit_checkpoint_file: Path | None = None
     audit_interval: float = 60.0
     access_retention_days: int = 1825
+    oidc: OidcConfig | None = None
+    """The OpenID Connect issuer whose tokens are accepted; None: HS256 development tokens."""
+    oidc_client: ClientSettings | None = None
+    oidc_web_client: ClientSettings | None = None
     dev_signin: bool = False
     """The workspace's development sign-in page (POLKU_DEV_SIGNIN=1), embedded mode only."""
 
@@ -204,6 +232,7 @@ class Settings:
             else None,
             audit_interval=_positive_float(environ, "POLKU_AUDIT_INTERVAL", 60.0),
             access_retention_days=_positive_int(environ, "POLKU_AUDIT_ACCESS_RETENTION_DAYS", 1825),
+            **_oidc(environ),
             dev_signin=_switch(environ, "POLKU_DEV_SIGNIN"),
         )
         settings.validate()
@@ -215,6 +244,7 @@ class Settings:
         if self.feed == "kafka" and not self.kafka_bootstrap_servers:
             raise SettingsError("POLKU_FEED=kafka needs POLKU_KAFKA_BOOTSTRAP_SERVERS")
         self._validate_kafka_security()
+        self._check_auth_mix()
         for name in ("database_url", "tracking_database_url", "keystore_url"):
             url = getattr(self, name)
             if not url:
@@ -238,6 +268,19 @@ class Settings:
             raise SettingsError(
                 "POLKU_FEED=http needs the base URL of the write services to read from: "
                 + " and/or ".join(f"POLKU_{name.upper()}_URL" for name in WRITE_SERVICES)
+            )
+
+    def _check_auth_mix(self) -> None:
+        """An issuer's tokens and HS256 development tokens never both: one would undo the other."""
+        if self.oidc is not None and self.service_token:
+            raise SettingsError(
+                "POLKU_OIDC_ISSUER is set, so POLKU_SERVICE_TOKEN (an HS256 development token) "
+                "is refused: give the service POLKU_OIDC_CLIENT_ID and POLKU_OIDC_CLIENT_SECRET"
+            )
+        if self.oidc is not None and self.dev_signin:
+            raise SettingsError(
+                "POLKU_OIDC_ISSUER is set, so POLKU_DEV_SIGNIN (the development sign-in, no "
+                "password) is refused: people sign in at the issuer"
             )
 
     def _validate_kafka_security(self) -> None:
@@ -436,6 +479,21 @@ def _names(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     if not all(names):
         raise SettingsError(f"{name} must be comma-separated names, not {raw!r}")
     return names
+
+
+def _oidc(environ: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        max_lifetime = _positive_int(
+            environ, "POLKU_JWT_MAX_LIFETIME", int(DEFAULT_MAX_LIFETIME.total_seconds())
+        )
+        config = config_from_env(environ, max_lifetime)
+        client = client_from_env(environ, "POLKU_OIDC_CLIENT")
+        web = client_from_env(environ, "POLKU_OIDC_WEB_CLIENT")
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    if config is not None and web is None:
+        web = ClientSettings("polku-web")
+    return {"oidc": config, "oidc_client": client, "oidc_web_client": web}
 
 
 def _rate_limits(environ: Mapping[str, str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.support.services"]
+pytest_plugins = ["tests.support.services", "tests.support.identity"]
 
 # Hypothesis' per-example deadline is a wall-clock assertion, which these shared, noisy
 # machines would turn into flaky failures; examples are bounded by count instead.

@@ -17,7 +17,14 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from shared.web.sessions import ROLE_PRECEDENCE, Identity, IdentityError, sign_in, sign_out
+from shared.web.sessions import (
+    ROLE_PRECEDENCE,
+    Identity,
+    IdentityError,
+    current_identity,
+    sign_in,
+    sign_out,
+)
 
 bp = Blueprint("signin", __name__)
 
@@ -114,7 +121,14 @@ def dev_sign_in() -> Any:
     return redirect(next_page, 303)
 
 
+SIGN_OUT_EXTENSION = "polku.workspace.sign_out_redirect"
+"""Optional ``(Identity) -> URL | None``: where a sign-out continues (an issuer's logout)."""
+
+
 @bp.post("/app/sign-out")
 def sign_out_now() -> Response:
+    who = current_identity()
     sign_out()
-    return redirect(url_for("signin.sign_in_page"), 303)
+    onward = current_app.extensions.get(SIGN_OUT_EXTENSION)
+    target = onward(who) if onward is not None and who is not None else None
+    return redirect(target or url_for("signin.sign_in_page"), 303)

@@ -59,6 +59,8 @@ class TrackingClient:
         self._secret = secret
 
     def token(self, identity: Identity) -> str:
+        if identity.access_token:  # signed in at an issuer: its token, under its rules
+            return identity.access_token
         return issue_token(self._secret, identity.bearer_subject, identity.role, TOKEN_TTL)
 
     def call(self, identity: Identity, path: str, **query: Any) -> TrackingAnswer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.auth import ROLES
 
@@ -38,6 +38,11 @@ class Identity:
     expires_at: dt.datetime
     provider: str
     person_id: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    """Single sign-on: the issuer's access token, which the pages present to the API (its
+    expiry is the session's); None: the pages mint a development token."""
+    id_token: str | None = field(default=None, repr=False)
+    """Single sign-on: the ID token, the hint of the logout at the issuer."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.subject, str) or not self.subject.strip():
@@ -77,6 +82,8 @@ class Identity:
                 "expires_at": self.expires_at.isoformat(),
                 "provider": self.provider,
                 "person_id": self.person_id,
+                "access_token": self.access_token,
+                "id_token": self.id_token,
             }
         )
 
@@ -90,6 +97,8 @@ class Identity:
             expires_at=dt.datetime.fromisoformat(data["expires_at"]),
             provider=data["provider"],
             person_id=data.get("person_id"),
+            access_token=data.get("access_token"),
+            id_token=data.get("id_token"),
         )
 
 

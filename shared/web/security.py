@@ -24,6 +24,7 @@ from shared.auth import (
     token_expiry,
     verify_token,
 )
+from shared.oidc import OidcVerifier, acting
 from shared.web import jwt_secret, strict
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,16 +60,27 @@ def verified_principal(token: str, lifetime: dt.timedelta) -> Principal:
     return _verified(jwt_secret(), token, lifetime)
 
 
+OIDC_EXTENSION = "polku.oidc"
+"""Where the composition root puts ``(OidcVerifier, audience)`` on an app with an issuer."""
+
+
 def _verified(secret: str, token: str, lifetime: dt.timedelta) -> Principal:
     """Verifies a token once, then trusts it from memory until it expires.
 
-    HS256 verification is a noticeable share of a short request; clients reuse tokens.
+    HS256 verification is a noticeable share of a short request; clients reuse tokens. With an
+    issuer configured (:data:`OIDC_EXTENSION`), only the issuer's tokens are verified.
     """
+    oidc: tuple[OidcVerifier, str] | None = current_app.extensions.get(OIDC_EXTENSION)
+    if oidc is not None:
+        secret = f"oidc:{id(oidc[0])}:{oidc[1]}"  # the cache key: this verifier, this audience
     key = (secret, token, lifetime)
     cached = _verified_tokens.get(key)
     if cached is not None and cached[1] > time.time():
         return cached[0]
-    principal = verify_token(secret, token, lifetime)
+    if oidc is not None:
+        principal = oidc[0].verify(token, oidc[1])
+    else:
+        principal = verify_token(secret, token, lifetime)
     if len(_verified_tokens) >= _CACHE_SIZE:
         _verified_tokens.clear()  # crude but bounded; a miss only costs one verification
     _verified_tokens[key] = (principal, token_expiry(token))
@@ -95,11 +107,16 @@ def requires(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
-            if principal.role not in roles:
+            if not principal.roles and principal.role and principal.role not in roles:
                 abort(
                     403,
                     message=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
                 )
+            try:
+                # An issuer's token may grant several roles: it acts as one the route admits.
+                principal = acting(principal, roles)
+            except PermissionError as exc:
+                abort(403, message=str(exc))
             g.principal = principal
             strict.reject_unknown_query()  # after admission: no token is still a 401
             return view(*args, **kwargs)
@@ -111,11 +128,14 @@ def requires(*roles: str) -> Callable[[F], F]:
             responses={
                 "401": _problem(
                     "No valid bearer token: missing, malformed, badly signed, expired, not yet "
-                    "valid, too long-lived, or with a wrong iss, aud or sub. The problem's "
-                    "detail names the reason."
+                    "valid, too long-lived, or with a wrong iss, aud or sub; with an OpenID "
+                    "Connect issuer also a disallowed alg or a key (kid) the issuer does not "
+                    "publish, or cannot be asked for. The problem's detail names the reason."
                 ),
                 "403": _problem(
-                    f"The token's role may not do this; allowed: {', '.join(roles)}. A resource "
+                    f"The token's role may not do this; allowed: {', '.join(roles)} (an "
+                    "issuer's token: none of the roles it grants, or a participant without a "
+                    "person id claim). A resource "
                     "outside an allowed caller's scope (a coach: the cohorts they coach and "
                     "their participants; a participant: themselves) is a 404, never a 403."
                 ),
