@@ -102,3 +102,11 @@ def test_a_programme_s_growth_leaves_a_cohort_below_the_minimum_out(api: Api) ->
 
     # B grew by 3 and A by 1: pooled in, B would move every mean.
     assert means(pooled) == means(alone) and means(alone)
+
+
+def test_an_empty_system_lists_no_cohorts_and_an_as_of_before_anything_is_a_404(api: Api) -> None:
+    empty = api.get("/tracking/cohorts").get_json()
+    assert (empty["count"], empty["cohorts"], empty["next_after"]) == (0, [], None)
+    assert empty["funding_sources"] == [] and empty["years"] == []
+    before = api.get("/tracking/cohorts", query_string={"as_of": "2001-01-01T00:00:00Z"})
+    assert before.status_code == 404

@@ -128,13 +128,22 @@ def template_key(distribution: Path, java: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def primed_root() -> Path:
+    """Where primed servers are kept: a user-level cache (``POLKU_KEYCLOAK_CACHE``, else
+    ``$XDG_CACHE_HOME/polku/keycloak`` or ``~/.cache/polku/keycloak``), so that fresh clones on
+    one machine (CI) prime once. The name holds a hash of everything priming depends on."""
+    explicit = os.environ.get("POLKU_KEYCLOAK_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "polku" / "keycloak"
+
+
 def ensure_template(distribution: Path, java: Path) -> Path:
     """A primed server, made once per distribution, JDK and realm files: Quarkus' augmented
     build and an H2 database with the realms imported. Starting from it skips the build, the
     schema creation and the import, the bulk of a first start (see docs/signing-in.md)."""
-    template = distribution.with_name(
-        f"{distribution.name}-primed-{template_key(distribution, java)}"
-    )
+    template = primed_root() / f"{distribution.name}-primed-{template_key(distribution, java)}"
     if (template / ".complete").is_file():
         return template
     template.parent.mkdir(parents=True, exist_ok=True)
