@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from services.tracking.views.cohorts import ever_enrolled
 from shared.sql import Cursor
@@ -30,9 +31,15 @@ def folded(name: str | None) -> str | None:
     return None if name is None else name.strip().casefold()
 
 
-def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Joined:
+def comparison_over(
+    cur: Cursor, ends: Sequence[tuple[str, str | None]], enrolled: AbstractSet[str] | None = None
+) -> Joined:
     """The comparison group of cohorts ending on ``ends`` ((end date, organisation), in end
-    order): who qualifies, from the first of those days they do (see the module's note)."""
+    order): who qualifies, from the first of those days they do (see the module's note).
+
+    ``enrolled`` (default: everyone ever enrolled) are left out. Leaving them out afterwards
+    gives the same group: whether someone was enrolled does not depend on the day, and no one
+    else's day depends on theirs."""
     if not ends:
         return {}
     last = max(day for day, _ in ends)
@@ -48,7 +55,8 @@ def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Join
         (last,),
     )
     departures = cur.fetchall()
-    enrolled = ever_enrolled(cur)
+    if enrolled is None:
+        enrolled = ever_enrolled(cur)
     placed: dict[str, tuple[str, str | None, str | None]] = {}  # date, organisation, dept
     members: dict[str | None, set[str]] = defaultdict(set)
     left: dict[str, str] = {}

@@ -9,24 +9,26 @@ whenever the answer could:
 
 - the **timeframe** the cursor reads (live, or ``as_of`` a recorded moment): an ``as_of`` answer
   is kept apart from the live one;
-- the projector's **positions** in every feed (``tr_positions``), read in the same transaction
-  as the facts. The projector moves them in the transaction that changes the facts, so any new
-  event, including one recorded before an ``as_of`` moment but delivered late, gives a new key;
+- the **change counters** of the tables the computation reads (:mod:`services.tracking.changes`),
+  read in the same transaction as the facts. The projector raises a table's counter in the
+  transaction that changes it, so a new event that changes them, including one recorded before
+  an ``as_of`` moment but delivered late, gives a new key, and any other event (an attendance
+  mark, a result) leaves the kept answer in place;
 - the computation's own arguments (the day and the organisation).
 
 A memo belongs to one read-model database (the API keeps one per application), so keys never
 meet across databases. It holds at most :data:`SIZE` entries, the least recently used going
-first. A swap of a rebuild (``polku replay``) leaves the positions as they were: the rebuild's
-facts are identical to the live ones by construction, so the kept answers stay right.
+first. A swap of a rebuild (``polku replay --swap``) raises every counter.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
+from services.tracking.changes import counters
 from shared.sql import Cursor
 
 SIZE = 32
@@ -35,13 +37,11 @@ SIZE = 32
 T = TypeVar("T")
 
 
-def version(cur: Cursor) -> tuple[Any, ...]:
-    """What the cursor sees: its timeframe and the projector's positions."""
+def version(cur: Cursor, tables: Iterable[str]) -> tuple[Any, ...]:
+    """What the cursor sees of ``tables``: its timeframe and their change counters."""
     frame = getattr(cur, "frame", None)
     as_of = None if frame is None else getattr(frame, "as_of", None)
-    cur.execute("SELECT source, partition_no, position FROM tr_positions")
-    positions = tuple(sorted((str(s), int(p), int(n)) for s, p, n in cur.fetchall()))
-    return (as_of, positions)
+    return (as_of, counters(cur, tables))
 
 
 class Memo:
@@ -52,9 +52,10 @@ class Memo:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``'s answer for ``key`` at the cursor's version, computed at most once."""
-        full = (version(cur), key)
+    def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T], tables: Iterable[str]) -> T:
+        """``compute()``'s answer for ``key`` while ``tables`` (all it reads) are unchanged,
+        computed at most once."""
+        full = (version(cur, tables), key)
         with self._lock:
             if full in self._entries:
                 self._entries.move_to_end(full)
@@ -70,6 +71,13 @@ class Memo:
         return len(self._entries)
 
 
-def get(memo: Memo | None, cur: Cursor, key: Hashable, compute: Callable[[], T]) -> T:
-    """Through ``memo`` when there is one, else computed now."""
-    return compute() if memo is None else memo.get(cur, key, compute)
+def get(
+    memo: Memo | None,
+    cur: Cursor,
+    key: Hashable,
+    compute: Callable[[], T],
+    tables: Iterable[str],
+) -> T:
+    """Through ``memo`` when there is one, else computed now. ``tables`` are all that
+    ``compute`` reads: a change to any of them is a new answer."""
+    return compute() if memo is None else memo.get(cur, key, compute, tables)

@@ -38,9 +38,10 @@ from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
     cohort,
+    ever_enrolled,
     participants,
 )
-from services.tracking.views.comparison_group import comparison_over, folded
+from services.tracking.views.comparison_group import Joined, comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_outcomes import (
@@ -106,17 +107,50 @@ def groups(
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
         ends.append((f.end_date, organisation))
-    key = ("comparison", tuple((day, folded(o)) for day, o in ends))
-    joined = memos.get(memo, cur, key, partial(comparison_over, cur, ends))
+    joined = comparison_group(cur, ends, memo)
     base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
     department = {p: placed_in for p, (_, placed_in) in joined.items()}
-    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur)) if base else {}
+    known = (
+        memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
+        if base
+        else {}
+    )
     traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
     found = Groups(taking_part, base, {}, chosen, traits)
     kept = found.matching(chosen)
     comparison = {p: t0 for p, t0 in base.items() if p in kept}
     family = "|".join(sorted(set(organisations)))
     return Groups(taking_part, base, comparison, chosen, traits, family)
+
+
+def comparison_group(
+    cur: Cursor, ends: list[tuple[str, str | None]], memo: Memo | None = None
+) -> Joined:
+    """The comparison group of cohorts ending on ``ends`` (:func:`.comparison_over`), kept.
+
+    Who qualifies by their placements and departures is kept apart from who was ever enrolled,
+    so a new invitation or enrolment reads only the enrolled again, not every placement.
+    """
+    days = tuple((day, folded(o)) for day, o in ends)
+    placed = memos.get(
+        memo,
+        cur,
+        ("placed", days),
+        partial(comparison_over, cur, ends, frozenset()),
+        ("tr_placements", "tr_moves"),
+    )
+
+    def not_enrolled() -> Joined:
+        enrolled = ever_enrolled(cur)
+        return {p: joined for p, joined in placed.items() if p not in enrolled}
+
+    return memos.get(
+        memo,
+        cur,
+        ("comparison", days),
+        not_enrolled,
+        ("tr_placements", "tr_moves", "tr_participation"),
+    )
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
@@ -165,7 +199,13 @@ def figures(
     )
     key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
     theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
-        memos.get(memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day))
+        memos.get(
+            memo,
+            cur,
+            key,
+            partial(_comparison_figures, cur, chosen, minimum, view_day),
+            ("tr_moves",),
+        )
     )
     for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
         release(chosen.organisation, origins, view_day, group, releases, minimum)

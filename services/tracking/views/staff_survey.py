@@ -179,7 +179,13 @@ def kept_surveys(
     every unit's series of the organisation is read once, not per request. The views only
     read the surveys they are given."""
     key = ("staff surveys", instrument_id, policy)
-    return memos.get(memo, cur, key, partial(surveys, cur, policy, instrument_id))
+    return memos.get(
+        memo,
+        cur,
+        key,
+        partial(surveys, cur, policy, instrument_id),
+        ("tr_instruments", "tr_staff_survey"),
+    )
 
 
 def staff_survey(
