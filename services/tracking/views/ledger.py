@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from services.tracking.changes import bump
 from shared.sql import Cursor
 
 Population = frozenset[str]
@@ -192,7 +193,13 @@ class Releases:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (family, measure, population) DO NOTHING",
                 (family, measure, digest, members, len(population), at),
             )
+        if self.new:  # what was kept of the ledger (api.base.releases) gives way
+            bump(cur, [LEDGER])
         self.new = []
+
+
+LEDGER = "tr_releases"
+"""The ledger's table: its change counter goes up with every release recorded."""
 
 
 def load(cur: Cursor, family: str) -> list[tuple[str, Population]]:

@@ -26,9 +26,8 @@ everyone's N months have passed by ``D``.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -50,7 +49,7 @@ from services.tracking.views.mobility_outcomes import (
     group_figures,
     moves_between,
 )
-from services.tracking.views.mobility_release import release
+from services.tracking.views.mobility_release import followed_from, release
 from services.tracking.views.privacy import Policy, check_narrowing
 from services.tracking.views.survival import horizon_days
 from shared.sql import Cursor
@@ -70,9 +69,12 @@ class Groups:
     comparison: Origins
     filters: dict[str, str]
     traits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per member of ``base``: what the filters match (department on t0, profession, role)."""
     organisation: str = ""
     """The programme's organisation: the release ledger's family for these figures."""
-    """Per member of ``base``: what the filters match (department on t0, profession, role)."""
+    key: Hashable = None
+    """What names the comparison group while its tables hold: the end days with their
+    organisations, and the filters (None: not kept)."""
 
     def matching(self, filters: Mapping[str, Any]) -> set[str]:
         """The members of ``base`` that ``filters`` keep."""
@@ -107,20 +109,35 @@ def groups(
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
         ends.append((f.end_date, organisation))
+    key = (tuple((day, folded(o)) for day, o in ends), tuple(sorted(chosen.items())))
+    base, traits, comparison = memos.get(
+        memo, cur, ("groups", key), partial(_compared, cur, ends, chosen, memo), COMPARED
+    )
+    family = "|".join(sorted(set(organisations)))
+    return Groups(taking_part, base, comparison, chosen, traits, family, key)
+
+
+COMPARED = ("tr_placements", "tr_moves", "tr_participation", "tr_people")
+"""What a comparison group is read from: placements, departures, the enrolled, attributes."""
+
+
+def _compared(
+    cur: Cursor, ends: list[tuple[str, str | None]], chosen: dict[str, str], memo: Memo | None
+) -> tuple[Origins, Mapping[str, Mapping[str, Any]], Origins]:
+    """The unfiltered comparison group, its members' traits, and the group ``chosen`` keeps."""
     joined = comparison_group(cur, ends, memo)
     base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
-    department = {p: placed_in for p, (_, placed_in) in joined.items()}
     known = (
         memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
         if base
         else {}
     )
-    traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
-    found = Groups(taking_part, base, {}, chosen, traits)
-    kept = found.matching(chosen)
-    comparison = {p: t0 for p, t0 in base.items() if p in kept}
-    family = "|".join(sorted(set(organisations)))
-    return Groups(taking_part, base, comparison, chosen, traits, family)
+    traits = {
+        p: {**known.get(p, {}), "department": placed_in} for p, (_, placed_in) in joined.items()
+    }
+    found = Groups({}, base, {}, chosen, traits)
+    kept = found.matching(chosen) if chosen else base.keys()
+    return base, traits, {p: t0 for p, t0 in base.items() if p in kept}
 
 
 def comparison_group(
@@ -197,18 +214,21 @@ def figures(
     ours = group_figures(
         chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
     )
-    key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
-    theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
-        memos.get(
-            memo,
-            cur,
-            key,
-            partial(_comparison_figures, cur, chosen, minimum, view_day),
-            ("tr_moves",),
-        )
+    named = chosen.key if chosen.key is not None else frozenset(chosen.comparison.items())
+    key = ("comparison figures", named, view_day, minimum)
+    kept = memos.get(
+        memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day), COMPARED
     )
-    for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
-        release(chosen.organisation, origins, view_day, group, releases, minimum)
+    theirs = _unshared(kept)  # the ledger may withhold a kept answer's cells in place
+    release(chosen.organisation, chosen.participants, view_day, ours, releases, minimum)
+    followed = memos.get(
+        memo,
+        cur,
+        ("followed", named, view_day),
+        partial(followed_from, chosen.comparison, view_day),
+        COMPARED,
+    )
+    release(chosen.organisation, chosen.comparison, view_day, theirs, releases, minimum, followed)
     difference = {
         kind: {
             m: _minus(ours[kind]["incidence"][m], theirs[kind]["incidence"][m])
@@ -221,6 +241,16 @@ def figures(
         for m in ours["retention"]["estimated"]
     }
     return {"participants": ours, "comparison": theirs, "difference": difference}
+
+
+def _unshared(value: Any) -> Any:
+    """A copy of kept figures that the ledger or a caller may change in place (``deepcopy``
+    without its bookkeeping: the figures are plain dicts, lists and scalars)."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    return value
 
 
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
