@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.growth_population import Population, population
-from services.tracking.views.growth_release import Unit, release, shown_cohorts
+from services.tracking.views.growth_release import Unit, Wanted, plan, release, shown_cohorts
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.ratings import (
     BASELINE,
@@ -43,6 +46,21 @@ from services.tracking.views.stats import CONFIDENCE, describe, paired_change, r
 from shared.sql import Cursor
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A growth answer before secondary suppression, with the cells it releases in order:
+    what can be kept while the facts hold, as the ledger is checked on every answer."""
+
+    answer: dict[str, Any]
+    wanted: dict[str, list[Wanted]]
+    """Per instrument id, its cells in release order."""
+
+
+GROWTH_TABLES = ("tr_cohorts", "tr_participation", "tr_instruments", "tr_results")
+"""What a growth answer of whole cohorts is read from (:func:`population` without a
+department)."""
+
+
 def growth(
     pop: Population, instrument_id: str | None = None, releases: Releases | None = None
 ) -> dict[str, Any]:
@@ -51,29 +69,74 @@ def growth(
     ``releases`` checks every cell against the release ledger; without it, only against the
     answer's other cells.
     """
-    releases = releases or Releases()
+    return released(planned(pop, instrument_id), releases or Releases())
+
+
+def kept_growth(
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    releases: Releases | None = None,
+    memo: Memo | None = None,
+) -> dict[str, Any]:
+    """:func:`growth` of the cohorts' whole population, its figures kept in ``memo`` while
+    the facts behind them hold (:mod:`.memo`); the ledger is checked every time."""
+    kept = memos.get(
+        memo,
+        cur,
+        ("growth", tuple(cohort_ids), policy),
+        lambda: planned(population(cur, cohort_ids, policy)),
+        GROWTH_TABLES,
+    )
+    return released(kept, releases or Releases())
+
+
+def planned(pop: Population, instrument_id: str | None = None) -> Planned:
     used = {r.instrument_id for r in pop.ratings} | ({instrument_id} if instrument_id else set())
     instruments = sorted(
         (i for i in pop.instruments.values() if i.instrument_id in used),
         key=lambda i: (i.name, i.instrument_id),
     )
     people = len(pop.members)
-    return {
-        "people": cell(people, people, pop.minimum),
-        "minimum": pop.minimum,
-        "instruments": [instrument_growth(i, pop.ratings, releases) for i in instruments],
-    }
+    answers, wanted = [], {}
+    for i in instruments:
+        answer, wanted[i.instrument_id] = instrument_growth(i, pop.ratings)
+        answers.append(answer)
+    return Planned(
+        {
+            "people": cell(people, people, pop.minimum),
+            "minimum": pop.minimum,
+            "instruments": answers,
+        },
+        wanted,
+    )
+
+
+def released(kept: Planned, releases: Releases) -> dict[str, Any]:
+    """A copy of a planned answer, its cells checked in order against ``releases``, with each
+    instrument's summary over the changes shown."""
+    answer = memos.unshared(kept.answer)
+    for instrument in answer["instruments"]:
+        k = instrument["minimum"]
+        wanted = kept.wanted[instrument["instrument_id"]]
+        release(instrument["instrument_id"], instrument, wanted, releases, k)
+        instrument["summary"] = _summary(instrument["changes"], instrument["rater_groups"], k)
+    return answer
 
 
 def growth_summary(
-    cur: Cursor, cohort_ids: list[str], policy: Policy, releases: Releases | None = None
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Per instrument and rater group, the mean improvement baseline -> post over dimensions.
 
     Pools ``cohort_ids`` (a programme's cohorts). For the Kirkpatrick levels: the self group
     is self-assessed growth (L2), the other groups' behaviour change (L3).
     """
-    view = growth(population(cur, cohort_ids, policy), releases=releases)
+    view = kept_growth(cur, cohort_ids, policy, releases, memo)
     return {
         "cohort_ids": list(cohort_ids),
         "people": view["people"],
@@ -85,8 +148,10 @@ def growth_summary(
 
 
 def instrument_growth(
-    instrument: Instrument, found: Iterable[Rating], releases: Releases
-) -> dict[str, Any]:
+    instrument: Instrument, found: Iterable[Rating]
+) -> tuple[dict[str, Any], list[Wanted]]:
+    """One instrument's answer before secondary suppression (no summary yet), and its cells
+    in release order."""
     values = group_values(instrument, found)
     groups = sorted({slot[3] for slot in values}, key=group_rank)
     waves = sorted({slot[2] for slot in values}, key=wave_order)
@@ -95,6 +160,7 @@ def instrument_growth(
     counted = _counted(values)
     cells: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    wanted: list[Wanted] = []
     for dimension in instrument.dimensions:
         key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
         for group in groups:
@@ -107,10 +173,10 @@ def instrument_growth(
                     for later in waves
                     if compared_with_baseline(later)
                 ]
-            release(instrument.instrument_id, by_wave, these, compared, releases, k)
+            wanted += plan(by_wave, these, compared, k, (len(cells), len(changes)))
             cells += these
             changes += compared
-    return {
+    answer = {
         **instrument.header(),
         "rater_groups": groups,
         "waves": waves,
@@ -118,9 +184,10 @@ def instrument_growth(
         "excluded": _excluded(values, groups, people, k),
         "cells": cells,
         "changes": changes,
-        "summary": _summary(changes, groups, k),
+        "summary": {},
         "confidence": CONFIDENCE,
     }
+    return answer, wanted
 
 
 def _counted(

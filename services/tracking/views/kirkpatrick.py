@@ -74,7 +74,7 @@ def levels(
     ``memo`` keeps organisation-wide parts between requests (:mod:`.memo`)."""
     releases = releases or Releases()
     reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
-    growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
+    growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases, memo))
     network = network_summary(cur, cohort_ids, policy)
     staff = staff_survey_summary(cur, cohort_ids, policy, memo)
     mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases, memo)

@@ -71,6 +71,16 @@ class Memo:
         return len(self._entries)
 
 
+def unshared(value: T) -> T:
+    """A copy of a kept answer that a request may change in place (``deepcopy`` without its
+    bookkeeping: kept figures are plain dicts, lists and immutable values)."""
+    if isinstance(value, dict):
+        return {k: unshared(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [unshared(v) for v in value]  # type: ignore[return-value]
+    return value
+
+
 def get(
     memo: Memo | None,
     cur: Cursor,

@@ -219,7 +219,7 @@ def figures(
     kept = memos.get(
         memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day), COMPARED
     )
-    theirs = _unshared(kept)  # the ledger may withhold a kept answer's cells in place
+    theirs = memos.unshared(kept)  # the ledger may withhold a kept answer's cells in place
     release(chosen.organisation, chosen.participants, view_day, ours, releases, minimum)
     followed = memos.get(
         memo,
@@ -241,16 +241,6 @@ def figures(
         for m in ours["retention"]["estimated"]
     }
     return {"participants": ours, "comparison": theirs, "difference": difference}
-
-
-def _unshared(value: Any) -> Any:
-    """A copy of kept figures that the ledger or a caller may change in place (``deepcopy``
-    without its bookkeeping: the figures are plain dicts, lists and scalars)."""
-    if isinstance(value, dict):
-        return {k: _unshared(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unshared(v) for v in value]
-    return value
 
 
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:

@@ -41,9 +41,9 @@ from services.tracking.views.staff_survey import staff_survey_summary
 
 
 def pooled_growth(
-    cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases
+    cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases, memo: Memo | None = None
 ) -> dict[str, Any]:
-    return growth.growth(growth.population(cur, cohort_ids, policy), None, releases)
+    return growth.kept_growth(cur, cohort_ids, policy, releases, memo)
 
 
 def pooled_mobility(
