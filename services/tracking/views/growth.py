@@ -100,7 +100,7 @@ def planned(pop: Population, instrument_id: str | None = None) -> Planned:
     people = len(pop.members)
     answers, wanted = [], {}
     for i in instruments:
-        answer, wanted[i.instrument_id] = instrument_growth(i, pop.ratings)
+        answer, wanted[i.instrument_id] = planned_instrument(i, pop.ratings)
         answers.append(answer)
     return Planned(
         {
@@ -148,6 +148,15 @@ def growth_summary(
 
 
 def instrument_growth(
+    instrument: Instrument, found: Iterable[Rating], releases: Releases
+) -> dict[str, Any]:
+    """One instrument's answer, its cells checked against ``releases``."""
+    answer, wanted = planned_instrument(instrument, found)
+    kept = Planned({"instruments": [answer]}, {instrument.instrument_id: wanted})
+    return released(kept, releases)["instruments"][0]  # type: ignore[no-any-return]
+
+
+def planned_instrument(
     instrument: Instrument, found: Iterable[Rating]
 ) -> tuple[dict[str, Any], list[Wanted]]:
     """One instrument's answer before secondary suppression (no summary yet), and its cells
