@@ -94,9 +94,24 @@ def groups(
     """The participants and comparison group of the cohorts (unknown cohorts raise 404).
 
     The organisation-wide parts (who qualifies on each end date, and their attributes) are
-    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`).
+    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`), and
+    so is the whole answer for several cohorts (a programme's, the organisation's).
     """
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
+    if len(cohort_ids) < 2:
+        return _groups(cur, cohort_ids, chosen, memo)
+    return memos.get(
+        memo,
+        cur,
+        ("pooled groups", tuple(cohort_ids), tuple(sorted(chosen.items()))),
+        partial(_groups, cur, cohort_ids, chosen, memo),
+        (*COMPARED, "tr_cohorts", "tr_programmes"),
+    )
+
+
+def _groups(
+    cur: Cursor, cohort_ids: list[str], chosen: dict[str, str], memo: Memo | None
+) -> Groups:
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
     organisations: list[str] = []
@@ -211,16 +226,16 @@ def figures(
     organisation, are kept in ``memo`` per group, view date and minimum (:mod:`.memo`).
     """
     releases = releases or Releases()
-    ours = group_figures(
-        chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
-    )
+    ours, our_followed = _participant_figures(cur, chosen.participants, minimum, view_day, memo)
     named = chosen.key if chosen.key is not None else frozenset(chosen.comparison.items())
     key = ("comparison figures", named, view_day, minimum)
     kept = memos.get(
         memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day), COMPARED
     )
     theirs = memos.unshared(kept)  # the ledger may withhold a kept answer's cells in place
-    release(chosen.organisation, chosen.participants, view_day, ours, releases, minimum)
+    release(
+        chosen.organisation, chosen.participants, view_day, ours, releases, minimum, our_followed
+    )
     followed = memos.get(
         memo,
         cur,
@@ -247,6 +262,50 @@ def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[M
     """The moves of the people of ``origins`` after the earliest origin, by ``view_day``."""
     since = min(origins.values(), default=view_day)
     return moves_between(cur, since, view_day, origins) if since < view_day else {}
+
+
+KEPT_FROM = 500
+"""Participants from which their figures are kept (a programme's, the organisation's): a
+cohort's are computed at once, and keeping them would push organisation-wide answers out."""
+
+
+def _participant_figures(
+    cur: Cursor, origins: Origins, minimum: int, view_day: dt.date, memo: Memo | None
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The participants' figures and followed population; many participants' are kept."""
+
+    def compute() -> tuple[dict[str, Any], frozenset[str]]:
+        found = group_figures(origins, _moves(cur, origins, view_day), view_day, minimum)
+        return found, followed_from(origins, view_day)
+
+    if len(origins) < KEPT_FROM:
+        return compute()
+    key = ("participant figures", frozenset(origins.items()), view_day, minimum)
+    found, followed = memos.get(memo, cur, key, compute, ("tr_moves",))
+    return memos.unshared(found), followed
+
+
+def pooled_participants(
+    cur: Cursor, chosen: Groups, cohort_ids: list[str], minimum: int, memo: Memo | None = None
+) -> tuple[Groups, list[str]]:
+    """``chosen`` with only the cohorts of at least ``minimum`` participants pooled (the
+    pooled figure less the other cohorts' would describe a smaller cohort's people), and
+    those cohorts."""
+
+    def compute() -> tuple[Origins | None, list[str]]:
+        pooled = [c for c in cohort_ids if len(participants(cur, c)) >= minimum]
+        if len(pooled) == len(cohort_ids):
+            return None, pooled
+        return _taking_part(cur, _in_end_order(cur, pooled)), pooled
+
+    key = ("pooled participants", tuple(cohort_ids), minimum)
+    found = (
+        compute()
+        if len(cohort_ids) < 2
+        else memos.get(memo, cur, key, compute, ("tr_cohorts", "tr_participation"))
+    )
+    origins, pooled = found
+    return (chosen if origins is None else replace(chosen, participants=origins)), pooled
 
 
 def _comparison_figures(
@@ -297,10 +356,9 @@ def mobility_summary(
     cohort's end. A cohort with fewer participants than the minimum is left out of the pooled
     participants: the programme's figure less the other cohorts' would describe its people.
     """
-    chosen = groups(cur, cohort_ids, {}, memo)
-    pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
-    if len(pooled) < len(cohort_ids):
-        chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
+    chosen, _ = pooled_participants(
+        cur, groups(cur, cohort_ids, {}, memo), cohort_ids, policy.minimum, memo
+    )
     result = figures(cur, chosen, policy.minimum, view_day, releases, memo)
     ours, theirs = result["participants"], result["comparison"]
     return {

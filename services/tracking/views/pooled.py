@@ -29,11 +29,9 @@ is then suppressed or withheld by the same rules as without it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
 from services.tracking.views import growth, mobility
-from services.tracking.views.cohorts import participants
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy
@@ -54,11 +52,9 @@ def pooled_mobility(
     releases: Releases,
     memo: Memo | None = None,
 ) -> dict[str, Any]:
-    chosen = mobility.groups(cur, cohort_ids, {}, memo)
-    pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
-    if len(pooled) < len(cohort_ids):
-        facts = mobility._in_end_order(cur, pooled)
-        chosen = replace(chosen, participants=mobility._taking_part(cur, facts))
+    chosen, pooled = mobility.pooled_participants(
+        cur, mobility.groups(cur, cohort_ids, {}, memo), cohort_ids, policy.minimum, memo
+    )
     return {
         "view_date": view_day.isoformat(),
         "participant_cohorts": pooled,
