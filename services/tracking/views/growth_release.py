@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.tracking.views.ledger import Releases, suppress
+from services.tracking.views.ledger import Releases, interned, suppress
 from services.tracking.views.ratings import BASELINE, POST
 
 Unit = tuple[str, str]
@@ -82,7 +82,7 @@ def plan(
         Wanted(
             *where[id(row)],
             tuple(f"{row['dimension']}|{row['rater_group']}|{wave}" for wave in waves),
-            frozenset(units),
+            interned(units),
             keys,
         )
         for row, waves, units, keys in wanted

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -202,9 +203,20 @@ LEDGER = "tr_releases"
 """The ledger's table: its change counter goes up with every release recorded."""
 
 
+_INTERNED: weakref.WeakValueDictionary[Population, Population] = weakref.WeakValueDictionary()
+
+
+def interned(members: Iterable[str]) -> Population:
+    """The one population object of these members while any is held: a kept answer's
+    population and the ledger's equal one are then the same object, so finding it among the
+    released ones costs a hash lookup, not a comparison of every member."""
+    population = frozenset(members)
+    return _INTERNED.setdefault(population, population)
+
+
 def load(cur: Cursor, family: str) -> list[tuple[str, Population]]:
     cur.execute("SELECT measure, members FROM tr_releases WHERE family = ?", (family,))
-    return [(measure, frozenset(json.loads(members))) for measure, members in cur.fetchall()]
+    return [(measure, interned(json.loads(members))) for measure, members in cur.fetchall()]
 
 
 def withheld(reason: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.tracking.views.ledger import Releases, withheld
+from services.tracking.views.ledger import Releases, interned, withheld
 
 MEASURES = ("first_move", "first_rotation", "retention", "scopes")
 
@@ -24,9 +24,7 @@ MEASURES = ("first_move", "first_rotation", "retention", "scopes")
 def followed_from(origins: dict[str, dt.date], view_day: dt.date) -> frozenset[str]:
     """The population of a group's outcomes: each person followed by ``view_day``, with the
     day they are followed from."""
-    return frozenset(
-        f"{person}@{t0.isoformat()}" for person, t0 in origins.items() if t0 < view_day
-    )
+    return interned(f"{person}@{t0.isoformat()}" for person, t0 in origins.items() if t0 < view_day)
 
 
 def release(
