@@ -31,38 +31,45 @@ from typing import Any, TypeVar
 from services.tracking.changes import counters
 from shared.sql import Cursor
 
-SIZE = 32
+SIZE = 48
 """Entries kept per database (each is at most one organisation's people)."""
 
 T = TypeVar("T")
 
 
-def version(cur: Cursor, tables: Iterable[str]) -> tuple[Any, ...]:
-    """What the cursor sees of ``tables``: its timeframe and their change counters."""
+def timeframe(cur: Cursor) -> str | None:
+    """The recorded moment the cursor reads as of (None: live)."""
     frame = getattr(cur, "frame", None)
-    as_of = None if frame is None else getattr(frame, "as_of", None)
-    return (as_of, counters(cur, tables))
+    return None if frame is None else getattr(frame, "as_of", None)
 
 
 class Memo:
-    """Kept computations of one read-model database, by version and arguments."""
+    """Kept computations of one read-model database, by timeframe and arguments.
+
+    Each is kept once, with the counters it was computed at: an answer for older counters is
+    never asked for again (counters only grow), so a new one replaces it rather than pushing
+    another computation out.
+    """
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T], tables: Iterable[str]) -> T:
         """``compute()``'s answer for ``key`` while ``tables`` (all it reads) are unchanged,
         computed at most once."""
-        full = (version(cur, tables), key)
+        at = counters(cur, tables)
+        full = (timeframe(cur), key)
         with self._lock:
-            if full in self._entries:
+            found = self._entries.get(full)
+            if found is not None and found[0] == at:
                 self._entries.move_to_end(full)
-                return self._entries[full]  # type: ignore[no-any-return]
+                return found[1]  # type: ignore[no-any-return]
         value = compute()
         with self._lock:
-            self._entries[full] = value
+            self._entries[full] = (at, value)
+            self._entries.move_to_end(full)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return value
