@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from services.tracking import changes
 from services.tracking.temporal import reading
 from services.tracking.views import mobility
@@ -142,3 +144,23 @@ def test_a_kept_comparison_group_outlives_events_that_do_not_change_what_it_read
         again = mobility.groups(cur, [cohort_id], {}, memo).base
     assert again is not kept
     assert len(again) == len(kept) + 1
+
+
+def test_a_large_group_reads_every_move_once_and_gets_the_same_figures(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cohort_id = scene(api)
+    mover = api.person()
+    move = {"kind": "transfer", "organisation": "TEM", "department": "Energy",
+            "unit": "Grid", "start_date": "2021-03-01"}  # fmt: skip
+    api.created(f"/enrolment/people/{mover}/career-moves", move)
+    api.embedded.tracking.projector.drain()
+    day = dt.date(2024, 1, 1)
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        chosen = mobility.groups(cur, [cohort_id], {})
+        by_chunks = mobility.figures(cur, chosen, 5, day)
+        monkeypatch.setattr(mobility, "READ_ALL_FROM", 1)
+        at_once = mobility.figures(cur, chosen, 5, day)
+    assert at_once == by_chunks
+    moved = by_chunks["comparison"]["scopes"]
+    assert sum(c["value"] for c in moved.values() if c["value"]) == 1  # the mover's move

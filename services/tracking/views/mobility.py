@@ -258,10 +258,20 @@ def figures(
     return {"participants": ours, "comparison": theirs, "difference": difference}
 
 
+READ_ALL_FROM = 5_000
+"""People from whom every move of the window is read in one query and theirs picked out, rather
+than a query per 500 of them: a comparison group is most of an organisation."""
+
+
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
     """The moves of the people of ``origins`` after the earliest origin, by ``view_day``."""
     since = min(origins.values(), default=view_day)
-    return moves_between(cur, since, view_day, origins) if since < view_day else {}
+    if since >= view_day:
+        return {}
+    if len(origins) < READ_ALL_FROM:
+        return moves_between(cur, since, view_day, origins)
+    found = moves_between(cur, since, view_day)
+    return {person: moves for person, moves in found.items() if person in origins}
 
 
 KEPT_FROM = 500
