@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -166,7 +167,7 @@ def _after_new_events(
     this is the cost of an answer computed afresh where they changed, kept where not."""
     for number, (scope, rule) in enumerate(views):
         name = f"{scope} {rule.rsplit('/', 1)[-1]}"
-        body = {**NEW_PERSON, "employee_number": f"BENCH-NEW-{number:04d}"}
+        body = {**NEW_PERSON, "employee_number": f"BENCH-NEW-{number:04d}-{uuid.uuid4().hex[:8]}"}
         response = client.post("/enrolment/people", json=body, headers=headers)
         if response.status_code != 201:
             raise RuntimeError(f"POST /enrolment/people: {response.status_code} {response.text}")
