@@ -138,12 +138,14 @@ def test_a_kept_comparison_group_outlives_events_that_do_not_change_what_it_read
     api.embedded.tracking.projector.drain()
     with reading(api.embedded.tracking.readmodels.database) as cur:
         assert mobility.groups(cur, [cohort_id], {}, memo).base is kept
+    kept_computations = len(memo)
     api.person()  # a person and a placement: the group changes
     api.embedded.tracking.projector.drain()
     with reading(api.embedded.tracking.readmodels.database) as cur:
         again = mobility.groups(cur, [cohort_id], {}, memo).base
     assert again is not kept
     assert len(again) == len(kept) + 1
+    assert len(memo) == kept_computations  # the new answers replaced the old ones
 
 
 def test_a_large_group_reads_every_move_once_and_gets_the_same_figures(
