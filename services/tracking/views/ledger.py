@@ -214,9 +214,26 @@ def interned(members: Iterable[str]) -> Population:
     return _INTERNED.setdefault(population, population)
 
 
+_DECODED: weakref.WeakValueDictionary[str, Population] = weakref.WeakValueDictionary()
+"""Populations by their digest, while any is held: a family read again after a release decodes
+only the populations it did not hold already."""
+
+
 def load(cur: Cursor, family: str) -> list[tuple[str, Population]]:
-    cur.execute("SELECT measure, members FROM tr_releases WHERE family = ?", (family,))
-    return [(measure, interned(json.loads(members))) for measure, members in cur.fetchall()]
+    cur.execute("SELECT measure, population FROM tr_releases WHERE family = ?", (family,))
+    rows = cur.fetchall()
+    held = {digest: found for _, digest in rows if (found := _DECODED.get(digest)) is not None}
+    missing = sorted({digest for _, digest in rows} - held.keys())
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        cur.execute(
+            "SELECT DISTINCT population, members FROM tr_releases WHERE family = ?"
+            f" AND population IN ({', '.join('?' * len(chunk))})",
+            (family, *chunk),
+        )
+        for digest, members in cur.fetchall():
+            held[digest] = _DECODED.setdefault(digest, interned(json.loads(members)))
+    return [(measure, held[digest]) for measure, digest in rows]
 
 
 def withheld(reason: str) -> dict[str, Any]:
