@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from services.tracking.changes import counters
 from shared.sql import Cursor
 
-SIZE = 48
+SIZE = 128
 """Entries kept per database (each is at most one organisation's people)."""
 
 T = TypeVar("T")
