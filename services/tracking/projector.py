@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
 
+from services.tracking import changes
 from services.tracking.journal import Journal, applied_event_ids, handle
 from services.tracking.readmodels import ReadModels, now, one_writer_at_a_time, store_cursor
 from services.tracking.schema import check_layout
@@ -105,7 +106,9 @@ class Projector:
             one_writer_at_a_time(self.readmodels.database, cur)  # several projectors, one group
             check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
-            applied_per_key = Counter(apply(cur, poll))
+            touched: set[str] = set()
+            applied_per_key = Counter(apply(cur, poll, touched))
+            changes.bump(cur, touched)
             for delivery in poll.deliveries:
                 if delivery.envelope is not None:
                     last_event[(delivery.source, delivery.partition)] = delivery.envelope.position
@@ -116,7 +119,7 @@ class Projector:
         self.stats.applied += applied
         return applied
 
-    def _apply_batch(self, cur: Cursor, poll: Poll) -> list[Key]:
+    def _apply_batch(self, cur: Cursor, poll: Poll, touched: set[str]) -> list[Key]:
         """Applies a batch in order, with one ledger lookup and one ledger insert for all of it.
 
         The ledger insert has no ``ON CONFLICT``: if another projector applied one of these
@@ -141,21 +144,22 @@ class Projector:
             journal.add(delivery.source, envelope)
             applied.append((delivery.source, delivery.partition))
         batched.flush()
+        touched |= batched.touched
         journal.write(cur)
         return applied
 
-    def _apply_each_isolated(self, cur: Cursor, poll: Poll) -> list[Key]:
+    def _apply_each_isolated(self, cur: Cursor, poll: Poll, touched: set[str]) -> list[Key]:
         return [
             (delivery.source, delivery.partition)
             for delivery in poll.deliveries
-            if self._apply_isolated(cur, delivery)
+            if self._apply_isolated(cur, delivery, touched)
         ]
 
-    def _apply_isolated(self, cur: Cursor, delivery: Delivery) -> bool:
+    def _apply_isolated(self, cur: Cursor, delivery: Delivery, touched: set[str]) -> bool:
         """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
         cur.execute("SAVEPOINT polku_event")
         try:
-            applied = self._apply_one(cur, delivery)
+            applied = self._apply_one(cur, delivery, touched)
         except Exception as exc:  # after the retries, this event alone is at fault
             cur.execute("ROLLBACK TO SAVEPOINT polku_event")
             cur.execute("RELEASE SAVEPOINT polku_event")
@@ -187,14 +191,17 @@ class Projector:
                 return envelope._replace(data=data)
         return envelope
 
-    def _apply_one(self, cur: Cursor, delivery: Delivery) -> bool:
+    def _apply_one(self, cur: Cursor, delivery: Delivery, touched: set[str]) -> bool:
         envelope = self._readable(cur, delivery)
         if envelope is None:
             return False
         if applied_event_ids(cur, [envelope.id]):
             self.stats.duplicates += 1
             return False
-        handle(cur, envelope)
+        batched = Batched(cur)
+        handle(batched, envelope)
+        batched.flush()
+        touched |= batched.touched
         journal = Journal()
         journal.add(delivery.source, envelope)
         journal.write(cur)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.tracking import changes
 from services.tracking.comparison import BATCH, IGNORED, layouts, positions
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
@@ -225,10 +226,12 @@ def _swap_once(
         theirs, ours = positions(cur), positions(source)
         if theirs != ours:
             return f"the live positions {_text(theirs)} did not match the rebuild's {_text(ours)}"
-        return {
+        replaced = {
             layout.table: _replace(cur, source, layout.table, layout.columns, insert_batch)
             for layout in layouts()
         }
+        changes.bump_all(cur)  # what was kept from the old rows gives way
+        return replaced
 
 
 def _replace(

@@ -43,6 +43,10 @@ BOOKKEEPING = [
         family TEXT NOT NULL, measure TEXT NOT NULL, population TEXT NOT NULL,
         members TEXT NOT NULL, size INTEGER NOT NULL, at TEXT NOT NULL,
         PRIMARY KEY (family, measure, population))""",
+    # Change counters (changes.py): one per fact table, raised in the transaction that
+    # changes it, so kept computations give way only to changes of the tables they read.
+    """CREATE TABLE IF NOT EXISTS tr_changes (
+        name TEXT PRIMARY KEY, version BIGINT NOT NULL)""",
 ]
 """The projector's and the API's own state: not a function of the logs, never compared."""
 

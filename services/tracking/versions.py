@@ -118,6 +118,8 @@ class Batched:
         self._held: dict[str, list[Sequence[Any]]] = {}
         self._shape: dict[str, str] = {}
         """The statement held for each table."""
+        self.touched: set[str] = set()
+        """The fact tables written through this cursor: their change counters go up."""
 
     def defer(self, sql: str, params: Sequence[Any], table: str) -> None:
         held = self._shape.get(table)
@@ -151,10 +153,16 @@ class Batched:
         return self.cur.rowcount
 
 
+def _touch(cur: Cursor, table: str) -> None:
+    if isinstance(cur, Batched):
+        cur.touched.add(table)
+
+
 def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
     """:func:`insert` when nothing reads whether the row was new: a :class:`Batched` cursor
     defers it, so a run of them is one ``executemany``."""
     if isinstance(cur, Batched):
+        cur.touched.add(table)
         cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
     else:
         insert(cur, table, values, at)
@@ -166,6 +174,7 @@ def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
     For a fact created once (not in ``schema.REENTERED``), only a row of the same key and
     moment counts as held: its aggregate cannot create it twice.
     """
+    _touch(cur, table)
     cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
 
@@ -189,6 +198,7 @@ def revise(
     version. A row recorded at ``at`` or later (an event of the same moment, or of a source
     whose events arrived out of their time order) is changed in place.
     """
+    _touch(cur, table)
     # A fact that may be new (``otherwise``) is usually new: one insert settles it.
     if otherwise is not None and insert(cur, table, otherwise, at):
         return
@@ -217,6 +227,7 @@ def revise(
 
 def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:
     """Ends the current fact under ``key`` at ``at`` (one recorded at ``at`` or later goes)."""
+    _touch(cur, table)
     where = _statements(table).current.split(" WHERE ", 1)[1]
     cur.execute(f"DELETE FROM {table} WHERE {where} AND recorded_from >= ?", (*key, at))
     cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))

@@ -1,10 +1,14 @@
-"""Organisation-wide computations kept between requests: a new event, or another moment, misses."""
+"""Organisation-wide computations kept between requests: a new event that changes a table they
+read, or another moment, misses; any other event keeps them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import pytest
+
+from services.tracking import changes
 from services.tracking.temporal import reading
 from services.tracking.views import mobility
 from services.tracking.views.memo import Memo
@@ -104,3 +108,61 @@ def test_who_left_the_state_and_came_back_joins_from_the_first_end_they_qualify_
     }
     assert chosen.traits[returner]["department"] == "Energy"
     assert chosen.traits[stayer]["department"] == "Innovation"
+
+
+def counters(api: Api, *tables: str) -> dict[str, int]:
+    with api.embedded.tracking.readmodels.database.transaction(write=False) as cur:
+        return dict(changes.counters(cur, tables))
+
+
+def test_the_projector_raises_the_counters_of_the_tables_an_event_wrote(api: Api) -> None:
+    scene(api)
+    before = counters(api, "tr_people", "tr_placements", "tr_results", "tr_cohorts")
+    api.person()
+    api.embedded.tracking.projector.drain()
+    after = counters(api, "tr_people", "tr_placements", "tr_results", "tr_cohorts")
+    assert after["tr_people"] > before["tr_people"]
+    assert after["tr_placements"] > before["tr_placements"]
+    assert after["tr_results"] == before["tr_results"]
+    assert after["tr_cohorts"] == before["tr_cohorts"]
+
+
+def test_a_kept_comparison_group_outlives_events_that_do_not_change_what_it_read(
+    api: Api,
+) -> None:
+    cohort_id = scene(api)
+    memo = Memo()
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        kept = mobility.groups(cur, [cohort_id], {}, memo).base
+    api.cohort(name="Another cohort")  # cohorts and programmes only
+    api.embedded.tracking.projector.drain()
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        assert mobility.groups(cur, [cohort_id], {}, memo).base is kept
+    kept_computations = len(memo)
+    api.person()  # a person and a placement: the group changes
+    api.embedded.tracking.projector.drain()
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        again = mobility.groups(cur, [cohort_id], {}, memo).base
+    assert again is not kept
+    assert len(again) == len(kept) + 1
+    assert len(memo) == kept_computations  # the new answers replaced the old ones
+
+
+def test_a_large_group_reads_every_move_once_and_gets_the_same_figures(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cohort_id = scene(api)
+    mover = api.person()
+    move = {"kind": "transfer", "organisation": "TEM", "department": "Energy",
+            "unit": "Grid", "start_date": "2021-03-01"}  # fmt: skip
+    api.created(f"/enrolment/people/{mover}/career-moves", move)
+    api.embedded.tracking.projector.drain()
+    day = dt.date(2024, 1, 1)
+    with reading(api.embedded.tracking.readmodels.database) as cur:
+        chosen = mobility.groups(cur, [cohort_id], {})
+        by_chunks = mobility.figures(cur, chosen, 5, day)
+        monkeypatch.setattr(mobility, "READ_ALL_FROM", 1)
+        at_once = mobility.figures(cur, chosen, 5, day)
+    assert at_once == by_chunks
+    moved = by_chunks["comparison"]["scopes"]
+    assert sum(c["value"] for c in moved.values() if c["value"]) == 1  # the mover's move

@@ -15,6 +15,7 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -23,6 +24,7 @@ from services.tracking import temporal
 from services.tracking.api.arguments import as_of_text, on_text
 from services.tracking.readmodels import ReadModels
 from services.tracking.views import csv_cells, ledger, trajectory
+from services.tracking.views import memo as memos
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy
 from shared.auth import subject_reference
@@ -139,9 +141,15 @@ def releases() -> ledger.Releases:
     ledger as a live one: the ledger is bookkeeping, not a temporal fact.
     """
 
+    kept = memo()
+
     def load(family: str) -> list[tuple[str, ledger.Population]]:
+        # Kept while no release is recorded: a family's populations are read and decoded
+        # once, not per request (ledger.Releases.record raises the ledger's counter).
         with readmodels().database.transaction(write=False) as cur:
-            return ledger.load(cur, family)
+            return memos.get(
+                kept, cur, ("releases", family), partial(ledger.load, cur, family), [ledger.LEDGER]
+            )
 
     return ledger.Releases(load)
 

@@ -114,7 +114,7 @@ def _funnel(args: dict[str, Any], programme_id: str | None) -> Any:
             **_header(
                 args, "organisation" if programme_id is None else "programme", programme_id, name
             ),
-            **pooled_funnel.pooled_funnel(cur, cohorts, policy()),
+            **pooled_funnel.pooled_funnel(cur, cohorts, policy(), memo()),
         }
     suffix = f"-{args['year']}" if args.get("year") else ""
     return respond(

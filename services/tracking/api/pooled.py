@@ -118,7 +118,7 @@ def _pooled(args: dict[str, Any], programme_id: str | None, view: View, csv: Any
 
 
 def _growth(cur: Cursor, ids: list[str], args: dict[str, Any]) -> dict[str, Any]:
-    return pooled.pooled_growth(cur, ids, policy(), args["_released"])
+    return pooled.pooled_growth(cur, ids, policy(), args["_released"], memo())
 
 
 def _mobility(cur: Cursor, ids: list[str], args: dict[str, Any]) -> dict[str, Any]:

@@ -9,15 +9,17 @@ which they qualify for that cohort's organisation, with their department then
 (:func:`services.tracking.views.mobility.groups`).
 
 One pass: the placements and departures up to the last end date are read once, in date order,
-and replayed while stepping through the end dates, keeping each organisation's people as of
-the current date. The cost is one read of the placements, not one per end date, so a programme
-or the whole organisation costs about as much as a cohort.
+and replayed while stepping through the end dates, keeping per organisation who was placed there
+since its last end date. The cost is one read of the placements, not one per end date, and each
+end date looks only at its new placements, so a programme or the whole organisation costs about
+as much as a cohort.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from services.tracking.views.cohorts import ever_enrolled
 from shared.sql import Cursor
@@ -30,9 +32,15 @@ def folded(name: str | None) -> str | None:
     return None if name is None else name.strip().casefold()
 
 
-def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Joined:
+def comparison_over(
+    cur: Cursor, ends: Sequence[tuple[str, str | None]], enrolled: AbstractSet[str] | None = None
+) -> Joined:
     """The comparison group of cohorts ending on ``ends`` ((end date, organisation), in end
-    order): who qualifies, from the first of those days they do (see the module's note)."""
+    order): who qualifies, from the first of those days they do (see the module's note).
+
+    ``enrolled`` (default: everyone ever enrolled) are left out. Leaving them out afterwards
+    gives the same group: whether someone was enrolled does not depend on the day, and no one
+    else's day depends on theirs."""
     if not ends:
         return {}
     last = max(day for day, _ in ends)
@@ -48,9 +56,14 @@ def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Join
         (last,),
     )
     departures = cur.fetchall()
-    enrolled = ever_enrolled(cur)
+    if enrolled is None:
+        enrolled = ever_enrolled(cur)
     placed: dict[str, tuple[str, str | None, str | None]] = {}  # date, organisation, dept
-    members: dict[str | None, set[str]] = defaultdict(set)
+    # Per organisation, who was placed there since its last end day was looked at: only they
+    # can join on its next one. Everyone else placed there then either joined, was enrolled,
+    # or had left the state with no placement since, and stays so until placed again; so each
+    # end day costs its new placements, not the organisation's size.
+    pending: dict[str | None, set[str]] = defaultdict(set)
     left: dict[str, str] = {}
     joined: Joined = {}
     p = d = 0
@@ -58,16 +71,17 @@ def comparison_over(cur: Cursor, ends: Sequence[tuple[str, str | None]]) -> Join
         while p < len(placements) and placements[p][1] <= day:
             person, date, named, department = placements[p]
             if person in placed:
-                members[folded(placed[person][1])].discard(person)
+                pending[folded(placed[person][1])].discard(person)
             placed[person] = (date, named, department)
-            members[folded(named)].add(person)
+            pending[folded(named)].add(person)
             p += 1
         while d < len(departures) and departures[d][1] <= day:
             left[departures[d][0]] = departures[d][1]
             d += 1
         if organisation is None:
             continue
-        for person in sorted(members.get(folded(organisation), set()) - joined.keys()):
+        waiting = pending.pop(folded(organisation), set())
+        for person in sorted(waiting - joined.keys()):
             if person in enrolled:
                 continue
             if person in left and placed[person][0] <= left[person]:

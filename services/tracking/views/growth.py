@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.growth_population import Population, population
-from services.tracking.views.growth_release import Unit, release, shown_cohorts
-from services.tracking.views.headline import adjust, headline
+from services.tracking.views.growth_release import Unit, Wanted, plan, release, shown_cohorts
+from services.tracking.views.headline import Counted, adjust, headline
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from services.tracking.views.ratings import (
     BASELINE,
@@ -44,6 +47,24 @@ from services.tracking.views.stats import CONFIDENCE, describe, paired_change, r
 from shared.sql import Cursor
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A growth answer before secondary suppression, with the cells it releases in order:
+    what can be kept while the facts hold, as the ledger is checked on every answer."""
+
+    answer: dict[str, Any]
+    wanted: dict[str, list[Wanted]]
+    """Per instrument id, its cells in release order."""
+    headline_inputs: dict[str, tuple[Counted, list[tuple[str, bool]]]] = field(default_factory=dict)
+    """Per instrument id, what its headlines are computed from once the cells are released:
+    each person's counted values and the dimensions (key, reverse-scored)."""
+
+
+GROWTH_TABLES = ("tr_cohorts", "tr_participation", "tr_instruments", "tr_results")
+"""What a growth answer of whole cohorts is read from (:func:`population` without a
+department)."""
+
+
 def growth(
     pop: Population, instrument_id: str | None = None, releases: Releases | None = None
 ) -> dict[str, Any]:
@@ -52,31 +73,85 @@ def growth(
     ``releases`` checks every cell against the release ledger; without it, only against the
     answer's other cells.
     """
-    releases = releases or Releases()
+    return released(planned(pop, instrument_id), releases or Releases())
+
+
+def kept_growth(
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    releases: Releases | None = None,
+    memo: Memo | None = None,
+) -> dict[str, Any]:
+    """:func:`growth` of the cohorts' whole population, its figures kept in ``memo`` while
+    the facts behind them hold (:mod:`.memo`); the ledger is checked every time."""
+    kept = memos.get(
+        memo,
+        cur,
+        ("growth", tuple(cohort_ids), policy),
+        lambda: planned(population(cur, cohort_ids, policy)),
+        GROWTH_TABLES,
+    )
+    return released(kept, releases or Releases())
+
+
+def planned(pop: Population, instrument_id: str | None = None) -> Planned:
     used = {r.instrument_id for r in pop.ratings} | ({instrument_id} if instrument_id else set())
     instruments = sorted(
         (i for i in pop.instruments.values() if i.instrument_id in used),
         key=lambda i: (i.name, i.instrument_id),
     )
     people = len(pop.members)
-    found = [instrument_growth(i, pop.ratings, releases) for i in instruments]
-    return {
-        "people": cell(people, people, pop.minimum),
-        "minimum": pop.minimum,
-        "instruments": found,
-        "multiplicity": adjust(found),
-    }
+    answers, wanted, inputs = [], {}, {}
+    for i in instruments:
+        answer, wanted[i.instrument_id], inputs[i.instrument_id] = planned_instrument(
+            i, pop.ratings
+        )
+        answers.append(answer)
+    return Planned(
+        {
+            "people": cell(people, people, pop.minimum),
+            "minimum": pop.minimum,
+            "instruments": answers,
+        },
+        wanted,
+        inputs,
+    )
+
+
+def released(kept: Planned, releases: Releases) -> dict[str, Any]:
+    """A copy of a planned answer, its cells checked in order against ``releases``, with each
+    instrument's summary over the changes shown, its headline per rater group (each checked
+    against the ledger too) and how many intervals the answer shows."""
+    answer = memos.unshared(kept.answer)
+    for instrument in answer["instruments"]:
+        k = instrument["minimum"]
+        instrument_id = instrument["instrument_id"]
+        release(instrument_id, instrument, kept.wanted[instrument_id], releases, k)
+        changes, groups = instrument["changes"], instrument["rater_groups"]
+        instrument["summary"] = _summary(changes, groups, k)
+        counted, turned = kept.headline_inputs[instrument_id]
+        instrument["headline"] = {
+            group: headline(instrument_id, counted, turned, changes, group, releases, k)
+            for group in groups
+        }
+    answer["multiplicity"] = adjust(answer["instruments"])
+    return answer
 
 
 def growth_summary(
-    cur: Cursor, cohort_ids: list[str], policy: Policy, releases: Releases | None = None
+    cur: Cursor,
+    cohort_ids: list[str],
+    policy: Policy,
+    releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """Per instrument and rater group, the mean improvement baseline -> post over dimensions.
 
     Pools ``cohort_ids`` (a programme's cohorts). For the Kirkpatrick levels: the self group
     is self-assessed growth (L2), the other groups' behaviour change (L3).
     """
-    view = growth(population(cur, cohort_ids, policy), releases=releases)
+    view = kept_growth(cur, cohort_ids, policy, releases, memo)
     return {
         "cohort_ids": list(cohort_ids),
         "people": view["people"],
@@ -90,6 +165,21 @@ def growth_summary(
 def instrument_growth(
     instrument: Instrument, found: Iterable[Rating], releases: Releases
 ) -> dict[str, Any]:
+    """One instrument's answer, its cells checked against ``releases``."""
+    answer, wanted, inputs = planned_instrument(instrument, found)
+    kept = Planned(
+        {"instruments": [answer]},
+        {instrument.instrument_id: wanted},
+        {instrument.instrument_id: inputs},
+    )
+    return released(kept, releases)["instruments"][0]  # type: ignore[no-any-return]
+
+
+def planned_instrument(
+    instrument: Instrument, found: Iterable[Rating]
+) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
+    """One instrument's answer before secondary suppression (no summary or headline yet), its
+    cells in release order, and what its headlines are computed from."""
     values = group_values(instrument, found)
     groups = sorted({slot[3] for slot in values}, key=group_rank)
     waves = sorted({slot[2] for slot in values}, key=wave_order)
@@ -98,6 +188,7 @@ def instrument_growth(
     counted = _counted(values)
     cells: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    wanted: list[Wanted] = []
     for dimension in instrument.dimensions:
         key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
         for group in groups:
@@ -110,15 +201,10 @@ def instrument_growth(
                     for later in waves
                     if compared_with_baseline(later)
                 ]
-            release(instrument.instrument_id, by_wave, these, compared, releases, k)
+            wanted += plan(by_wave, these, compared, k, (len(cells), len(changes)))
             cells += these
             changes += compared
-    turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
-    headlines = {
-        group: headline(instrument.instrument_id, counted, turned, changes, group, releases, k)
-        for group in groups
-    }
-    return {
+    answer = {
         **instrument.header(),
         "rater_groups": groups,
         "waves": waves,
@@ -126,10 +212,12 @@ def instrument_growth(
         "excluded": _excluded(values, groups, people, k),
         "cells": cells,
         "changes": changes,
-        "summary": _summary(changes, groups, k),
-        "headline": headlines,
+        "summary": {},
+        "headline": {},
         "confidence": CONFIDENCE,
     }
+    turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
+    return answer, wanted, (counted, turned)
 
 
 def _counted(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from services.tracking.views.ledger import Releases, suppress
+from services.tracking.views.ledger import Releases, interned, suppress
 from services.tracking.views.ratings import BASELINE, POST
 
 Unit = tuple[str, str]
@@ -37,23 +38,37 @@ CHANGE_FIGURES = (
 )  # fmt: skip
 
 
-def release(
-    instrument_id: str,
+@dataclass(frozen=True)
+class Wanted:
+    """A cell to release: where it is in its instrument's answer, on which measures, over
+    which population, and the figures that go with it."""
+
+    rows: str
+    """``cells`` or ``changes``."""
+    index: int
+    measures: tuple[str, ...]
+    units: frozenset[str]
+    keys: tuple[str, ...]
+
+
+def plan(
     by_wave: dict[str, dict[Unit, float]],
     cells: list[dict[str, Any]],
     changes: list[dict[str, Any]],
-    releases: Releases,
     k: int,
-) -> None:
-    """Secondary suppression of one dimension and rater group's cells, against each other
-    and the ledger.
+    offsets: tuple[int, int],
+) -> list[Wanted]:
+    """One dimension and rater group's cells in the order they are released, each with its
+    measures and population; ``offsets`` are where ``cells`` and ``changes`` begin in the
+    instrument's answer.
 
     A wave's measure is its values; a change releases both waves' values over its pairs, so
     it is checked on both (baseline n = 14 against post and pairs n = 13 would give the 14th
     baseline away). The change to post goes first, then the waves in order, then the other
     changes: of two cells that cannot both be shown, the headline change is kept.
     """
-    family = f"growth:{instrument_id}"
+    where = {id(c): ("changes", offsets[1] + i) for i, c in enumerate(changes)}
+    where.update({id(c): ("cells", offsets[0] + i) for i, c in enumerate(cells)})
     first = sorted(changes, key=lambda c: c["to"] != POST)
     wanted: list[tuple[dict[str, Any], tuple[str, ...], list[str], tuple[str, ...]]] = []
     for c in first[:1] if first and first[0]["to"] == POST else []:
@@ -63,15 +78,35 @@ def release(
         wanted.append((c, (c["wave"],), units, WAVE_FIGURES))
     for c in first[1:] if first and first[0]["to"] == POST else first:
         wanted.append((c, (BASELINE, c["to"]), _pairs(by_wave, c["to"], k), CHANGE_FIGURES))
-    for row, waves, units, keys in wanted:
-        size = row[keys[0]]
+    return [
+        Wanted(
+            *where[id(row)],
+            tuple(f"{row['dimension']}|{row['rater_group']}|{wave}" for wave in waves),
+            interned(units),
+            keys,
+        )
+        for row, waves, units, keys in wanted
+    ]
+
+
+def release(
+    instrument_id: str,
+    answer: dict[str, Any],
+    wanted: list[Wanted],
+    releases: Releases,
+    k: int,
+) -> None:
+    """Secondary suppression of an instrument's cells, against each other and the ledger, in
+    the order :func:`plan` gives."""
+    family = f"growth:{instrument_id}"
+    for want in wanted:
+        row = answer[want.rows][want.index]
+        size = row[want.keys[0]]
         if size["suppressed"] or not size["value"]:
             continue
-        dimension, group = row["dimension"], row["rater_group"]
-        measures = [f"{dimension}|{group}|{wave}" for wave in waves]
-        reason = releases.admit(family, measures, units, k)
+        reason = releases.admit(family, want.measures, want.units, k)
         if reason is not None:
-            suppress(row, keys, reason)
+            suppress(row, want.keys, reason)
 
 
 def _unit_keys(units: Iterable[Unit]) -> list[str]:

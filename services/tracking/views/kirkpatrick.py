@@ -73,9 +73,9 @@ def levels(
     """The four levels' figures; ``releases`` checks growth and mobility against the ledger;
     ``memo`` keeps organisation-wide parts between requests (:mod:`.memo`)."""
     releases = releases or Releases()
-    reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases)
-    growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases))
-    network = network_summary(cur, cohort_ids, policy)
+    reaction = reaction_summary(cur, cohort_ids, policy, view_day, releases, memo)
+    growth = _rater_groups(growth_summary(cur, cohort_ids, policy, releases, memo))
+    network = network_summary(cur, cohort_ids, policy, memo)
     staff = staff_survey_summary(cur, cohort_ids, policy, memo)
     mobility = mobility_summary(cur, cohort_ids, policy, view_day, releases, memo)
     no_ratings = "no baseline and post ratings"

@@ -27,12 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from services.tracking.changes import bump
 from shared.sql import Cursor
 
 Population = frozenset[str]
@@ -192,12 +194,46 @@ class Releases:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (family, measure, population) DO NOTHING",
                 (family, measure, digest, members, len(population), at),
             )
+        if self.new:  # what was kept of the ledger (api.base.releases) gives way
+            bump(cur, [LEDGER])
         self.new = []
 
 
+LEDGER = "tr_releases"
+"""The ledger's table: its change counter goes up with every release recorded."""
+
+
+_INTERNED: weakref.WeakValueDictionary[Population, Population] = weakref.WeakValueDictionary()
+
+
+def interned(members: Iterable[str]) -> Population:
+    """The one population object of these members while any is held: a kept answer's
+    population and the ledger's equal one are then the same object, so finding it among the
+    released ones costs a hash lookup, not a comparison of every member."""
+    population = frozenset(members)
+    return _INTERNED.setdefault(population, population)
+
+
+_DECODED: weakref.WeakValueDictionary[str, Population] = weakref.WeakValueDictionary()
+"""Populations by their digest, while any is held: a family read again after a release decodes
+only the populations it did not hold already."""
+
+
 def load(cur: Cursor, family: str) -> list[tuple[str, Population]]:
-    cur.execute("SELECT measure, members FROM tr_releases WHERE family = ?", (family,))
-    return [(measure, frozenset(json.loads(members))) for measure, members in cur.fetchall()]
+    cur.execute("SELECT measure, population FROM tr_releases WHERE family = ?", (family,))
+    rows = cur.fetchall()
+    held = {digest: found for _, digest in rows if (found := _DECODED.get(digest)) is not None}
+    missing = sorted({digest for _, digest in rows} - held.keys())
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        cur.execute(
+            "SELECT DISTINCT population, members FROM tr_releases WHERE family = ?"
+            f" AND population IN ({', '.join('?' * len(chunk))})",
+            (family, *chunk),
+        )
+        for digest, members in cur.fetchall():
+            held[digest] = _DECODED.setdefault(digest, interned(json.loads(members)))
+    return [(measure, held[digest]) for measure, digest in rows]
 
 
 def withheld(reason: str) -> dict[str, Any]:

@@ -9,58 +9,69 @@ whenever the answer could:
 
 - the **timeframe** the cursor reads (live, or ``as_of`` a recorded moment, and ``on`` a day):
   an ``as_of`` or ``on`` answer is kept apart from the live one;
-- the projector's **positions** in every feed (``tr_positions``), read in the same transaction
-  as the facts. The projector moves them in the transaction that changes the facts, so any new
-  event, including one recorded before an ``as_of`` moment but delivered late, gives a new key;
+- the **change counters** of the tables the computation reads (:mod:`services.tracking.changes`),
+  read in the same transaction as the facts. The projector raises a table's counter in the
+  transaction that changes it, so a new event that changes them, including one recorded before
+  an ``as_of`` moment but delivered late, gives a new key, and any other event (an attendance
+  mark, a result) leaves the kept answer in place;
 - the computation's own arguments (the day and the organisation).
 
 A memo belongs to one read-model database (the API keeps one per application), so keys never
 meet across databases. It holds at most :data:`SIZE` entries, the least recently used going
-first. A swap of a rebuild (``polku replay``) leaves the positions as they were: the rebuild's
-facts are identical to the live ones by construction, so the kept answers stay right.
+first. A swap of a rebuild (``polku replay --swap``) raises every counter.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
+from services.tracking.changes import counters
 from shared.sql import Cursor
 
-SIZE = 32
+SIZE = 128
 """Entries kept per database (each is at most one organisation's people)."""
 
 T = TypeVar("T")
 
 
-def version(cur: Cursor) -> tuple[Any, ...]:
-    """What the cursor sees: its timeframe and the projector's positions."""
+def timeframe(cur: Cursor) -> tuple[str | None, str | None]:
+    """The recorded moment the cursor reads as of and the day it reads on (None: live)."""
     frame = getattr(cur, "frame", None)
-    cur.execute("SELECT source, partition_no, position FROM tr_positions")
-    positions = tuple(sorted((str(s), int(p), int(n)) for s, p, n in cur.fetchall()))
-    return (frame, positions)
+    if frame is None:
+        return (None, None)
+    return (getattr(frame, "as_of", None), getattr(frame, "on", None))
 
 
 class Memo:
-    """Kept computations of one read-model database, by version and arguments."""
+    """Kept computations of one read-model database, by timeframe and arguments.
+
+    Each is kept once, with the counters it was computed at: an answer for older counters is
+    never asked for again (counters only grow), so a new one replaces it rather than pushing
+    another computation out.
+    """
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``'s answer for ``key`` at the cursor's version, computed at most once."""
-        full = (version(cur), key)
+    def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T], tables: Iterable[str]) -> T:
+        """``compute()``'s answer for ``key`` while ``tables`` (all it reads) are unchanged,
+        computed at most once."""
+        at = counters(cur, tables)
+        full = (timeframe(cur), key)
         with self._lock:
-            if full in self._entries:
+            found = self._entries.get(full)
+            if found is not None and found[0] == at:
                 self._entries.move_to_end(full)
-                return self._entries[full]  # type: ignore[no-any-return]
+                return found[1]  # type: ignore[no-any-return]
         value = compute()
         with self._lock:
-            self._entries[full] = value
+            self._entries[full] = (at, value)
+            self._entries.move_to_end(full)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return value
@@ -69,6 +80,23 @@ class Memo:
         return len(self._entries)
 
 
-def get(memo: Memo | None, cur: Cursor, key: Hashable, compute: Callable[[], T]) -> T:
-    """Through ``memo`` when there is one, else computed now."""
-    return compute() if memo is None else memo.get(cur, key, compute)
+def unshared(value: T) -> T:
+    """A copy of a kept answer that a request may change in place (``deepcopy`` without its
+    bookkeeping: kept figures are plain dicts, lists and immutable values)."""
+    if isinstance(value, dict):
+        return {k: unshared(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [unshared(v) for v in value]  # type: ignore[return-value]
+    return value
+
+
+def get(
+    memo: Memo | None,
+    cur: Cursor,
+    key: Hashable,
+    compute: Callable[[], T],
+    tables: Iterable[str],
+) -> T:
+    """Through ``memo`` when there is one, else computed now. ``tables`` are all that
+    ``compute`` reads: a change to any of them is a new answer."""
+    return compute() if memo is None else memo.get(cur, key, compute, tables)

@@ -26,9 +26,8 @@ everyone's N months have passed by ``D``.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -38,9 +37,10 @@ from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
     cohort,
+    ever_enrolled,
     participants,
 )
-from services.tracking.views.comparison_group import comparison_over, folded
+from services.tracking.views.comparison_group import Joined, comparison_over, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_compare import compare
@@ -52,7 +52,7 @@ from services.tracking.views.mobility_outcomes import (
     group_figures,
     moves_between,
 )
-from services.tracking.views.mobility_release import release
+from services.tracking.views.mobility_release import followed_from, release
 from services.tracking.views.privacy import Policy, check_narrowing
 from services.tracking.views.survival import horizon_days
 from shared.sql import Cursor
@@ -72,9 +72,12 @@ class Groups:
     comparison: Origins
     filters: dict[str, str]
     traits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per member of ``base``: what the filters match (department on t0, profession, role)."""
     organisation: str = ""
     """The programme's organisation: the release ledger's family for these figures."""
-    """Per member of ``base``: what the filters match (department on t0, profession, role)."""
+    key: Hashable = None
+    """What names the comparison group while its tables hold: the end days with their
+    organisations, and the filters (None: not kept)."""
 
     def matching(self, filters: Mapping[str, Any]) -> set[str]:
         """The members of ``base`` that ``filters`` keep."""
@@ -94,9 +97,24 @@ def groups(
     """The participants and comparison group of the cohorts (unknown cohorts raise 404).
 
     The organisation-wide parts (who qualifies on each end date, and their attributes) are
-    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`).
+    kept in ``memo`` between requests while the facts behind them hold (:mod:`.memo`), and
+    so is the whole answer for several cohorts (a programme's, the organisation's).
     """
     chosen = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
+    if len(cohort_ids) < 2:
+        return _groups(cur, cohort_ids, chosen, memo)
+    return memos.get(
+        memo,
+        cur,
+        ("pooled groups", tuple(cohort_ids), tuple(sorted(chosen.items()))),
+        partial(_groups, cur, cohort_ids, chosen, memo),
+        (*COMPARED, "tr_cohorts", "tr_programmes"),
+    )
+
+
+def _groups(
+    cur: Cursor, cohort_ids: list[str], chosen: dict[str, str], memo: Memo | None
+) -> Groups:
     facts = _in_end_order(cur, cohort_ids)
     taking_part = _taking_part(cur, facts)
     organisations: list[str] = []
@@ -109,17 +127,65 @@ def groups(
         organisation = None if row is None else row[0]
         organisations.append(str(organisation).strip().casefold())
         ends.append((f.end_date, organisation))
-    key = ("comparison", tuple((day, folded(o)) for day, o in ends))
-    joined = memos.get(memo, cur, key, partial(comparison_over, cur, ends))
-    base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
-    department = {p: placed_in for p, (_, placed_in) in joined.items()}
-    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur)) if base else {}
-    traits = {p: {**known.get(p, {}), "department": department[p]} for p in base}
-    found = Groups(taking_part, base, {}, chosen, traits)
-    kept = found.matching(chosen)
-    comparison = {p: t0 for p, t0 in base.items() if p in kept}
+    key = (tuple((day, folded(o)) for day, o in ends), tuple(sorted(chosen.items())))
+    base, traits, comparison = memos.get(
+        memo, cur, ("groups", key), partial(_compared, cur, ends, chosen, memo), COMPARED
+    )
     family = "|".join(sorted(set(organisations)))
-    return Groups(taking_part, base, comparison, chosen, traits, family)
+    return Groups(taking_part, base, comparison, chosen, traits, family, key)
+
+
+COMPARED = ("tr_placements", "tr_moves", "tr_participation", "tr_people")
+"""What a comparison group is read from: placements, departures, the enrolled, attributes."""
+
+
+def _compared(
+    cur: Cursor, ends: list[tuple[str, str | None]], chosen: dict[str, str], memo: Memo | None
+) -> tuple[Origins, Mapping[str, Mapping[str, Any]], Origins]:
+    """The unfiltered comparison group, its members' traits, and the group ``chosen`` keeps."""
+    joined = comparison_group(cur, ends, memo)
+    base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
+    known = (
+        memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
+        if base
+        else {}
+    )
+    traits = {
+        p: {**known.get(p, {}), "department": placed_in} for p, (_, placed_in) in joined.items()
+    }
+    found = Groups({}, base, {}, chosen, traits)
+    kept = found.matching(chosen) if chosen else base.keys()
+    return base, traits, {p: t0 for p, t0 in base.items() if p in kept}
+
+
+def comparison_group(
+    cur: Cursor, ends: list[tuple[str, str | None]], memo: Memo | None = None
+) -> Joined:
+    """The comparison group of cohorts ending on ``ends`` (:func:`.comparison_over`), kept.
+
+    Who qualifies by their placements and departures is kept apart from who was ever enrolled,
+    so a new invitation or enrolment reads only the enrolled again, not every placement.
+    """
+    days = tuple((day, folded(o)) for day, o in ends)
+    placed = memos.get(
+        memo,
+        cur,
+        ("placed", days),
+        partial(comparison_over, cur, ends, frozenset()),
+        ("tr_placements", "tr_moves"),
+    )
+
+    def not_enrolled() -> Joined:
+        enrolled = ever_enrolled(cur)
+        return {p: joined for p, joined in placed.items() if p not in enrolled}
+
+    return memos.get(
+        memo,
+        cur,
+        ("comparison", days),
+        not_enrolled,
+        ("tr_placements", "tr_moves", "tr_participation"),
+    )
 
 
 def _in_end_order(cur: Cursor, cohort_ids: list[str]) -> list[CohortFacts]:
@@ -166,16 +232,26 @@ def figures(
     """
     releases = releases or Releases()
     own = ours is None
+    our_followed = None
     if ours is None:
-        ours = group_figures(
-            chosen.participants, _moves(cur, chosen.participants, view_day), view_day, minimum
-        )
-    key = ("comparison figures", frozenset(chosen.comparison.items()), view_day, minimum)
-    theirs = copy.deepcopy(  # the ledger may withhold a kept answer's cells in place
-        memos.get(memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day))
+        ours, our_followed = _participant_figures(cur, chosen.participants, minimum, view_day, memo)
+    named = chosen.key if chosen.key is not None else frozenset(chosen.comparison.items())
+    key = ("comparison figures", named, view_day, minimum)
+    kept = memos.get(
+        memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day), COMPARED
     )
-    for origins, group in ((chosen.participants, ours), (chosen.comparison, theirs)):
-        release(chosen.organisation, origins, view_day, group, releases, minimum)
+    theirs = memos.unshared(kept)  # the ledger may withhold a kept answer's cells in place
+    release(
+        chosen.organisation, chosen.participants, view_day, ours, releases, minimum, our_followed
+    )
+    followed = memos.get(
+        memo,
+        cur,
+        ("followed", named, view_day),
+        partial(followed_from, chosen.comparison, view_day),
+        COMPARED,
+    )
+    release(chosen.organisation, chosen.comparison, view_day, theirs, releases, minimum, followed)
     difference = {
         kind: {
             m: _minus(ours[kind]["incidence"][m], theirs[kind]["incidence"][m])
@@ -194,10 +270,64 @@ def figures(
     return {"participants": ours, "comparison": theirs, "difference": difference, **compared}
 
 
+READ_ALL_FROM = 5_000
+"""People from whom every move of the window is read in one query and theirs picked out, rather
+than a query per 500 of them: a comparison group is most of an organisation."""
+
+
 def _moves(cur: Cursor, origins: Origins, view_day: dt.date) -> dict[str, list[Move]]:
     """The moves of the people of ``origins`` after the earliest origin, by ``view_day``."""
     since = min(origins.values(), default=view_day)
-    return moves_between(cur, since, view_day, origins) if since < view_day else {}
+    if since >= view_day:
+        return {}
+    if len(origins) < READ_ALL_FROM:
+        return moves_between(cur, since, view_day, origins)
+    found = moves_between(cur, since, view_day)
+    return {person: moves for person, moves in found.items() if person in origins}
+
+
+KEPT_FROM = 500
+"""Participants from which their figures are kept (a programme's, the organisation's): a
+cohort's are computed at once, and keeping them would push organisation-wide answers out."""
+
+
+def _participant_figures(
+    cur: Cursor, origins: Origins, minimum: int, view_day: dt.date, memo: Memo | None
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The participants' figures and followed population; many participants' are kept."""
+
+    def compute() -> tuple[dict[str, Any], frozenset[str]]:
+        found = group_figures(origins, _moves(cur, origins, view_day), view_day, minimum)
+        return found, followed_from(origins, view_day)
+
+    if len(origins) < KEPT_FROM:
+        return compute()
+    key = ("participant figures", frozenset(origins.items()), view_day, minimum)
+    found, followed = memos.get(memo, cur, key, compute, ("tr_moves",))
+    return memos.unshared(found), followed
+
+
+def pooled_participants(
+    cur: Cursor, chosen: Groups, cohort_ids: list[str], minimum: int, memo: Memo | None = None
+) -> tuple[Groups, list[str]]:
+    """``chosen`` with only the cohorts of at least ``minimum`` participants pooled (the
+    pooled figure less the other cohorts' would describe a smaller cohort's people), and
+    those cohorts."""
+
+    def compute() -> tuple[Origins | None, list[str]]:
+        pooled = [c for c in cohort_ids if len(participants(cur, c)) >= minimum]
+        if len(pooled) == len(cohort_ids):
+            return None, pooled
+        return _taking_part(cur, _in_end_order(cur, pooled)), pooled
+
+    key = ("pooled participants", tuple(cohort_ids), minimum)
+    found = (
+        compute()
+        if len(cohort_ids) < 2
+        else memos.get(memo, cur, key, compute, ("tr_cohorts", "tr_participation"))
+    )
+    origins, pooled = found
+    return (chosen if origins is None else replace(chosen, participants=origins)), pooled
 
 
 def _comparison_figures(
@@ -239,7 +369,7 @@ def cohort_mobility(
     )
     controls = {c: chosen.comparison[c] for c in sorted(pairs.found.controls)}
     alike = figures(
-        cur, replace(chosen, comparison=controls), minimum, view_day, releases, memo, ours
+        cur, replace(chosen, comparison=controls, key=None), minimum, view_day, releases, memo, ours
     )
     alike.pop("participants")  # the same as above: every participant, matched or not
     ours.pop(STATS)
@@ -272,10 +402,9 @@ def mobility_summary(
     cohort's end. A cohort with fewer participants than the minimum is left out of the pooled
     participants: the programme's figure less the other cohorts' would describe its people.
     """
-    chosen = groups(cur, cohort_ids, {}, memo)
-    pooled = [c for c in cohort_ids if len(participants(cur, c)) >= policy.minimum]
-    if len(pooled) < len(cohort_ids):
-        chosen = replace(chosen, participants=_taking_part(cur, _in_end_order(cur, pooled)))
+    chosen, _ = pooled_participants(
+        cur, groups(cur, cohort_ids, {}, memo), cohort_ids, policy.minimum, memo
+    )
     result = figures(cur, chosen, policy.minimum, view_day, releases, memo)
     ours, theirs = result["participants"], result["comparison"]
     return {

@@ -41,13 +41,14 @@ def matching(
     memo: Memo | None = None,
 ) -> Matching:
     """The cohort's matched controls among ``comparison`` and the balance table."""
-    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur))
+    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
     key = ("matching candidates", facts.cohort_id, facts.start_date, tuple(sorted(filters.items())))
     candidates = memos.get(
         memo,
         cur,
         key,
         lambda: strata_of(comparison, _departments(cur, facts.start_date, comparison), known),
+        ("tr_placements", "tr_moves", "tr_participation", "tr_people"),  # mobility.COMPARED
     )
     ours = strata_of(participants, _departments(cur, facts.start_date, participants), known)
     found = match(facts.cohort_id, ours, candidates)

@@ -16,9 +16,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.tracking.views.ledger import Releases, withheld
+from services.tracking.views.ledger import Releases, interned, withheld
 
 MEASURES = ("first_move", "first_rotation", "retention", "scopes")
+
+
+def followed_from(origins: dict[str, dt.date], view_day: dt.date) -> frozenset[str]:
+    """The population of a group's outcomes: each person followed by ``view_day``, with the
+    day they are followed from."""
+    return interned(f"{person}@{t0.isoformat()}" for person, t0 in origins.items() if t0 < view_day)
 
 
 def release(
@@ -28,9 +34,12 @@ def release(
     group: dict[str, Any],
     releases: Releases,
     minimum: int,
+    followed: frozenset[str] | None = None,
 ) -> str | None:
-    """Withholds ``group``'s outcome figures when the ledger refuses its population; why."""
-    followed = [f"{person}@{t0.isoformat()}" for person, t0 in origins.items() if t0 < view_day]
+    """Withholds ``group``'s outcome figures when the ledger refuses its population; why
+    (``followed``: :func:`followed_from` of ``origins``, when already made)."""
+    if followed is None:
+        followed = followed_from(origins, view_day)
     if len(followed) < minimum:
         return None  # primary suppression has already withheld them
     reason = releases.admit(f"mobility:{organisation}", MEASURES, followed, minimum)

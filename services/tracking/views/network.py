@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import cohort, participants, placements_on
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell
 from shared.sql import Cursor
 
@@ -150,9 +153,19 @@ def _participant(person_id: str, span: GroupSpan | None, minimum: int) -> dict[s
     return row
 
 
-def network_summary(cur: Cursor, cohort_ids: list[str], policy: Policy) -> dict[str, Any]:
-    """Kirkpatrick L3: cross-unit tie share and mean departments spanned, over the cohorts."""
-    return _totals(spans(cur, cohort_ids), policy.minimum)
+def network_summary(
+    cur: Cursor, cohort_ids: list[str], policy: Policy, memo: Memo | None = None
+) -> dict[str, Any]:
+    """Kirkpatrick L3: cross-unit tie share and mean departments spanned, over the cohorts;
+    several cohorts' spans are kept in ``memo`` while the facts hold (:mod:`.memo`)."""
+    found = memos.get(
+        memo if len(cohort_ids) > 1 else None,
+        cur,
+        ("spans", tuple(cohort_ids)),
+        partial(spans, cur, cohort_ids),
+        ("tr_cohorts", "tr_groups", "tr_group_members", "tr_placements"),
+    )
+    return _totals(found, policy.minimum)
 
 
 CSV_COLUMNS = [

@@ -31,7 +31,6 @@ is then suppressed or withheld by the same rules as without it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
 from services.tracking.views import growth, mobility
@@ -43,10 +42,10 @@ from services.tracking.views.staff_survey import staff_survey_summary
 
 
 def pooled_growth(
-    cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases
+    cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases, memo: Memo | None = None
 ) -> dict[str, Any]:
     pooled = taking_part(cur, cohort_ids, policy)
-    answer = growth.growth(growth.population(cur, pooled, policy), None, releases)
+    answer = growth.kept_growth(cur, pooled, policy, releases, memo)
     return {"participant_cohorts": pooled, **answer}
 
 
@@ -64,11 +63,9 @@ def pooled_mobility(
     releases: Releases,
     memo: Memo | None = None,
 ) -> dict[str, Any]:
-    chosen = mobility.groups(cur, cohort_ids, {}, memo)
-    pooled = taking_part(cur, cohort_ids, policy)
-    if len(pooled) < len(cohort_ids):
-        facts = mobility._in_end_order(cur, pooled)
-        chosen = replace(chosen, participants=mobility._taking_part(cur, facts))
+    chosen, pooled = mobility.pooled_participants(
+        cur, mobility.groups(cur, cohort_ids, {}, memo), cohort_ids, policy.minimum, memo
+    )
     return {
         "view_date": view_day.isoformat(),
         "participant_cohorts": pooled,

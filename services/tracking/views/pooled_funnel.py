@@ -25,10 +25,13 @@ behind it).
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CHUNK, CohortFacts
 from services.tracking.views.funnel import RATES, STAGES, _difference, _mode, _rate, _ratio
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
 from shared.errors import NotFoundError
 from shared.sql import Cursor
@@ -131,9 +134,27 @@ def _figures(counts: list[int], minimum: int) -> dict[str, Any]:
     }
 
 
-def pooled_funnel(cur: Cursor, cohorts: list[CohortFacts], policy: Policy) -> dict[str, Any]:
-    """The pooled funnel of ``cohorts``, with each cohort's own row (see the module's note)."""
-    minimum = policy.minimum
+FUNNEL_TABLES = ("tr_cohorts", "tr_participation", "tr_sessions", "tr_attendance")
+"""What a pooled funnel is read from."""
+
+
+def pooled_funnel(
+    cur: Cursor, cohorts: list[CohortFacts], policy: Policy, memo: Memo | None = None
+) -> dict[str, Any]:
+    """The pooled funnel of ``cohorts``, with each cohort's own row (see the module's note),
+    kept in ``memo`` while the facts behind it hold (:mod:`.memo`)."""
+    return memos.unshared(
+        memos.get(
+            memo,
+            cur,
+            ("pooled funnel", tuple(cohorts), policy.minimum),
+            partial(_pooled_funnel, cur, cohorts, policy.minimum),
+            FUNNEL_TABLES,
+        )
+    )
+
+
+def _pooled_funnel(cur: Cursor, cohorts: list[CohortFacts], minimum: int) -> dict[str, Any]:
     counts = _stage_counts(cur, [c.cohort_id for c in cohorts])
     empty = [0] * (len(STAGES) + 1)
     pooled = [c for c in cohorts if counts.get(c.cohort_id, empty)[0] >= minimum]

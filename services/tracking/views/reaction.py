@@ -23,11 +23,14 @@ import json
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from services.tracking.temporal import recorded_before
+from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import cohort
 from services.tracking.views.ledger import Releases
+from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell
 from services.tracking.views.reaction_release import release_mean, release_report
 from shared.errors import NotFoundError
@@ -220,6 +223,7 @@ def reaction_summary(
     policy: Policy,
     view_day: dt.date,
     releases: Releases | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, Any]:
     """L1 for several cohorts: every answer's mean and the response rate, all surveys pooled.
 
@@ -228,11 +232,15 @@ def reaction_summary(
     less the others' would otherwise give a withheld one away. The mean pools the answers
     counted (the instruments are assumed to share a scale, as a programme's reaction surveys
     do). The minimum is the strictest of the instruments' minimums. Unknown cohorts raise 404.
+    Several cohorts' responses are kept in ``memo`` while the facts hold (:mod:`.memo`).
     """
-    found: list[Pool] = []
-    for cohort_id in cohort_ids:
-        cohort(cur, cohort_id)
-        found += _pools(cur, cohort_id, view_day)
+    found = memos.get(
+        memo if len(cohort_ids) > 1 else None,
+        cur,
+        ("reaction pools", tuple(cohort_ids), view_day),
+        partial(_pools_of, cur, cohort_ids, view_day),
+        ("tr_cohorts", "tr_instruments", "tr_reaction_surveys", "tr_reaction_responses"),
+    )
     minimum = max((policy.for_instrument(p.definition) for p in found), default=policy.minimum)
     pools = [p for p in found if len(p.answers) >= minimum]
     responses = sum(len(p.answers) for p in pools)
@@ -249,6 +257,14 @@ def reaction_summary(
         "response_rate": cell(_ratio(responses, issued), responses, minimum),
         "mean": mean,
     }
+
+
+def _pools_of(cur: Cursor, cohort_ids: list[str], view_day: dt.date) -> list[Pool]:
+    found: list[Pool] = []
+    for cohort_id in cohort_ids:
+        cohort(cur, cohort_id)
+        found += _pools(cur, cohort_id, view_day)
+    return found
 
 
 def _shown_answers(pool: Pool, minimum: int) -> list[float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from services.tracking.views.privacy import Policy
 from shared.errors import NotFoundError, RuleViolation
@@ -37,8 +38,9 @@ class Survey:
     indices: list[dict[str, str]]
     results: dict[Key, dict[int, tuple[int, dict[str, float]]]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def years(self) -> list[int]:
+        """Every year with a result (read once: a survey is not changed once read)."""
         return sorted({year for by_year in self.results.values() for year in by_year})
 
     def value(self, key: Key, year: int, index: str) -> tuple[float, int] | None:

@@ -180,7 +180,13 @@ def kept_surveys(
     every unit's series of the organisation is read once, not per request. The views only
     read the surveys they are given."""
     key = ("staff surveys", instrument_id, policy)
-    return memos.get(memo, cur, key, partial(surveys, cur, policy, instrument_id))
+    return memos.get(
+        memo,
+        cur,
+        key,
+        partial(surveys, cur, policy, instrument_id),
+        ("tr_instruments", "tr_staff_survey"),
+    )
 
 
 def staff_survey(
@@ -209,8 +215,36 @@ def staff_survey_summary(
     For each cohort, its participants' units and its first after year; the difference is the
     mean over every (cohort, instrument, unit) with values in the before year and the first
     after year of (the unit's change - its organisation's change). ``total`` is the mean of the
-    indices' differences; its ``n`` the largest of theirs.
+    indices' differences; its ``n`` the largest of theirs. For several cohorts the answer is
+    kept in ``memo`` while the facts behind it hold (:mod:`.memo`).
     """
+    if len(cohort_ids) < 2:
+        return _summary(cur, cohort_ids, policy, memo)
+    return memos.unshared(
+        memos.get(
+            memo,
+            cur,
+            ("staff survey summary", tuple(cohort_ids), policy),
+            partial(_summary, cur, cohort_ids, policy, memo),
+            STAFF_TABLES,
+        )
+    )
+
+
+STAFF_TABLES = (
+    "tr_cohorts",
+    "tr_participation",
+    "tr_placements",
+    "tr_instruments",
+    "tr_staff_survey",
+)
+"""What a staff-survey summary is read from: the cohorts, their participants' placements,
+and the surveys."""
+
+
+def _summary(
+    cur: Cursor, cohort_ids: list[str], policy: Policy, memo: Memo | None
+) -> dict[str, Any]:
     found = kept_surveys(cur, policy, None, memo)
     minimum = max((s.minimum for s in found), default=policy.minimum)
     per_index: dict[str, list[tuple[float, int]]] = defaultdict(list)
