@@ -230,16 +230,12 @@ class CohortCommands(ServiceApplication):
         expected_version: int | None = None,
     ) -> tuple[Cohort, list[UUID]]:
         """Also answers whom the change seated from the waitlist, in their order."""
+        promoted: list[UUID] = []
 
-        def attempt() -> tuple[Cohort, list[UUID]]:
-            cohort: Cohort = self.get(
-                cohort_id, Cohort, "cohort", expected_version=expected_version
-            )
-            promoted = cohort.change_capacity(capacity, meta, on)
-            self.save_all(cohort)
-            return cohort, promoted
+        def decide(cohort: Cohort) -> None:
+            promoted[:] = cohort.change_capacity(capacity, meta, on)  # the last attempt's
 
-        return self.retrying(attempt, key=cohort_id)
+        return self._change(cohort_id, expected_version, decide), promoted
 
     def complete_participation(
         self,
