@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from shared.events import coordination as c
 from shared.events import enrolment as e
 from shared.events import people as p
 from shared.events import sessions as s
@@ -155,6 +156,25 @@ class EnrolmentSteps:
         elif type_ == e.INVITATION_DECLINED:
             data["reason"] = self.draw(st.sampled_from(["timing", None]))
         self.emit(ENROLMENT, cohort, type_, data)
+
+    def coordination(self) -> None:
+        """A coordinator's change: capacity, window, or an invitation taken back."""
+        cohort = self.pick(self.cohorts)
+        kind = self.pick([c.COHORT_CAPACITY_CHANGED, c.COHORT_WINDOW_MOVED, c.INVITATION_WITHDRAWN])
+        data: dict[str, Any] = {"cohort_id": cohort}
+        if kind == c.COHORT_CAPACITY_CHANGED:
+            data.update(capacity=self.draw(st.integers(1, 30)), previous_capacity=10)
+            data["on"] = self.day()
+        elif kind == c.COHORT_WINDOW_MOVED:
+            start, end = self.pick([("2020-02-10", "2020-12-11"), ("2020-01-27", "2020-11-20")])
+            data.update(start_date=start, end_date=end)
+            data.update(previous_start_date="2020-02-03", previous_end_date="2020-11-30")
+        else:
+            restored = self.draw(st.sampled_from([None, "declined", "withdrawn"]))
+            data.update(person_id=self.pick(self.people), on=self.day(), reason="sent by mistake")
+            data["restored_status"] = restored
+            data["restored_invited_on"] = None if restored is None else self.day()
+        self.emit(ENROLMENT, cohort, kind, data)
 
     # Enrolment: sessions, attendance and peer groups -------------------------------------
 

@@ -106,6 +106,7 @@ class Logs(EnrolmentSteps, AssessmentSteps):
             (Logs.move_ended, bool(self.moves)),
             (Logs.erased, bool(self.people)),
             (Logs.stage, bool(self.cohorts and self.people)),
+            (Logs.coordination, bool(self.cohorts and self.people)),
             (Logs.session, bool(self.cohorts)),
             (Logs.session_change, bool(self.sessions)),
             (Logs.attendance_recorded, bool(self.sessions and self.people)),
