@@ -1,7 +1,7 @@
 # The two commands a newcomer needs. Both install what is missing first.
 .PHONY: demo demo-kafka test lint bench clean
 
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 demo: ## Serve all three services and the HR workspace (SQLite under var/) with the synthetic example.
 	scripts/bootstrap.sh run

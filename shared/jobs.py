@@ -286,6 +286,10 @@ class Jobs:
                 if not running:
                     self._flusher = None
                     return
+            if self.store.database.closed:  # the service is shutting down: nothing to write to
+                with self._lock:
+                    self._flusher = None
+                return
             try:
                 self.store.put(running)
             except Exception:  # the store is down: progress waits, the import goes on
@@ -294,7 +298,7 @@ class Jobs:
 
     def _run(self, job: Job, run: Callable[[Progress], ImportResult]) -> None:
         self._execute(job, run)
-        if self.store is not None:
+        if self.store is not None and not self.store.database.closed:
             try:
                 self.store.put([job])
                 self.store.forget_beyond(self._keep)

@@ -173,6 +173,13 @@ class Database:
             cur.execute("SELECT 1")
             cur.fetchone()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        if self._pool is not None:
+            return bool(self._pool.closed)
+        return self._closed
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
