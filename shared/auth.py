@@ -132,11 +132,20 @@ def _signed_claims(secret: str, token: str) -> dict[str, Any]:
         raise AuthError("the token is malformed (not a JWT)") from None
     if algorithm != "HS256":
         raise AuthError(f"the token's algorithm {algorithm!r} is not allowed; expected HS256")
+    return signature_checked(token, secret, algorithm)
+
+
+def signature_checked(
+    token: str, key: Any, algorithm: str, *, jti_checked: bool = True
+) -> dict[str, Any]:
+    """The token's claims once its signature verifies under ``key`` with ``algorithm``; no
+    other claim is checked here (each caller checks them, so each failure has its own message),
+    but PyJWT's type check of ``jti`` unless ``jti_checked`` is False."""
     try:
         claims = jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
+            key,
+            algorithms=[algorithm],
             options={
                 "verify_signature": True,
                 "verify_exp": False,
@@ -145,6 +154,7 @@ def _signed_claims(secret: str, token: str) -> dict[str, Any]:
                 "verify_iss": False,
                 "verify_aud": False,
                 "verify_sub": False,
+                "verify_jti": jti_checked,
                 "require": [],
             },
         )

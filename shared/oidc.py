@@ -30,7 +30,14 @@ from typing import Any
 
 import jwt
 
-from shared.auth import DEFAULT_MAX_LIFETIME, LEEWAY, ROLES, AuthError, Principal
+from shared.auth import (
+    DEFAULT_MAX_LIFETIME,
+    LEEWAY,
+    ROLES,
+    AuthError,
+    Principal,
+    signature_checked,
+)
 
 ALGORITHMS = ("RS256", "ES256")
 ACTING_ORDER = ("hr_admin", "coordinator", "auditor", "coach", "participant", "service")
@@ -223,30 +230,7 @@ class OidcVerifier:
                 f"the token's algorithm {algorithm!r} does not match its key's "
                 f"{key.algorithm_name!r}"
             )
-        try:
-            claims = jwt.decode(
-                token,
-                key.key,
-                algorithms=[algorithm],
-                options={
-                    "verify_signature": True,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_iss": False,
-                    "verify_aud": False,
-                    "verify_sub": False,
-                    "verify_jti": False,
-                    "require": [],
-                },
-            )
-        except jwt.InvalidSignatureError:
-            raise AuthError("the token's signature does not verify") from None
-        except jwt.PyJWTError as exc:
-            raise AuthError(f"the token is malformed: {exc}") from None
-        if not isinstance(claims, dict):
-            raise AuthError("the token's payload is not a JSON object")
-        return claims
+        return signature_checked(token, key.key, algorithm, jti_checked=False)
 
 
 def check_claims(claims: dict[str, Any], config: OidcConfig, audience: str, now: float) -> None:
