@@ -27,7 +27,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
+
+from tests.support.managed import Managed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra" / "kafka"
@@ -132,7 +133,7 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(broker log is empty)"
 
 
-class KafkaBroker:
+class KafkaBroker(Managed):
     """One KRaft broker+controller on loopback; restartable on the same ports and data dir.
 
     ``start()`` formats storage on first use only, so a ``stop()``/``start()`` cycle keeps every
@@ -192,17 +193,6 @@ class KafkaBroker:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self.running and self._process else None
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> KafkaBroker:
         """Start (or restart) the broker and block until it answers a metadata request."""

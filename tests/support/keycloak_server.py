@@ -27,9 +27,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from tests.support.managed import Managed
 from tests.support.postgres_server import free_loopback_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -169,7 +169,7 @@ def ensure_template(distribution: Path, java: Path) -> Path:
     return template
 
 
-class KeycloakServer:
+class KeycloakServer(Managed):
     """One Keycloak on 127.0.0.1:<free port>, its issuer URL pinned to that address."""
 
     def __init__(self, startup_timeout: float = 300.0, url: str | None = None) -> None:
@@ -194,17 +194,6 @@ class KeycloakServer:
 
     def issuer(self, realm: str = "polku") -> str:
         return f"{self.base_url}/realms/{realm}"
-
-    def __enter__(self) -> KeycloakServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> KeycloakServer:
         """Start in dev mode from the primed template; wait until both realms answer."""

@@ -19,7 +19,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+
+from tests.support.managed import Managed
 
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_DBNAME = "polku"
@@ -103,7 +104,7 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return "(no server log)"
 
 
-class PostgresServer:
+class PostgresServer(Managed):
     """One PostgreSQL cluster on 127.0.0.1:<free port> with trust auth and a ``polku`` database."""
 
     def __init__(
@@ -143,17 +144,6 @@ class PostgresServer:
 
     def url_for(self, dbname: str) -> str:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{dbname}"
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> PostgresServer:
         """initdb on first use, then start the server and wait until it accepts connections."""
