@@ -6,31 +6,45 @@
 - **verification rate**: ``verify`` over a filled log against a raw read-and-hash of the same
   rows (a plain ``SELECT`` of the stored rows + one SHA-256 of each). Target: at least 50%.
 - **access log on a tracking view**: p95 of ``GET /tracking/people/<id>/timeline`` with the
-  access log against the same runtime without it. Target: p95 within 10%.
+  access log against the same runtime without it, in wall time and in the request thread's
+  CPU time (``time.thread_time``: what other processes on a shared machine do not inflate).
+  Target: p95 within 10%.
 
-All on SQLite files; the figures print as a table (``--json FILE`` writes them too).
+On SQLite files, and on PostgreSQL with ``--postgres URL`` (a server whose user may create
+databases; else ``POLKU_TEST_POSTGRES_URL``, else a throwaway local server, as
+``benchmarks.state`` finds one; ``--skip-postgres`` for SQLite only). ``--runs N`` repeats
+every figure N times, in turn, and prints each run (with the load averages) and the median
+and range of each ratio. ``--json FILE`` writes them too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from benchmarks.run import new_person, percentile, person_body
 from services.enrolment.application import EnrolmentApplication
 from services.runtime import Embedded, build_embedded
 from shared.audit.access import Filters
-from shared.audit.chain import ChainedSQLiteApplicationRecorder, chained_env
+from shared.audit.chain import (
+    ChainedPostgresApplicationRecorder,
+    ChainedSQLiteApplicationRecorder,
+    chained_env,
+)
 from shared.audit.verify import Events, verify
 from shared.settings import Settings
 from tests.support.slice import SECRET, Http
@@ -43,8 +57,28 @@ class UnchainedSQLite(ChainedSQLiteApplicationRecorder):
         return SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
 
 
+class UnchainedPostgres(ChainedPostgresApplicationRecorder):
+    """The same on PostgreSQL."""
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Any, **kwargs: Any) -> Any:
+        return PostgresApplicationRecorder._fetch_ids_after_insert_events(
+            self, curs, stored_events, **kwargs
+        )
+
+
 def unchained_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "APPLICATION_RECORDER_TOPIC": "benchmarks.audit:UnchainedSQLite"}
+    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    recorder = "UnchainedSQLite" if sqlite else "UnchainedPostgres"
+    return {**env, "APPLICATION_RECORDER_TOPIC": f"benchmarks.audit:{recorder}"}
+
+
+Fresh = Callable[[], AbstractContextManager[str | None]]
+"""A fresh database for one runtime: None for SQLite files in its data dir, else a URL."""
+
+
+@contextmanager
+def _sqlite() -> Iterator[str | None]:
+    yield None
 
 
 def _rate(count: int, action: Callable[[], Any]) -> float:
@@ -54,7 +88,15 @@ def _rate(count: int, action: Callable[[], Any]) -> float:
 
 
 @contextmanager
-def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Iterator[Embedded]:
+def _runtime(
+    data_dir: Path, chained: bool = True, access: bool = True, fresh: Fresh = _sqlite
+) -> Iterator[Embedded]:
+    with fresh() as url, _built(data_dir, chained, access, url) as runtime:
+        yield runtime
+
+
+@contextmanager
+def _built(data_dir: Path, chained: bool, access: bool, url: str | None) -> Iterator[Embedded]:
     patches = []
     if not chained:
         patches.append(mock.patch("services.runtime.chained_env", unchained_env))
@@ -63,7 +105,7 @@ def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Itera
     for p in patches:
         p.start()
     try:
-        runtime = build_embedded(Settings(data_dir=data_dir, jwt_secret=SECRET))
+        runtime = build_embedded(Settings(data_dir=data_dir, jwt_secret=SECRET, database_url=url))
     finally:
         for p in patches:
             p.stop()
@@ -73,9 +115,14 @@ def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Itera
         runtime.close()
 
 
-def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
+def command_path(
+    work: Path, commands: int, rounds: int = 3, fresh: Fresh = _sqlite
+) -> dict[str, Any]:
     serial = iter(range(10**9))
-    with _runtime(work / "chained") as chained, _runtime(work / "plain", chained=False) as plain:
+    with (
+        _runtime(work / "chained", fresh=fresh) as chained,
+        _runtime(work / "plain", chained=False, fresh=fresh) as plain,
+    ):
         sides = {"chained": Http(chained.wsgi), "plain": Http(plain.wsgi)}
         seconds = dict.fromkeys(sides, 0.0)
         for http in sides.values():
@@ -89,12 +136,14 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
                     http.post("/enrolment/people", person_body(next(serial)))
                 seconds[name] += time.perf_counter() - began
         recorder = plain.services["enrolment"].application.recorder
-        assert type(recorder).__name__ == "UnchainedSQLite", type(recorder)
+        assert type(recorder).__name__.startswith("Unchained"), type(recorder)
 
     http_ratio = seconds["plain"] / seconds["chained"]
     apps = {}
+    databases = contextlib.ExitStack()
     for name, wrap in (("chained", chained_env), ("plain", unchained_env)):
-        settings = Settings(data_dir=work / f"raw-{name}")
+        url = databases.enter_context(fresh())
+        settings = Settings(data_dir=work / f"raw-{name}", database_url=url)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         apps[name] = EnrolmentApplication(wrap(settings.eventstore_env("enrolment")))
     saved = dict.fromkeys(apps, 0.0)
@@ -108,6 +157,7 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
     finally:
         for app in apps.values():
             app.close()
+        databases.close()
     raw = {name: (per_round // 2) * rounds * 2 / seconds for name, seconds in saved.items()}
     return {
         "commands": per_round * rounds,
@@ -121,8 +171,13 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
     }
 
 
-def verification(work: Path, events: int) -> dict[str, Any]:
-    settings = Settings(data_dir=work / "verify")
+def verification(work: Path, events: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
+    with fresh() as url:
+        return _verification(work, events, url)
+
+
+def _verification(work: Path, events: int, url: str | None) -> dict[str, Any]:
+    settings = Settings(data_dir=work / "verify", database_url=url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = EnrolmentApplication(chained_env(settings.eventstore_env("enrolment")))
     try:
@@ -133,6 +188,8 @@ def verification(work: Path, events: int) -> dict[str, Any]:
 
         def raw() -> int:
             """The same rows read straight from the table, each hashed once."""
+            if url is not None:
+                return _raw_postgres(recorder)
             after, hashed = 0, 0
             while True:
                 with recorder.datastore.transaction(commit=False) as c:
@@ -172,11 +229,32 @@ def verification(work: Path, events: int) -> dict[str, Any]:
     }
 
 
-def access_cost(work: Path, samples: int) -> dict[str, Any]:
+def _raw_postgres(recorder: Any) -> int:
+    table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+    after, hashed = 0, 0
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        while True:
+            curs.execute(
+                "SELECT notification_id, originator_id, topic, state FROM "
+                f"{table} WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
+                (after,),
+            )
+            rows = curs.fetchall()
+            if not rows:
+                return hashed
+            for r in rows:
+                hashlib.sha256(
+                    str(r["originator_id"]).encode() + r["topic"].encode() + bytes(r["state"])
+                ).digest()
+                hashed += 1
+            after = rows[-1]["notification_id"]
+
+
+def access_cost(work: Path, samples: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
     """Both runtimes side by side, requests alternating, so load drift hits both alike."""
     with (
-        _runtime(work / "access-with") as logged,
-        _runtime(work / "access-without", access=False) as plain,
+        _runtime(work / "access-with", fresh=fresh) as logged,
+        _runtime(work / "access-without", access=False, fresh=fresh) as plain,
     ):
         paths = {}
         for name, runtime in (("with", logged), ("without", plain)):
@@ -185,12 +263,15 @@ def access_cost(work: Path, samples: int) -> dict[str, Any]:
             runtime.tracking.projector.drain()
             paths[name] = (http, f"/tracking/people/{person}/timeline")
         times: dict[str, list[float]] = {"with": [], "without": []}
+        cpu: dict[str, list[float]] = {"with": [], "without": []}
         for i in range(samples + 20):
-            for name, (http, path) in paths.items():
-                began = time.perf_counter()
+            order = list(paths.items())
+            for name, (http, path) in order if i % 2 else reversed(order):
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 http.get(path)
                 if i >= 20:
                     times[name].append(time.perf_counter() - began)
+                    cpu[name].append(time.thread_time() - began_cpu)
         entries = (
             logged.apps["tracking"]
             .extensions["polku.audit"]
@@ -198,34 +279,104 @@ def access_cost(work: Path, samples: int) -> dict[str, Any]:
         )
         assert len(entries) == samples + 20, len(entries)
     p95 = {name: percentile(found, 95) * 1000 for name, found in times.items()}
+    p50 = {name: percentile(found, 50) * 1000 for name, found in times.items()}
+    cpu95 = {name: percentile(found, 95) * 1000 for name, found in cpu.items()}
+    cpu50 = {name: percentile(found, 50) * 1000 for name, found in cpu.items()}
     return {
         "samples": samples,
         "p95_with_ms": p95["with"],
         "p95_without_ms": p95["without"],
         "ratio": p95["with"] / p95["without"],
+        "p50_ratio": p50["with"] / p50["without"],
+        "cpu_p95_with_ms": cpu95["with"],
+        "cpu_p95_without_ms": cpu95["without"],
+        "cpu_p95_ratio": cpu95["with"] / cpu95["without"],
+        "cpu_p50_ratio": cpu50["with"] / cpu50["without"],
         "target": "ratio <= 1.10",
     }
 
 
+RATIOS = {
+    "chaining on the command path": ("http_ratio", "save_ratio"),
+    "verification rate": ("ratio",),
+    "access log on a tracking view": ("ratio", "p50_ratio", "cpu_p95_ratio", "cpu_p50_ratio"),
+}
+
+
+def one_run(work: Path, args: argparse.Namespace, fresh: Fresh) -> dict[str, Any]:
+    return {
+        "load_average": os.getloadavg(),
+        "chaining on the command path": command_path(work, args.commands, fresh=fresh),
+        "verification rate": verification(work, args.events, fresh=fresh),
+        "access log on a tracking view": access_cost(work, args.samples, fresh=fresh),
+    }
+
+
+def _print_run(database: str, number: int, run: dict[str, Any]) -> None:
+    load = " ".join(f"{x:.2f}" for x in run["load_average"])
+    print(f"{database}, run {number} (load averages {load}):", flush=True)
+    for name, figures in run.items():
+        if name == "load_average":
+            continue
+        print(f"  {name}:")
+        for key, value in figures.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else value
+            print(f"    {key:28} {shown}")
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Each ratio's median and range over the runs."""
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for name, keys in RATIOS.items():
+        for key in keys:
+            values = [run[name][key] for run in runs]
+            found.setdefault(name, {})[key] = {
+                "median": statistics.median(values),
+                "low": min(values),
+                "high": max(values),
+            }
+    return found
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from benchmarks.state.postgres import postgres
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--commands", type=int, default=1500)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=1, help="repeat every figure this often")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server to create databases on"
+    )
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="polku-audit-bench-") as tmp:
-        work = Path(tmp)
-        results = {
-            "chaining on the command path": command_path(work, args.commands),
-            "verification rate": verification(work, args.events),
-            "access log on a tracking view": access_cost(work, args.samples),
-        }
-    for name, figures in results.items():
-        print(f"{name}:")
-        for key, value in figures.items():
-            shown = f"{value:,.3f}" if isinstance(value, float) else value
-            print(f"  {key:28} {shown}")
+    results: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="polku-audit-bench-") as tmp,
+        postgres(args.postgres, args.skip_postgres) as databases,
+    ):
+        stores: dict[str, Fresh] = {"sqlite": _sqlite}
+        if databases.server_url is not None:
+            stores["postgresql"] = databases.fresh
+        else:
+            print(f"postgresql: {databases.skipped}")
+        for database, fresh in stores.items():
+            runs = []
+            for number in range(1, args.runs + 1):
+                work = Path(tmp) / f"{database}-{number}"
+                runs.append(one_run(work, args, fresh))
+                _print_run(database, number, runs[-1])
+            results[database] = {"runs": runs, "summary": summary(runs)}
+    for database, found in results.items():
+        print(f"{database}: median (range) over {args.runs} run(s)")
+        for name, ratios in found["summary"].items():
+            shown = ", ".join(
+                f"{key} {r['median']:.2f} ({r['low']:.2f}-{r['high']:.2f})"
+                for key, r in ratios.items()
+            )
+            print(f"  {name}: {shown}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
