@@ -9,6 +9,9 @@
   access log against the same runtime without it, in wall time and in the request thread's
   CPU time (``time.thread_time``: what other processes on a shared machine do not inflate).
   Target: p95 within 10%.
+- **access log writes**: entries per second into an access log by one thread and by eight at
+  once, with the product's writer (head in memory, group commit) against one locked
+  transaction per entry (the write path before it). No target: it shows what the writer saves.
 
 On SQLite files, and on PostgreSQL with ``--postgres URL`` (a server whose user may create
 databases; else ``POLKU_TEST_POSTGRES_URL``, else a throwaway local server, as
@@ -21,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -39,14 +44,18 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from benchmarks.run import new_person, percentile, person_body
 from services.enrolment.application import EnrolmentApplication
 from services.runtime import Embedded, build_embedded
-from shared.audit.access import Filters
+from shared.audit.access import Access, AccessLog, Filters, now
+from shared.audit.access_writer import INSERT_COLUMNS, people_text
 from shared.audit.chain import (
+    GENESIS,
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
     chained_env,
+    link,
 )
 from shared.audit.verify import Events, verify
 from shared.settings import Settings
+from shared.sql import Database, dialect_of
 from tests.support.slice import SECRET, Http
 
 
@@ -296,20 +305,111 @@ def access_cost(work: Path, samples: int, fresh: Fresh = _sqlite) -> dict[str, A
     }
 
 
+def _one_by_one(log: AccessLog, access: Access) -> int:
+    """``AccessLog.write`` before the shared writer: each entry in a transaction of its own
+    that locks the table (PostgreSQL) or takes the write lock (SQLite) and reads the last link."""
+    entry = dataclasses.replace(access, service=log.service)
+    with log.database.transaction() as cur:
+        if dialect_of(cur) == "postgresql":
+            cur.execute(f"LOCK TABLE {log.table} IN EXCLUSIVE MODE")
+        cur.execute(f"SELECT position, link FROM {log.table} ORDER BY position DESC LIMIT 1")
+        last = cur.fetchone()
+        position = (int(last[0]) if last else 0) + 1
+        previous = bytes.fromhex(last[1]) if last else GENESIS
+        row = entry.row_hash()
+        cur.execute(
+            f"INSERT INTO {log.table} ({INSERT_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                position,
+                entry.at,
+                entry.service,
+                entry.role,
+                entry.subject,
+                entry.operation,
+                entry.resource,
+                people_text(entry.person_ids),
+                entry.outcome,
+                entry.purpose,
+                row.hex(),
+                link(previous, position, row).hex(),
+            ),
+        )
+    return position
+
+
+def access_writes(work: Path, writes: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
+    """Entries per second into an access log, by one thread and by eight at once: the shared
+    writer (head in memory, group commit) against one locked transaction per entry."""
+    found: dict[str, Any] = {"writes": writes}
+    modes: dict[str, Callable[[AccessLog, Access], int]] = {
+        "writer": lambda log, entry: log.write(entry),
+        "one_by_one": _one_by_one,
+    }
+    for threads in (1, 8):
+        for mode, write in modes.items():
+            with fresh() as url:
+                folder = work / f"writes-{mode}-{threads}"
+                folder.mkdir(parents=True, exist_ok=True)
+                database = Database(url or f"sqlite:///{folder / 'access.sqlite'}")
+                try:
+                    log = AccessLog(database, "bench")
+                    entry = Access(
+                        now(), "hr_admin", "b", "GET /x/{person_id}", "/x/1", ("p",), 200
+                    )
+                    write(log, entry)  # the table warm, the head known
+
+                    def run(
+                        count: int, log: AccessLog = log, write: Any = write, entry: Access = entry
+                    ) -> None:
+                        for _ in range(count):
+                            write(log, entry)
+
+                    workers = [
+                        threading.Thread(target=run, args=(writes // threads,))
+                        for _ in range(threads)
+                    ]
+                    began = time.perf_counter()
+                    for worker in workers:
+                        worker.start()
+                    for worker in workers:
+                        worker.join()
+                    seconds = time.perf_counter() - began
+                    total = 1 + (writes // threads) * threads
+                    positions = [e["position"] for e in log.query(Filters(), 0, total + 1)]
+                    assert positions == list(range(1, total + 1)), "a gap in the chain"
+                finally:
+                    database.close()
+            found[f"{mode}_{threads}_threads_per_s"] = (writes // threads) * threads / seconds
+        found[f"ratio_{threads}_threads"] = (
+            found[f"writer_{threads}_threads_per_s"] / found[f"one_by_one_{threads}_threads_per_s"]
+        )
+    return found
+
+
 RATIOS = {
     "chaining on the command path": ("http_ratio", "save_ratio"),
     "verification rate": ("ratio",),
     "access log on a tracking view": ("ratio", "p50_ratio", "cpu_p95_ratio", "cpu_p50_ratio"),
+    "access log writes": ("ratio_1_threads", "ratio_8_threads"),
 }
 
 
+FIGURES: dict[str, Callable[[Path, argparse.Namespace, Fresh], dict[str, Any]]] = {
+    "chaining on the command path": lambda w, a, f: command_path(w, a.commands, fresh=f),
+    "verification rate": lambda w, a, f: verification(w, a.events, fresh=f),
+    "access log on a tracking view": lambda w, a, f: access_cost(w, a.samples, fresh=f),
+    "access log writes": lambda w, a, f: access_writes(w, a.writes, fresh=f),
+}
+"""Each figure by name; ``--only`` picks some (a prefix of the name will do)."""
+
+
 def one_run(work: Path, args: argparse.Namespace, fresh: Fresh) -> dict[str, Any]:
-    return {
-        "load_average": os.getloadavg(),
-        "chaining on the command path": command_path(work, args.commands, fresh=fresh),
-        "verification rate": verification(work, args.events, fresh=fresh),
-        "access log on a tracking view": access_cost(work, args.samples, fresh=fresh),
-    }
+    run: dict[str, Any] = {"load_average": os.getloadavg()}
+    for name, figure in FIGURES.items():
+        if not args.only or any(name.startswith(o) for o in args.only):
+            run[name] = figure(work, args, fresh)
+    return run
 
 
 def _print_run(database: str, number: int, run: dict[str, Any]) -> None:
@@ -328,6 +428,8 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]
     """Each ratio's median and range over the runs."""
     found: dict[str, dict[str, dict[str, float]]] = {}
     for name, keys in RATIOS.items():
+        if name not in runs[0]:
+            continue
         for key in keys:
             values = [run[name][key] for run in runs]
             found.setdefault(name, {})[key] = {
@@ -345,6 +447,10 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=1500)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--writes", type=int, default=2000, help="access-log entries per mode")
+    parser.add_argument(
+        "--only", action="append", metavar="FIGURE", help="only this figure (repeatable)"
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat every figure this often")
     parser.add_argument(
         "--postgres", metavar="URL", help="a PostgreSQL server to create databases on"
