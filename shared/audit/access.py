@@ -9,7 +9,10 @@ verification and checkpoints cover it (log name ``<service>.access``).
 
 Entries older than the retention (``POLKU_AUDIT_ACCESS_RETENTION_DAYS``) may be pruned from
 the start; the link of the last pruned entry is kept as the log's new base, so the rest still
-verifies.
+verifies. The newest entry is never pruned.
+
+Appends go through :mod:`shared.audit.access_writer`: the head kept in memory, one ``INSERT``
+per commit, concurrent readers' entries committed together.
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ class AccessLog:
     def write(self, access: Access) -> int:
         """Appends one entry, committed when this returns; raises if it cannot be written.
 
-        Concurrent callers share commits (see :class:`_Writer`); each returns only once the
+        Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each returns only once the
         statement holding its own entry has committed."""
         entry = Access(**{**access.__dict__, "service": self.service})
         pending = Pending(entry, entry.row_hash())  # hashed outside the writer's lock
