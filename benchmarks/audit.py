@@ -6,33 +6,56 @@
 - **verification rate**: ``verify`` over a filled log against a raw read-and-hash of the same
   rows (a plain ``SELECT`` of the stored rows + one SHA-256 of each). Target: at least 50%.
 - **access log on a tracking view**: p95 of ``GET /tracking/people/<id>/timeline`` with the
-  access log against the same runtime without it. Target: p95 within 10%.
+  access log against the same runtime without it, in wall time and in the request thread's
+  CPU time (``time.thread_time``: what other processes on a shared machine do not inflate).
+  Target: p95 within 10%.
+- **access log writes**: entries per second into an access log by one thread and by eight at
+  once, with the product's writer (head in memory, group commit) against one locked
+  transaction per entry (the write path before it). No target: it shows what the writer saves.
 
-All on SQLite files; the figures print as a table (``--json FILE`` writes them too).
+On SQLite files, and on PostgreSQL with ``--postgres URL`` (a server whose user may create
+databases; else ``POLKU_TEST_POSTGRES_URL``, else a throwaway local server, as
+``benchmarks.state`` finds one; ``--skip-postgres`` for SQLite only). ``--runs N`` repeats
+every figure N times, in turn, and prints each run (with the load averages) and the median
+and range of each ratio. ``--json FILE`` writes them too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import hashlib
 import json
+import os
+import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from benchmarks.run import new_person, percentile, person_body
 from services.enrolment.application import EnrolmentApplication
 from services.runtime import Embedded, build_embedded
-from shared.audit.access import Filters
-from shared.audit.chain import ChainedSQLiteApplicationRecorder, chained_env
+from shared.audit.access import Access, AccessLog, Filters, now
+from shared.audit.access_writer import INSERT_COLUMNS, people_text
+from shared.audit.chain import (
+    GENESIS,
+    ChainedPostgresApplicationRecorder,
+    ChainedSQLiteApplicationRecorder,
+    chained_env,
+    link,
+)
 from shared.audit.verify import Events, verify
 from shared.settings import Settings
+from shared.sql import Database, dialect_of
 from tests.support.slice import SECRET, Http
 
 
@@ -43,8 +66,28 @@ class UnchainedSQLite(ChainedSQLiteApplicationRecorder):
         return SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
 
 
+class UnchainedPostgres(ChainedPostgresApplicationRecorder):
+    """The same on PostgreSQL."""
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Any, **kwargs: Any) -> Any:
+        return PostgresApplicationRecorder._fetch_ids_after_insert_events(
+            self, curs, stored_events, **kwargs
+        )
+
+
 def unchained_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "APPLICATION_RECORDER_TOPIC": "benchmarks.audit:UnchainedSQLite"}
+    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    recorder = "UnchainedSQLite" if sqlite else "UnchainedPostgres"
+    return {**env, "APPLICATION_RECORDER_TOPIC": f"benchmarks.audit:{recorder}"}
+
+
+Fresh = Callable[[], AbstractContextManager[str | None]]
+"""A fresh database for one runtime: None for SQLite files in its data dir, else a URL."""
+
+
+@contextmanager
+def _sqlite() -> Iterator[str | None]:
+    yield None
 
 
 def _rate(count: int, action: Callable[[], Any]) -> float:
@@ -54,7 +97,15 @@ def _rate(count: int, action: Callable[[], Any]) -> float:
 
 
 @contextmanager
-def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Iterator[Embedded]:
+def _runtime(
+    data_dir: Path, chained: bool = True, access: bool = True, fresh: Fresh = _sqlite
+) -> Iterator[Embedded]:
+    with fresh() as url, _built(data_dir, chained, access, url) as runtime:
+        yield runtime
+
+
+@contextmanager
+def _built(data_dir: Path, chained: bool, access: bool, url: str | None) -> Iterator[Embedded]:
     patches = []
     if not chained:
         patches.append(mock.patch("services.runtime.chained_env", unchained_env))
@@ -63,7 +114,7 @@ def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Itera
     for p in patches:
         p.start()
     try:
-        runtime = build_embedded(Settings(data_dir=data_dir, jwt_secret=SECRET))
+        runtime = build_embedded(Settings(data_dir=data_dir, jwt_secret=SECRET, database_url=url))
     finally:
         for p in patches:
             p.stop()
@@ -73,9 +124,14 @@ def _runtime(data_dir: Path, chained: bool = True, access: bool = True) -> Itera
         runtime.close()
 
 
-def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
+def command_path(
+    work: Path, commands: int, rounds: int = 3, fresh: Fresh = _sqlite
+) -> dict[str, Any]:
     serial = iter(range(10**9))
-    with _runtime(work / "chained") as chained, _runtime(work / "plain", chained=False) as plain:
+    with (
+        _runtime(work / "chained", fresh=fresh) as chained,
+        _runtime(work / "plain", chained=False, fresh=fresh) as plain,
+    ):
         sides = {"chained": Http(chained.wsgi), "plain": Http(plain.wsgi)}
         seconds = dict.fromkeys(sides, 0.0)
         for http in sides.values():
@@ -89,12 +145,14 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
                     http.post("/enrolment/people", person_body(next(serial)))
                 seconds[name] += time.perf_counter() - began
         recorder = plain.services["enrolment"].application.recorder
-        assert type(recorder).__name__ == "UnchainedSQLite", type(recorder)
+        assert type(recorder).__name__.startswith("Unchained"), type(recorder)
 
     http_ratio = seconds["plain"] / seconds["chained"]
     apps = {}
+    databases = contextlib.ExitStack()
     for name, wrap in (("chained", chained_env), ("plain", unchained_env)):
-        settings = Settings(data_dir=work / f"raw-{name}")
+        url = databases.enter_context(fresh())
+        settings = Settings(data_dir=work / f"raw-{name}", database_url=url)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         apps[name] = EnrolmentApplication(wrap(settings.eventstore_env("enrolment")))
     saved = dict.fromkeys(apps, 0.0)
@@ -108,6 +166,7 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
     finally:
         for app in apps.values():
             app.close()
+        databases.close()
     raw = {name: (per_round // 2) * rounds * 2 / seconds for name, seconds in saved.items()}
     return {
         "commands": per_round * rounds,
@@ -121,8 +180,13 @@ def command_path(work: Path, commands: int, rounds: int = 3) -> dict[str, Any]:
     }
 
 
-def verification(work: Path, events: int) -> dict[str, Any]:
-    settings = Settings(data_dir=work / "verify")
+def verification(work: Path, events: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
+    with fresh() as url:
+        return _verification(work, events, url)
+
+
+def _verification(work: Path, events: int, url: str | None) -> dict[str, Any]:
+    settings = Settings(data_dir=work / "verify", database_url=url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = EnrolmentApplication(chained_env(settings.eventstore_env("enrolment")))
     try:
@@ -133,6 +197,8 @@ def verification(work: Path, events: int) -> dict[str, Any]:
 
         def raw() -> int:
             """The same rows read straight from the table, each hashed once."""
+            if url is not None:
+                return _raw_postgres(recorder)
             after, hashed = 0, 0
             while True:
                 with recorder.datastore.transaction(commit=False) as c:
@@ -172,11 +238,32 @@ def verification(work: Path, events: int) -> dict[str, Any]:
     }
 
 
-def access_cost(work: Path, samples: int) -> dict[str, Any]:
+def _raw_postgres(recorder: Any) -> int:
+    table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+    after, hashed = 0, 0
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        while True:
+            curs.execute(
+                "SELECT notification_id, originator_id, topic, state FROM "
+                f"{table} WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
+                (after,),
+            )
+            rows = curs.fetchall()
+            if not rows:
+                return hashed
+            for r in rows:
+                hashlib.sha256(
+                    str(r["originator_id"]).encode() + r["topic"].encode() + bytes(r["state"])
+                ).digest()
+                hashed += 1
+            after = rows[-1]["notification_id"]
+
+
+def access_cost(work: Path, samples: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
     """Both runtimes side by side, requests alternating, so load drift hits both alike."""
     with (
-        _runtime(work / "access-with") as logged,
-        _runtime(work / "access-without", access=False) as plain,
+        _runtime(work / "access-with", fresh=fresh) as logged,
+        _runtime(work / "access-without", access=False, fresh=fresh) as plain,
     ):
         paths = {}
         for name, runtime in (("with", logged), ("without", plain)):
@@ -185,12 +272,15 @@ def access_cost(work: Path, samples: int) -> dict[str, Any]:
             runtime.tracking.projector.drain()
             paths[name] = (http, f"/tracking/people/{person}/timeline")
         times: dict[str, list[float]] = {"with": [], "without": []}
+        cpu: dict[str, list[float]] = {"with": [], "without": []}
         for i in range(samples + 20):
-            for name, (http, path) in paths.items():
-                began = time.perf_counter()
+            order = list(paths.items())
+            for name, (http, path) in order if i % 2 else reversed(order):
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 http.get(path)
                 if i >= 20:
                     times[name].append(time.perf_counter() - began)
+                    cpu[name].append(time.thread_time() - began_cpu)
         entries = (
             logged.apps["tracking"]
             .extensions["polku.audit"]
@@ -198,34 +288,201 @@ def access_cost(work: Path, samples: int) -> dict[str, Any]:
         )
         assert len(entries) == samples + 20, len(entries)
     p95 = {name: percentile(found, 95) * 1000 for name, found in times.items()}
+    p50 = {name: percentile(found, 50) * 1000 for name, found in times.items()}
+    cpu95 = {name: percentile(found, 95) * 1000 for name, found in cpu.items()}
+    cpu50 = {name: percentile(found, 50) * 1000 for name, found in cpu.items()}
     return {
         "samples": samples,
         "p95_with_ms": p95["with"],
         "p95_without_ms": p95["without"],
         "ratio": p95["with"] / p95["without"],
+        "p50_ratio": p50["with"] / p50["without"],
+        "cpu_p95_with_ms": cpu95["with"],
+        "cpu_p95_without_ms": cpu95["without"],
+        "cpu_p95_ratio": cpu95["with"] / cpu95["without"],
+        "cpu_p50_ratio": cpu50["with"] / cpu50["without"],
         "target": "ratio <= 1.10",
     }
 
 
+def _one_by_one(log: AccessLog, access: Access) -> int:
+    """``AccessLog.write`` before the shared writer: each entry in a transaction of its own
+    that locks the table (PostgreSQL) or takes the write lock (SQLite) and reads the last link."""
+    entry = dataclasses.replace(access, service=log.service)
+    with log.database.transaction() as cur:
+        if dialect_of(cur) == "postgresql":
+            cur.execute(f"LOCK TABLE {log.table} IN EXCLUSIVE MODE")
+        cur.execute(f"SELECT position, link FROM {log.table} ORDER BY position DESC LIMIT 1")
+        last = cur.fetchone()
+        position = (int(last[0]) if last else 0) + 1
+        previous = bytes.fromhex(last[1]) if last else GENESIS
+        row = entry.row_hash()
+        cur.execute(
+            f"INSERT INTO {log.table} ({INSERT_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                position,
+                entry.at,
+                entry.service,
+                entry.role,
+                entry.subject,
+                entry.operation,
+                entry.resource,
+                people_text(entry.person_ids),
+                entry.outcome,
+                entry.purpose,
+                row.hex(),
+                link(previous, position, row).hex(),
+            ),
+        )
+    return position
+
+
+def access_writes(work: Path, writes: int, fresh: Fresh = _sqlite) -> dict[str, Any]:
+    """Entries per second into an access log, by one thread and by eight at once: the shared
+    writer (head in memory, group commit) against one locked transaction per entry."""
+    found: dict[str, Any] = {"writes": writes}
+    modes: dict[str, Callable[[AccessLog, Access], int]] = {
+        "writer": lambda log, entry: log.write(entry),
+        "one_by_one": _one_by_one,
+    }
+    for threads in (1, 8):
+        for mode, write in modes.items():
+            with fresh() as url:
+                folder = work / f"writes-{mode}-{threads}"
+                folder.mkdir(parents=True, exist_ok=True)
+                database = Database(url or f"sqlite:///{folder / 'access.sqlite'}")
+                try:
+                    log = AccessLog(database, "bench")
+                    entry = Access(
+                        now(), "hr_admin", "b", "GET /x/{person_id}", "/x/1", ("p",), 200
+                    )
+                    write(log, entry)  # the table warm, the head known
+
+                    def run(
+                        count: int, log: AccessLog = log, write: Any = write, entry: Access = entry
+                    ) -> None:
+                        for _ in range(count):
+                            write(log, entry)
+
+                    workers = [
+                        threading.Thread(target=run, args=(writes // threads,))
+                        for _ in range(threads)
+                    ]
+                    began = time.perf_counter()
+                    for worker in workers:
+                        worker.start()
+                    for worker in workers:
+                        worker.join()
+                    seconds = time.perf_counter() - began
+                    total = 1 + (writes // threads) * threads
+                    positions = [e["position"] for e in log.query(Filters(), 0, total + 1)]
+                    assert positions == list(range(1, total + 1)), "a gap in the chain"
+                finally:
+                    database.close()
+            found[f"{mode}_{threads}_threads_per_s"] = (writes // threads) * threads / seconds
+        found[f"ratio_{threads}_threads"] = (
+            found[f"writer_{threads}_threads_per_s"] / found[f"one_by_one_{threads}_threads_per_s"]
+        )
+    return found
+
+
+RATIOS = {
+    "chaining on the command path": ("http_ratio", "save_ratio"),
+    "verification rate": ("ratio",),
+    "access log on a tracking view": ("ratio", "p50_ratio", "cpu_p95_ratio", "cpu_p50_ratio"),
+    "access log writes": ("ratio_1_threads", "ratio_8_threads"),
+}
+
+
+FIGURES: dict[str, Callable[[Path, argparse.Namespace, Fresh], dict[str, Any]]] = {
+    "chaining on the command path": lambda w, a, f: command_path(w, a.commands, fresh=f),
+    "verification rate": lambda w, a, f: verification(w, a.events, fresh=f),
+    "access log on a tracking view": lambda w, a, f: access_cost(w, a.samples, fresh=f),
+    "access log writes": lambda w, a, f: access_writes(w, a.writes, fresh=f),
+}
+"""Each figure by name; ``--only`` picks some (a prefix of the name will do)."""
+
+
+def one_run(work: Path, args: argparse.Namespace, fresh: Fresh) -> dict[str, Any]:
+    run: dict[str, Any] = {"load_average": os.getloadavg()}
+    for name, figure in FIGURES.items():
+        if not args.only or any(name.startswith(o) for o in args.only):
+            run[name] = figure(work, args, fresh)
+    return run
+
+
+def _print_run(database: str, number: int, run: dict[str, Any]) -> None:
+    load = " ".join(f"{x:.2f}" for x in run["load_average"])
+    print(f"{database}, run {number} (load averages {load}):", flush=True)
+    for name, figures in run.items():
+        if name == "load_average":
+            continue
+        print(f"  {name}:")
+        for key, value in figures.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else value
+            print(f"    {key:28} {shown}")
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Each ratio's median and range over the runs."""
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for name, keys in RATIOS.items():
+        if name not in runs[0]:
+            continue
+        for key in keys:
+            values = [run[name][key] for run in runs]
+            found.setdefault(name, {})[key] = {
+                "median": statistics.median(values),
+                "low": min(values),
+                "high": max(values),
+            }
+    return found
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from benchmarks.state.postgres import postgres
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--commands", type=int, default=1500)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--writes", type=int, default=2000, help="access-log entries per mode")
+    parser.add_argument(
+        "--only", action="append", metavar="FIGURE", help="only this figure (repeatable)"
+    )
+    parser.add_argument("--runs", type=int, default=1, help="repeat every figure this often")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server to create databases on"
+    )
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="polku-audit-bench-") as tmp:
-        work = Path(tmp)
-        results = {
-            "chaining on the command path": command_path(work, args.commands),
-            "verification rate": verification(work, args.events),
-            "access log on a tracking view": access_cost(work, args.samples),
-        }
-    for name, figures in results.items():
-        print(f"{name}:")
-        for key, value in figures.items():
-            shown = f"{value:,.3f}" if isinstance(value, float) else value
-            print(f"  {key:28} {shown}")
+    results: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="polku-audit-bench-") as tmp,
+        postgres(args.postgres, args.skip_postgres) as databases,
+    ):
+        stores: dict[str, Fresh] = {"sqlite": _sqlite}
+        if databases.server_url is not None:
+            stores["postgresql"] = databases.fresh
+        else:
+            print(f"postgresql: {databases.skipped}")
+        for database, fresh in stores.items():
+            runs = []
+            for number in range(1, args.runs + 1):
+                work = Path(tmp) / f"{database}-{number}"
+                runs.append(one_run(work, args, fresh))
+                _print_run(database, number, runs[-1])
+            results[database] = {"runs": runs, "summary": summary(runs)}
+    for database, found in results.items():
+        print(f"{database}: median (range) over {args.runs} run(s)")
+        for name, ratios in found["summary"].items():
+            shown = ", ".join(
+                f"{key} {r['median']:.2f} ({r['low']:.2f}-{r['high']:.2f})"
+                for key, r in ratios.items()
+            )
+            print(f"  {name}: {shown}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -9,7 +9,10 @@ verification and checkpoints cover it (log name ``<service>.access``).
 
 Entries older than the retention (``POLKU_AUDIT_ACCESS_RETENTION_DAYS``) may be pruned from
 the start; the link of the last pruned entry is kept as the log's new base, so the rest still
-verifies.
+verifies. The newest entry is never pruned.
+
+Appends go through :mod:`shared.audit.access_writer`: the head kept in memory, one ``INSERT``
+per commit, concurrent readers' entries committed together.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.audit.chain import GENESIS, ChainRow, link
-from shared.sql import Database, dialect_of, schema_lock
+from shared.audit.access_writer import Pending, Writer
+from shared.audit.chain import ChainRow
+from shared.sql import Database, schema_lock
 
 BATCH = 5000
 
@@ -91,6 +95,7 @@ class AccessLog:
         self.service = service
         self.table = f"{service}_access_log"
         self.base_table = f"{service}_access_log_base"
+        self._writer = Writer(database, self.table, self.base_table)
         with schema_lock(database.url), database.transaction() as cur:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, "
@@ -118,38 +123,13 @@ class AccessLog:
                 )
 
     def write(self, access: Access) -> int:
-        """Appends one entry in its own transaction; raises if it cannot be written."""
+        """Appends one entry, committed when this returns; raises if it cannot be written.
+
+        Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each returns only once the
+        statement holding its own entry has committed."""
         entry = Access(**{**access.__dict__, "service": self.service})
-        with self.database.transaction() as cur:
-            if dialect_of(cur) == "postgresql":
-                cur.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
-            cur.execute(f"SELECT position, link FROM {self.table} ORDER BY position DESC LIMIT 1")
-            last = cur.fetchone()
-            if last is None:
-                cur.execute(f"SELECT position, link FROM {self.base_table}")
-                last = cur.fetchone()
-            position = (int(last[0]) if last else 0) + 1
-            previous = bytes.fromhex(last[1]) if last else GENESIS
-            row = entry.row_hash()
-            cur.execute(
-                f"INSERT INTO {self.table} ({COLUMNS}, row_hash, link) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    position,
-                    entry.at,
-                    entry.service,
-                    entry.role,
-                    entry.subject,
-                    entry.operation,
-                    entry.resource,
-                    _people_text(entry.person_ids),
-                    entry.outcome,
-                    entry.purpose,
-                    row.hex(),
-                    link(previous, position, row).hex(),
-                ),
-            )
-        return position
+        pending = Pending(entry, entry.row_hash())  # hashed outside the writer's lock
+        return self._writer.submit(pending)
 
     def query(self, filters: Filters, after: int, limit: int) -> list[dict[str, Any]]:
         where: list[str] = ["position > ?"]
@@ -188,9 +168,10 @@ class AccessLog:
         """Removes the entries recorded before ``before`` from the start of the log, keeping
         the last removed link as the base the rest verifies from."""
         with self.database.transaction() as cur:
+            # The newest entry always stays, so a writer's head is never pruned away.
             cur.execute(
-                f"SELECT position, link FROM {self.table} WHERE at < ? "
-                "ORDER BY position DESC LIMIT 1",
+                f"SELECT position, link FROM {self.table} WHERE at < ? AND position < "
+                f"(SELECT MAX(position) FROM {self.table}) ORDER BY position DESC LIMIT 1",
                 (before.isoformat(),),
             )
             last = cur.fetchone()
@@ -200,14 +181,11 @@ class AccessLog:
             removed = int(cur.rowcount)
             cur.execute(f"DELETE FROM {self.base_table}")
             cur.execute(f"INSERT INTO {self.base_table} VALUES (?, ?)", (last[0], last[1]))
-            return removed
+        self._writer.forget_head()
+        return removed
 
     def source(self) -> AccessSource:
         return AccessSource(self)
-
-
-def _people_text(person_ids: Sequence[str]) -> str:
-    return "," + ",".join(person_ids) + "," if person_ids else ""
 
 
 def _entry(r: Sequence[Any]) -> Access:

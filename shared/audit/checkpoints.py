@@ -147,11 +147,25 @@ def signature_valid(checkpoint: Checkpoint, keys: dict[str, Ed25519PublicKey]) -
 
 
 class CheckpointFile:
-    """Checkpoints as JSON lines in a file outside the data dir; appends only."""
+    """Checkpoints as JSON lines in a file outside the data dir; appends only.
+
+    Reading is incremental: the parsed checkpoints are kept, and each :meth:`read` parses only
+    the whole lines appended since the last one. The file is read from its start again when it
+    was replaced or shrank (another inode, a smaller size), and whenever ``fresh`` is asked
+    (the background verification does so on its full passes, so an old line edited in place
+    is seen there too).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+        self._all: list[Checkpoint] = []
+        self._by_log: dict[str, list[Checkpoint]] = {}
+        self.lines_read = 0
+        """Lines parsed so far by this reader (what the incremental reading saves shows here)."""
 
     def append(self, checkpoint: Checkpoint) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,12 +175,31 @@ class CheckpointFile:
             with os.fdopen(fd, "a") as file:
                 file.write(line)
 
-    def read(self, log: str | None = None) -> list[Checkpoint]:
-        try:
-            lines = self.path.read_text().splitlines()
-        except FileNotFoundError:
-            return []
-        return [c for c in parse_lines(lines) if log is None or c.log == log]
+    def read(self, log: str | None = None, fresh: bool = False) -> list[Checkpoint]:
+        with self._read_lock:
+            try:
+                file = open(self.path, "rb")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                self._forget(None)
+                return []
+            with file:
+                status = os.fstat(file.fileno())
+                identity = (status.st_dev, status.st_ino)
+                if fresh or identity != self._identity or status.st_size < self._offset:
+                    self._forget(identity)
+                file.seek(self._offset)
+                added = file.read()
+            whole = added.rfind(b"\n") + 1  # a line still being appended waits for the next read
+            self._offset += whole
+            lines = added[:whole].splitlines()
+            self.lines_read += len(lines)
+            for checkpoint in parse_lines(lines):
+                self._all.append(checkpoint)
+                self._by_log.setdefault(checkpoint.log, []).append(checkpoint)
+            return list(self._all if log is None else self._by_log.get(log, ()))
+
+    def _forget(self, identity: tuple[int, int] | None) -> None:
+        self._offset, self._identity, self._all, self._by_log = 0, identity, [], {}
 
 
 def parse_lines(lines: Iterable[str | bytes]) -> list[Checkpoint]:

@@ -105,11 +105,13 @@ class Ledger:
     def keys(self) -> dict[str, Ed25519PublicKey]:
         return {self.signer.key_id: self.signer.public, **self.extra_keys}
 
-    def checkpoints(self) -> list[Checkpoint]:
-        return self.store.read(self.name)
+    def checkpoints(self, fresh: bool = False) -> list[Checkpoint]:
+        """This log's checkpoints in the file: only the lines added since the last call are
+        read, unless ``fresh`` (the whole file)."""
+        return self.store.read(self.name, fresh=fresh)
 
     def verify(self, start: int = 0) -> Report:
-        return verify(self.name, self.source(), self.checkpoints(), self.keys, start)
+        return verify(self.name, self.source(), self.checkpoints(fresh=True), self.keys, start)
 
     def run_once(self) -> Report:
         """Verifies (the whole log the first time and every :attr:`full_every` passes, else
@@ -119,7 +121,7 @@ class Ledger:
             self._passes += 1
             full = self._verified is None or self._passes % self.full_every == 0
             start = 0 if full or self._verified is None else self._verified.verified_to
-            checkpoints = self.checkpoints()
+            checkpoints = self.checkpoints(fresh=full)
             report = verify(
                 self.name, self.source(), checkpoints, self.keys, start, require_checkpoint=False
             )

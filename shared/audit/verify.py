@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.chain import GENESIS, ChainedLog, ChainRow, link, row_hash
 from shared.audit.checkpoints import Checkpoint, signature_valid
+from shared.audit.joined import joined_reader
 
 BATCH = 5000
 
@@ -195,11 +196,12 @@ def verify(
 def _fast_walk(report: Report, source: Any, checkpoints: list[Checkpoint], start: int) -> bool:
     """The common case in one pass over the rows joined with their chain rows: True when every
     row, link and checkpoint agrees; False at the first doubt (then :func:`_walk` finds and
-    names the difference). Only for stores that can join (SQLite)."""
-    log = getattr(source, "log", None)
-    joined = getattr(log, "select_joined", None)
-    if log is None or joined is None:
+    names the difference). For stores that can join (both recorders; see
+    :mod:`shared.audit.joined`)."""
+    log = joined_reader(getattr(source, "log", None))
+    if log is None:
         return False
+    joined = log.select_joined
     before = source.chain_before(start + 1) if start else None
     previous = before.link if before else GENESIS
     first = before.position if before else 0
