@@ -219,7 +219,7 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 # 1. Command path -----------------------------------------------------------------------------
 
 
-def bench_command_path(workdir: Path, commands: int, warmup: int = 50, rounds: int = 3) -> Result:
+def bench_command_path(workdir: Path, commands: int, warmup: int = 50, rounds: int = 6) -> Result:
     """HTTP command to committed event vs raw ``Application.save``, interleaved in rounds.
 
     The HTTP side is the embedded runtime's combined WSGI app (not started: no background
@@ -245,10 +245,16 @@ def bench_command_path(workdir: Path, commands: int, warmup: int = 50, rounds: i
         http_commands(warmup)
         raw_saves(warmup)
         per_round = max(1, commands // rounds)
-        http_seconds = raw_seconds = 0.0
-        for _ in range(rounds):
-            raw_seconds += timed(lambda: raw_saves(per_round))[0]
-            http_seconds += timed(lambda: http_commands(per_round))[0]
+        http_seconds = raw_seconds = http_cpu = raw_cpu = 0.0
+        for turn in range(rounds):  # the order alternates, so a burst of load hits both alike
+            for side in ("raw", "http") if turn % 2 == 0 else ("http", "raw"):
+                began_cpu = time.process_time()
+                if side == "raw":
+                    raw_seconds += timed(lambda: raw_saves(per_round))[0]
+                    raw_cpu += time.process_time() - began_cpu
+                else:
+                    http_seconds += timed(lambda: http_commands(per_round))[0]
+                    http_cpu += time.process_time() - began_cpu
         total = per_round * rounds
         http_app = runtime.services["enrolment"].application
         committed = http_app.head()
@@ -261,7 +267,12 @@ def bench_command_path(workdir: Path, commands: int, warmup: int = 50, rounds: i
             total / raw_seconds,
             "raw Application.save",
             0.50,
-            {"commands": total, "rounds": rounds, "store": "SQLite file (WAL)"},
+            {
+                "commands": total,
+                "rounds": rounds,
+                "store": "SQLite file (WAL)",
+                "cpu_ratio": raw_cpu / http_cpu,
+            },
         )
     finally:
         runtime.close()
@@ -740,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"Polku benchmarks: {plan} in {workdir}")
     try:
         say("1. command path ...")
-        results.append(bench_command_path(workdir, plan.commands, rounds=3))
+        results.append(bench_command_path(workdir, plan.commands, rounds=6))
         say(describe(results[-1]))
 
         say("7. cohort commands ...")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import random
 import threading
 import time
@@ -34,6 +35,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from shared.errors import ConcurrentChange, NotFoundError, StaleVersion
+from shared.snapshots import kept, prune_snapshots
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -130,9 +134,18 @@ class ServiceApplication(Application[UUID]):
 
         The save is committed already, so a lost race must not fail the command: another
         process took the same snapshot of the same version, derived from the same events.
+        Then the aggregate's snapshots older than the latest ``POLKU_SNAPSHOTS_KEPT`` are
+        deleted (:mod:`shared.snapshots`); should that fail, it is logged and the next
+        snapshot deletes them.
         """
         with contextlib.suppress(IntegrityError):
             super().take_snapshot(aggregate_id, version, replay)
+        if self.snapshots is None:
+            return
+        try:
+            prune_snapshots(self.snapshots.recorder, aggregate_id, kept(self.env))
+        except Exception:  # derived data: the committed command stands, the next prune retries
+            log.warning("older snapshots of %s not deleted", aggregate_id, exc_info=True)
 
     def retrying(self, command: Callable[[], T], key: UUID | None = None, attempts: int = 10) -> T:
         """Runs a load-decide-save ``command``, again on fresh state if it lost a race.

@@ -21,6 +21,7 @@ from shared.auth import DEFAULT_MAX_LIFETIME
 from shared.events.registry import DEFAULT_PUBLIC_BASE_URL
 from shared.oidc import ClientSettings, OidcConfig, client_from_env, config_from_env
 from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
+from shared.snapshots import SNAPSHOTS_KEPT
 
 VARIABLES: dict[str, str] = {
     "POLKU_DATA_DIR": "Folder for embedded SQLite files and the local JWT secret (default var).",
@@ -103,6 +104,8 @@ VARIABLES: dict[str, str] = {
     "(Entra ID: api://<API>/user_impersonation).",
     "POLKU_DEV_SIGNIN": "1 turns on the workspace's development sign-in page (pick a role and "
     "subject, no password) in embedded mode only; never in production (default off).",
+    "POLKU_SNAPSHOTS_KEPT": "Snapshots kept per aggregate; older ones are deleted after a new one "
+    "is written (default 2).",
 }
 
 WRITE_SERVICES = ("enrolment", "assessment")
@@ -170,6 +173,8 @@ class Settings:
     oidc_web_client: ClientSettings | None = None
     dev_signin: bool = False
     """The workspace's development sign-in page (POLKU_DEV_SIGNIN=1), embedded mode only."""
+    snapshots_kept: int = 2
+    """The latest snapshots kept per aggregate (:mod:`shared.snapshots`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -234,6 +239,7 @@ class Settings:
             access_retention_days=_positive_int(environ, "POLKU_AUDIT_ACCESS_RETENTION_DAYS", 1825),
             **_oidc(environ),
             dev_signin=_switch(environ, "POLKU_DEV_SIGNIN"),
+            snapshots_kept=_positive_int(environ, "POLKU_SNAPSHOTS_KEPT", 2),
         )
         settings.validate()
         return settings
@@ -404,6 +410,7 @@ class Settings:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": sqlite_file(url),
                 "SQLITE_LOCK_TIMEOUT": "10",
+                SNAPSHOTS_KEPT: str(self.snapshots_kept),
             }
         parts = urlsplit(url)
         return {
@@ -416,6 +423,7 @@ class Settings:
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "5",
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            SNAPSHOTS_KEPT: str(self.snapshots_kept),
         }
 
     # Auth ----------------------------------------------------------------------------------

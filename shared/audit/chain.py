@@ -14,6 +14,7 @@ installs a trigger that refuses UPDATE, DELETE and TRUNCATE of the events and ch
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
@@ -110,6 +111,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         self.chain_table = chain_table_of(events_table_name)
+        self._head = threading.local()
+        """Per thread: ``written``, the (position, link) of the last chain row of the
+        transaction in flight; ``committed``, the same of its last committed one."""
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -119,16 +123,37 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "row_hash BLOB NOT NULL, link BLOB NOT NULL)",
         ]
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        self._head.written = None
+        ids = super().insert_events(stored_events, **kwargs)
+        written = self._head.written  # the transaction committed: its last link is the head
+        if written is not None:
+            self._head.committed = written
+        return ids
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None
+        rows = chain_rows(self._previous_link(c, ids), ids, stored_events)
+        c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?)", rows)
+        if rows:
+            self._head.written = (rows[-1].position, rows[-1].link)
+        return ids
+
+    def _previous_link(self, c: SQLiteCursor, ids: Sequence[int]) -> bytes:
+        """The link before ``ids``: read from the chain table, unless this thread committed
+        the position just before them (SQLite numbers a row one past the highest, under the
+        write lock, so nothing else can have been written since)."""
+        committed = getattr(self._head, "committed", None)
+        if committed is not None and ids and ids[0] == committed[0] + 1:
+            return bytes(committed[1])
         c.execute(f"SELECT link FROM {self.chain_table} ORDER BY position DESC LIMIT 1")
         last = c.fetchone()
-        rows = chain_rows(bytes(last[0]) if last else GENESIS, ids, stored_events)
-        c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?, ?)", rows)
-        return ids
+        return bytes(last[0]) if last else GENESIS
 
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         with self.datastore.transaction(commit=False) as c:

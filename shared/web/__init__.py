@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http
+import inspect
 import json
 import logging
 import re
@@ -79,6 +80,31 @@ class PolkuApi(Api):
         return from_http_exception(error)
 
 
+class ServiceFlask(Flask):
+    """Flask, asking once per view or hook whether it is a coroutine function.
+
+    Flask asks on every call (``ensure_sync``: sixteen ``inspect`` checks in a request of a
+    write service, for the hooks and the view); the answer of a function never changes. A
+    method is remembered by its function, so a bound method per request adds no entry.
+    """
+
+    _SYNC_MEMO_SIZE = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coroutine: dict[Any, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        owner = getattr(func, "__func__", func)
+        is_coroutine = self._coroutine.get(owner)
+        if is_coroutine is None:
+            is_coroutine = inspect.iscoroutinefunction(func)
+            if len(self._coroutine) >= self._SYNC_MEMO_SIZE:
+                self._coroutine.clear()  # bounded: a miss only asks again
+            self._coroutine[owner] = is_coroutine
+        return self.async_to_sync(func) if is_coroutine else func
+
+
 def create_service_app(
     service: str,
     *,
@@ -89,7 +115,7 @@ def create_service_app(
     blueprints: list[Any],
     extensions: dict[str, Any] | None = None,
 ) -> Flask:
-    app = Flask(f"polku.{service}")
+    app = ServiceFlask(f"polku.{service}")
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0",

@@ -140,3 +140,43 @@ def test_a_cohort_loads_from_its_snapshot_and_reads_few_events(service: WriteSer
     for stored in app.events.get(cohort_id):
         replayed = stored.mutate(replayed)
     assert vars(cohort) == vars(replayed)
+
+
+def snapshot_versions(app: EnrolmentApplication, aggregate_id: Any) -> list[int]:
+    assert app.snapshots is not None
+    return [s.originator_version for s in app.snapshots.get(aggregate_id)]
+
+
+@pytest.mark.parametrize("kept", [2, 3])
+def test_only_the_latest_snapshots_are_kept(
+    request: pytest.FixtureRequest, tmp_path: Path, kept: int, store: str
+) -> None:
+    url = request.getfixturevalue("fresh_postgres_url") if store == "postgres" else None
+    settings = Settings(data_dir=tmp_path, database_url=url, snapshots_kept=kept)
+    service = build_write_service(settings, "enrolment")
+    try:
+        app = service.application
+        _, cohort_id = plan(app, capacity=20)
+        people = app.register_people(
+            [{**PERSON, "employee_number": f"K-{n}"} for n in range(5)], META
+        )
+        other_id = plan(app)[1]
+        app.take_snapshot(other_id)  # another aggregate's snapshot is never touched
+        for person in people:
+            app.invite(cohort_id, person.id, META)
+            app.take_snapshot(cohort_id)  # versions 2 to 6, each pruning the older ones
+        assert snapshot_versions(app, cohort_id) == list(range(7 - kept, 7))
+        assert snapshot_versions(app, other_id) == [1]
+        # The latest snapshot still loads as the events replayed.
+        cohort = app.cohort(cohort_id, version=6)
+        replayed: Any = None
+        for stored in app.events.get(cohort_id):
+            replayed = stored.mutate(replayed)
+        assert vars(cohort) == vars(replayed)
+    finally:
+        service.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -30,6 +30,7 @@ def test_defaults_are_sqlite_files_under_var_and_the_embedded_feed() -> None:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": "var/enrolment.sqlite",
         "SQLITE_LOCK_TIMEOUT": "10",
+        "SNAPSHOTS_KEPT": "2",
     }
     assert (settings.relay_batch_size, settings.poll_interval) == (2000, 0.2)
     assert settings.kafka_group_id == "polku-tracking"

@@ -164,6 +164,11 @@ class PeopleCommands(ServiceApplication):
         so a large import reserving chunk by chunk lets other registrations in between."""
         lookups = [e.lookup for e in entries]
         with self._registering:  # one check-then-add at a time in this process
+            try:  # the usual case first: no one holds the numbers, one transaction stores all
+                self.personal_data.keys.add(entries, added_at=added_at)
+                return
+            except LookupTaken:  # held: by someone registered, or by a leftover to clear
+                pass
             if self.registered_numbers(lookups):
                 raise EmployeeNumberTaken(
                     "a person with this employee number is registered already",
