@@ -48,10 +48,20 @@ class SwapRefused(ReplayError):
 
 
 def fresh_readmodels(path: Path) -> ReadModels:
-    """Empty read models in a new SQLite file; whatever the path held before is removed."""
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    """Empty read models in a new SQLite file; whatever the path held before is removed.
+
+    The file is *throwaway* (:data:`shared.sql.THROWAWAY_PRAGMAS`): it becomes live only
+    through a swap, which copies its rows in one transaction of the live database, so a crash
+    while it is written loses nothing but the rebuild, and ``polku replay`` starts it afresh.
+    """
+    for leftover in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        path.with_name(path.name + "-journal"),
+    ):
         leftover.unlink(missing_ok=True)
-    readmodels = ReadModels(Database(f"sqlite:///{path}"))
+    readmodels = ReadModels(Database(f"sqlite:///{path}", throwaway=True))
     readmodels.create()
     return readmodels
 
