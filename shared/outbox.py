@@ -72,9 +72,9 @@ class Outbox:
         outboxes = (self, *others)
         if any(other.app is not self.app for other in others):
             raise ValueError("the channels of one read must share the application's log")
-        notifications = self.app.notifications_after(after, limit)
-        envelopes: list[list[Envelope]] = [[] for _ in outboxes]
         decode = self.decode
+        notifications = decode.read(self.app, after, limit)
+        envelopes: list[list[Envelope]] = [[] for _ in outboxes]
         for notification in notifications:
             domain_event = decode(notification)
             for outbox, found in zip(outboxes, envelopes, strict=True):

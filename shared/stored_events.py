@@ -12,16 +12,28 @@ to the library's mapper instead, which decodes it or raises its own error.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
-from collections.abc import Callable, Hashable
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple, cast
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, Mapper, find_id_convertor
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 
 UUIDS_KEPT = 16384
 """How many ids' ``UUID`` objects a decoder keeps by their text; then it starts over."""
+
+
+class Stored(NamedTuple):
+    """A notification as :meth:`StoredEventDecoder.read` gives it (the library's fields)."""
+
+    id: int
+    originator_id: Any
+    originator_version: int
+    topic: str
+    state: bytes
 
 
 class _NotOurs(Exception):
@@ -47,6 +59,30 @@ class StoredEventDecoder:
             self.revivers["uuid_hex"] = self._uuid
         self._uuids: dict[str, uuid.UUID] = {}
         self._classes: dict[str, type] = {}
+
+    def read(self, app: Any, after: int, limit: int) -> Sequence[Any]:
+        """``app.notifications_after(after, limit)``; from a SQLite log, as plain tuples.
+
+        The library builds each notification from a ``sqlite3.Row`` and a new ``UUID``; here
+        one statement reads plain rows and recurring originator ids share their ``UUID``.
+        """
+        recorder = getattr(app, "recorder", None)
+        if type(recorder) is not SQLiteApplicationRecorder:
+            return app.notifications_after(after, limit)  # type: ignore[no-any-return]
+        as_uuid = recorder.datastore.originator_id_type == "uuid"
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state"
+            f" FROM {recorder.events_table_name} WHERE rowid>? ORDER BY rowid LIMIT ?"
+        )
+        with recorder.datastore.transaction(commit=False) as entered:
+            cursor = cast(sqlite3.Cursor, entered)  # what the library's cursor yields
+            cursor.row_factory = None
+            cursor.execute(statement, (after, limit))
+            rows = cursor.fetchall()
+        if not as_uuid:
+            return [Stored(*row) for row in rows]
+        ids = self._uuid
+        return [Stored(n, ids(o), v, t, s) for n, o, v, t, s in rows]
 
     def _uuid(self, data: Any) -> uuid.UUID:
         """``UUID(data)`` (a ``UUID`` is immutable, so one object serves every event)."""

@@ -32,6 +32,10 @@ log = logging.getLogger("polku.replay")
 REPLAY_FILE = "tracking-replay.sqlite"
 """The default rebuild target, in the data dir."""
 
+REBUILD_BATCH = 5000
+"""Events per rebuild transaction: a throwaway file has no readers to keep waiting, and each
+commit writes every page the batch changed, so fewer, larger batches write less."""
+
 Progress = Callable[[int, int], None]
 """Called after every batch with (log positions consumed, log positions in all)."""
 
@@ -96,7 +100,7 @@ class Rebuild:
 
     readmodels: ReadModels
     feed: Feed
-    batch_size: int = 1000
+    batch_size: int = REBUILD_BATCH
     idle_timeout: float = 60.0
     """How long a feed that waits for events (Kafka) may bring nothing before we give up."""
     events: int = 0

@@ -91,3 +91,18 @@ def test_what_the_library_cannot_decode_fails_with_the_library_s_error(
         enrolment.mapper.to_domain_event(last)
     with pytest.raises(type(library.value)):
         StoredEventDecoder(enrolment.mapper)(last)
+
+
+def test_a_sqlite_log_is_read_as_the_library_reads_it(enrolment: EnrolmentApplication) -> None:
+    cohort_id = planned(enrolment)
+    enrolment.assign_coach(cohort_id, "coach-1", subject_reference("k" * 32, "coach-1"), meta())
+    decoder = StoredEventDecoder(enrolment.mapper)
+    for after, limit in ((0, 100), (1, 2), (2, 100), (enrolment.head(), 10)):
+        ours = decoder.read(enrolment, after, limit)
+        library = enrolment.notifications_after(after, limit)
+        fields = ("id", "originator_id", "originator_version", "topic", "state")
+        assert [tuple(getattr(n, f) for f in fields) for n in ours] == [
+            tuple(getattr(n, f) for f in fields) for n in library
+        ]
+        assert all(type(n.originator_id) is uuid.UUID for n in ours)
+    assert len(decoder.read(enrolment, 0, 100)) == enrolment.head() >= 3
