@@ -67,7 +67,7 @@ class StoredEventDecoder:
         one statement reads plain rows and recurring originator ids share their ``UUID``.
         """
         recorder = getattr(app, "recorder", None)
-        if type(recorder) is not SQLiteApplicationRecorder:
+        if not isinstance(recorder, SQLiteApplicationRecorder):
             return app.notifications_after(after, limit)  # type: ignore[no-any-return]
         as_uuid = recorder.datastore.originator_id_type == "uuid"
         statement = (
