@@ -388,7 +388,7 @@ def project(once: bool) -> None:
 )
 @click.option(
     "--batch-size",
-    default=1000,
+    default=5000,
     show_default=True,
     type=click.IntRange(1, 100_000),
     help="Events per rebuild transaction.",

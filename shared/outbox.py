@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from shared.events import Envelope, Registry, event_id
 from shared.events.registry import text
+from shared.stored_events import StoredEventDecoder
 
 
 class DomainEvent(Protocol):
@@ -47,6 +48,17 @@ class Outbox:
         self.app = app
         self.translate = translate
         self.registry = registry
+        self._decoder: StoredEventDecoder | None = None
+        self._dataschemas: dict[str, str] = {}
+        """Each type's ``dataschema`` URL, made once: every envelope carries one."""
+
+    @property
+    def decode(self) -> StoredEventDecoder:
+        """The log's stored events as domain events (made on first use: tests swap ``app``)."""
+        decoder = self._decoder
+        if decoder is None or decoder.mapper is not self.app.mapper:
+            decoder = self._decoder = StoredEventDecoder(self.app.mapper)
+        return decoder
 
     def read(self, after: int, limit: int) -> Batch:
         return self.read_channels((), after, limit)[0]
@@ -60,10 +72,11 @@ class Outbox:
         outboxes = (self, *others)
         if any(other.app is not self.app for other in others):
             raise ValueError("the channels of one read must share the application's log")
-        notifications = self.app.notifications_after(after, limit)
+        decode = self.decode
+        notifications = decode.read(self.app, after, limit)
         envelopes: list[list[Envelope]] = [[] for _ in outboxes]
         for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
+            domain_event = decode(notification)
             for outbox, found in zip(outboxes, envelopes, strict=True):
                 envelope = outbox.envelope_of(domain_event, notification.id)
                 if envelope is not None:
@@ -94,7 +107,9 @@ class Outbox:
         if translated is None:
             return None
         type_, data = translated
-        event_type = self.registry[type_]
+        dataschema = self._dataschemas.get(type_)
+        if dataschema is None:
+            dataschema = self._dataschemas[type_] = self.registry[type_].dataschema
         subject = text(domain_event.originator_id)
         meta: Mapping[str, str] = getattr(domain_event, "meta", {}) or {}
         return Envelope(
@@ -103,7 +118,7 @@ class Outbox:
             type=type_,
             subject=subject,
             time=domain_event.timestamp,
-            dataschema=event_type.dataschema,
+            dataschema=dataschema,
             aggregateversion=domain_event.originator_version,
             position=position,
             actor=actor_of(meta),

@@ -25,6 +25,18 @@ _PLACEHOLDER = re.compile(r"\?")
 SQLITE_IDLE_CONNECTIONS = 4
 """Idle SQLite connections kept per database; busier moments open more and close them after."""
 
+THROWAWAY_PRAGMAS = (
+    "PRAGMA journal_mode=MEMORY",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA temp_store=MEMORY",
+)
+"""A throwaway SQLite file's connections. The rollback journal stays (in memory), so a failed
+batch still rolls back; a crash or power cut can corrupt the file, which is then discarded.
+No WAL means every page is written once, and no sync means no waiting for the disk; 64 MB of
+page cache keeps a rebuild's indexes in memory."""
+
 SCHEMA_LOCK_KEY = 0x706F6C6B75  # "polku": one advisory lock for every schema change
 
 
@@ -80,10 +92,13 @@ class Database:
 
     dialect: str
 
-    def __init__(self, url: str, *, secure_delete: bool = False) -> None:
+    def __init__(self, url: str, *, secure_delete: bool = False, throwaway: bool = False) -> None:
         self.url = url
         self.secure_delete = secure_delete
         """SQLite: overwrite deleted content with zeros (tables holding secrets, such as keys)."""
+        self.throwaway = throwaway
+        """SQLite: a file that is discarded if the process dies while writing it (a rebuild's
+        target), so it is written without a WAL and never synced (:data:`THROWAWAY_PRAGMAS`)."""
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
             self._path = sqlite_file(url)  # a file: an in-memory database is refused there
@@ -133,6 +148,10 @@ class Database:
         conn = sqlite3.connect(
             self._path, timeout=10, isolation_level=None, check_same_thread=False
         )
+        if self.throwaway:
+            for pragma in THROWAWAY_PRAGMAS:
+                conn.execute(pragma)
+            return conn
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=10000")
         # Safe in WAL mode: a power cut can lose the last transactions, never corrupt the file,

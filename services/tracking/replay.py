@@ -32,6 +32,10 @@ log = logging.getLogger("polku.replay")
 REPLAY_FILE = "tracking-replay.sqlite"
 """The default rebuild target, in the data dir."""
 
+REBUILD_BATCH = 5000
+"""Events per rebuild transaction: a throwaway file has no readers to keep waiting, and each
+commit writes every page the batch changed, so fewer, larger batches write less."""
+
 Progress = Callable[[int, int], None]
 """Called after every batch with (log positions consumed, log positions in all)."""
 
@@ -48,10 +52,20 @@ class SwapRefused(ReplayError):
 
 
 def fresh_readmodels(path: Path) -> ReadModels:
-    """Empty read models in a new SQLite file; whatever the path held before is removed."""
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    """Empty read models in a new SQLite file; whatever the path held before is removed.
+
+    The file is *throwaway* (:data:`shared.sql.THROWAWAY_PRAGMAS`): it becomes live only
+    through a swap, which copies its rows in one transaction of the live database, so a crash
+    while it is written loses nothing but the rebuild, and ``polku replay`` starts it afresh.
+    """
+    for leftover in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        path.with_name(path.name + "-journal"),
+    ):
         leftover.unlink(missing_ok=True)
-    readmodels = ReadModels(Database(f"sqlite:///{path}"))
+    readmodels = ReadModels(Database(f"sqlite:///{path}", throwaway=True))
     readmodels.create()
     return readmodels
 
@@ -86,7 +100,7 @@ class Rebuild:
 
     readmodels: ReadModels
     feed: Feed
-    batch_size: int = 1000
+    batch_size: int = REBUILD_BATCH
     idle_timeout: float = 60.0
     """How long a feed that waits for events (Kafka) may bring nothing before we give up."""
     events: int = 0
