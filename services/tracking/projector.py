@@ -22,7 +22,7 @@ from services.tracking import changes
 from services.tracking.journal import Journal, applied_event_ids, handle
 from services.tracking.readmodels import ReadModels, now, one_writer_at_a_time, store_cursor
 from services.tracking.schema import check_layout
-from services.tracking.versions import Batched
+from services.tracking.versions import Batched, Touched
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -106,9 +106,9 @@ class Projector:
             one_writer_at_a_time(self.readmodels.database, cur)  # several projectors, one group
             check_layout(cur)  # a newer release may have rebuilt the tables meanwhile
             apply = self._apply_each_isolated if isolate else self._apply_batch
-            touched: set[str] = set()
+            touched = Touched()
             applied_per_key = Counter(apply(cur, poll, touched))
-            changes.bump(cur, touched)
+            changes.bump(cur, touched, touched.people)
             for delivery in poll.deliveries:
                 if delivery.envelope is not None:
                     last_event[(delivery.source, delivery.partition)] = delivery.envelope.position
@@ -119,7 +119,7 @@ class Projector:
         self.stats.applied += applied
         return applied
 
-    def _apply_batch(self, cur: Cursor, poll: Poll, touched: set[str]) -> list[Key]:
+    def _apply_batch(self, cur: Cursor, poll: Poll, touched: Touched) -> list[Key]:
         """Applies a batch in order, with one ledger lookup and one ledger insert for all of it.
 
         The ledger insert has no ``ON CONFLICT``: if another projector applied one of these
@@ -144,18 +144,18 @@ class Projector:
             journal.add(delivery.source, envelope)
             applied.append((delivery.source, delivery.partition))
         batched.flush()
-        touched |= batched.touched
+        touched.merge(batched)
         journal.write(cur)
         return applied
 
-    def _apply_each_isolated(self, cur: Cursor, poll: Poll, touched: set[str]) -> list[Key]:
+    def _apply_each_isolated(self, cur: Cursor, poll: Poll, touched: Touched) -> list[Key]:
         return [
             (delivery.source, delivery.partition)
             for delivery in poll.deliveries
             if self._apply_isolated(cur, delivery, touched)
         ]
 
-    def _apply_isolated(self, cur: Cursor, delivery: Delivery, touched: set[str]) -> bool:
+    def _apply_isolated(self, cur: Cursor, delivery: Delivery, touched: Touched) -> bool:
         """Applies one event inside a savepoint; if it fails, only it is undone and parked."""
         cur.execute("SAVEPOINT polku_event")
         try:
@@ -191,7 +191,7 @@ class Projector:
                 return envelope._replace(data=data)
         return envelope
 
-    def _apply_one(self, cur: Cursor, delivery: Delivery, touched: set[str]) -> bool:
+    def _apply_one(self, cur: Cursor, delivery: Delivery, touched: Touched) -> bool:
         envelope = self._readable(cur, delivery)
         if envelope is None:
             return False
@@ -201,7 +201,7 @@ class Projector:
         batched = Batched(cur)
         handle(batched, envelope)
         batched.flush()
-        touched |= batched.touched
+        touched.merge(batched)
         journal = Journal()
         journal.add(delivery.source, envelope)
         journal.write(cur)

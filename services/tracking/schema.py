@@ -47,6 +47,12 @@ BOOKKEEPING = [
     # changes it, so kept computations give way only to changes of the tables they read.
     """CREATE TABLE IF NOT EXISTS tr_changes (
         name TEXT PRIMARY KEY, version BIGINT NOT NULL)""",
+    # Whose rows each raise of a person table's counter changed (changes.py), so a kept
+    # mobility computation catches up on those people alone. NULL: anyone's.
+    """CREATE TABLE IF NOT EXISTS tr_change_people (
+        name TEXT NOT NULL, version BIGINT NOT NULL, person_id TEXT)""",
+    """CREATE INDEX IF NOT EXISTS tr_change_people_by_version
+        ON tr_change_people (name, version)""",
 ]
 """The projector's and the API's own state: not a function of the logs, never compared."""
 

@@ -27,6 +27,7 @@ from shared.sql import Cursor
 __all__ = [
     "Batched",
     "Change",
+    "Touched",
     "columns",
     "insert",
     "record",
@@ -120,6 +121,8 @@ class Batched:
         """The statement held for each table."""
         self.touched: set[str] = set()
         """The fact tables written through this cursor: their change counters go up."""
+        self.people: dict[str, set[str | None]] = {}
+        """Per table of :data:`PERSON_TABLES` written, whose rows were (None: someone's)."""
 
     def defer(self, sql: str, params: Sequence[Any], table: str) -> None:
         held = self._shape.get(table)
@@ -153,9 +156,35 @@ class Batched:
         return self.cur.rowcount
 
 
+PERSON_TABLES = frozenset(["tr_people", "tr_placements", "tr_moves", "tr_participation"])
+"""Tables whose writes note the person they are about (:mod:`~.changes` logs them), so that a
+kept mobility computation can be brought up to date for those people alone."""
+
+
+class Touched(set[str]):
+    """The fact tables a projector transaction wrote, with whose rows of the person tables."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.people: dict[str, set[str | None]] = {}
+
+    def merge(self, batched: Batched) -> None:
+        self |= batched.touched
+        for table, people in batched.people.items():
+            self.people.setdefault(table, set()).update(people)
+
+
 def _touch(cur: Cursor, table: str) -> None:
     if isinstance(cur, Batched):
         cur.touched.add(table)
+
+
+def _note(cur: Cursor, table: str, row: Mapping[str, Any]) -> None:
+    """Notes whose row of ``table`` a write changes (None when the row names no one: then
+    anyone's). A revision notes the row it found: a write that finds none changes nothing."""
+    if isinstance(cur, Batched) and table in PERSON_TABLES:
+        person = row.get("person_id")
+        cur.people.setdefault(table, set()).add(None if person is None else str(person))
 
 
 def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
@@ -163,6 +192,7 @@ def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
     defers it, so a run of them is one ``executemany``."""
     if isinstance(cur, Batched):
         cur.touched.add(table)
+        _note(cur, table, values)
         cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
     else:
         insert(cur, table, values, at)
@@ -175,6 +205,7 @@ def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
     moment counts as held: its aggregate cannot create it twice.
     """
     _touch(cur, table)
+    _note(cur, table, values)
     cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
 
@@ -207,6 +238,7 @@ def revise(
     row = cur.fetchone()
     if row is not None:
         old = dict(zip(sql.names, row, strict=True))
+        _note(cur, table, old)
         changes = change(old)
         if all(old[name] == value for name, value in changes.items()):
             cur.execute(sql.reopen, (*key, at))
@@ -218,6 +250,7 @@ def revise(
     if row is None:
         return
     old = dict(zip(sql.names, row, strict=True))
+    _note(cur, table, old)
     changes = {name: value for name, value in change(old).items() if old[name] != value}
     if changes:
         sets = ", ".join(f"{name} = ?" for name in changes)
@@ -228,6 +261,7 @@ def revise(
 def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:
     """Ends the current fact under ``key`` at ``at`` (one recorded at ``at`` or later goes)."""
     _touch(cur, table)
+    _note(cur, table, dict(zip(FACT_KEYS[table], key, strict=True)))
     where = _statements(table).current.split(" WHERE ", 1)[1]
     cur.execute(f"DELETE FROM {table} WHERE {where} AND recorded_from >= ?", (*key, at))
     cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))

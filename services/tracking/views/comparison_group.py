@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from typing import Any
 
-from services.tracking.views.cohorts import ever_enrolled
+from services.tracking.views.cohorts import CHUNK, ever_enrolled
 from shared.sql import Cursor
 
 Joined = dict[str, tuple[str, str | None]]
@@ -35,27 +36,46 @@ def folded(name: str | None) -> str | None:
 def comparison_over(
     cur: Cursor, ends: Sequence[tuple[str, str | None]], enrolled: AbstractSet[str] | None = None
 ) -> Joined:
+    """The comparison group of cohorts ending on ``ends`` (see :func:`joined_over`)."""
+    return joined_over(cur, ends, enrolled)[0]
+
+
+Ranks = dict[str, int]
+"""Person id -> the index in ``ends`` of the end date they joined on."""
+
+
+def joined_over(
+    cur: Cursor,
+    ends: Sequence[tuple[str, str | None]],
+    enrolled: AbstractSet[str] | None = None,
+    people: AbstractSet[str] | None = None,
+) -> tuple[Joined, Ranks]:
     """The comparison group of cohorts ending on ``ends`` ((end date, organisation), in end
     order): who qualifies, from the first of those days they do (see the module's note).
 
     ``enrolled`` (default: everyone ever enrolled) are left out. Leaving them out afterwards
     gives the same group: whether someone was enrolled does not depend on the day, and no one
-    else's day depends on theirs."""
+    else's day depends on theirs. For the same reason, with ``people`` only their placements
+    and departures are read and the group's part of them is given: each person's day depends
+    on their own facts alone. Also gives the index in ``ends`` each one joined on."""
     if not ends:
-        return {}
+        return {}, {}
     last = max(day for day, _ in ends)
-    cur.execute(
+    placements = _rows(
+        cur,
         "SELECT person_id, effective_date, organisation, department FROM tr_placements"
-        " WHERE effective_date <= ? ORDER BY effective_date, position, person_id",
+        " WHERE effective_date <= ?",
         (last,),
+        " ORDER BY effective_date, position, person_id",
+        people,
     )
-    placements = cur.fetchall()
-    cur.execute(
-        "SELECT person_id, start_date FROM tr_moves WHERE kind = 'left_state'"
-        " AND start_date <= ? ORDER BY start_date",
+    departures = _rows(
+        cur,
+        "SELECT person_id, start_date FROM tr_moves WHERE kind = 'left_state' AND start_date <= ?",
         (last,),
+        " ORDER BY start_date",
+        people,
     )
-    departures = cur.fetchall()
     if enrolled is None:
         enrolled = ever_enrolled(cur)
     placed: dict[str, tuple[str, str | None, str | None]] = {}  # date, organisation, dept
@@ -66,8 +86,9 @@ def comparison_over(
     pending: dict[str | None, set[str]] = defaultdict(set)
     left: dict[str, str] = {}
     joined: Joined = {}
+    ranks: Ranks = {}
     p = d = 0
-    for day, organisation in ends:
+    for rank, (day, organisation) in enumerate(ends):
         while p < len(placements) and placements[p][1] <= day:
             person, date, named, department = placements[p]
             if person in placed:
@@ -87,4 +108,30 @@ def comparison_over(
             if person in left and placed[person][0] <= left[person]:
                 continue  # left the state by then, and placed nowhere since
             joined[person] = (day, placed[person][2])
-    return joined
+            ranks[person] = rank
+    return joined, ranks
+
+
+def _rows(
+    cur: Cursor,
+    sql: str,
+    params: tuple[str, ...],
+    order: str,
+    people: AbstractSet[str] | None,
+) -> list[tuple[Any, ...]]:
+    """``sql``'s rows in ``order``, of ``people`` only if given. Their chunks are put in date
+    order (the second column) by a stable sort: each person's rows come from one chunk in
+    their order, and the pass does not depend on the order of different people's rows."""
+    if people is None:
+        cur.execute(sql + order, params)
+        return list(cur.fetchall())
+    wanted = sorted(people)
+    found: list[tuple[Any, ...]] = []
+    for i in range(0, len(wanted), CHUNK):
+        chunk = wanted[i : i + CHUNK]
+        among = f" AND person_id IN ({', '.join('?' * len(chunk))})"
+        cur.execute(sql + among + order, (*params, *chunk))
+        found.extend(cur.fetchall())
+    if len(wanted) > CHUNK:
+        found.sort(key=lambda row: row[1])
+    return found

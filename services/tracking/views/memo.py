@@ -16,6 +16,12 @@ whenever the answer could:
   mark, a result) leaves the kept answer in place;
 - the computation's own arguments (the day and the organisation).
 
+A computation made of per-person parts may also say how to bring a kept answer up to date
+(``update``): when the counters moved only by raises whose people the change log names
+(:func:`services.tracking.changes.changed_people`), at most :data:`CATCH_UP` of them, the kept
+answer and those people give the new one, without the organisation-wide reads. The update must
+give what ``compute`` would, and must not change the kept answer in place (requests may hold it).
+
 A memo belongs to one read-model database (the API keeps one per application), so keys never
 meet across databases. It holds at most :data:`SIZE` entries, the least recently used going
 first. A swap of a rebuild (``polku replay --swap``) raises every counter.
@@ -28,13 +34,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from services.tracking.changes import counters
+from services.tracking.changes import changed_people, counters
 from shared.sql import Cursor
 
 SIZE = 128
 """Entries kept per database (each is at most one organisation's people)."""
 
+CATCH_UP = 500
+"""Changed people up to which a kept answer is brought up to date rather than made afresh."""
+
 T = TypeVar("T")
+
+Update = Callable[[T, frozenset[str]], T]
+"""Given a kept answer and whose rows changed since, the answer now."""
 
 
 def timeframe(cur: Cursor) -> tuple[str | None, str | None]:
@@ -57,10 +69,19 @@ class Memo:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self.updates = 0
+        """Answers brought up to date rather than made afresh."""
 
-    def get(self, cur: Cursor, key: Hashable, compute: Callable[[], T], tables: Iterable[str]) -> T:
+    def get(
+        self,
+        cur: Cursor,
+        key: Hashable,
+        compute: Callable[[], T],
+        tables: Iterable[str],
+        update: Update[T] | None = None,
+    ) -> T:
         """``compute()``'s answer for ``key`` while ``tables`` (all it reads) are unchanged,
-        computed at most once."""
+        computed at most once; after a change, ``update`` of the kept one where it can."""
         at = counters(cur, tables)
         full = (timeframe(cur), key)
         with self._lock:
@@ -68,7 +89,17 @@ class Memo:
             if found is not None and found[0] == at:
                 self._entries.move_to_end(full)
                 return found[1]  # type: ignore[no-any-return]
-        value = compute()
+        changed = None
+        if found is not None and update is not None:
+            changed = changed_people(cur, found[0], at)
+        if found is not None and update is not None and changed is not None:
+            if len(changed) <= CATCH_UP:
+                self.updates += 1
+                value = update(found[1], changed)
+            else:
+                value = compute()
+        else:
+            value = compute()
         with self._lock:
             self._entries[full] = (at, value)
             self._entries.move_to_end(full)
@@ -96,7 +127,9 @@ def get(
     key: Hashable,
     compute: Callable[[], T],
     tables: Iterable[str],
+    update: Update[T] | None = None,
 ) -> T:
     """Through ``memo`` when there is one, else computed now. ``tables`` are all that
-    ``compute`` reads: a change to any of them is a new answer."""
-    return compute() if memo is None else memo.get(cur, key, compute, tables)
+    ``compute`` reads: a change to any of them is a new answer (``update``: see
+    :meth:`Memo.get`)."""
+    return compute() if memo is None else memo.get(cur, key, compute, tables, update)

@@ -30,9 +30,10 @@ import datetime as dt
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from services.tracking.views import memo as memos
+from services.tracking.views import mobility_delta as delta
 from services.tracking.views.cohorts import (
     CohortFacts,
     attributes,
@@ -40,7 +41,7 @@ from services.tracking.views.cohorts import (
     ever_enrolled,
     participants,
 )
-from services.tracking.views.comparison_group import Joined, comparison_over, folded
+from services.tracking.views.comparison_group import Joined, folded
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.mobility_compare import compare
@@ -78,6 +79,14 @@ class Groups:
     key: Hashable = None
     """What names the comparison group while its tables hold: the end days with their
     organisations, and the filters (None: not kept)."""
+
+    @property
+    def end_days(self) -> frozenset[str]:
+        """The end days a named group's members are followed from (none if not named)."""
+        if self.key is None:
+            return frozenset()
+        ends = cast(tuple[tuple[tuple[str, Any], ...], Any], self.key)[0]
+        return frozenset(day for day, _ in ends)
 
     def matching(self, filters: Mapping[str, Any]) -> set[str]:
         """The members of ``base`` that ``filters`` keep."""
@@ -129,7 +138,12 @@ def _groups(
         ends.append((f.end_date, organisation))
     key = (tuple((day, folded(o)) for day, o in ends), tuple(sorted(chosen.items())))
     base, traits, comparison = memos.get(
-        memo, cur, ("groups", key), partial(_compared, cur, ends, chosen, memo), COMPARED
+        memo,
+        cur,
+        ("groups", key),
+        partial(_compared, cur, ends, chosen, memo),
+        COMPARED,
+        partial(_compared_update, cur, ends, chosen, memo),
     )
     family = "|".join(sorted(set(organisations)))
     return Groups(taking_part, base, comparison, chosen, traits, family, key)
@@ -145,17 +159,38 @@ def _compared(
     """The unfiltered comparison group, its members' traits, and the group ``chosen`` keeps."""
     joined = comparison_group(cur, ends, memo)
     base: Origins = {p: dt.date.fromisoformat(day) for p, (day, _) in joined.items()}
-    known = (
-        memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
-        if base
-        else {}
-    )
+    known = known_attributes(cur, memo) if base else {}
     traits = {
         p: {**known.get(p, {}), "department": placed_in} for p, (_, placed_in) in joined.items()
     }
     found = Groups({}, base, {}, chosen, traits)
     kept = found.matching(chosen) if chosen else base.keys()
     return base, traits, {p: t0 for p, t0 in base.items() if p in kept}
+
+
+def _compared_update(
+    cur: Cursor,
+    ends: list[tuple[str, str | None]],
+    chosen: dict[str, str],
+    memo: Memo | None,
+    old: delta.Compared,
+    changed: frozenset[str],
+) -> delta.Compared:
+    joined = comparison_group(cur, ends, memo)
+    known = known_attributes(cur, memo) if joined else {}
+    return delta.compared_update(joined, known, chosen, old, changed)
+
+
+def known_attributes(cur: Cursor, memo: Memo | None) -> Mapping[str, Mapping[str, Any]]:
+    """Everyone's attributes (:func:`.cohorts.attributes`), kept."""
+    return memos.get(
+        memo,
+        cur,
+        ("attributes",),
+        partial(attributes, cur),
+        ("tr_people",),
+        partial(delta.attributes_update, cur),
+    )
 
 
 def comparison_group(
@@ -171,13 +206,14 @@ def comparison_group(
         memo,
         cur,
         ("placed", days),
-        partial(comparison_over, cur, ends, frozenset()),
+        partial(delta.placed, cur, ends),
         ("tr_placements", "tr_moves"),
+        partial(delta.placed_update, cur, ends),
     )
 
     def not_enrolled() -> Joined:
         enrolled = ever_enrolled(cur)
-        return {p: joined for p, joined in placed.items() if p not in enrolled}
+        return {p: joined for p, joined in placed.joined.items() if p not in enrolled}
 
     return memos.get(
         memo,
@@ -185,6 +221,7 @@ def comparison_group(
         ("comparison", days),
         not_enrolled,
         ("tr_placements", "tr_moves", "tr_participation"),
+        partial(delta.not_enrolled_update, placed, cur),
     )
 
 
@@ -238,7 +275,11 @@ def figures(
     named = chosen.key if chosen.key is not None else frozenset(chosen.comparison.items())
     key = ("comparison figures", named, view_day, minimum)
     kept = memos.get(
-        memo, cur, key, partial(_comparison_figures, cur, chosen, minimum, view_day), COMPARED
+        memo,
+        cur,
+        key,
+        partial(_comparison_figures, cur, chosen, minimum, view_day, memo),
+        COMPARED,
     )
     theirs = memos.unshared(kept)  # the ledger may withhold a kept answer's cells in place
     release(
@@ -250,6 +291,14 @@ def figures(
         ("followed", named, view_day),
         partial(followed_from, chosen.comparison, view_day),
         COMPARED,
+        None
+        if chosen.key is None
+        else partial(
+            delta.followed_update,
+            chosen.comparison,
+            chosen.end_days,
+            view_day,
+        ),
     )
     release(chosen.organisation, chosen.comparison, view_day, theirs, releases, minimum, followed)
     difference = {
@@ -331,10 +380,23 @@ def pooled_participants(
 
 
 def _comparison_figures(
-    cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date
+    cur: Cursor, chosen: Groups, minimum: int, view_day: dt.date, memo: Memo | None = None
 ) -> dict[str, Any]:
+    """The comparison group's figures; a named group's moves are kept per view date, and
+    brought up to date for the people an event changed (:mod:`.mobility_delta`)."""
     comparison = chosen.comparison
-    return group_figures(comparison, _moves(cur, comparison, view_day), view_day, minimum)
+    if chosen.key is None:  # matched controls: their figures are kept whole
+        return group_figures(comparison, _moves(cur, comparison, view_day), view_day, minimum)
+    read = partial(_moves, cur)
+    moves = memos.get(
+        memo,
+        cur,
+        ("comparison moves", chosen.key, view_day),
+        partial(delta.window, read, comparison, view_day),
+        COMPARED,
+        partial(delta.window_update, cur, read, comparison, view_day),
+    ).moves
+    return group_figures(comparison, moves, view_day, minimum)
 
 
 def cohort_mobility(

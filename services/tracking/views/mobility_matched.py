@@ -11,12 +11,14 @@ cohort's start date are a read of the organisation's placements: kept in the mem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import CohortFacts, attributes, placements_on
 from services.tracking.views.matching import RATIO, Matched, balance, match, strata_of
 from services.tracking.views.memo import Memo
+from services.tracking.views.mobility_delta import attributes_update, strata_update
 from services.tracking.views.privacy import cell
 from shared.sql import Cursor
 
@@ -41,7 +43,14 @@ def matching(
     memo: Memo | None = None,
 ) -> Matching:
     """The cohort's matched controls among ``comparison`` and the balance table."""
-    known = memos.get(memo, cur, ("attributes",), lambda: attributes(cur), ("tr_people",))
+    known = memos.get(
+        memo,
+        cur,
+        ("attributes",),
+        partial(attributes, cur),
+        ("tr_people",),
+        partial(attributes_update, cur),
+    )
     key = ("matching candidates", facts.cohort_id, facts.start_date, tuple(sorted(filters.items())))
     candidates = memos.get(
         memo,
@@ -49,6 +58,7 @@ def matching(
         key,
         lambda: strata_of(comparison, _departments(cur, facts.start_date, comparison), known),
         ("tr_placements", "tr_moves", "tr_participation", "tr_people"),  # mobility.COMPARED
+        partial(strata_update, cur, facts.start_date, comparison, known),
     )
     ours = strata_of(participants, _departments(cur, facts.start_date, participants), known)
     found = match(facts.cohort_id, ours, candidates)

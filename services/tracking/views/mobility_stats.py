@@ -169,8 +169,15 @@ def competing_figures(
     rotation, each with leaving the state's; suppressed below the minimum at risk."""
     origin = min((t0 for _, t0 in followed), default=None)
     out: dict[str, Any] = {}
+    # Most people have no move: censored at the view date, as competing_observation says.
+    unmoved = {t0: Timed((view_day - t0).days, CENSORED) for _, t0 in followed}
     for name, kinds in (("first_move", None), ("first_rotation", {"job_rotation"})):
-        timed = [competing_observation(moves.get(p, []), t0, view_day, kinds) for p, t0 in followed]
+        timed = [
+            competing_observation(mine, t0, view_day, kinds)
+            if (mine := moves.get(p))
+            else unmoved[t0]
+            for p, t0 in followed
+        ]
         cause: dict[str, Any] = {}
         left: dict[str, Any] = {}
         for months in horizons:
