@@ -9,6 +9,11 @@ table :mod:`~.versions` writes) and raises their counters with the positions, in
 transaction as the facts, so a reader sees facts and counters of one moment. A swap of a rebuild
 (``polku replay --swap``) raises every counter. A counter only grows while the tables exist; a
 table missing from ``tr_changes`` reads as 0.
+
+Some tables are also counted **per cohort** (:data:`SCOPED`): a write to ``tr_results`` of
+cohort C raises ``tr_results@C`` as well, so a computation kept per cohort (a programme's or the
+organisation's growth is pooled from them, :mod:`services.tracking.views.growth_parts`) gives
+way only where a cohort's own facts changed. A swap raises the scoped counters too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from collections.abc import Iterable
 from services.tracking.schema import FACT_KEYS
 from shared.sql import Cursor
 
-__all__ = ["bump", "counters"]
+__all__ = ["SCOPED", "bump", "counters", "scoped"]
+
+SCOPED = {"tr_results": "cohort_id", "tr_participation": "cohort_id"}
+"""Tables counted per cohort too, by the column naming the cohort."""
+
+
+def scoped(table: str, cohort_id: str) -> str:
+    """The name of ``table``'s counter for one cohort's rows."""
+    return f"{table}@{cohort_id}"
 
 
 def bump(cur: Cursor, tables: Iterable[str]) -> None:
@@ -32,8 +45,10 @@ def bump(cur: Cursor, tables: Iterable[str]) -> None:
 
 
 def bump_all(cur: Cursor) -> None:
-    """Raises every fact table's counter: the whole read model was replaced."""
+    """Raises every fact table's counter, and every scoped one: the whole read model was
+    replaced."""
     bump(cur, FACT_KEYS)
+    cur.execute("UPDATE tr_changes SET version = version + 1 WHERE name LIKE ?", ("%@%",))
 
 
 def counters(cur: Cursor, tables: Iterable[str]) -> tuple[tuple[str, int], ...]:
@@ -47,3 +62,22 @@ def counters(cur: Cursor, tables: Iterable[str]) -> tuple[tuple[str, int], ...]:
     )
     found = {str(name): int(version) for name, version in cur.fetchall()}
     return tuple((table, found.get(table, 0)) for table in wanted)
+
+
+CHUNK = 500
+"""Names per ``IN (...)`` list: well under every supported database's parameter limit."""
+
+
+def many_counters(cur: Cursor, tables: Iterable[str]) -> dict[str, int]:
+    """The counters of many ``tables`` (a programme's or the organisation's cohorts' scoped
+    ones) in a few queries; a table not counted yet reads as 0."""
+    wanted = sorted(set(tables))
+    found = dict.fromkeys(wanted, 0)
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        cur.execute(
+            f"SELECT name, version FROM tr_changes WHERE name IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({str(name): int(version) for name, version in cur.fetchall()})
+    return found

@@ -18,16 +18,18 @@ interval, d_z, g_av) keep the raw direction, later minus baseline on the instrum
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from statistics import fmean
 from typing import Any
 
 from services.tracking.views import memo as memos
-from services.tracking.views.growth_population import Population, population
+from services.tracking.views.growth_population import Population
+from services.tracking.views.growth_population import population as population
+from services.tracking.views.growth_rated import Counted, Rated
 from services.tracking.views.growth_release import Unit, Wanted, plan, release, shown_cohorts
-from services.tracking.views.headline import Counted, adjust, headline
+from services.tracking.views.headline import adjust, headline
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell, figure
@@ -84,12 +86,15 @@ def kept_growth(
     memo: Memo | None = None,
 ) -> dict[str, Any]:
     """:func:`growth` of the cohorts' whole population, its figures kept in ``memo`` while
-    the facts behind them hold (:mod:`.memo`); the ledger is checked every time."""
+    the facts behind them hold (:mod:`.memo`), planned from the cohorts' parts kept apart
+    (:mod:`.growth_parts`); the ledger is checked every time."""
+    from services.tracking.views.growth_parts import pooled_planned
+
     kept = memos.get(
         memo,
         cur,
         ("growth", tuple(cohort_ids), policy),
-        lambda: planned(population(cur, cohort_ids, policy)),
+        lambda: pooled_planned(cur, cohort_ids, policy, memo),
         GROWTH_TABLES,
     )
     return released(kept, releases or Releases())
@@ -180,12 +185,19 @@ def planned_instrument(
 ) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
     """One instrument's answer before secondary suppression (no summary or headline yet), its
     cells in release order, and what its headlines are computed from."""
-    values = group_values(instrument, found)
-    groups = sorted({slot[3] for slot in values}, key=group_rank)
-    waves = sorted({slot[2] for slot in values}, key=wave_order)
+    return planned_values(instrument, group_values(instrument, found))
+
+
+def planned_values(
+    instrument: Instrument, values: dict[Slot, dict[str, GroupValue]] | Rated
+) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
+    """:func:`planned_instrument` from the slots' rater-group values (or their digest)."""
+    rated = values if isinstance(values, Rated) else Rated.of(values)
+    groups = sorted(rated.groups, key=group_rank)
+    waves = sorted(rated.waves, key=wave_order)
     k = instrument.minimum
-    people = len({slot[1] for slot in values})
-    counted = _counted(values)
+    people = len(rated.people)
+    counted = rated.counted
     cells: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     wanted: list[Wanted] = []
@@ -209,7 +221,7 @@ def planned_instrument(
         "rater_groups": groups,
         "waves": waves,
         "people": cell(people, people, k),
-        "excluded": _excluded(values, groups, people, k),
+        "excluded": {group: cell(rated.short.get(group, 0), people, k) for group in groups},
         "cells": cells,
         "changes": changes,
         "summary": {},
@@ -220,20 +232,8 @@ def planned_instrument(
     return answer, wanted, (counted, turned)
 
 
-def _counted(
-    values: dict[Slot, dict[str, GroupValue]],
-) -> dict[tuple[str, str, str], dict[Unit, float]]:
-    """(dimension, rater group, wave) -> each unit's counted value."""
-    out: dict[tuple[str, str, str], dict[Unit, float]] = defaultdict(dict)
-    for (cohort_id, person_id, wave, group), dims in values.items():
-        for dimension, value in dims.items():
-            if value.value is not None:
-                out[(dimension, group, wave)][(cohort_id, person_id)] = value.value
-    return out
-
-
 def _people(units: Iterable[Unit]) -> int:
-    return len({person for _, person in units})
+    return len(set(map(itemgetter(1), units)))
 
 
 def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> dict[str, Any]:
@@ -289,17 +289,6 @@ def _change(
         "g_av": _figure(change.g_av, n, k, change.g_av_reason),
         "improvement": _figure(improvement, n, k, "no pairs"),
     }
-
-
-def _excluded(
-    values: dict[Slot, dict[str, GroupValue]], groups: list[str], people: int, k: int
-) -> dict[str, dict[str, Any]]:
-    """Person-waves per rater group left out because too few of the group's raters scored."""
-    short = dict.fromkeys(groups, 0)
-    for slot, dims in values.items():
-        if any(not v.counted for v in dims.values()):
-            short[slot[3]] += 1
-    return {group: cell(count, people, k) for group, count in short.items()}
 
 
 def _summary(changes: list[dict[str, Any]], groups: list[str], k: int) -> dict[str, Any]:
