@@ -27,7 +27,7 @@ from typing import Any
 from services.tracking.views import memo as memos
 from services.tracking.views.growth_population import Population
 from services.tracking.views.growth_population import population as population
-from services.tracking.views.growth_rated import Counted, Rated
+from services.tracking.views.growth_rated import Rated
 from services.tracking.views.growth_release import Unit, Wanted, plan, release, shown_cohorts
 from services.tracking.views.headline import adjust, headline
 from services.tracking.views.ledger import Releases
@@ -57,7 +57,7 @@ class Planned:
     answer: dict[str, Any]
     wanted: dict[str, list[Wanted]]
     """Per instrument id, its cells in release order."""
-    headline_inputs: dict[str, tuple[Counted, list[tuple[str, bool]]]] = field(default_factory=dict)
+    headline_inputs: dict[str, tuple[Rated, list[tuple[str, bool]]]] = field(default_factory=dict)
     """Per instrument id, what its headlines are computed from once the cells are released:
     each person's counted values and the dimensions (key, reverse-scored)."""
 
@@ -135,9 +135,18 @@ def released(kept: Planned, releases: Releases) -> dict[str, Any]:
         release(instrument_id, instrument, kept.wanted[instrument_id], releases, k)
         changes, groups = instrument["changes"], instrument["rater_groups"]
         instrument["summary"] = _summary(changes, groups, k)
-        counted, turned = kept.headline_inputs[instrument_id]
+        rated, turned = kept.headline_inputs[instrument_id]
         instrument["headline"] = {
-            group: headline(instrument_id, counted, turned, changes, group, releases, k)
+            group: headline(
+                instrument_id,
+                rated.counted,
+                turned,
+                changes,
+                group,
+                releases,
+                k,
+                improved=rated.improvements,
+            )
             for group in groups
         }
     answer["multiplicity"] = adjust(answer["instruments"])
@@ -182,7 +191,7 @@ def instrument_growth(
 
 def planned_instrument(
     instrument: Instrument, found: Iterable[Rating]
-) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
+) -> tuple[dict[str, Any], list[Wanted], tuple[Rated, list[tuple[str, bool]]]]:
     """One instrument's answer before secondary suppression (no summary or headline yet), its
     cells in release order, and what its headlines are computed from."""
     return planned_values(instrument, group_values(instrument, found))
@@ -190,7 +199,7 @@ def planned_instrument(
 
 def planned_values(
     instrument: Instrument, values: dict[Slot, dict[str, GroupValue]] | Rated
-) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
+) -> tuple[dict[str, Any], list[Wanted], tuple[Rated, list[tuple[str, bool]]]]:
     """:func:`planned_instrument` from the slots' rater-group values (or their digest)."""
     rated = values if isinstance(values, Rated) else Rated.of(values)
     groups = sorted(rated.groups, key=group_rank)
@@ -229,7 +238,7 @@ def planned_values(
         "confidence": CONFIDENCE,
     }
     turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
-    return answer, wanted, (counted, turned)
+    return answer, wanted, (rated, turned)
 
 
 def _people(units: Iterable[Unit]) -> int:

@@ -12,10 +12,11 @@ kept digests (:mod:`.growth_parts`) without going over every slot again.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from services.tracking.views.growth_release import Unit
+from services.tracking.views.headline import person_improvements
 from services.tracking.views.ratings import GroupValue, Slot
 
 Counted = dict[tuple[str, str, str], dict[Unit, float]]
@@ -30,6 +31,26 @@ class Rated:
     counted: Counted
     short: Counter[str]
     """Per rater group, the person-waves with a dimension of too few raters."""
+    parts: tuple[Rated, ...] = ()
+    """What a merged digest was merged from."""
+    _improved: dict[tuple[tuple[tuple[str, bool], ...], str], dict[Unit, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def improvements(self, dimensions: Sequence[tuple[str, bool]], group: str) -> dict[Unit, float]:
+        """:func:`~.headline.person_improvements`, kept: a unit's improvement is its own
+        values', so a merged digest joins its parts' kept ones. Not to be changed."""
+        key = (tuple(dimensions), group)
+        found = self._improved.get(key)
+        if found is None:
+            if self.parts:
+                found = {}
+                for part in self.parts:
+                    found.update(part.improvements(dimensions, group))
+            else:
+                found = person_improvements(self.counted, dimensions, group)
+            self._improved[key] = found
+        return found
 
     @classmethod
     def of(cls, values: dict[Slot, dict[str, GroupValue]]) -> Rated:
@@ -66,4 +87,5 @@ class Rated:
             frozenset().union(*(p.people for p in parts)),
             counted,
             short,
+            tuple(parts),
         )
