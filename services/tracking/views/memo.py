@@ -39,8 +39,9 @@ from shared.sql import Cursor
 SIZE = 128
 """Entries kept per database (each is at most one organisation's people)."""
 
-PARTS = 16_384
-"""Per-cohort parts kept per database (a few cohorts' worth of people each)."""
+PARTS = 4_096
+"""Per-cohort parts kept per database: every cohort of a 400,000-person organisation in one
+timeframe, or of a 100,000-person one in four (live and three `as_of` or `on`)."""
 
 T = TypeVar("T")
 
