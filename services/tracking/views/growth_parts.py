@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from services.tracking.changes import scoped
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import participants
-from services.tracking.views.growth import Planned, planned_values
+from services.tracking.views.growth_plan import Planned, planned_values
 from services.tracking.views.growth_rated import Rated
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell
