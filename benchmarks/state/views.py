@@ -17,6 +17,7 @@ many times the view's p95 is the floor's.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -141,6 +142,7 @@ def measure_views(
             f"  as_of p95 {percentile(timed, 95):9.1f} ms"
         )
     _after_new_events(run, runtime, client, headers, views, ids, say)
+    _after_new_results(run, runtime, client, headers, views, ids, say)
 
 
 NEW_PERSON = {
@@ -186,6 +188,58 @@ def _after_new_events(
             )
         )
         say(f"  {name:<28} first after a new event {elapsed:9.1f} ms")
+
+
+def _after_new_results(
+    run: SizeRun,
+    runtime: Embedded,
+    client: Client,
+    headers: dict[str, str],
+    views: list[tuple[str, str]],
+    ids: dict[str, str],
+    say: Any,
+) -> None:
+    """Each view's first answer after a new result: one more peer rates the cohort's person
+    after the programme (a growth fact of one cohort: the growth of its programme and of the
+    organisation, and their Kirkpatrick summaries, change), then projected, then one request."""
+    database = runtime.tracking.readmodels.database
+    with database.transaction(write=False) as cur:
+        cur.execute(
+            "SELECT instrument_id, definition FROM tr_instruments"
+            " WHERE kind = 'behaviour_assessment' AND recorded_to IS NULL ORDER BY instrument_id"
+        )
+        instrument_id, definition = cur.fetchone()
+    keys = [d["key"] for d in json.loads(definition)["dimensions"]]
+    for number, (scope, rule) in enumerate(views):
+        name = f"{scope} {rule.rsplit('/', 1)[-1]}"
+        body = {
+            "person_id": ids["person_id"],
+            "instrument_id": instrument_id,
+            "cohort_id": ids["cohort_id"],
+            "wave": "post",
+            "rater_group": "peer",
+            "rater_id": f"bench-peer-{number}-{uuid.uuid4().hex[:8]}",
+            "administered_on": dt.date.today().isoformat(),
+            "scores": {key: 3 + number % 3 for key in keys},
+        }
+        response = client.post("/assessment/results", json=body, headers=headers)
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /assessment/results: {response.status_code} {response.text}")
+        runtime.tracking.projector.drain()
+        began = time.perf_counter()
+        answer = client.get(_path(rule, ids), headers=headers)
+        elapsed = (time.perf_counter() - began) * 1000
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET {rule}: {answer.status_code} {answer.text}")
+        run.add(
+            Figure(
+                f"{name} after a new result",
+                "ms",
+                elapsed,
+                details={"event": "a peer's post result recorded, then projected", "path": rule},
+            )
+        )
+        say(f"  {name:<28} first after a new result {elapsed:9.1f} ms")
 
 
 def _path(rule: str, ids: dict[str, str]) -> str:

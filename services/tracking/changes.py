@@ -16,6 +16,11 @@ brought up to date for those people alone (:func:`changed_people`). The log keep
 :data:`LOG_KEEP` raises per table; a raise that changed more than :data:`PEOPLE_LOGGED` people,
 or someone it cannot name, is logged as anyone's (NULL), and a swap's raise logs nothing: either
 way a computation kept from before it is made afresh.
+
+Some tables are also counted **per cohort** (:data:`SCOPED`): a write to ``tr_results`` of
+cohort C raises ``tr_results@C`` as well, so a computation kept per cohort (a programme's or the
+organisation's growth is pooled from them, :mod:`services.tracking.views.growth_parts`) gives
+way only where a cohort's own facts changed. A swap raises the scoped counters too.
 """
 
 from __future__ import annotations
@@ -25,12 +30,20 @@ from collections.abc import Iterable, Mapping, Set
 from services.tracking.schema import FACT_KEYS
 from shared.sql import Cursor
 
-__all__ = ["bump", "changed_people", "counters"]
+__all__ = ["SCOPED", "bump", "changed_people", "counters", "scoped"]
 
 LOG_KEEP = 64
 """Raises per table whose people are logged: a computation kept from before is made afresh."""
 PEOPLE_LOGGED = 1_000
 """People logged per raise; a raise that changed more (an import, a rebuild) is anyone's."""
+
+SCOPED = {"tr_results": "cohort_id", "tr_participation": "cohort_id"}
+"""Tables counted per cohort too, by the column naming the cohort."""
+
+
+def scoped(table: str, cohort_id: str) -> str:
+    """The name of ``table``'s counter for one cohort's rows."""
+    return f"{table}@{cohort_id}"
 
 
 def bump(
@@ -92,8 +105,10 @@ def changed_people(
 
 
 def bump_all(cur: Cursor) -> None:
-    """Raises every fact table's counter: the whole read model was replaced."""
+    """Raises every fact table's counter, and every scoped one: the whole read model was
+    replaced."""
     bump(cur, FACT_KEYS)
+    cur.execute("UPDATE tr_changes SET version = version + 1 WHERE name LIKE ?", ("%@%",))
 
 
 def counters(cur: Cursor, tables: Iterable[str]) -> tuple[tuple[str, int], ...]:
@@ -107,3 +122,22 @@ def counters(cur: Cursor, tables: Iterable[str]) -> tuple[tuple[str, int], ...]:
     )
     found = {str(name): int(version) for name, version in cur.fetchall()}
     return tuple((table, found.get(table, 0)) for table in wanted)
+
+
+CHUNK = 500
+"""Names per ``IN (...)`` list: well under every supported database's parameter limit."""
+
+
+def many_counters(cur: Cursor, tables: Iterable[str]) -> dict[str, int]:
+    """The counters of many ``tables`` (a programme's or the organisation's cohorts' scoped
+    ones) in a few queries; a table not counted yet reads as 0."""
+    wanted = sorted(set(tables))
+    found = dict.fromkeys(wanted, 0)
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        cur.execute(
+            f"SELECT name, version FROM tr_changes WHERE name IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({str(name): int(version) for name, version in cur.fetchall()})
+    return found

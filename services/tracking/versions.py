@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from services.tracking.changes import SCOPED, scoped
 from services.tracking.schema import FACT_KEYS, FACTS, REENTERED
 from services.tracking.temporal import CURRENT, recorded_at, utc_text
 from shared.sql import Cursor
@@ -120,7 +121,8 @@ class Batched:
         self._shape: dict[str, str] = {}
         """The statement held for each table."""
         self.touched: set[str] = set()
-        """The fact tables written through this cursor: their change counters go up."""
+        """The fact tables written through this cursor, and the cohorts of those counted per
+        cohort too (:data:`~.changes.SCOPED`): their change counters go up."""
         self.people: dict[str, set[str | None]] = {}
         """Per table of :data:`PERSON_TABLES` written, whose rows were (None: someone's)."""
 
@@ -187,12 +189,24 @@ def _note(cur: Cursor, table: str, row: Mapping[str, Any]) -> None:
         cur.people.setdefault(table, set()).add(None if person is None else str(person))
 
 
+def _touch_scope(cur: Cursor, table: str, row: Mapping[str, Any] | None) -> None:
+    """Notes the cohort of a row written to a table counted per cohort."""
+    column = SCOPED.get(table)
+    if column is not None and row is not None and isinstance(cur, Batched) and row.get(column):
+        cur.touched.add(scoped(table, str(row[column])))
+
+
+def _key_row(table: str, key: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(FACT_KEYS[table], key, strict=True))
+
+
 def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
     """:func:`insert` when nothing reads whether the row was new: a :class:`Batched` cursor
     defers it, so a run of them is one ``executemany``."""
     if isinstance(cur, Batched):
         cur.touched.add(table)
         _note(cur, table, values)
+        _touch_scope(cur, table, values)
         cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
     else:
         insert(cur, table, values, at)
@@ -206,6 +220,7 @@ def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
     """
     _touch(cur, table)
     _note(cur, table, values)
+    _touch_scope(cur, table, values)
     cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
 
@@ -230,6 +245,7 @@ def revise(
     whose events arrived out of their time order) is changed in place.
     """
     _touch(cur, table)
+    _touch_scope(cur, table, _key_row(table, key))
     # A fact that may be new (``otherwise``) is usually new: one insert settles it.
     if otherwise is not None and insert(cur, table, otherwise, at):
         return
@@ -240,6 +256,8 @@ def revise(
         old = dict(zip(sql.names, row, strict=True))
         _note(cur, table, old)
         changes = change(old)
+        _touch_scope(cur, table, old)
+        _touch_scope(cur, table, changes)
         if all(old[name] == value for name, value in changes.items()):
             cur.execute(sql.reopen, (*key, at))
             return
@@ -252,6 +270,8 @@ def revise(
     old = dict(zip(sql.names, row, strict=True))
     _note(cur, table, old)
     changes = {name: value for name, value in change(old).items() if old[name] != value}
+    _touch_scope(cur, table, old)
+    _touch_scope(cur, table, changes)
     if changes:
         sets = ", ".join(f"{name} = ?" for name in changes)
         where = sql.current.split(" WHERE ", 1)[1]
@@ -262,6 +282,7 @@ def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:
     """Ends the current fact under ``key`` at ``at`` (one recorded at ``at`` or later goes)."""
     _touch(cur, table)
     _note(cur, table, dict(zip(FACT_KEYS[table], key, strict=True)))
+    _touch_scope(cur, table, _key_row(table, key))
     where = _statements(table).current.split(" WHERE ", 1)[1]
     cur.execute(f"DELETE FROM {table} WHERE {where} AND recorded_from >= ?", (*key, at))
     cur.execute(f"UPDATE {table} SET recorded_to = ? WHERE {where}", (at, *key))

@@ -18,47 +18,29 @@ interval, d_z, g_av) keep the raw direction, later minus baseline on the instrum
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
 from services.tracking.views import memo as memos
-from services.tracking.views.growth_population import Population, population
-from services.tracking.views.growth_release import Unit, Wanted, plan, release, shown_cohorts
-from services.tracking.views.headline import Counted, adjust, headline
+from services.tracking.views.growth_parts import pooled_planned
+from services.tracking.views.growth_plan import Planned, planned_values
+from services.tracking.views.growth_population import Population
+from services.tracking.views.growth_population import population as population
+from services.tracking.views.growth_rated import Rated
+from services.tracking.views.growth_release import Wanted, release
+from services.tracking.views.headline import adjust, headline
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
-from services.tracking.views.privacy import Policy, cell, figure
+from services.tracking.views.privacy import Policy, cell
 from services.tracking.views.ratings import (
-    BASELINE,
     POST,
-    GroupValue,
     Instrument,
     Rating,
-    Slot,
-    compared_with_baseline,
-    group_rank,
     group_values,
-    wave_order,
 )
-from services.tracking.views.stats import CONFIDENCE, describe, paired_change, rounded
+from services.tracking.views.stats import rounded
 from shared.sql import Cursor
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A growth answer before secondary suppression, with the cells it releases in order:
-    what can be kept while the facts hold, as the ledger is checked on every answer."""
-
-    answer: dict[str, Any]
-    wanted: dict[str, list[Wanted]]
-    """Per instrument id, its cells in release order."""
-    headline_inputs: dict[str, tuple[Counted, list[tuple[str, bool]]]] = field(default_factory=dict)
-    """Per instrument id, what its headlines are computed from once the cells are released:
-    each person's counted values and the dimensions (key, reverse-scored)."""
-
 
 GROWTH_TABLES = ("tr_cohorts", "tr_participation", "tr_instruments", "tr_results")
 """What a growth answer of whole cohorts is read from (:func:`population` without a
@@ -84,12 +66,13 @@ def kept_growth(
     memo: Memo | None = None,
 ) -> dict[str, Any]:
     """:func:`growth` of the cohorts' whole population, its figures kept in ``memo`` while
-    the facts behind them hold (:mod:`.memo`); the ledger is checked every time."""
+    the facts behind them hold (:mod:`.memo`), planned from the cohorts' parts kept apart
+    (:mod:`.growth_parts`); the ledger is checked every time."""
     kept = memos.get(
         memo,
         cur,
         ("growth", tuple(cohort_ids), policy),
-        lambda: planned(population(cur, cohort_ids, policy)),
+        lambda: pooled_planned(cur, cohort_ids, policy, memo),
         GROWTH_TABLES,
     )
     return released(kept, releases or Releases())
@@ -130,9 +113,18 @@ def released(kept: Planned, releases: Releases) -> dict[str, Any]:
         release(instrument_id, instrument, kept.wanted[instrument_id], releases, k)
         changes, groups = instrument["changes"], instrument["rater_groups"]
         instrument["summary"] = _summary(changes, groups, k)
-        counted, turned = kept.headline_inputs[instrument_id]
+        rated, turned = kept.headline_inputs[instrument_id]
         instrument["headline"] = {
-            group: headline(instrument_id, counted, turned, changes, group, releases, k)
+            group: headline(
+                instrument_id,
+                rated.counted,
+                turned,
+                changes,
+                group,
+                releases,
+                k,
+                improved=rated.improvements,
+            )
             for group in groups
         }
     answer["multiplicity"] = adjust(answer["instruments"])
@@ -177,129 +169,10 @@ def instrument_growth(
 
 def planned_instrument(
     instrument: Instrument, found: Iterable[Rating]
-) -> tuple[dict[str, Any], list[Wanted], tuple[Counted, list[tuple[str, bool]]]]:
+) -> tuple[dict[str, Any], list[Wanted], tuple[Rated, list[tuple[str, bool]]]]:
     """One instrument's answer before secondary suppression (no summary or headline yet), its
     cells in release order, and what its headlines are computed from."""
-    values = group_values(instrument, found)
-    groups = sorted({slot[3] for slot in values}, key=group_rank)
-    waves = sorted({slot[2] for slot in values}, key=wave_order)
-    k = instrument.minimum
-    people = len({slot[1] for slot in values})
-    counted = _counted(values)
-    cells: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    wanted: list[Wanted] = []
-    for dimension in instrument.dimensions:
-        key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
-        for group in groups:
-            by_wave = {wave: counted.get((key, group, wave), {}) for wave in waves}
-            these = [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
-            compared: list[dict[str, Any]] = []
-            if BASELINE in by_wave:
-                compared = [
-                    _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
-                    for later in waves
-                    if compared_with_baseline(later)
-                ]
-            wanted += plan(by_wave, these, compared, k, (len(cells), len(changes)))
-            cells += these
-            changes += compared
-    answer = {
-        **instrument.header(),
-        "rater_groups": groups,
-        "waves": waves,
-        "people": cell(people, people, k),
-        "excluded": _excluded(values, groups, people, k),
-        "cells": cells,
-        "changes": changes,
-        "summary": {},
-        "headline": {},
-        "confidence": CONFIDENCE,
-    }
-    turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
-    return answer, wanted, (counted, turned)
-
-
-def _counted(
-    values: dict[Slot, dict[str, GroupValue]],
-) -> dict[tuple[str, str, str], dict[Unit, float]]:
-    """(dimension, rater group, wave) -> each unit's counted value."""
-    out: dict[tuple[str, str, str], dict[Unit, float]] = defaultdict(dict)
-    for (cohort_id, person_id, wave, group), dims in values.items():
-        for dimension, value in dims.items():
-            if value.value is not None:
-                out[(dimension, group, wave)][(cohort_id, person_id)] = value.value
-    return out
-
-
-def _people(units: Iterable[Unit]) -> int:
-    return len({person for _, person in units})
-
-
-def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> dict[str, Any]:
-    return figure(rounded(value), n, minimum, reason)
-
-
-def _wave_cell(
-    dimension: str, group: str, wave: str, at: dict[Unit, float], k: int
-) -> dict[str, Any]:
-    at = shown_cohorts(at, k)
-    n = _people(at)
-    d = describe(list(at.values()))
-    return {
-        "dimension": dimension,
-        "rater_group": group,
-        "wave": wave,
-        "n": cell(n, n, k),
-        "mean": _figure(d.mean, n, k, "no values"),
-        "sd": _figure(d.sd, n, k, "needs at least 2 people"),
-        "ci_low": _figure(d.ci_low, n, k, "needs at least 2 people"),
-        "ci_high": _figure(d.ci_high, n, k, "needs at least 2 people"),
-    }
-
-
-def _change(
-    dimension: str,
-    reverse: bool,
-    group: str,
-    baseline: dict[Unit, float],
-    later: str,
-    at_later: dict[Unit, float],
-    k: int,
-) -> dict[str, Any]:
-    pairs = shown_cohorts({u: baseline[u] for u in set(baseline) & set(at_later)}, k)
-    units = sorted(pairs)
-    change = paired_change([baseline[u] for u in units], [at_later[u] for u in units])
-    n = _people(units)
-    mean = change.mean_difference
-    improvement = None if mean is None else (-mean if reverse else mean)
-    few = "needs at least 2 pairs"
-    return {
-        "dimension": dimension,
-        "reverse_scored": reverse,
-        "rater_group": group,
-        "from": BASELINE,
-        "to": later,
-        "pairs": cell(n, n, k),
-        "mean_difference": _figure(mean, n, k, "no pairs"),
-        "sd_difference": _figure(change.sd_difference, n, k, few),
-        "ci_low": _figure(change.ci_low, n, k, few),
-        "ci_high": _figure(change.ci_high, n, k, few),
-        "d_z": _figure(change.d_z, n, k, change.d_z_reason),
-        "g_av": _figure(change.g_av, n, k, change.g_av_reason),
-        "improvement": _figure(improvement, n, k, "no pairs"),
-    }
-
-
-def _excluded(
-    values: dict[Slot, dict[str, GroupValue]], groups: list[str], people: int, k: int
-) -> dict[str, dict[str, Any]]:
-    """Person-waves per rater group left out because too few of the group's raters scored."""
-    short = dict.fromkeys(groups, 0)
-    for slot, dims in values.items():
-        if any(not v.counted for v in dims.values()):
-            short[slot[3]] += 1
-    return {group: cell(count, people, k) for group, count in short.items()}
+    return planned_values(instrument, group_values(instrument, found))
 
 
 def _summary(changes: list[dict[str, Any]], groups: list[str], k: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from services.tracking.views.ledger import Releases, interned, suppress
@@ -28,8 +29,11 @@ def shown_cohorts(at: dict[Unit, float], k: int) -> dict[Unit, float]:
     the other cohorts' own would otherwise give its few people away. With one cohort this is
     the usual suppression.
     """
-    sizes = Counter(cohort_id for cohort_id, _ in at)
-    return {unit: value for unit, value in at.items() if sizes[unit[0]] >= k}
+    sizes = Counter(map(itemgetter(0), at))
+    small = {cohort_id for cohort_id, size in sizes.items() if size < k}
+    if not small:
+        return dict(at)
+    return {unit: value for unit, value in at.items() if unit[0] not in small}
 
 
 WAVE_FIGURES = ("n", "mean", "sd", "ci_low", "ci_high")
@@ -110,7 +114,7 @@ def release(
 
 
 def _unit_keys(units: Iterable[Unit]) -> list[str]:
-    return [f"{cohort_id}:{person_id}" for cohort_id, person_id in units]
+    return list(map(":".join, units))
 
 
 def _pairs(by_wave: dict[str, dict[Unit, float]], later: str, k: int) -> list[str]:

@@ -22,7 +22,7 @@ its own measure (``headline:<dimensions>|<rater group>|post``, family ``growth:<
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from scipy import stats as scipy_stats
@@ -35,6 +35,9 @@ from services.tracking.views.stats import CONFIDENCE, describe, mean, rounded
 
 Counted = dict[tuple[str, str, str], dict[Unit, float]]
 """(dimension, rater group, wave) -> each unit's counted value."""
+
+Improved = Callable[[Sequence[tuple[str, bool]], str], dict[Unit, float]]
+"""(dimensions, rater group) -> :func:`person_improvements` over them."""
 
 FIGURES = ("mean_improvement", "sd", "ci_low", "ci_high", "t", "p_value", "p_holm")
 
@@ -62,12 +65,17 @@ def headline(
     group: str,
     releases: Releases,
     k: int,
+    improved: Improved | None = None,
 ) -> dict[str, Any]:
-    """The headline of one rater group, over the dimensions whose change to post is shown."""
+    """The headline of one rater group, over the dimensions whose change to post is shown.
+
+    ``improved`` gives :func:`person_improvements` of ``counted`` (kept by whoever keeps the
+    counted values, :class:`~.growth_rated.Rated`)."""
     to_post = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
     shown = {c["dimension"] for c in to_post if c["improvement"]["value"] is not None}
     used = [(key, reverse) for key, reverse in dimensions if key in shown]
-    units = shown_cohorts(person_improvements(counted, used, group), k)
+    gains = person_improvements(counted, used, group) if improved is None else improved(used, group)
+    units = shown_cohorts(gains, k)
     n = len({person for _, person in units})
     out: dict[str, Any] = {
         "rater_group": group,

@@ -25,16 +25,21 @@ give what ``compute`` would, and must not change the kept answer in place (reque
 A memo belongs to one read-model database (the API keeps one per application), so keys never
 meet across databases. It holds at most :data:`SIZE` entries, the least recently used going
 first. A swap of a rebuild (``polku replay --swap``) raises every counter.
+
+Parts kept per cohort (:meth:`Memo.get_each`, under the cohort's scoped counters of
+:mod:`services.tracking.changes`) go in the memo's own :attr:`Memo.parts`, which holds
+:data:`PARTS` of them: an organisation has a part per cohort, and one new result makes only
+its cohort's part be computed again.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from services.tracking.changes import changed_people, counters
+from services.tracking.changes import changed_people, counters, many_counters
 from shared.sql import Cursor
 
 SIZE = 128
@@ -42,6 +47,9 @@ SIZE = 128
 
 CATCH_UP = 500
 """Changed people up to which a kept answer is brought up to date rather than made afresh."""
+PARTS = 4_096
+"""Per-cohort parts kept per database: every cohort of a 400,000-person organisation in one
+timeframe, or of a 100,000-person one in four (live and three `as_of` or `on`)."""
 
 T = TypeVar("T")
 
@@ -107,6 +115,42 @@ class Memo:
                 self._entries.popitem(last=False)
         return value
 
+    def get_each(
+        self, cur: Cursor, wanted: Sequence[tuple[Hashable, Callable[[], T], Iterable[str]]]
+    ) -> list[T]:
+        """:meth:`get` of each (key, compute, tables) in ``wanted``, their counters read in a
+        few queries rather than one per key."""
+        tables = [sorted(set(names)) for _, _, names in wanted]
+        found = many_counters(cur, {t for names in tables for t in names})
+        frame = timeframe(cur)
+        out = []
+        for (key, compute, _), names in zip(wanted, tables, strict=True):
+            at = tuple((t, found[t]) for t in names)
+            full = (frame, key)
+            with self._lock:
+                hit = self._entries.get(full)
+                if hit is not None and hit[0] == at:
+                    self._entries.move_to_end(full)
+                    out.append(hit[1])
+                    continue
+            value = compute()
+            with self._lock:
+                self._entries[full] = (at, value)
+                self._entries.move_to_end(full)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            out.append(value)
+        return out
+
+    @property
+    def parts(self) -> Memo:
+        """The memo of this database's per-cohort parts (made on first use)."""
+        with self._lock:
+            found = self.__dict__.get("_parts")
+            if found is None:
+                found = self.__dict__["_parts"] = Memo(PARTS)
+            return found
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -133,3 +177,15 @@ def get(
     ``compute`` reads: a change to any of them is a new answer (``update``: see
     :meth:`Memo.get`)."""
     return compute() if memo is None else memo.get(cur, key, compute, tables, update)
+
+
+def each(
+    memo: Memo | None,
+    cur: Cursor,
+    wanted: Sequence[tuple[Hashable, Callable[[], T], Iterable[str]]],
+) -> list[T]:
+    """Per-cohort parts through ``memo``'s :attr:`~Memo.parts` when there is a memo, else
+    computed now."""
+    if memo is None:
+        return [compute() for _, compute, _ in wanted]
+    return memo.parts.get_each(cur, wanted)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.tracking.views import growth, mobility
+from services.tracking.views import growth, growth_parts, mobility
 from services.tracking.views.cohorts import participants
 from services.tracking.views.ledger import Releases
 from services.tracking.views.memo import Memo
@@ -44,7 +44,7 @@ from services.tracking.views.staff_survey import staff_survey_summary
 def pooled_growth(
     cur: Any, cohort_ids: list[str], policy: Policy, releases: Releases, memo: Memo | None = None
 ) -> dict[str, Any]:
-    pooled = taking_part(cur, cohort_ids, policy)
+    pooled = growth_parts.taking_part(cur, cohort_ids, policy, memo)
     answer = growth.kept_growth(cur, pooled, policy, releases, memo)
     return {"participant_cohorts": pooled, **answer}
 
