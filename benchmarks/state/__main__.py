@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -19,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.state.figures import SizeRun
-from benchmarks.state.measure import run_size
+from benchmarks.state.kept import Kept, kept_server, kept_sizes, traversable
+from benchmarks.state.measure import retime_size, run_size
 from benchmarks.state.plan import MIN_PEOPLE
-from benchmarks.state.postgres import postgres
+from benchmarks.state.postgres import ENVIRONMENT, postgres
 from benchmarks.state.report import growth_table, size_table
 
 SIZES = (10_000, 30_000, 100_000)
@@ -40,7 +42,11 @@ def parser() -> argparse.ArgumentParser:
         epilog=(
             "PostgreSQL: --postgres URL, else POLKU_TEST_POSTGRES_URL, else a local server "
             "from the PostgreSQL binaries, else SKIP. Each size runs in a fresh process, "
-            "smallest first, so peak memory is that size's own."
+            "smallest first, so peak memory is that size's own. --keep keeps the data "
+            "directory, the databases and a server started here (its cluster in DIR/postgres); "
+            "--reuse DIR times the views again over them with the current code, without "
+            "loading or rebuilding (--people, --skip-sqlite and --skip-postgres choose among "
+            "the kept sizes)."
         ),
     )
     p.add_argument(
@@ -64,7 +70,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON to FILE")
-    p.add_argument("--keep", action="store_true", help="keep the data directory and databases")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the data directory, the databases and a PostgreSQL server's cluster",
+    )
+    p.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="time the views again over the stores a --keep run left in DIR (no load, no "
+        "rebuild; the local PostgreSQL is started again from DIR/postgres unless --postgres "
+        "or POLKU_TEST_POSTGRES_URL names the server)",
+    )
     return p
 
 
@@ -75,6 +92,71 @@ def isolated(
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
         return pool.submit(run_size, workdir, people, seed, samples, database_url).result()
+
+
+def isolated_retime(kept: Kept, samples: int, database_url: str | None = None) -> SizeRun:
+    """:func:`isolated` for ``--reuse``: one kept size's views, timed in a fresh interpreter."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(retime_size, kept, samples, database_url).result()
+
+
+def reuse(args: argparse.Namespace, say: Any) -> list[SizeRun]:
+    """The kept sizes ``--people``/``--skip-*`` choose, timed again; SQLite first."""
+    directory = Path(args.reuse)
+    chosen = [
+        k
+        for k in kept_sizes(directory)
+        if (not args.people or k.people in args.people)
+        and not (k.database == "sqlite" and args.skip_sqlite)
+        and not (k.database == "postgresql" and args.skip_postgres)
+    ]
+    if not chosen:
+        say(f"nothing kept in {directory} matches (a --keep run writes */stores.json)")
+    runs = []
+    for kept in (k for k in chosen if k.database == "sqlite"):
+        say(f"sqlite, {kept.people:,} people, kept in {kept.workdir}")
+        runs.append(isolated_retime(kept, args.samples))
+        say(size_table(runs[-1]))
+    postgresql = [k for k in chosen if k.database == "postgresql"]
+    if not postgresql:
+        return runs
+    given = args.postgres or os.environ.get(ENVIRONMENT)
+    with contextlib.ExitStack() as stack:
+        server_url = given or stack.enter_context(kept_server(directory, say))
+        for kept in postgresql:
+            if server_url is None:
+                runs.append(SizeRun("postgresql", kept.people, 0, skipped="no kept server"))
+                continue
+            say(f"postgresql, {kept.people:,} people, database {kept.database_name}")
+            runs.append(isolated_retime(kept, args.samples, kept.url(server_url)))
+            say(size_table(runs[-1]))
+    return runs
+
+
+def loaded(
+    args: argparse.Namespace, sizes: Sequence[int], workdir: Path, say: Any
+) -> list[SizeRun]:
+    """Each size loaded into fresh stores and measured, SQLite first."""
+    runs = []
+    if not args.skip_sqlite:
+        for people in sizes:
+            say(f"sqlite, {people:,} people")
+            run = isolated(workdir / f"sqlite-{people}", people, args.seed, args.samples)
+            runs.append(run)
+            say(size_table(run))
+    keep_in = workdir if args.keep else None
+    with postgres(args.postgres, args.skip_postgres, say, keep_in) as databases:
+        for people in sizes:
+            if databases.skipped:
+                runs.append(SizeRun("postgresql", people, 0, skipped=databases.skipped))
+                continue
+            say(f"postgresql, {people:,} people")
+            with databases.fresh(args.keep) as url:
+                run = isolated(workdir / f"pg-{people}", people, args.seed, args.samples, url)
+            runs.append(run)
+            say(size_table(run))
+    return runs
 
 
 def load_average() -> str:
@@ -89,35 +171,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted(args.people or SIZES)
     if sizes[0] < MIN_PEOPLE:
         parser().error(f"--people must be at least {MIN_PEOPLE}")
+    if args.reuse and not Path(args.reuse).is_dir():
+        parser().error(f"--reuse: {args.reuse} is not a directory")
     logging.basicConfig(level=logging.WARNING)
 
     def say(message: str) -> None:
         print(message, flush=True)
 
     began = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="polku-state-"))
+    workdir = Path(args.reuse or tempfile.mkdtemp(prefix="polku-state-"))
     runs: list[SizeRun] = []
     loads = {"before": load_average()}
     say(f"load average (1, 5, 15 min): {loads['before']}; data in {workdir}")
+    if args.keep:
+        traversable(workdir)
     try:
-        if not args.skip_sqlite:
-            for people in sizes:
-                say(f"sqlite, {people:,} people")
-                run = isolated(workdir / f"sqlite-{people}", people, args.seed, args.samples)
-                runs.append(run)
-                say(size_table(run))
-        with postgres(args.postgres, args.skip_postgres, say) as databases:
-            for people in sizes:
-                if databases.skipped:
-                    runs.append(SizeRun("postgresql", people, 0, skipped=databases.skipped))
-                    continue
-                say(f"postgresql, {people:,} people")
-                with databases.fresh(args.keep) as url:
-                    run = isolated(workdir / f"pg-{people}", people, args.seed, args.samples, url)
-                runs.append(run)
-                say(size_table(run))
+        runs = reuse(args, say) if args.reuse else loaded(args, sizes, workdir, say)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             shutil.rmtree(workdir, ignore_errors=True)
     loads["after"] = load_average()
     say("")

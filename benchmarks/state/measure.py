@@ -16,6 +16,7 @@ from typing import Any
 from benchmarks.state.assessment import load_assessment
 from benchmarks.state.enrolment import Enrolled, load_enrolment
 from benchmarks.state.figures import Figure, SizeRun, peak_rss_mb
+from benchmarks.state.kept import Kept, write_manifest
 from benchmarks.state.plan import Administration, ViewPlan, administration
 from benchmarks.state.views import measure_views
 from services.runtime import Embedded, build_embedded
@@ -54,7 +55,31 @@ def run_size(
         run.add(Figure("peak memory after rebuild", "MB", peak_rss_mb()))
         for name, size in store_sizes(settings, runtime).items():
             run.add(Figure(f"store size: {name}", "MB", size))
-        measure_views(run, runtime, _view_plan(plan, enrolled), samples, say)
+        view_plan = _view_plan(plan, enrolled)
+        write_manifest(workdir, database, people, seed, database_url, view_plan)
+        measure_views(run, runtime, view_plan, samples, say)
+        run.add(Figure("peak memory after views", "MB", peak_rss_mb()))
+        return run
+    finally:
+        runtime.close()
+
+
+def retime_size(
+    kept: Kept, samples: int, database_url: str | None = None, say: Any = None
+) -> SizeRun:
+    """Times the views again over stores a ``--keep`` run left (``--reuse``): no load, no
+    rebuild; the store sizes are measured again, the load and rebuild figures are absent."""
+    say = say or functools.partial(print, flush=True)
+    settings = Settings(data_dir=kept.workdir, jwt_secret=SECRET, database_url=database_url)
+    runtime = build_embedded(settings)
+    try:
+        run = SizeRun(kept.database, kept.people, 0)
+        run.events = sum(s.application.head() for s in runtime.services.values())
+        behind = runtime.tracking.projector.drain(timeout=REBUILD_TIMEOUT)
+        say(f"  reusing {kept.people:,} people, {run.events:,} events ({behind} to project)")
+        for name, size in store_sizes(settings, runtime).items():
+            run.add(Figure(f"store size: {name}", "MB", size))
+        measure_views(run, runtime, kept.view_plan, samples, say)
         run.add(Figure("peak memory after views", "MB", peak_rss_mb()))
         return run
     finally:

@@ -3,7 +3,9 @@
 Resolved as the other benchmarks resolve Kafka: ``--postgres URL`` (a server whose user may
 ``CREATE DATABASE``), else ``POLKU_TEST_POSTGRES_URL``, else a throwaway local server from the
 PostgreSQL binaries (:class:`tests.support.postgres_server.PostgresServer`), else the
-PostgreSQL runs are skipped with the reason. Every size gets a fresh database, dropped after.
+PostgreSQL runs are skipped with the reason. Every size gets a fresh database, dropped after
+unless ``--keep``: then a server started here keeps its cluster in the run's directory
+(:class:`benchmarks.state.kept.KeptServer`) for ``--reuse``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from benchmarks.state.kept import CLUSTER, KeptServer
 from tests.support.postgres_server import (
     PostgresServer,
     PostgresServerError,
@@ -46,7 +50,10 @@ class Databases:
 
 
 @contextlib.contextmanager
-def postgres(explicit: str | None, skip: bool, say: Any = print) -> Iterator[Databases]:
+def postgres(
+    explicit: str | None, skip: bool, say: Any = print, keep_in: Path | None = None
+) -> Iterator[Databases]:
+    """``keep_in``: the run's directory, where a server started here keeps its cluster."""
     if skip:
         yield Databases(None, "skipped (--skip-postgres)")
         return
@@ -55,11 +62,11 @@ def postgres(explicit: str | None, skip: bool, say: Any = print) -> Iterator[Dat
         yield Databases(given)
         return
     try:
-        server = PostgresServer().start()
+        server = (KeptServer(keep_in / CLUSTER) if keep_in else PostgresServer()).start()
     except (PostgresServerError, OSError) as error:
         yield Databases(None, f"no PostgreSQL: {error}".splitlines()[0])
         return
-    say(f"started a local PostgreSQL on port {server.port}")
+    say(f"started a local PostgreSQL on port {server.port} in {server.workdir}")
     try:
         yield Databases(server.url_for("postgres"))
     finally:

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,28 @@ def test_staff_results_list_by_year(service: WriteService) -> None:
             instrument.id, year, "organisation", "TEM", None, None, 300, indices(), META
         )
     assert [r.year for r in app.staff_results(0, 10, year=2020).items] == [2020]
+
+
+def test_the_rater_secret_is_read_from_the_store_once(
+    service: WriteService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app: AssessmentApplication = service.application
+    person = uuid.uuid4()
+    first = app.rater_hash(person, "rater-1")
+    opened: list[bool] = []
+    transaction = app.keys.database.transaction
+
+    def counted(*, write: bool = True) -> Any:
+        opened.append(write)
+        return transaction(write=write)
+
+    monkeypatch.setattr(app.keys.database, "transaction", counted)
+    assert app.rater_hash(person, "rater-1") == first
+    assert app.rater_hash(person, "rater-2") != first
+    assert opened == []
+    monkeypatch.undo()
+    again = AssessmentApplication(dict(app.env.items()))
+    try:
+        assert again.rater_hash(person, "rater-1") == first
+    finally:
+        again.close()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import run
 from benchmarks.state.__main__ import main as state_main
+from benchmarks.state.kept import kept_sizes
 
 
 def assert_ratio_result(result: run.Result) -> None:
@@ -62,9 +66,12 @@ def test_main_without_kafka_writes_json_and_a_table(
     assert "Status" in capsys.readouterr().out
 
 
-def test_state_scale_at_two_tiny_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_state_scale_at_two_tiny_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where --keep leaves the stores
     out = tmp_path / "state.json"
-    argv = ["--people", "100", "--people", "200", "--skip-postgres", "--samples", "2"]
+    argv = ["--people", "100", "--people", "200", "--skip-postgres", "--samples", "2", "--keep"]
     assert state_main([*argv, "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     sqlite = [r for r in report["runs"] if r["database"] == "sqlite"]
@@ -88,3 +95,32 @@ def test_state_scale_at_two_tiny_sizes(tmp_path: Path, capsys: pytest.CaptureFix
     printed = capsys.readouterr().out
     assert "growth (sqlite" in printed and "100 -> 200" in printed
     assert "cohort funnel p50" in printed
+    kept = re.search(r"data in (\S+)", printed)
+    assert kept is not None
+    assert_kept_stores_are_timed_again(Path(kept.group(1)), sqlite[0], tmp_path, capsys)
+
+
+def assert_kept_stores_are_timed_again(
+    kept: Path, first: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--reuse DIR`` over what ``--keep`` left: the views timed again, nothing loaded."""
+    assert [(k.database, k.people) for k in kept_sizes(kept)] == [("sqlite", 100), ("sqlite", 200)]
+    out = tmp_path / "again.json"
+    argv = ["--reuse", str(kept), "--people", "100", "--samples", "2", "--json", str(out)]
+    assert state_main(argv) == 0
+    [run] = json.loads(out.read_text())["runs"]
+    figures = {f["name"]: f for f in run["figures"]}
+    assert (run["database"], run["people"]) == ("sqlite", 100)
+    assert "load" not in figures and "rebuild" not in figures
+    # The first run's "after a new event" figures registered a person per view: the kept
+    # log holds them, and nothing was loaded again.
+    assert run["events"] > first["events"]
+    assert figures["cohort funnel p95"]["value"] > 0
+    assert figures["programme kirkpatrick as_of p95"]["value"] > 0
+    assert f"kept in {kept / 'sqlite-100'}" in capsys.readouterr().out
+
+
+def test_reuse_needs_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        state_main(["--reuse", str(tmp_path / "missing")])
+    assert exit_.value.code == 2

@@ -36,6 +36,10 @@ def database_url(env: Mapping[str, str]) -> str:
 class KeyStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._secrets: dict[str, str] = {}
+        """Named secrets already read: one never changes once stored (the first insert wins,
+        nothing updates or deletes it), so each is read once per process, not once per use
+        (a results import or the state-scale load hashes a rater per answer)."""
         # SQLite keeps a WITHOUT ROWID table in key order: the random markers, not the order
         # in which tokens were spent.
         ordered = " WITHOUT ROWID" if database.dialect == "sqlite" else ""
@@ -56,6 +60,9 @@ class KeyStore:
 
     def secret(self, name: str) -> str:
         """The named secret, created at random the first time anyone asks."""
+        known = self._secrets.get(name)
+        if known is not None:
+            return known
         with self.database.transaction() as cur:
             cur.execute(
                 "INSERT INTO assessment_keys (name, secret) VALUES (?, ?) "
@@ -63,7 +70,9 @@ class KeyStore:
                 (name, secrets.token_hex(32)),
             )
             cur.execute("SELECT secret FROM assessment_keys WHERE name = ?", (name,))
-            return str(cur.fetchone()[0])
+            secret = str(cur.fetchone()[0])
+        self._secrets[name] = secret
+        return secret
 
     def pepper(self, survey_id: str, create: bool = False) -> str | None:
         with self.database.transaction(write=create) as cur:
