@@ -125,8 +125,8 @@ class AccessLog:
     def write(self, access: Access) -> int:
         """Appends one entry, committed when this returns; raises if it cannot be written.
 
-        Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each returns only once the
-        statement holding its own entry has committed."""
+        Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each
+        returns only once the statement holding its own entry has committed."""
         entry = Access(**{**access.__dict__, "service": self.service})
         pending = Pending(entry, entry.row_hash())  # hashed outside the writer's lock
         return self._writer.submit(pending)
