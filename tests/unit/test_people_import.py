@@ -12,12 +12,12 @@ from click.testing import CliRunner
 
 from services.cli import main
 from services.enrolment.application import EnrolmentApplication
-from services.enrolment.domain.people import EmployeeNumberTaken
 from services.enrolment.imports import column_of, import_people
 from services.enrolment.keystore import KeyEntry
 from services.enrolment.keystore_setup import InMemoryKeyStore
 from services.enrolment.personal import new_key
 from services.runtime import build_write_service
+from shared.errors import ConcurrentChange
 from shared.imports import ImportRejected, RowProblem, read_table
 from shared.settings import Settings
 from tests.unit.factories import meta
@@ -156,7 +156,9 @@ def test_unknown_repeated_or_missing_columns_refuse_the_file(
 
 
 def test_a_number_registered_meanwhile_fails_the_whole_import(app: EnrolmentApplication) -> None:
-    """Between the check and the save, another process stores a key for one of the numbers."""
+    """Just before the import stores its keys, another process stores a key for one of the
+    numbers (its registration still in flight): the import is refused as a concurrent change
+    to retry, and nothing of it is stored."""
     keys = app.personal_data.keys
     original = keys.add
 
@@ -165,7 +167,7 @@ def test_a_number_registered_meanwhile_fails_the_whole_import(app: EnrolmentAppl
         original(entries, **options)
 
     keys.add = racing  # type: ignore[method-assign]
-    with pytest.raises(EmployeeNumberTaken):
+    with pytest.raises(ConcurrentChange, match="being registered right now"):
         import_people(app, read_table(GOOD), meta())
     assert app.head() == 0
     assert keys.find([keys.blind("E-1"), keys.blind("E-3")]) == {}
