@@ -75,21 +75,28 @@ def _any_match(patterns: tuple[re.Pattern[str], ...], rule: str) -> bool:
     return any(p.search(rule) for p in patterns)
 
 
-_PERSON = rb'"(?:[a-z_]*person_id|participant_id)"\s*:\s*"([0-9a-fA-F-]{32,36})"'
-_ID = rb'"id"\s*:\s*"([0-9a-fA-F-]{32,36})"'
-_PEOPLE_LIST = rb'"person_ids"\s*:\s*\[([^\]]*)\]'
-_UUID = rb"[0-9a-fA-F-]{32,36}"
+_UUID_VALUE = rb'"\s*:\s*"([0-9a-fA-F-]{32,36})"'
+# Each pattern starts with a literal, which the regular-expression engine looks for first.
+_PERSON = (
+    re.compile(rb"person_id" + _UUID_VALUE),  # person_id and any *_person_id
+    re.compile(rb"participant_id" + _UUID_VALUE),
+)
+_ID = re.compile(rb'"id' + _UUID_VALUE)
+_PEOPLE_LIST = re.compile(rb'"person_ids"\s*:\s*\[([^\]]*)\]')
+_UUID = re.compile(rb"[0-9a-fA-F-]{32,36}")
 
 
 def people_in(body: bytes, ids_are_people: bool) -> list[str]:
     """The person ids an answer names, in first-seen order (at most :data:`MAX_PEOPLE`)."""
+    hits: list[tuple[int, bytes]] = []
+    for pattern in (*_PERSON, _ID) if ids_are_people else _PERSON:
+        hits += [(match.start(), match.group(1)) for match in pattern.finditer(body)]
+    for match in _PEOPLE_LIST.finditer(body):
+        start = match.start(1)
+        hits += [(start + one.start(), one.group(0)) for one in _UUID.finditer(match.group(1))]
     found: dict[str, None] = {}
-    for pattern in (_PERSON, _ID) if ids_are_people else (_PERSON,):
-        for match in re.finditer(pattern, body):
-            found.setdefault(match.group(1).decode().lower(), None)
-    for match in re.finditer(_PEOPLE_LIST, body):
-        for one in re.finditer(_UUID, match.group(1)):
-            found.setdefault(one.group(0).decode().lower(), None)
+    for _, person in sorted(hits):
+        found.setdefault(person.decode().lower(), None)
     return list(found)[:MAX_PEOPLE]
 
 

@@ -45,5 +45,5 @@ def test_people_are_read_from_answers() -> None:
         f'{{"items": [{{"id": "{a}", "person_id": "{b}"}}], "person_ids": ["{c}"],'
         f' "promoted_person_id": "{a}"}}'
     ).encode()
-    assert people_in(body, ids_are_people=False) == [b, a, c]
+    assert people_in(body, ids_are_people=False) == [b, c, a]  # first seen first
     assert set(people_in(body, ids_are_people=True)) == {a, b, c}
