@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -30,8 +30,9 @@ from services.tracking.views.privacy import Policy
 from shared.errors import PolkuError
 from shared.events import Envelope, restricted_registry
 from shared.events import enrolment as e
-from shared.feeds import Delivery, Key, Poll
+from shared.feeds import Delivery, Poll
 from shared.sql import Database
+from tests.support.scripted_feed import ScriptedFeed
 from tests.unit.enrolment_steps import ENROLMENT
 from tests.unit.event_sequences import Logs
 
@@ -83,27 +84,6 @@ class MobilityLogs(Logs):
             (MobilityLogs.late_placement, bool(self.people)),  # type: ignore[list-item]
             *[(MobilityLogs.enrol, bool(self.cohorts and self.people))] * 2,  # type: ignore[list-item]
         ]
-
-
-@dataclass
-class ScriptedFeed:
-    """Hands out prepared polls, as a feed would; nothing to acknowledge."""
-
-    polls: list[Poll]
-    kind: str = "scripted"
-    waits_for_events: bool = False
-
-    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
-        return self.polls.pop(0) if self.polls else Poll()
-
-    def commit(self, poll: Poll) -> None:
-        pass
-
-    def heads(self) -> dict[Key, int]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 def batches(draw: Any, events: list[Envelope]) -> list[Poll]:

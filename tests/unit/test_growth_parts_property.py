@@ -34,8 +34,9 @@ from services.tracking.views.privacy import Policy
 from shared.events import restricted_registry
 from shared.sql import Cursor, Database
 from tests.support.postgres_server import create_database, drop_database
+from tests.support.scripted_feed import ScriptedFeed
 from tests.unit.event_sequences import DAYS, Logs
-from tests.unit.test_tracking_rebuild_property import ScriptedFeed, incremental_polls
+from tests.unit.test_tracking_rebuild_property import incremental_polls
 
 POLICY = Policy(minimum=1)
 """So that the few people of a drawn log show figures rather than suppressions."""

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,30 +27,10 @@ from shared.events import Envelope, restricted_registry
 from shared.feeds import Delivery, Key, Poll
 from shared.sql import Database
 from tests.support.replayed import differing_tables
+from tests.support.scripted_feed import ScriptedFeed
 from tests.unit.event_sequences import Logs
 
 PARTITIONS = 3
-
-
-@dataclass
-class ScriptedFeed:
-    """Hands out prepared polls, as a feed would; nothing to acknowledge."""
-
-    polls: list[Poll]
-    kind: str = "scripted"
-    waits_for_events: bool = False
-
-    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
-        return self.polls.pop(0) if self.polls else Poll()
-
-    def commit(self, poll: Poll) -> None:
-        pass
-
-    def heads(self) -> dict[Key, int]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 @contextmanager
@@ -157,7 +136,7 @@ def test_the_generated_logs_cover_every_kind_of_event() -> None:
     """The property is only as good as the events it draws: every handled type must occur."""
     seen: set[str] = set()
 
-    @settings(max_examples=8, deadline=None, database=None, derandomize=True)
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True)
     @given(st.data())
     def collect(data: st.DataObject) -> None:
         logs = Logs(data.draw)
