@@ -5,7 +5,8 @@ are defined in :mod:`.matching`; the figures of the matched groups are the same 
 unmatched ones' (:func:`services.tracking.views.mobility.figures`), over the matched
 participants and their controls, each followed from the origin they have in the cohort's
 comparison group, and through the same release ledger. The candidates' departments on the
-cohort's start date are a read of the organisation's placements: kept in the memo.
+cohort's start date are a read of the organisation's placements: kept in the memo, and so are
+the matching and its balance table, which read every candidate.
 """
 
 from __future__ import annotations
@@ -60,15 +61,24 @@ def matching(
         ("tr_placements", "tr_moves", "tr_participation", "tr_people"),  # mobility.COMPARED
         partial(strata_update, cur, facts.start_date, comparison, known),
     )
-    ours = strata_of(participants, _departments(cur, facts.start_date, participants), known)
-    found = match(facts.cohort_id, ours, candidates)
-    table = balance(
-        ours,
-        {c: candidates[c] for c in found.controls},
-        candidates,
-        minimum,
+
+    def made() -> Matching:
+        ours = strata_of(participants, _departments(cur, facts.start_date, participants), known)
+        found = match(facts.cohort_id, ours, candidates)
+        table = balance(ours, {c: candidates[c] for c in found.controls}, candidates, minimum)
+        return Matching(found, table)
+
+    # The matching and its balance table read every candidate: kept under the same counters
+    # as the candidates, for these participants (the answer's cells may be released in place,
+    # so each request gets its own copy of the table).
+    kept = memos.get(
+        memo,
+        cur,
+        ("matching", *key[1:], tuple(participants), minimum),
+        made,
+        ("tr_placements", "tr_moves", "tr_participation", "tr_people"),
     )
-    return Matching(found, table)
+    return Matching(kept.found, memos.unshared(kept.table))
 
 
 def header(found: Matched, participants: int, minimum: int) -> dict[str, Any]:
