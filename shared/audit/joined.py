@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg.rows import tuple_row
+
 
 class PostgresJoined:
     """``select_joined`` and ``chain_count`` over a chained PostgreSQL recorder."""
@@ -22,7 +24,11 @@ class PostgresJoined:
         self._chain = f'"{schema}"."{recorder.chain_table}"'
 
     def select_joined(self, after: int, limit: int) -> list[Any]:
-        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Plain tuples, not the datastore's dict rows: a row per event is most of this read.
+        with (
+            self.recorder.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
             curs.execute(
                 "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
                 f"e.state, c.row_hash, c.link FROM {self._events} e LEFT JOIN {self._chain} c "
@@ -32,15 +38,15 @@ class PostgresJoined:
             )
             return [
                 (
-                    r["notification_id"],
-                    r["originator_id"],
-                    r["originator_version"],
-                    r["topic"],
-                    bytes(r["state"]),
-                    None if r["row_hash"] is None else bytes(r["row_hash"]),
-                    None if r["link"] is None else bytes(r["link"]),
+                    n,
+                    o,
+                    v,
+                    t,
+                    bytes(state),
+                    None if row_hash is None else bytes(row_hash),
+                    None if link is None else bytes(link),
                 )
-                for r in curs.fetchall()
+                for n, o, v, t, state, row_hash, link in curs.fetchall()
             ]
 
     def chain_count(self, after: int) -> int:
