@@ -9,9 +9,11 @@ is read from the cohort's own rows only, so it is kept (:meth:`.memo.Memo.get_ea
 cohort's scoped counters (``tr_results@C`` and ``tr_participation@C``, raised by the projector
 in the transaction that writes them, :mod:`services.tracking.changes`) and the instruments'.
 A new result, correction, void or enrolment change of cohort C makes only C's part be read
-again; the pool is then merged from the parts and planned as before, the same figures and the
-same cells to release (:func:`pooled_planned` equals ``planned(population(...))``; the tests
-compare them after random sequences of events, live, ``as_of`` and ``on``).
+again; the pool is then merged from the parts and planned as before, each dimension and rater
+group's block of cells taken as last planned when its values are equal to those it was planned
+from (:func:`~.growth_plan.planned_values`): the same figures and the same cells to release
+(:func:`pooled_planned` equals ``planned(population(...))``; the tests compare them after
+random sequences of events, live, ``as_of`` and ``on``).
 
 A part is kept per timeframe like any memo entry: an ``as_of`` or ``on`` answer reads and keeps
 its own parts.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from services.tracking.changes import scoped
 from services.tracking.views import memo as memos
 from services.tracking.views.cohorts import participants
-from services.tracking.views.growth_plan import Planned, planned_values
+from services.tracking.views.growth_plan import Blocks, Planned, planned_values
 from services.tracking.views.growth_rated import Rated
 from services.tracking.views.memo import Memo
 from services.tracking.views.privacy import Policy, cell
@@ -106,6 +108,9 @@ def pooled_planned(
 ) -> Planned:
     """``planned(population(cur, cohort_ids, policy))``, merged from the cohorts' parts."""
     instruments, parts = cohort_parts(cur, cohort_ids, policy, memo)
+    blocks: Blocks | None = None
+    if memo is not None:  # the pool's blocks as last planned, whatever the counters
+        blocks = memo.parts.get(cur, ("growth blocks", tuple(cohort_ids), policy), dict, ())
     minimum = max((i.minimum for i in instruments.values()), default=policy.minimum)
     used = {iid for part in parts for iid in part.rated}
     chosen = sorted(
@@ -116,7 +121,7 @@ def pooled_planned(
     answers, wanted, inputs = [], {}, {}
     for i in chosen:
         rated = Rated.merged(p.rated[i.instrument_id] for p in parts if i.instrument_id in p.rated)
-        answer, wanted[i.instrument_id], inputs[i.instrument_id] = planned_values(i, rated)
+        answer, wanted[i.instrument_id], inputs[i.instrument_id] = planned_values(i, rated, blocks)
         answers.append(answer)
     return Planned(
         {"people": cell(people, people, minimum), "minimum": minimum, "instruments": answers},

@@ -9,7 +9,7 @@ the figures are :mod:`.growth`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
@@ -41,10 +41,30 @@ class Planned:
     each person's counted values and the dimensions (key, reverse-scored)."""
 
 
+Blocks = dict[tuple[Any, ...], tuple[dict[str, dict[Unit, float]], "Block"]]
+"""A pool's planned blocks by (instrument, dimension, reverse-scored, rater group, waves,
+minimum), with the values they were planned from (:func:`planned_values`)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One dimension and rater group's wave cells, changes and cells to release (their
+    indices from the block's own start)."""
+
+    cells: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    wanted: list[Wanted]
+
+
 def planned_values(
-    instrument: Instrument, values: dict[Slot, dict[str, GroupValue]] | Rated
+    instrument: Instrument,
+    values: dict[Slot, dict[str, GroupValue]] | Rated,
+    blocks: Blocks | None = None,
 ) -> tuple[dict[str, Any], list[Wanted], tuple[Rated, list[tuple[str, bool]]]]:
-    """:func:`planned_instrument` from the slots' rater-group values (or their digest)."""
+    """:func:`planned_instrument` from the slots' rater-group values (or their digest).
+
+    ``blocks`` keeps a pool's blocks between plannings: a block whose values are equal to
+    those it was planned from is taken as it is (after one new result, most of them)."""
     rated = values if isinstance(values, Rated) else Rated.of(values)
     groups = sorted(rated.groups, key=group_rank)
     waves = sorted(rated.waves, key=wave_order)
@@ -58,17 +78,20 @@ def planned_values(
         key, reverse = dimension["key"], bool(dimension.get("reverse_scored"))
         for group in groups:
             by_wave = {wave: counted.get((key, group, wave), {}) for wave in waves}
-            these = [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
-            compared: list[dict[str, Any]] = []
-            if BASELINE in by_wave:
-                compared = [
-                    _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
-                    for later in waves
-                    if compared_with_baseline(later)
-                ]
-            wanted += plan(by_wave, these, compared, k, (len(cells), len(changes)))
-            cells += these
-            changes += compared
+            name = (instrument.instrument_id, key, reverse, group, tuple(waves), k)
+            kept = None if blocks is None else blocks.get(name)
+            if kept is not None and kept[0] == by_wave:
+                block = kept[1]
+            else:
+                block = _block(key, reverse, group, waves, by_wave, k)
+            if blocks is not None:
+                blocks[name] = (by_wave, block)
+            wanted += [
+                replace(w, index=w.index + (len(cells) if w.rows == "cells" else len(changes)))
+                for w in block.wanted
+            ]
+            cells += block.cells
+            changes += block.changes
     answer = {
         **instrument.header(),
         "rater_groups": groups,
@@ -83,6 +106,25 @@ def planned_values(
     }
     turned = [(d["key"], bool(d.get("reverse_scored"))) for d in instrument.dimensions]
     return answer, wanted, (rated, turned)
+
+
+def _block(
+    key: str,
+    reverse: bool,
+    group: str,
+    waves: list[str],
+    by_wave: dict[str, dict[Unit, float]],
+    k: int,
+) -> Block:
+    these = [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
+    compared: list[dict[str, Any]] = []
+    if BASELINE in by_wave:
+        compared = [
+            _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
+            for later in waves
+            if compared_with_baseline(later)
+        ]
+    return Block(these, compared, plan(by_wave, these, compared, k, (0, 0)))
 
 
 def _people(units: Iterable[Unit]) -> int:
