@@ -121,3 +121,39 @@ def test_holm_gives_what_statsmodels_multipletests_gives() -> None:
         p = [rng.random() ** 3 for _ in range(size)]
         assert holm(p) == pytest.approx(list(multipletests(p, method="holm")[1]))
         assert holm(p) == pytest.approx(expected.holm(p))
+
+
+def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
+    """The check that a headline's people differ from a shown dimension's pairs is kept on
+    the digest (``Rated.differs``) under the headline's dimensions, group and minimum."""
+    from collections import Counter
+
+    from services.tracking.views.growth_rated import Rated
+    from services.tracking.views.headline import headline
+    from services.tracking.views.ledger import Releases
+    from services.tracking.views.ratings import BASELINE, POST
+
+    units = [("c", f"p{i}") for i in range(6)]
+    counted = {  # d1 rated for five people, d2 for all six: the headline has six, d1 five
+        ("d1", "peer", BASELINE): {u: 2.0 for u in units[:5]},
+        ("d1", "peer", POST): {u: 3.0 + i for i, u in enumerate(units[:5])},
+        ("d2", "peer", BASELINE): {u: 2.0 for u in units},
+        ("d2", "peer", POST): {u: 2.5 + i for i, u in enumerate(units)},
+    }
+    changes = [
+        {"rater_group": "peer", "to": POST, "dimension": d, "improvement": {"value": 1.0}}
+        for d in ("d1", "d2")
+    ]
+    dimensions = [("d1", False), ("d2", False)]
+    rated = Rated(frozenset({"peer"}), frozenset({BASELINE, POST}), frozenset(), counted, Counter())
+
+    def answer(k: int, kept: bool) -> dict[str, object]:
+        extra = {"improved": rated.improvements, "differs": rated.differs} if kept else {}
+        return headline("i", counted, dimensions, changes, "peer", Releases(), k, **extra)  # type: ignore[arg-type]
+
+    fresh = answer(5, kept=False)
+    assert fresh["mean_improvement"]["value"] is None  # type: ignore[index]  # 6 against 5
+    assert answer(5, kept=True) == fresh == answer(5, kept=True)
+    assert answer(1, kept=True) == answer(1, kept=False)  # with a minimum of 1 nothing differs
+    assert answer(1, kept=False)["mean_improvement"]["value"] is not None  # type: ignore[index]
+    assert len(rated._differs) == 2  # one check per minimum, each made once

@@ -12,7 +12,7 @@ kept digests (:mod:`.growth_parts`) without going over every slot again.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.tracking.views.growth_release import Unit
@@ -36,6 +36,15 @@ class Rated:
     _improved: dict[tuple[tuple[tuple[str, bool], ...], str], dict[Unit, float]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _differs: dict[Hashable, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def differs(self, key: Hashable, check: Callable[[], str | None]) -> str | None:
+        """``check()``, kept under ``key``: whether a headline's people differ from a shown
+        dimension's pairs is a function of these values and of the headline's dimensions,
+        rater group and minimum (the key), which reads every unit of an organisation."""
+        if key not in self._differs:
+            self._differs[key] = check()
+        return self._differs[key]
 
     def improvements(self, dimensions: Sequence[tuple[str, bool]], group: str) -> dict[Unit, float]:
         """:func:`~.headline.person_improvements`, kept: a unit's improvement is its own

@@ -22,7 +22,7 @@ its own measure (``headline:<dimensions>|<rater group>|post``, family ``growth:<
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from scipy import stats as scipy_stats
@@ -38,6 +38,8 @@ Counted = dict[tuple[str, str, str], dict[Unit, float]]
 
 Improved = Callable[[Sequence[tuple[str, bool]], str], dict[Unit, float]]
 """(dimensions, rater group) -> :func:`person_improvements` over them."""
+Differs = Callable[[Hashable, Callable[[], str | None]], str | None]
+"""Keeps a check's answer under its key (:meth:`.growth_rated.Rated.differs`)."""
 
 FIGURES = ("mean_improvement", "sd", "ci_low", "ci_high", "t", "p_value", "p_holm")
 
@@ -66,11 +68,13 @@ def headline(
     releases: Releases,
     k: int,
     improved: Improved | None = None,
+    differs: Differs | None = None,
 ) -> dict[str, Any]:
     """The headline of one rater group, over the dimensions whose change to post is shown.
 
-    ``improved`` gives :func:`person_improvements` of ``counted`` (kept by whoever keeps the
-    counted values, :class:`~.growth_rated.Rated`)."""
+    ``improved`` gives :func:`person_improvements` of ``counted``, and ``differs`` keeps
+    :func:`_differs` under its key (both kept by whoever keeps the counted values,
+    :class:`~.growth_rated.Rated`)."""
     to_post = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
     shown = {c["dimension"] for c in to_post if c["improvement"]["value"] is not None}
     used = [(key, reverse) for key, reverse in dimensions if key in shown]
@@ -109,7 +113,14 @@ def headline(
         for f, v in values.items()
     }
     if n >= k:
-        refused = _differs(units, to_post, counted, k) or releases.admit(
+
+        def check() -> str | None:
+            return _differs(units, to_post, counted, k)
+
+        # The dimensions checked are the shown changes to post, and the people are a
+        # function of ``used``, the group and k.
+        key = (tuple(used), tuple(sorted(shown)), group, k)
+        refused = (check() if differs is None else differs(key, check)) or releases.admit(
             f"growth:{instrument_id}",
             [f"headline:{','.join(out['dimensions'])}|{group}|{POST}"],
             [f"{cohort}:{person}" for cohort, person in units],
