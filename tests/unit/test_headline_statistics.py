@@ -124,8 +124,9 @@ def test_holm_gives_what_statsmodels_multipletests_gives() -> None:
 
 
 def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
-    """The check that a headline's people differ from a shown dimension's pairs is kept on
-    the digest (``Rated.differs``) under the headline's dimensions, group and minimum."""
+    """What a headline reads from every unit (its people, the check that they differ from a
+    shown dimension's pairs) is kept on the digest (``Rated.kept``) under the headline's
+    dimensions, group and minimum."""
     from collections import Counter
 
     from services.tracking.views.growth_rated import Rated
@@ -148,7 +149,7 @@ def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
     rated = Rated(frozenset({"peer"}), frozenset({BASELINE, POST}), frozenset(), counted, Counter())
 
     def answer(k: int, kept: bool) -> dict[str, object]:
-        extra = {"improved": rated.improvements, "differs": rated.differs} if kept else {}
+        extra = {"improved": rated.improvements, "keep": rated.kept} if kept else {}
         return headline("i", counted, dimensions, changes, "peer", Releases(), k, **extra)  # type: ignore[arg-type]
 
     fresh = answer(5, kept=False)
@@ -156,4 +157,4 @@ def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
     assert answer(5, kept=True) == fresh == answer(5, kept=True)
     assert answer(1, kept=True) == answer(1, kept=False)  # with a minimum of 1 nothing differs
     assert answer(1, kept=False)["mean_improvement"]["value"] is not None  # type: ignore[index]
-    assert len(rated._differs) == 2  # one check per minimum, each made once
+    assert sum(name == "differs" for name, *_ in rated._kept) == 2  # one check per minimum

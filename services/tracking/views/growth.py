@@ -124,7 +124,7 @@ def released(kept: Planned, releases: Releases) -> dict[str, Any]:
                 releases,
                 k,
                 improved=rated.improvements,
-                differs=rated.differs,
+                keep=rated.kept,
             )
             for group in groups
         }

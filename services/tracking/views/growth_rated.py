@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.tracking.views.growth_release import Unit
 from services.tracking.views.headline import person_improvements
@@ -36,15 +37,15 @@ class Rated:
     _improved: dict[tuple[tuple[tuple[str, bool], ...], str], dict[Unit, float]] = field(
         default_factory=dict, compare=False, repr=False
     )
-    _differs: dict[Hashable, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _kept: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def differs(self, key: Hashable, check: Callable[[], str | None]) -> str | None:
-        """``check()``, kept under ``key``: whether a headline's people differ from a shown
-        dimension's pairs is a function of these values and of the headline's dimensions,
-        rater group and minimum (the key), which reads every unit of an organisation."""
-        if key not in self._differs:
-            self._differs[key] = check()
-        return self._differs[key]
+    def kept(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept under ``key``: what a headline reads from every unit is a
+        function of these values and of its key (dimensions, rater group, minimum). Not to be
+        changed."""
+        if key not in self._kept:
+            self._kept[key] = compute()
+        return self._kept[key]
 
     def improvements(self, dimensions: Sequence[tuple[str, bool]], group: str) -> dict[Unit, float]:
         """:func:`~.headline.person_improvements`, kept: a unit's improvement is its own

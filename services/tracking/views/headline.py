@@ -31,15 +31,15 @@ from services.tracking.views.growth_release import Unit, shown_cohorts
 from services.tracking.views.ledger import Releases, differs_reason, withheld
 from services.tracking.views.privacy import cell
 from services.tracking.views.ratings import BASELINE, POST
-from services.tracking.views.stats import CONFIDENCE, describe, mean, rounded
+from services.tracking.views.stats import CONFIDENCE, Description, describe, mean, rounded
 
 Counted = dict[tuple[str, str, str], dict[Unit, float]]
 """(dimension, rater group, wave) -> each unit's counted value."""
 
 Improved = Callable[[Sequence[tuple[str, bool]], str], dict[Unit, float]]
 """(dimensions, rater group) -> :func:`person_improvements` over them."""
-Differs = Callable[[Hashable, Callable[[], str | None]], str | None]
-"""Keeps a check's answer under its key (:meth:`.growth_rated.Rated.differs`)."""
+Keep = Callable[[Hashable, Callable[[], Any]], Any]
+"""Keeps a computation's answer under its key (:meth:`.growth_rated.Rated.kept`)."""
 
 FIGURES = ("mean_improvement", "sd", "ci_low", "ci_high", "t", "p_value", "p_holm")
 
@@ -68,19 +68,30 @@ def headline(
     releases: Releases,
     k: int,
     improved: Improved | None = None,
-    differs: Differs | None = None,
+    keep: Keep | None = None,
 ) -> dict[str, Any]:
     """The headline of one rater group, over the dimensions whose change to post is shown.
 
-    ``improved`` gives :func:`person_improvements` of ``counted``, and ``differs`` keeps
-    :func:`_differs` under its key (both kept by whoever keeps the counted values,
-    :class:`~.growth_rated.Rated`)."""
+    ``improved`` gives :func:`person_improvements` of ``counted``, and ``keep`` keeps what is
+    read from every unit (the people, their description, the differencing check) under the
+    headline's dimensions, group and minimum (both kept by whoever keeps the counted values,
+    :class:`~.growth_rated.Rated`, so an organisation's warm request reads none of them)."""
     to_post = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
     shown = {c["dimension"] for c in to_post if c["improvement"]["value"] is not None}
     used = [(key, reverse) for key, reverse in dimensions if key in shown]
-    gains = person_improvements(counted, used, group) if improved is None else improved(used, group)
-    units = shown_cohorts(gains, k)
-    n = len({person for _, person in units})
+    key = (tuple(used), tuple(sorted(shown)), group, k)
+
+    def kept(name: str, compute: Callable[[], Any]) -> Any:
+        return compute() if keep is None else keep((name, *key), compute)
+
+    def people() -> tuple[dict[Unit, float], int, Description]:
+        gains = (
+            person_improvements(counted, used, group) if improved is None else improved(used, group)
+        )
+        units = shown_cohorts(gains, k)
+        return units, len({person for _, person in units}), describe(list(units.values()))
+
+    units, n, d = kept("people", people)
     out: dict[str, Any] = {
         "rater_group": group,
         "dimensions": [key for key, _ in used],
@@ -89,7 +100,6 @@ def headline(
     if not used:
         reason = "no dimension's change to post is shown" if to_post else "no baseline and post"
         return {**out, **{f: _blank(reason) for f in FIGURES}}
-    d = describe(list(units.values()))
     t = p = None
     if d.sd is not None and d.sd > 0 and d.mean is not None:
         t = d.mean / (d.sd / n**0.5)
@@ -113,17 +123,10 @@ def headline(
         for f, v in values.items()
     }
     if n >= k:
-
-        def check() -> str | None:
-            return _differs(units, to_post, counted, k)
-
-        # The dimensions checked are the shown changes to post, and the people are a
-        # function of ``used``, the group and k.
-        key = (tuple(used), tuple(sorted(shown)), group, k)
-        refused = (check() if differs is None else differs(key, check)) or releases.admit(
+        refused = kept("differs", lambda: _differs(units, to_post, counted, k)) or releases.admit(
             f"growth:{instrument_id}",
             [f"headline:{','.join(out['dimensions'])}|{group}|{POST}"],
-            [f"{cohort}:{person}" for cohort, person in units],
+            kept("members", lambda: [f"{cohort}:{person}" for cohort, person in units]),
             k,
         )
         if refused is not None:
