@@ -167,27 +167,15 @@ def _after_new_events(
     attributes: the comparison groups of mobility change), then projected, then one request.
     What a view keeps between requests gives way only to changes of the tables it read, so
     this is the cost of an answer computed afresh where they changed, kept where not."""
-    for number, (scope, rule) in enumerate(views):
-        name = f"{scope} {rule.rsplit('/', 1)[-1]}"
-        body = {**NEW_PERSON, "employee_number": f"BENCH-NEW-{number:04d}-{uuid.uuid4().hex[:8]}"}
-        response = client.post("/enrolment/people", json=body, headers=headers)
-        if response.status_code != 201:
-            raise RuntimeError(f"POST /enrolment/people: {response.status_code} {response.text}")
-        runtime.tracking.projector.drain()
-        began = time.perf_counter()
-        answer = client.get(_path(rule, ids), headers=headers)
-        elapsed = (time.perf_counter() - began) * 1000
-        if answer.status_code != 200:
-            raise RuntimeError(f"GET {rule}: {answer.status_code} {answer.text}")
-        run.add(
-            Figure(
-                f"{name} after a new event",
-                "ms",
-                elapsed,
-                details={"event": "a person registered, then projected", "path": rule},
-            )
-        )
-        say(f"  {name:<28} first after a new event {elapsed:9.1f} ms")
+
+    def person(number: int) -> tuple[str, dict[str, Any]]:
+        employee_number = f"BENCH-NEW-{number:04d}-{uuid.uuid4().hex[:8]}"
+        return "/enrolment/people", {**NEW_PERSON, "employee_number": employee_number}
+
+    _first_after(
+        run, runtime, client, headers, views, ids, say,
+        person, "a new event", "a person registered, then projected",
+    )  # fmt: skip
 
 
 def _after_new_results(
@@ -210,9 +198,9 @@ def _after_new_results(
         )
         instrument_id, definition = cur.fetchone()
     keys = [d["key"] for d in json.loads(definition)["dimensions"]]
-    for number, (scope, rule) in enumerate(views):
-        name = f"{scope} {rule.rsplit('/', 1)[-1]}"
-        body = {
+
+    def result(number: int) -> tuple[str, dict[str, Any]]:
+        return "/assessment/results", {
             "person_id": ids["person_id"],
             "instrument_id": instrument_id,
             "cohort_id": ids["cohort_id"],
@@ -222,24 +210,41 @@ def _after_new_results(
             "administered_on": dt.date.today().isoformat(),
             "scores": {key: 3 + number % 3 for key in keys},
         }
-        response = client.post("/assessment/results", json=body, headers=headers)
+
+    _first_after(
+        run, runtime, client, headers, views, ids, say,
+        result, "a new result", "a peer's post result recorded, then projected",
+    )  # fmt: skip
+
+
+def _first_after(
+    run: SizeRun,
+    runtime: Embedded,
+    client: Client,
+    headers: dict[str, str],
+    views: list[tuple[str, str]],
+    ids: dict[str, str],
+    say: Any,
+    write: Callable[[int], tuple[str, dict[str, Any]]],
+    after: str,
+    event: str,
+) -> None:
+    """For each view: ``write(number)``'s command posted, projected, then one timed request."""
+    for number, (scope, rule) in enumerate(views):
+        name = f"{scope} {rule.rsplit('/', 1)[-1]}"
+        path, body = write(number)
+        response = client.post(path, json=body, headers=headers)
         if response.status_code != 201:
-            raise RuntimeError(f"POST /assessment/results: {response.status_code} {response.text}")
+            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
         runtime.tracking.projector.drain()
         began = time.perf_counter()
         answer = client.get(_path(rule, ids), headers=headers)
         elapsed = (time.perf_counter() - began) * 1000
         if answer.status_code != 200:
             raise RuntimeError(f"GET {rule}: {answer.status_code} {answer.text}")
-        run.add(
-            Figure(
-                f"{name} after a new result",
-                "ms",
-                elapsed,
-                details={"event": "a peer's post result recorded, then projected", "path": rule},
-            )
-        )
-        say(f"  {name:<28} first after a new result {elapsed:9.1f} ms")
+        details = {"event": event, "path": rule}
+        run.add(Figure(f"{name} after {after}", "ms", elapsed, details=details))
+        say(f"  {name:<28} first after {after} {elapsed:9.1f} ms")
 
 
 def _path(rule: str, ids: dict[str, str]) -> str:

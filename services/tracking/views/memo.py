@@ -108,11 +108,7 @@ class Memo:
                 value = compute()
         else:
             value = compute()
-        with self._lock:
-            self._entries[full] = (at, value)
-            self._entries.move_to_end(full)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._store(full, at, value)
         return value
 
     def get_each(
@@ -134,13 +130,18 @@ class Memo:
                     out.append(hit[1])
                     continue
             value = compute()
-            with self._lock:
-                self._entries[full] = (at, value)
-                self._entries.move_to_end(full)
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
+            self._store(full, at, value)
             out.append(value)
         return out
+
+    def _store(self, full: Hashable, at: Any, value: Any) -> None:
+        """Keeps ``value`` under ``full`` as of the counters ``at``, the least recently used
+        entry going first when the memo is full."""
+        with self._lock:
+            self._entries[full] = (at, value)
+            self._entries.move_to_end(full)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     @property
     def parts(self) -> Memo:
