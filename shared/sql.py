@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -99,6 +99,8 @@ class Database:
         self.throwaway = throwaway
         """SQLite: a file that is discarded if the process dies while writing it (a rebuild's
         target), so it is written without a WAL and never synced (:data:`THROWAWAY_PRAGMAS`)."""
+        self._dedicated: list[Dedicated] = []
+        self._beside: list[Database] = []
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
             self._path = sqlite_file(url)  # a file: an in-memory database is refused there
@@ -145,6 +147,9 @@ class Database:
         with self._idle_lock:
             if self._idle:
                 return self._idle.pop()
+        return self._open_sqlite()
+
+    def _open_sqlite(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self._path, timeout=10, isolation_level=None, check_same_thread=False
         )
@@ -199,7 +204,39 @@ class Database:
             return bool(self._pool.closed)
         return self._closed
 
+    def beside(self, name: str) -> Database:
+        """A database of its own for ``name``, closed with this one. On SQLite a file next to
+        this one (``tracking.sqlite`` → ``tracking.access-log.sqlite``): a commit there does
+        not touch this file, so it leaves this file's readers their page caches (SQLite drops
+        a connection's whole cache when another connection has written the file). On
+        PostgreSQL, where a write to one table costs readers of the others nothing, this
+        database itself."""
+        if self.dialect != "sqlite":
+            return self
+        path = Path(self._path)
+        other = Database(f"sqlite:///{path.with_name(f'{path.stem}.{name}{path.suffix}')}")
+        self._beside.append(other)
+        return other
+
+    def dedicated(self) -> Dedicated:
+        """A connection of its own for one hot user (see :class:`Dedicated`), closed with the
+        database."""
+        own = Dedicated(self)
+        self._dedicated.append(own)
+        return own
+
+    def _connect_own(self) -> Any:
+        if self._pool is None:
+            return self._open_sqlite()
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+
     def close(self) -> None:
+        for own in self._dedicated:
+            own.close()
+        for other in self._beside:
+            other.close()
         if self._pool is not None:
             self._pool.close()
             return
@@ -207,6 +244,59 @@ class Database:
             idle, self._idle, self._closed = self._idle, [], True
         for conn in idle:
             conn.close()
+
+
+class Dedicated:
+    """One connection outside the pool, kept open between uses, for a single hot writer (the
+    access log's): each statement then costs neither a pool checkout nor a transaction of its
+    own on top of the commit. Its user serialises the calls (it is not shared between threads
+    at once). Statements commit one by one (autocommit); :meth:`transaction` groups several.
+    After any error the connection is closed, and the next use opens a new one."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        if self.database.closed:
+            raise RuntimeError(f"the database {self.database.dialect} is closed")
+        if self._conn is None:
+            self._conn = self.database._connect_own()
+        return self._conn
+
+    def _cursor(self, conn: Any) -> Cursor:
+        return _PgCursor(conn.cursor()) if self.database.dialect == "postgresql" else conn.cursor()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Cursor]:
+        """A cursor whose every statement commits on its own."""
+        conn = self._connection()
+        try:
+            yield self._cursor(conn)
+        except BaseException:
+            self.close()
+            raise
+
+    @contextmanager
+    def transaction(self, begin: str = "BEGIN") -> Iterator[Cursor]:
+        """One transaction (``begin``: SQLite's ``BEGIN IMMEDIATE`` to take the write lock at
+        once), committed on normal exit, and the connection dropped on any exception."""
+        conn = self._connection()
+        try:
+            conn.execute(begin)
+            yield self._cursor(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            self.close()  # closing rolls back whatever was begun
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(Exception):  # a broken connection is dropped regardless
+                conn.close()
 
 
 def dialect_of(cur: Cursor) -> str:

@@ -21,12 +21,12 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.audit.access_writer import Pending, Writer
 from shared.audit.chain import ChainRow
-from shared.sql import Database, schema_lock
+from shared.sql import Cursor, Database, batches, schema_lock
 
 BATCH = 5000
 
@@ -88,17 +88,23 @@ class Filters:
 
 
 class AccessLog:
-    """One service's access log in its database."""
+    """One service's access log: on PostgreSQL in the service's database, on SQLite in a file
+    of its own beside the service's (``<service>.access-log.sqlite``; see
+    :meth:`shared.sql.Database.beside`). A log that an older version kept inside the service's
+    SQLite file is moved to its own file when first opened."""
 
-    def __init__(self, database: Database, service: str) -> None:
+    def __init__(self, service_database: Database, service: str) -> None:
+        database = service_database.beside("access-log")
         self.database = database
         self.service = service
         self.table = f"{service}_access_log"
         self.base_table = f"{service}_access_log_base"
         self._writer = Writer(database, self.table, self.base_table)
+        # On SQLite an INTEGER PRIMARY KEY is the row id itself: one B-tree less per append.
+        key = "INTEGER" if database.dialect == "sqlite" else "BIGINT"
         with schema_lock(database.url), database.transaction() as cur:
             cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, "
+                f"CREATE TABLE IF NOT EXISTS {self.table} (position {key} PRIMARY KEY, "
                 "at TEXT NOT NULL, service TEXT NOT NULL, role TEXT NOT NULL, "
                 "subject TEXT NOT NULL, operation TEXT NOT NULL, resource TEXT NOT NULL, "
                 "person_ids TEXT NOT NULL, outcome INTEGER NOT NULL, purpose TEXT NOT NULL, "
@@ -121,13 +127,68 @@ class AccessLog:
                     f"CREATE OR REPLACE TRIGGER {self.table}_unchanged BEFORE UPDATE ON "
                     f"{self.table} FOR EACH ROW EXECUTE FUNCTION polku_access_log_unchanged()"
                 )
+        if database is not service_database:
+            self._move_from(service_database)
+
+    def _move_from(self, old: Database) -> None:
+        """Moves the entries (and base) an older version wrote into the service's own SQLite
+        file into this log's file, then drops them there.
+
+        The copy commits as a whole before the old tables go, so a crash in between leaves
+        both, and the next start, finding the copy complete (the old last entry, link and
+        all, is in the new file), only drops. Processes starting together take the new file's
+        write lock in turn; each reads the old file in one snapshot, so one that finds the
+        copy made only drops."""
+        columns = f"{COLUMNS}, row_hash, link"
+        with self.database.transaction() as cur, old.transaction(write=False) as source:
+            source.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                (self.table, self.base_table),
+            )
+            found = {r[0] for r in source.fetchall()}
+            if self.table not in found:
+                return
+            source.execute(
+                f"SELECT position, link FROM {self.table} ORDER BY position DESC LIMIT 1"
+            )
+            last = source.fetchone()
+            if last is not None:
+                cur.execute(
+                    f"SELECT position, link FROM {self.table} WHERE position = ?", (last[0],)
+                )
+                there = cur.fetchone()
+                if there is not None and tuple(there) != tuple(last):
+                    raise RuntimeError(
+                        f"{self.table}: position {last[0]} differs between {old.url} and "
+                        f"{self.database.url}; move the entries by hand"
+                    )
+                if there is None:
+                    self._copy(cur, source, columns, copy_base=self.base_table in found)
+        with old.transaction() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cur.execute(f"DROP TABLE IF EXISTS {self.base_table}")
+
+    def _copy(self, cur: Cursor, source: Cursor, columns: str, copy_base: bool) -> None:
+        cur.execute(f"SELECT COUNT(*) FROM {self.table}")
+        if cur.fetchone()[0]:
+            raise RuntimeError(
+                f"{self.table}: entries in both the service's database and "
+                f"{self.database.url}; move them by hand (polku audit verify checks the result)"
+            )
+        insert = f"INSERT INTO {self.table} ({columns}) VALUES ({', '.join('?' * 12)})"
+        for rows in batches(source, f"SELECT {columns} FROM {self.table} ORDER BY position", BATCH):
+            cur.executemany(insert, rows)
+        if copy_base:
+            source.execute(f"SELECT position, link FROM {self.base_table}")
+            cur.execute(f"DELETE FROM {self.base_table}")
+            cur.executemany(f"INSERT INTO {self.base_table} VALUES (?, ?)", source.fetchall())
 
     def write(self, access: Access) -> int:
         """Appends one entry, committed when this returns; raises if it cannot be written.
 
         Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each
         returns only once the statement holding its own entry has committed."""
-        entry = Access(**{**access.__dict__, "service": self.service})
+        entry = access if access.service == self.service else replace(access, service=self.service)
         pending = Pending(entry, entry.row_hash())  # hashed outside the writer's lock
         return self._writer.submit(pending)
 

@@ -1,5 +1,8 @@
 """The access log's write path: one statement per commit, shared by concurrent readers.
 
+- **A connection of its own.** The writer keeps one connection open outside the pool
+  (:class:`shared.sql.Dedicated`), so an append pays neither a pool checkout nor switching
+  autocommit on and off: on PostgreSQL that was about a quarter of an append's time.
 - **The head in memory.** The writer keeps the last position and link it knows to be committed,
   so an append is a single ``INSERT`` in autocommit: no ``SELECT`` of the last link, no explicit
   transaction, no table lock. The position is the table's primary key, so when another process
@@ -29,7 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from shared.audit.chain import GENESIS, link
-from shared.sql import Cursor, Database, dialect_of
+from shared.sql import Cursor, Database
 
 if TYPE_CHECKING:
     from shared.audit.access import Access
@@ -88,6 +91,7 @@ class Writer:
 
     def __init__(self, database: Database, table: str, base_table: str) -> None:
         self.database = database
+        self._own = database.dedicated()
         self.table = table
         self.base_table = base_table
         self._queue: list[Pending] = []
@@ -137,15 +141,16 @@ class Writer:
             position, previous = self._head
             values, last = self._values(batch, position, previous)
             try:
-                with self.database.autocommit() as cur:
+                with self._own.autocommit() as cur:
                     cur.execute(_insert_sql(self.table, len(batch)), values)
             except _CONFLICTS:  # another process appended first
                 self.collisions += 1
                 self._head = None
             else:
                 return self._appended(position, last)
-        with self.database.transaction() as cur:
-            if dialect_of(cur) == "postgresql":
+        sqlite = self.database.dialect == "sqlite"
+        with self._own.transaction("BEGIN IMMEDIATE" if sqlite else "BEGIN") as cur:
+            if not sqlite:
                 cur.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
             position, previous = self._read_head(cur)
             values, last = self._values(batch, position, previous)

@@ -76,24 +76,32 @@ def _any_match(patterns: tuple[re.Pattern[str], ...], rule: str) -> bool:
 
 
 _UUID_VALUE = rb'"\s*:\s*"([0-9a-fA-F-]{32,36})"'
-# Each pattern starts with a literal, which the regular-expression engine looks for first.
-_PERSON = (
-    re.compile(rb"person_id" + _UUID_VALUE),  # person_id and any *_person_id
-    re.compile(rb"participant_id" + _UUID_VALUE),
+# One pass over the answer for the three kinds of key that name people: ``person_id`` (and any
+# ``*_person_id``), ``participant_id`` and the lists ``person_ids``. The pattern starts with a
+# literal, which the regular-expression engine looks for first.
+_PEOPLE = re.compile(
+    rb"p(?:erson_id"
+    + _UUID_VALUE
+    + rb"|articipant_id"
+    + _UUID_VALUE
+    + rb'|erson_ids"\s*:\s*\[([^\]]*)\])'
 )
 _ID = re.compile(rb'"id' + _UUID_VALUE)
-_PEOPLE_LIST = re.compile(rb'"person_ids"\s*:\s*\[([^\]]*)\]')
 _UUID = re.compile(rb"[0-9a-fA-F-]{32,36}")
 
 
 def people_in(body: bytes, ids_are_people: bool) -> list[str]:
     """The person ids an answer names, in first-seen order (at most :data:`MAX_PEOPLE`)."""
     hits: list[tuple[int, bytes]] = []
-    for pattern in (*_PERSON, _ID) if ids_are_people else _PERSON:
-        hits += [(match.start(), match.group(1)) for match in pattern.finditer(body)]
-    for match in _PEOPLE_LIST.finditer(body):
-        start = match.start(1)
-        hits += [(start + one.start(), one.group(0)) for one in _UUID.finditer(match.group(1))]
+    for match in _PEOPLE.finditer(body):
+        one = match.group(1) or match.group(2)
+        if one:
+            hits.append((match.start(), one))
+        else:  # a list of person ids
+            start = match.start(3)
+            hits += [(start + uuid.start(), uuid.group(0)) for uuid in _UUID.finditer(match[3])]
+    if ids_are_people:
+        hits += [(match.start(), match.group(1)) for match in _ID.finditer(body)]
     found: dict[str, None] = {}
     for _, person in sorted(hits):
         found.setdefault(person.decode().lower(), None)
@@ -126,29 +134,31 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
 
     @app.after_request
     def record_access(response: Response) -> Response:
-        rule = request.url_rule.rule if request.url_rule is not None else None
-        if request.method != "GET" or rule is None or not personal.matches(rule):
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        rule = req.url_rule.rule if req.url_rule is not None else None
+        if req.method != "GET" or rule is None or not personal.matches(rule):
             return response
         who = _caller()
         if who is None:  # no valid token: nothing was read
             return response
         people: dict[str, None] = {}
-        for name, value in (request.view_args or {}).items():
+        for name, value in (req.view_args or {}).items():
             if name.endswith("person_id"):
                 people[str(value)] = None
-        if response.mimetype == "application/json" and not response.is_streamed:
+        if not response.is_streamed and _is_json(response.content_type):
             for person in people_in(response.get_data(), personal.ids_are_people(rule)):
                 people.setdefault(person, None)
-        query = request.query_string.decode("utf-8", "replace")
+        query = req.query_string.decode("utf-8", "replace")
         entry = Access(
+            service=audit.service,
             at=now(),
             role=who.role,
             subject=who.sub,
             operation=f"GET {_rule_text(rule)}",
-            resource=(request.path + (f"?{query}" if query else ""))[:2000],
+            resource=(req.path + (f"?{query}" if query else ""))[:2000],
             person_ids=tuple(people)[:MAX_PEOPLE],
             outcome=response.status_code,
-            purpose=request.headers.get(PURPOSE_HEADER, "")[:MAX_PURPOSE],
+            purpose=req.headers.get(PURPOSE_HEADER, "")[:MAX_PURPOSE],
         )
         try:
             audit.access.write(entry)
@@ -190,6 +200,12 @@ def _document(api: Any, personal: Personal) -> None:
                 },
             },
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _is_json(content_type: str | None) -> bool:
+    """``application/json`` with or without parameters (few distinct values: cached)."""
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -192,7 +192,7 @@ def test_an_entry_that_cannot_be_written_fails_every_reader_queued_with_it(
             deadline = time.monotonic() + 10
             while len(writer._queue) < len(threads) and time.monotonic() < deadline:
                 time.sleep(0.005)
-            with database.transaction() as cur:
+            with log.database.transaction() as cur:
                 cur.execute(f"DROP TABLE {log.table}")
         for thread in threads:
             thread.join(10)
