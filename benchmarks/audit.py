@@ -41,6 +41,7 @@ from unittest import mock
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 
 from benchmarks.run import new_person, percentile, person_body
 from services.enrolment.application import EnrolmentApplication
@@ -251,10 +252,11 @@ def _verification(work: Path, events: int, url: str | None) -> dict[str, Any]:
 def _raw_postgres(recorder: Any) -> int:
     table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
     after, hashed = 0, 0
-    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+    # Plain tuples and the id as text from the server: the cheapest plain read there is.
+    with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
         while True:
             curs.execute(
-                "SELECT notification_id, originator_id, topic, state FROM "
+                "SELECT notification_id, originator_id::text, topic, state FROM "
                 f"{table} WHERE notification_id > %s ORDER BY notification_id LIMIT 5000",
                 (after,),
             )
@@ -262,11 +264,9 @@ def _raw_postgres(recorder: Any) -> int:
             if not rows:
                 return hashed
             for r in rows:
-                hashlib.sha256(
-                    str(r["originator_id"]).encode() + r["topic"].encode() + bytes(r["state"])
-                ).digest()
+                hashlib.sha256(r[1].encode() + r[2].encode() + r[3]).digest()
                 hashed += 1
-            after = rows[-1]["notification_id"]
+            after = rows[-1][0]
 
 
 def access_cost(work: Path, samples: int, fresh: Fresh = _sqlite) -> dict[str, Any]:

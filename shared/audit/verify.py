@@ -19,17 +19,22 @@ Kinds, in the order they can be told apart at a position ``p``:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from shared.audit.chain import GENESIS, ChainedLog, ChainRow, link, row_hash
+from shared.audit.chain import GENESIS, ChainedLog, ChainRow, check_run, link, row_hash
 from shared.audit.checkpoints import Checkpoint, signature_valid
 from shared.audit.joined import joined_reader
 
 BATCH = 5000
+SMALL_BATCH = 500
+"""Rows per read where the reading happens in this process (SQLite)."""
 
 
 class Kind(enum.Enum):
@@ -211,25 +216,79 @@ def _fast_walk(report: Report, source: Any, checkpoints: list[Checkpoint], start
     ):
         return False
     after, seen, matched = first, 0, 0
-    while rows := joined(after, BATCH):
-        for position, oid, version, topic, state, stored, chained in rows:
-            if chained is None or row_hash(oid, version, topic, state) != stored:
+    # Reading ahead pays where another process (PostgreSQL's) does the reading; SQLite reads
+    # in this process, under the same interpreter lock as the hashing, and in small batches:
+    # rows that die young never reach the garbage collector's older generations, whose full
+    # sweeps (of the whole process) otherwise halved the rate at random.
+    ahead = getattr(log, "read_ahead", False)
+    read, size = (prefetched, BATCH) if ahead else (in_turn, SMALL_BATCH)
+    with closing(read(joined, after, size)) as batches:
+        for rows in batches:
+            run = check_run(rows, previous, anchors)
+            previous, seen, matched = run.previous, seen + run.seen, matched + run.matched
+            if not run.whole:
                 return False
-            previous = link(previous, position, stored)
-            if previous != chained:
-                return False
-            anchor = anchors.get(position)
-            if anchor is not None:
-                if anchor != previous.hex():
-                    return False
-                matched += 1
-            seen += 1
-        after = rows[-1][0]
+            after = rows[-1][0]
     if matched != len(anchors) or log.chain_count(first) != seen:
         return False  # a checkpoint or chain row with no row: missing, named by the walk
     report.verified_to = after if seen else report.verified_to
     report.last_link, report.events, report.checkpoints = previous, seen, matched
     return True
+
+
+def in_turn(
+    read: Callable[[int, int], list[Any]], after: int, size: int
+) -> Generator[list[Any], None, None]:
+    """The batches ``read(after, size)`` gives, each read when the one before is checked."""
+    while rows := read(after, size):
+        yield rows
+        after = rows[-1][0]
+
+
+def prefetched(
+    read: Callable[[int, int], list[Any]], after: int, size: int
+) -> Generator[list[Any], None, None]:
+    """The batches ``read(after, size)`` gives, each after the last position of the one before,
+    until an empty one. The next batch is read on a second thread while the caller checks the
+    current one: the database works out the next rows (its join and sort, on its own core)
+    while this process hashes. Closing the iterator early stops the reader."""
+    ready: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def reader(after: int) -> None:
+        try:
+            while not stop.is_set():
+                rows = read(after, size)
+                _offer(ready, rows, stop)
+                if not rows:
+                    return
+                after = rows[-1][0]
+        except BaseException as error:  # handed to the caller, raised there
+            _offer(ready, error, stop)
+
+    thread = threading.Thread(target=reader, args=(after,), name="polku-verify-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _offer(ready: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    """Puts ``item`` for the caller, giving up once it has stopped taking them."""
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.05)
+            return
+        except queue.Full:
+            continue
 
 
 def _walk(report: Report, source: Any, checkpoints: list[Checkpoint], start: int) -> None:
