@@ -13,7 +13,7 @@ one minus the Kaplan-Meier share who left the state. Moves by scope count every 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -86,22 +86,34 @@ def _observed(moves: list[Move], t0: dt.date, day: dt.date, kinds: set[str] | No
 def group_figures(
     origins: dict[str, dt.date], moves: Mapping[str, list[Move]], view_day: dt.date, minimum: int
 ) -> dict[str, Any]:
-    """Every mobility figure of one group, each a cell with the group's size behind it."""
-    followed = sorted((p, t0) for p, t0 in origins.items() if t0 < view_day)
-    n = len(followed) or len(origins)
+    """Every mobility figure of one group, each a cell with the group's size behind it.
 
-    unmoved = {t0: Observation((view_day - t0).days, False) for _, t0 in followed}
+    Only the people with moves are followed one by one. Everyone else is censored at the view
+    date, so they are counted by origin (a few end dates, however large the group): the work
+    follows the movers, not the group (a comparison group is most of the organisation)."""
+    by_origin = Counter(origins.values())
+    followed = {t0: count for t0, count in by_origin.items() if t0 < view_day}
+    movers = [
+        (p, t0)
+        for p, mine in moves.items()
+        if mine and (t0 := origins.get(p)) is not None and t0 < view_day
+    ]
+    unmoved = Counter(followed)
+    unmoved.subtract(t0 for _, t0 in movers)
+    size = sum(followed.values())
+    n = size or len(origins)
 
-    def observe(kinds: set[str] | None) -> list[tuple[dt.date, Observation]]:
-        # Most people have no move: they are censored at the view date, as _observed says.
-        return [
-            (t0, _observed(mine, t0, view_day, kinds) if (mine := moves.get(p)) else unmoved[t0])
-            for p, t0 in followed
-        ]
+    def observe(kinds: set[str] | None) -> Counter[tuple[dt.date, Observation]]:
+        counted = Counter(
+            {(t0, Observation((view_day - t0).days, False)): c for t0, c in unmoved.items() if c}
+        )
+        for p, t0 in movers:
+            counted[t0, _observed(moves[p], t0, view_day, kinds)] += 1
+        return counted
 
     scopes: dict[str, int | None] = dict.fromkeys(SCOPES, 0 if followed else None)
-    for person_id, t0 in followed:
-        for move in moves.get(person_id, []):
+    for person_id, t0 in movers:
+        for move in moves[person_id]:
             if t0 < move.start <= view_day and move.scope in scopes:
                 scopes[move.scope] = (scopes[move.scope] or 0) + 1
     first_move, first_rotation = observe(None), observe({"job_rotation"})
@@ -109,7 +121,7 @@ def group_figures(
     observed = {"first_move": first_move, "first_rotation": first_rotation, "left_state": leaving}
     return {
         "people": cell(len(origins), len(origins), minimum),
-        "followed": cell(len(followed), len(origins), minimum),
+        "followed": cell(size, len(origins), minimum),
         "first_move": time_to_event(first_move, n, view_day, minimum, HORIZONS),
         "first_rotation": time_to_event(first_rotation, n, view_day, minimum, HORIZONS),
         "scopes": {
@@ -122,7 +134,7 @@ def group_figures(
             kind: moved_counts(found, n, view_day, HORIZONS, minimum)
             for kind, found in observed.items()
         },
-        "competing": competing_figures(followed, moves, view_day, n, HORIZONS, minimum),
+        "competing": competing_figures(movers, unmoved, moves, view_day, n, HORIZONS, minimum),
         STATS: {
             "variances": {kind: variances(found, HORIZONS) for kind, found in observed.items()},
             "months": {kind: month_table(found) for kind, found in observed.items()},

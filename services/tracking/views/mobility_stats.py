@@ -33,6 +33,7 @@ from services.tracking.views.privacy import cell, figure
 from services.tracking.views.survival import (
     DAYS_PER_MONTH,
     NO_FOLLOW_UP,
+    Counted,
     Observation,
     add_months,
     horizon_days,
@@ -49,12 +50,19 @@ class Timed(NamedTuple):
     cause: int
 
 
-def greenwood(observations: Sequence[Observation], days: int) -> float | None:
+Followed = Mapping[tuple[dt.date, Observation], int]
+"""A group's follow-ups: how many people had each observation from each origin."""
+
+
+def greenwood(counted: Counted, days: int) -> float | None:
     """The Greenwood variance of the Kaplan-Meier survival at ``days`` (None if undefined)."""
-    times = sorted(o.days for o in observations)
-    events = Counter(o.days for o in observations if o.event)
-    total, survival, acc, gone = len(times), 1.0, 0.0, 0
-    at = Counter(times)
+    at: Counter[int] = Counter()
+    events: Counter[int] = Counter()
+    for o, count in counted.items():
+        at[o.days] += count
+        if o.event:
+            events[o.days] += count
+    total, survival, acc, gone = sum(at.values()), 1.0, 0.0, 0
     for t in sorted(at):
         if t > days:
             break
@@ -68,34 +76,35 @@ def greenwood(observations: Sequence[Observation], days: int) -> float | None:
     return survival * survival * acc
 
 
-def variances(
-    followed: Sequence[tuple[dt.date, Observation]], horizons: Sequence[int]
-) -> dict[str, float | None]:
+def variances(followed: Followed, horizons: Sequence[int]) -> dict[str, float | None]:
     """Greenwood variance at each horizon (days from the earliest origin, as the estimate)."""
-    origin = min((t0 for t0, _ in followed), default=None)
+    origin = min((t0 for (t0, _), c in followed.items() if c), default=None)
     if origin is None:
         return {str(m): None for m in horizons}
-    observations = [o for _, o in followed]
-    return {str(m): greenwood(observations, horizon_days(origin, m)) for m in horizons}
+    counted: Counter[Observation] = Counter()
+    for (_, o), count in followed.items():
+        counted[o] += count
+    return {str(m): greenwood(counted, horizon_days(origin, m)) for m in horizons}
 
 
-def month_table(followed: Sequence[tuple[dt.date, Observation]]) -> list[list[int]]:
+def month_table(followed: Followed) -> list[list[int]]:
     """[month, events, censored] per whole month since the origin (the log-rank's input)."""
     table: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for _, o in followed:
-        table[int(o.days // DAYS_PER_MONTH)][0 if o.event else 1] += 1
+    for (_, o), count in followed.items():
+        if count:
+            table[int(o.days // DAYS_PER_MONTH)][0 if o.event else 1] += count
     return [[month, e, c] for month, (e, c) in sorted(table.items())]
 
 
 def moved_counts(
-    followed: Sequence[tuple[dt.date, Observation]],
+    followed: Followed,
     n: int,
     view_day: dt.date,
     horizons: Sequence[int],
     minimum: int,
 ) -> dict[str, Any]:
     """How many had the event by the view date, and within each horizon once it has passed."""
-    origins = {t0 for t0, _ in followed}
+    origins = {t0 for (t0, _), c in followed.items() if c}
 
     def shown(count: int | None, reason: str) -> dict[str, Any]:
         if count is None:
@@ -114,11 +123,11 @@ def moved_counts(
     within = {}
     for months in horizons:
         count = None
-        if followed and all(add_months(t0, months) <= view_day for t0 in origins):
+        if origins and all(add_months(t0, months) <= view_day for t0 in origins):
             ends = {t0: horizon_days(t0, months) for t0 in origins}
-            count = sum(o.event and o.days <= ends[t0] for t0, o in followed)
+            count = sum(c for (t0, o), c in followed.items() if o.event and o.days <= ends[t0])
         within[str(months)] = shown(count, f"follow-up shorter than {months} months")
-    total = sum(o.event for _, o in followed) if followed else None
+    total = sum(c for (_, o), c in followed.items() if o.event) if origins else None
     return {"by_view_date": shown(total, NO_FOLLOW_UP), "within": within}
 
 
@@ -137,14 +146,16 @@ def competing_observation(
     return Timed((day - t0).days, CENSORED)
 
 
-def aalen_johansen(timed: Sequence[Timed], days: int) -> tuple[float, float, int] | None:
-    """(CIF of the cause, CIF of leaving, at risk) at ``days``; None beyond the follow-up."""
+def aalen_johansen(timed: Mapping[Timed, int], days: int) -> tuple[float, float, int] | None:
+    """(CIF of the cause, CIF of leaving, at risk) at ``days``, from the follow-ups counted by
+    value; None beyond the follow-up."""
+    timed = {t: c for t, c in timed.items() if c}
     if not timed or days > max(t.days for t in timed):
         return None
     by_day: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for t in timed:
-        by_day[t.days][t.cause] += 1
-    at_risk, survival, cause, left = len(timed), 1.0, 0.0, 0.0
+    for t, count in timed.items():
+        by_day[t.days][t.cause] += count
+    at_risk, survival, cause, left = sum(timed.values()), 1.0, 0.0, 0.0
     for day in sorted(by_day):
         if day > days:
             break
@@ -154,11 +165,12 @@ def aalen_johansen(timed: Sequence[Timed], days: int) -> tuple[float, float, int
             left += survival * d_left / at_risk
             survival *= 1 - (d_cause + d_left) / at_risk
         at_risk -= censored + d_cause + d_left
-    return cause, left, sum(t.days >= days for t in timed)
+    return cause, left, sum(c for t, c in timed.items() if t.days >= days)
 
 
 def competing_figures(
-    followed: Sequence[tuple[str, dt.date]],
+    movers: Sequence[tuple[str, dt.date]],
+    unmoved: Mapping[dt.date, int],
     moves: Mapping[str, list[Any]],
     view_day: dt.date,
     n: int,
@@ -166,18 +178,19 @@ def competing_figures(
     minimum: int,
 ) -> dict[str, Any]:
     """Aalen-Johansen CIF at each horizon of a first move within the state and a first
-    rotation, each with leaving the state's; suppressed below the minimum at risk."""
-    origin = min((t0 for _, t0 in followed), default=None)
+    rotation, each with leaving the state's; suppressed below the minimum at risk.
+
+    ``movers`` are the people followed who have moves (with their origins), ``unmoved`` counts
+    the others by origin: each of them is censored at the view date."""
+    origins = [t0 for _, t0 in movers] + [t0 for t0, c in unmoved.items() if c]
+    origin = min(origins, default=None)
     out: dict[str, Any] = {}
-    # Most people have no move: censored at the view date, as competing_observation says.
-    unmoved = {t0: Timed((view_day - t0).days, CENSORED) for _, t0 in followed}
     for name, kinds in (("first_move", None), ("first_rotation", {"job_rotation"})):
-        timed = [
-            competing_observation(mine, t0, view_day, kinds)
-            if (mine := moves.get(p))
-            else unmoved[t0]
-            for p, t0 in followed
-        ]
+        timed: Counter[Timed] = Counter(
+            {Timed((view_day - t0).days, CENSORED): c for t0, c in unmoved.items() if c}
+        )
+        for p, t0 in movers:
+            timed[competing_observation(moves[p], t0, view_day, kinds)] += 1
         cause: dict[str, Any] = {}
         left: dict[str, Any] = {}
         for months in horizons:

@@ -28,10 +28,13 @@ import datetime as dt
 import math
 import warnings
 from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import numpy
 from scipy import stats
 
 from services.tracking.views.privacy import figure
@@ -77,48 +80,77 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else round(number, 4)
 
 
+Counted = Mapping[Observation, int]
+"""Observations with the number of people who had each: a large group's follow-ups are mostly
+the same few (everyone unmoved is censored at the view date, by origin), so its statistics run
+over those few values, not over every person."""
+
+
 @dataclass(frozen=True)
 class KaplanMeier:
-    """The product-limit estimate over a group's observations (which may be empty)."""
+    """The product-limit estimate over a group's observations (which may be empty), kept as
+    each distinct observation, by time, with its number of people."""
 
     observations: tuple[Observation, ...]
+    counts: tuple[int, ...]
 
     @classmethod
-    def of(cls, observations: list[Observation]) -> KaplanMeier:
-        if any(o.days < 0 for o in observations):
-            raise ValueError("an observation cannot end before its origin")
-        return cls(tuple(observations))
+    def of(cls, observations: Iterable[Observation]) -> KaplanMeier:
+        return cls.counted(Counter(observations))
 
-    @property
+    @classmethod
+    def counted(cls, counted: Counted) -> KaplanMeier:
+        if any(o.days < 0 for o in counted):
+            raise ValueError("an observation cannot end before its origin")
+        kept = sorted(((o, c) for o, c in counted.items() if c > 0), key=_by_time)
+        return cls(tuple(o for o, _ in kept), tuple(c for _, c in kept))
+
+    @cached_property
     def n(self) -> int:
-        return len(self.observations)
+        return sum(self.counts)
 
     @property
     def follow_up(self) -> int | None:
         """The longest time observed, up to which the curve is known."""
-        return self._seen[-1] if self._seen else None
+        return self.observations[-1].days if self.observations else None
 
     @cached_property
-    def _seen(self) -> list[int]:
-        """Every observation's time, sorted: those at risk at t are those from bisect_left(t)."""
-        return sorted(o.days for o in self.observations)
+    def _seen(self) -> tuple[list[int], list[int]]:
+        """Each distinct time, and how many were observed before it (those at risk at t are
+        all but those observed before t)."""
+        return _cumulative((o.days, c) for o, c in zip(self.observations, self.counts, strict=True))
 
     @cached_property
-    def _moved(self) -> list[int]:
-        """The times of the events, sorted (with repeats)."""
-        return sorted(o.days for o in self.observations if o.event)
+    def _moved(self) -> tuple[list[int], list[int]]:
+        """Each distinct time of an event, and how many events came before it."""
+        return _cumulative(
+            (o.days, c) for o, c in zip(self.observations, self.counts, strict=True) if o.event
+        )
+
+    def _events_before(self, days: int) -> int:
+        """Events on days before ``days``."""
+        times, before = self._moved
+        return before[bisect_left(times, days)]
+
+    def _events_upto(self, days: int) -> int:
+        """Events on ``days`` or before."""
+        times, before = self._moved
+        return before[bisect_right(times, days)]
 
     def _event_times(self) -> list[int]:
-        return sorted(set(self._moved))
+        return self._moved[0]
 
     @cached_property
     def _fit(self) -> Any:
-        return stats.ecdf(
-            stats.CensoredData(
-                uncensored=[o.days for o in self.observations if o.event],
-                right=[o.days for o in self.observations if not o.event],
-            )
-        )
+        def days(event: bool) -> Any:
+            pairs = [
+                (o.days, c)
+                for o, c in zip(self.observations, self.counts, strict=True)
+                if o.event is event
+            ]
+            return numpy.repeat([d for d, _ in pairs], [c for _, c in pairs])
+
+        return stats.ecdf(stats.CensoredData(uncensored=days(True), right=days(False)))
 
     def points(self) -> list[dict[str, Any]]:
         """The step curve: the origin, each day with an event, and the end of follow-up.
@@ -140,11 +172,10 @@ class KaplanMeier:
         if not self.observations:
             return []
         end = self.follow_up or 0
-        moved, seen = self._moved, self._seen
         grid, steps, previous, month = [0], [0], 0, 1
         while (days := horizon_days(origin, month)) <= end:
-            events = bisect_right(moved, days) - bisect_right(moved, previous)
-            if events >= minimum and len(seen) - bisect_left(seen, days) >= minimum:
+            events = self._events_upto(days) - self._events_upto(previous)
+            if events >= minimum and self.at_risk_at(days) >= minimum:
                 grid.append(days)
                 steps.append(events)
                 previous = days
@@ -155,7 +186,7 @@ class KaplanMeier:
         ]
 
     def _points_at(self, days: list[int]) -> list[dict[str, Any]]:
-        if not self._moved:
+        if not self._event_times():
             return [self._point(t, 1.0, (1.0, 1.0)) for t in days]
         fit = self._fit
         survival = fit.sf.evaluate(days)
@@ -179,19 +210,20 @@ class KaplanMeier:
             "ci_low": _number(bounds[0]),
             "ci_high": _number(bounds[1]),
             "at_risk": self.at_risk_at(t),
-            "events": bisect_right(self._moved, t) - bisect_left(self._moved, t),
+            "events": self._events_upto(t) - self._events_before(t),
         }
 
     def at_risk_at(self, days: int) -> int:
         """Those observed for at least ``days`` (with the event then or later, or censored)."""
-        return len(self._seen) - bisect_left(self._seen, days)
+        times, before = self._seen
+        return self.n - before[bisect_left(times, days)]
 
     def survival_at(self, days: int) -> float | None:
         """S(days), or None beyond the follow-up (or with no one observed)."""
         end = self.follow_up
         if end is None or days > end:
             return None
-        if not self._moved:
+        if not self._event_times():
             return 1.0
         return _number(self._fit.sf.evaluate(days))
 
@@ -202,7 +234,7 @@ class KaplanMeier:
 
     def median(self) -> int | None:
         """The first day on which S falls to 0.5 or below; None if it never does (yet)."""
-        if not self._moved:
+        if not self._event_times():
             return None
         fit = self._fit
         for t, s in zip(fit.sf.quantiles, fit.sf.probabilities, strict=True):
@@ -213,7 +245,7 @@ class KaplanMeier:
     def monthly_median(self, origin: dt.date) -> tuple[int, int] | None:
         """(days, months): the first whole month after ``origin`` by which S <= 0.5."""
         end = self.follow_up
-        if end is None or not self._moved:
+        if end is None or not self._event_times():
             return None
         grid: list[int] = []
         while (days := horizon_days(origin, len(grid) + 1)) <= end:
@@ -223,6 +255,22 @@ class KaplanMeier:
             if float(s) <= 0.5:
                 return grid[month - 1], month
         return None
+
+
+def _by_time(item: tuple[Observation, int]) -> tuple[int, bool]:
+    return item[0].days, item[0].event
+
+
+def _cumulative(counted: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Distinct sorted times, and the running count before each (one more entry: the total)."""
+    by_time: dict[int, int] = {}
+    for days, count in counted:
+        by_time[days] = by_time.get(days, 0) + count
+    times = sorted(by_time)
+    before = [0]
+    for days in times:
+        before.append(before[-1] + by_time[days])
+    return times, before
 
 
 # The figures of one group, as suppressible cells.
@@ -268,7 +316,7 @@ def _shorter(months: int) -> str:
 
 
 def time_to_event(
-    followed: list[tuple[dt.date, Observation]],
+    followed: Mapping[tuple[dt.date, Observation], int],
     n: int,
     view_day: dt.date,
     minimum: int,
@@ -277,11 +325,16 @@ def time_to_event(
 ) -> dict[str, Any]:
     """Curve, incidence at each horizon (or its complement), observed shares and median.
 
-    ``n`` is the number of people behind every cell: those followed, or if no one is followed
-    yet, the group (whose figures are then unknown rather than suppressed).
+    ``followed`` counts the people by origin and observation. ``n`` is the number of people
+    behind every cell: those followed, or if no one is followed yet, the group (whose figures
+    are then unknown rather than suppressed).
     """
-    km = KaplanMeier.of([o for _, o in followed])
-    origin = min((t0 for t0, _ in followed), default=None)
+    counted: Counter[Observation] = Counter()
+    for (_, o), count in followed.items():
+        counted[o] += count
+    km = KaplanMeier.counted(counted)
+    origins = {t0 for (t0, _), count in followed.items() if count}  # a few end dates
+    origin = min(origins, default=None)
 
     def flip(value: float | None) -> float | None:
         if value is None or not complement:
@@ -289,12 +342,11 @@ def time_to_event(
         return round(1 - value, 4)
 
     estimated, observed = {}, {}
-    origins = {t0 for t0, _ in followed}  # a few end dates, however many people
     for months in horizons:
         share = None
-        if followed and all(add_months(t0, months) <= view_day for t0 in origins):
+        if origins and all(add_months(t0, months) <= view_day for t0 in origins):
             ends = {t0: horizon_days(t0, months) for t0 in origins}
-            within = sum(o.event and o.days <= ends[t0] for t0, o in followed)
+            within = sum(c for (t0, o), c in followed.items() if o.event and o.days <= ends[t0])
             share = round(within / n, 4)
         days = None if origin is None else horizon_days(origin, months)
         incidence = None if days is None else km.incidence_at(days)
