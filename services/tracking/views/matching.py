@@ -63,13 +63,13 @@ def _order(cohort_id: str, person_id: str) -> str:
 
 def match(cohort_id: str, participants: Strata, candidates: Strata, ratio: int = RATIO) -> Matched:
     """Exact matching with up to ``ratio`` controls each, without replacement (see above)."""
-    pool: dict[tuple[str | None, ...], list[str]] = defaultdict(list)
-    for person, stratum in candidates.items():
-        if person not in participants:
-            pool[stratum].append(person)
     wanting: dict[tuple[str | None, ...], list[str]] = defaultdict(list)
     for person, stratum in participants.items():
         wanting[stratum].append(person)
+    pool: dict[tuple[str | None, ...], list[str]] = defaultdict(list)
+    for person, stratum in candidates.items():  # only the strata some participant is in
+        if stratum in wanting and person not in participants:
+            pool[stratum].append(person)
     controls: dict[str, str] = {}
     for stratum, people in wanting.items():
         people.sort(key=lambda p: _order(cohort_id, p))
@@ -92,6 +92,13 @@ def balance(
 ) -> list[dict[str, Any]]:
     """One row per attribute and category (small ones pooled into ``other``)."""
     rows = []
+    # Each group's people counted by stratum once: the comparison group is most of the
+    # organisation, its distinct strata a few thousand at most.
+    by_stratum = {
+        "participants": Counter(participants.values()),
+        "matched": Counter(controls.values()),
+        "comparison": Counter(everyone.values()),
+    }
     for i, attribute in enumerate(ATTRIBUTES):
         ours = Counter(s[i] for s in participants.values())
         large = {c for c, n in ours.items() if n >= minimum}
@@ -101,11 +108,13 @@ def balance(
             # the smallest category shown joins it, so "other" reaches the minimum.
             large.remove(min(large, key=lambda c: (ours[c], str(c))))
 
-        def folded(strata: Strata, index: int = i, keep: set[Any] = large) -> Counter[Any]:
-            return Counter(s[index] if s[index] in keep else OTHER for s in strata.values())
+        def folded(counted: Counter[Any], index: int = i, keep: set[Any] = large) -> Counter[Any]:
+            found: Counter[Any] = Counter()
+            for stratum, n in counted.items():
+                found[stratum[index] if stratum[index] in keep else OTHER] += n
+            return found
 
-        groups = {"participants": folded(participants), "matched": folded(controls),
-                  "comparison": folded(everyone)}  # fmt: skip
+        groups = {g: folded(counted) for g, counted in by_stratum.items()}
         sizes = {g: len(s) for g, s in (("participants", participants), ("matched", controls),
                                         ("comparison", everyone))}  # fmt: skip
         categories = sorted(large, key=str) + ([OTHER] if groups["participants"][OTHER] else [])
