@@ -4,6 +4,7 @@ and the Kaplan-Meier figures that only the few still followed are behind."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -143,12 +144,13 @@ EARLY = dt.date(2020, 1, 1)
 LATE = VIEW_DAY - dt.timedelta(days=120)
 
 
-def pooled() -> list[tuple[dt.date, Observation]]:
-    """Six followed from 2020 (moves on days 30 and 200, four never), four from 120 days ago."""
+def pooled() -> Counter[tuple[dt.date, Observation]]:
+    """Six followed from 2020 (moves on days 30 and 200, four never), four from 120 days ago;
+    counted by origin and observation, as the view passes them."""
     early = [Observation(30, True), Observation(200, True)]
     early += [Observation((VIEW_DAY - EARLY).days, False)] * 4
     late = [Observation(120, False)] * 4
-    return [(EARLY, o) for o in early] + [(LATE, o) for o in late]
+    return Counter([(EARLY, o) for o in early] + [(LATE, o) for o in late])
 
 
 def test_the_curve_has_no_step_with_fewer_events_than_the_minimum() -> None:
@@ -181,7 +183,7 @@ def test_a_median_reached_among_few_is_suppressed_but_the_observed_shares_are_no
     # Six followed the same 3 years: four move on days 10..40, S reaches 0.5 by the first
     # month end (day 31) with three at risk. The shares over all six followed six months stay.
     moves = [Observation(d, True) for d in (10, 20, 30, 40)]
-    followed = [(EARLY, o) for o in moves + [Observation(1096, False)] * 2]
+    followed = Counter((EARLY, o) for o in moves + [Observation(1096, False)] * 2)
     got = time_to_event(followed, 6, VIEW_DAY, 5, (6,))
     assert got["median_days"]["suppressed"] and got["median_months"]["suppressed"]
     assert got["incidence"]["6"]["suppressed"]
