@@ -17,6 +17,7 @@ import hashlib
 import struct
 import threading
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -312,6 +313,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table = chain_table_of(events_table_name)
         self.check_identifier_length(self.chain_table)
+
         schema = Identifier(self.datastore.schema)
         chain = Identifier(self.chain_table)
         events = Identifier(self.events_table_name)
@@ -346,19 +348,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        """Chains the inserted events. One event (most commands): one statement, the server
+        linking it to the last link it reads (PostgreSQL's ``sha256``, the same SHA-256 as
+        :func:`link`). Several: the last link read, then every row linked here."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None
-        curs.execute(
-            f'SELECT link FROM "{self.datastore.schema}"."{self.chain_table}" '
-            "ORDER BY position DESC LIMIT 1"
-        )
+        if len(ids) == 1:
+            event = stored_events[0]
+            row = row_hash(event.originator_id, event.originator_version, event.topic, event.state)
+            curs.execute(self._link_one, (ids[0], row, GENESIS, ids[0], row))
+            return ids
+        curs.execute(f"SELECT link FROM {self._chain} ORDER BY position DESC LIMIT 1")
         last = curs.fetchone()
         rows = chain_rows(bytes(last["link"]) if last else GENESIS, ids, stored_events)
-        curs.executemany(
-            f'INSERT INTO "{self.datastore.schema}"."{self.chain_table}" VALUES (%s, %s, %s)',
-            rows,
-        )
+        curs.executemany(f"INSERT INTO {self._chain} VALUES (%s, %s, %s)", rows)
         return ids
+
+    @cached_property
+    def _link_one(self) -> str:
+        chain = self._chain
+        return (
+            f"INSERT INTO {chain} (position, row_hash, link) VALUES (%s, %s, sha256(COALESCE("
+            f"(SELECT c.link FROM {chain} c ORDER BY c.position DESC LIMIT 1), %s::bytea)"
+            " || int8send(%s::bigint) || %s::bytea))"
+        )
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -46,3 +46,29 @@ def test_the_joined_read_on_postgres(fresh_postgres_url: str, tmp_path: Path) ->
         assert (report.kind, report.position) == (Kind.EXTRA, rows[1][0]), report.line()
     finally:
         service.close()
+
+
+def test_links_made_by_the_server_and_here_agree(fresh_postgres_url: str, tmp_path: Path) -> None:
+    """A single event is linked by PostgreSQL's sha256 in its insert, several by this process
+    after reading the last link: saves of 1, 3, 1 and 2 events interleaved give one chain, each
+    link the one :func:`shared.audit.chain.link` computes, and it verifies."""
+    from services.enrolment.domain.programmes import Programme
+    from shared.audit.chain import GENESIS, link
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_postgres_url)
+    service = build_write_service(settings, "enrolment")
+    try:
+        app = service.application
+        for size in (1, 3, 1, 2):
+            app.save(*(Programme.define(f"P{size}-{n}", "TEM", "", [], META) for n in range(size)))
+        recorder = app.recorder
+        chain = recorder.select_chain(0, 20)
+        assert len(chain) == 7
+        previous = GENESIS
+        for row in chain:
+            previous = link(previous, row.position, row.row_hash)
+            assert row.link == previous, row.position
+        report = verify("enrolment", Events(recorder), [], {}, require_checkpoint=False)
+        assert report.kind is Kind.OK and report.events == 7, report.line()
+    finally:
+        service.close()
