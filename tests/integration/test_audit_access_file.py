@@ -13,10 +13,9 @@ from unittest import mock
 import pytest
 
 from shared.audit.access import Access, AccessLog, Filters
-from shared.audit.checkpoints import CheckpointFile, Signer
-from shared.audit.ledger import Ledger
 from shared.audit.verify import Kind
 from shared.sql import Database
+from tests.support.access_ledger import access_ledger
 
 SERVICE = "tracking"
 
@@ -41,13 +40,16 @@ def old_style(database: Database) -> AccessLog:
         return AccessLog(database, SERVICE)
 
 
+def old_log(database: Database, entries: int) -> AccessLog:
+    """An older version's log inside the service's file, with ``entries`` entries."""
+    before = old_style(database)
+    for n in range(entries):
+        before.write(entry(f"old-{n}"))
+    return before
+
+
 def verifies(log: AccessLog, tmp_path: Path, expected: int) -> None:
-    ledger = Ledger(
-        f"{SERVICE}.access",
-        log.source,
-        Signer.from_file(tmp_path / "key"),
-        CheckpointFile(tmp_path / "checkpoints.jsonl"),
-    )
+    ledger = access_ledger(log, tmp_path)
     ledger.checkpoint()
     report = ledger.verify()
     assert report.kind is Kind.OK and report.verified_to == expected, report.line()
@@ -82,9 +84,7 @@ def test_the_log_has_a_file_of_its_own_and_appends_leave_the_service_file_alone(
 def test_a_log_kept_inside_the_service_file_moves_over_whole(
     service_db: Database, tmp_path: Path
 ) -> None:
-    before = old_style(service_db)
-    for n in range(7):
-        before.write(entry(f"old-{n}"))
+    before = old_log(service_db, 7)
     pruned = before.prune(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))  # leaves a base
     assert pruned == 6
     before.write(entry("old-last"))
@@ -103,9 +103,7 @@ def test_a_log_kept_inside_the_service_file_moves_over_whole(
 def test_a_move_cut_short_before_the_old_tables_went_only_drops_them(
     service_db: Database, tmp_path: Path
 ) -> None:
-    before = old_style(service_db)
-    for n in range(4):
-        before.write(entry(f"old-{n}"))
+    old_log(service_db, 4)
     real_transaction = Database.transaction
     calls: list[bool] = []
 

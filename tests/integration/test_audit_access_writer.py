@@ -17,10 +17,9 @@ import pytest
 
 from shared.audit.access import Access, AccessLog, Filters
 from shared.audit.access_writer import AccessLogUnavailable
-from shared.audit.checkpoints import CheckpointFile, Signer
-from shared.audit.ledger import Ledger
 from shared.audit.verify import Kind
 from shared.sql import Database
+from tests.support.access_ledger import access_ledger
 from tests.support.postgres_server import create_database, drop_database
 
 
@@ -53,12 +52,7 @@ def service() -> str:
 
 
 def verified(log: AccessLog, tmp_path: Path, expected: int) -> None:
-    ledger = Ledger(
-        f"{log.service}.access",
-        log.source,
-        Signer.from_file(tmp_path / "key"),
-        CheckpointFile(tmp_path / "checkpoints.jsonl"),
-    )
+    ledger = access_ledger(log, tmp_path)
     report = ledger.verify()
     assert report.kind is Kind.NO_CHECKPOINT and report.verified_to == expected, report.line()
     assert ledger.checkpoint() is not None
