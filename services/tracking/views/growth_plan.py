@@ -116,15 +116,22 @@ def _block(
     by_wave: dict[str, dict[Unit, float]],
     k: int,
 ) -> Block:
-    these = [_wave_cell(key, group, wave, by_wave[wave], k) for wave in waves]
+    # Each wave's shown units and each change's shown pairs, worked out once: the cells, the
+    # changes and the release plan all read them (each a pass over the pool's units).
+    shown = {wave: shown_cohorts(by_wave[wave], k) for wave in waves}
+    these = [_wave_cell(key, group, wave, shown[wave], k) for wave in waves]
     compared: list[dict[str, Any]] = []
+    paired: dict[str, dict[Unit, float]] = {}
     if BASELINE in by_wave:
-        compared = [
-            _change(key, reverse, group, by_wave[BASELINE], later, by_wave[later], k)
-            for later in waves
-            if compared_with_baseline(later)
-        ]
-    return Block(these, compared, plan(by_wave, these, compared, k, (0, 0)))
+        baseline = by_wave[BASELINE]
+        for later in waves:
+            if compared_with_baseline(later):
+                at_later = by_wave[later]
+                paired[later] = shown_cohorts(
+                    {u: baseline[u] for u in set(baseline) & set(at_later)}, k
+                )
+                compared.append(_change(key, reverse, group, paired[later], later, at_later, k))
+    return Block(these, compared, plan(shown, paired, these, compared, (0, 0)))
 
 
 def _people(units: Iterable[Unit]) -> int:
@@ -138,7 +145,7 @@ def _figure(value: float | None, n: int, minimum: int, reason: str | None) -> di
 def _wave_cell(
     dimension: str, group: str, wave: str, at: dict[Unit, float], k: int
 ) -> dict[str, Any]:
-    at = shown_cohorts(at, k)
+    """A wave's cell over ``at``, its values in the cohorts shown (:func:`shown_cohorts`)."""
     n = _people(at)
     d = describe(list(at.values()))
     return {
@@ -157,14 +164,14 @@ def _change(
     dimension: str,
     reverse: bool,
     group: str,
-    baseline: dict[Unit, float],
+    pairs: dict[Unit, float],
     later: str,
     at_later: dict[Unit, float],
     k: int,
 ) -> dict[str, Any]:
-    pairs = shown_cohorts({u: baseline[u] for u in set(baseline) & set(at_later)}, k)
+    """The change to ``later`` over ``pairs`` (the shown pairs, with their baseline values)."""
     units = sorted(pairs)
-    change = paired_change([baseline[u] for u in units], [at_later[u] for u in units])
+    change = paired_change([pairs[u] for u in units], [at_later[u] for u in units])
     n = _people(units)
     mean = change.mean_difference
     improvement = None if mean is None else (-mean if reverse else mean)

@@ -56,15 +56,16 @@ class Wanted:
 
 
 def plan(
-    by_wave: dict[str, dict[Unit, float]],
+    shown: dict[str, dict[Unit, float]],
+    paired: dict[str, dict[Unit, float]],
     cells: list[dict[str, Any]],
     changes: list[dict[str, Any]],
-    k: int,
     offsets: tuple[int, int],
 ) -> list[Wanted]:
     """One dimension and rater group's cells in the order they are released, each with its
     measures and population; ``offsets`` are where ``cells`` and ``changes`` begin in the
-    instrument's answer.
+    instrument's answer. ``shown`` holds each wave's units in the cohorts shown, ``paired``
+    each later wave's shown pairs with the baseline (:func:`shown_cohorts`).
 
     A wave's measure is its values; a change releases both waves' values over its pairs, so
     it is checked on both (baseline n = 14 against post and pairs n = 13 would give the 14th
@@ -76,12 +77,11 @@ def plan(
     first = sorted(changes, key=lambda c: c["to"] != POST)
     wanted: list[tuple[dict[str, Any], tuple[str, ...], list[str], tuple[str, ...]]] = []
     for c in first[:1] if first and first[0]["to"] == POST else []:
-        wanted.append((c, (BASELINE, POST), _pairs(by_wave, POST, k), CHANGE_FIGURES))
+        wanted.append((c, (BASELINE, POST), _unit_keys(paired[POST]), CHANGE_FIGURES))
     for c in cells:
-        units = _unit_keys(shown_cohorts(by_wave[c["wave"]], k))
-        wanted.append((c, (c["wave"],), units, WAVE_FIGURES))
+        wanted.append((c, (c["wave"],), _unit_keys(shown[c["wave"]]), WAVE_FIGURES))
     for c in first[1:] if first and first[0]["to"] == POST else first:
-        wanted.append((c, (BASELINE, c["to"]), _pairs(by_wave, c["to"], k), CHANGE_FIGURES))
+        wanted.append((c, (BASELINE, c["to"]), _unit_keys(paired[c["to"]]), CHANGE_FIGURES))
     return [
         Wanted(
             *where[id(row)],
@@ -115,9 +115,3 @@ def release(
 
 def _unit_keys(units: Iterable[Unit]) -> list[str]:
     return list(map(":".join, units))
-
-
-def _pairs(by_wave: dict[str, dict[Unit, float]], later: str, k: int) -> list[str]:
-    """The change's units: those at both waves, of the cohorts with at least ``k`` pairs."""
-    both = {u: 0.0 for u in set(by_wave[BASELINE]) & set(by_wave[later])}
-    return _unit_keys(shown_cohorts(both, k))
