@@ -114,6 +114,11 @@ def released(kept: Planned, releases: Releases) -> dict[str, Any]:
         changes, groups = instrument["changes"], instrument["rater_groups"]
         instrument["summary"] = _summary(changes, groups, k)
         rated, turned = kept.headline_inputs[instrument_id]
+        post_pairs = {}  # each dimension and group's shown pairs to post, as planned
+        for want in kept.wanted[instrument_id]:
+            row = instrument[want.rows][want.index]
+            if want.rows == "changes" and row["to"] == POST:
+                post_pairs[row["dimension"], row["rater_group"]] = want.units
         instrument["headline"] = {
             group: headline(
                 instrument_id,
@@ -125,6 +130,7 @@ def released(kept: Planned, releases: Releases) -> dict[str, Any]:
                 k,
                 improved=rated.improvements,
                 keep=rated.kept,
+                post_pairs=post_pairs,
             )
             for group in groups
         }

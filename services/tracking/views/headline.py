@@ -22,13 +22,13 @@ its own measure (``headline:<dimensions>|<rater group>|post``, family ``growth:<
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from scipy import stats as scipy_stats
 
 from services.tracking.views.growth_release import Unit, shown_cohorts
-from services.tracking.views.ledger import Releases, differs_reason, withheld
+from services.tracking.views.ledger import Population, Releases, differs_reason, withheld
 from services.tracking.views.privacy import cell
 from services.tracking.views.ratings import BASELINE, POST
 from services.tracking.views.stats import CONFIDENCE, Description, describe, mean, rounded
@@ -69,13 +69,16 @@ def headline(
     k: int,
     improved: Improved | None = None,
     keep: Keep | None = None,
+    post_pairs: Mapping[tuple[str, str], Population] | None = None,
 ) -> dict[str, Any]:
     """The headline of one rater group, over the dimensions whose change to post is shown.
 
     ``improved`` gives :func:`person_improvements` of ``counted``, and ``keep`` keeps what is
     read from every unit (the people, their description, the differencing check) under the
     headline's dimensions, group and minimum (both kept by whoever keeps the counted values,
-    :class:`~.growth_rated.Rated`, so an organisation's warm request reads none of them)."""
+    :class:`~.growth_rated.Rated`, so an organisation's warm request reads none of them).
+    ``post_pairs`` gives each (dimension, rater group)'s shown pairs to post as members
+    (``cohort:person``), as the growth plan has them; without it they are worked out here."""
     to_post = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
     shown = {c["dimension"] for c in to_post if c["improvement"]["value"] is not None}
     used = [(key, reverse) for key, reverse in dimensions if key in shown]
@@ -123,10 +126,17 @@ def headline(
         for f, v in values.items()
     }
     if n >= k:
-        refused = kept("differs", lambda: _differs(units, to_post, counted, k)) or releases.admit(
+        members = kept("members", lambda: [f"{cohort}:{person}" for cohort, person in units])
+
+        def differs() -> str | None:
+            if post_pairs is None:
+                return _differs(units, to_post, counted, k)
+            return _differs_members(members, to_post, post_pairs, k)
+
+        refused = kept("differs", differs) or releases.admit(
             f"growth:{instrument_id}",
             [f"headline:{','.join(out['dimensions'])}|{group}|{POST}"],
-            kept("members", lambda: [f"{cohort}:{person}" for cohort, person in units]),
+            members,
             k,
         )
         if refused is not None:
@@ -145,6 +155,23 @@ def _differs(
         key = (c["dimension"], c["rater_group"])
         pairs = set(counted.get((*key, BASELINE), {})) & set(counted.get((*key, POST), {}))
         if 0 < len(mine ^ set(shown_cohorts(dict.fromkeys(pairs, 0.0), k))) < k:
+            return differs_reason(k)
+    return None
+
+
+def _differs_members(
+    members: Iterable[str],
+    to_post: list[dict[str, Any]],
+    post_pairs: Mapping[tuple[str, str], Population],
+    k: int,
+) -> str | None:
+    """:func:`_differs` on members (``cohort:person``), with each dimension's shown pairs to
+    post as the growth plan made them (its release populations)."""
+    mine = set(members)
+    for c in to_post:
+        if c["improvement"]["value"] is None:
+            continue
+        if 0 < len(mine ^ post_pairs[(c["dimension"], c["rater_group"])]) < k:
             return differs_reason(k)
     return None
 
