@@ -170,7 +170,8 @@ def _change(
     k: int,
 ) -> dict[str, Any]:
     """The change to ``later`` over ``pairs`` (the shown pairs, with their baseline values)."""
-    units = sorted(pairs)
+    # In any order: every sum behind the figures is math.fsum, exact whatever the order.
+    units = list(pairs)
     change = paired_change([pairs[u] for u in units], [at_later[u] for u in units])
     n = _people(units)
     mean = change.mean_difference
