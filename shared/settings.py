@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +19,7 @@ from shared.auth import DEFAULT_MAX_LIFETIME
 from shared.events.registry import DEFAULT_PUBLIC_BASE_URL
 from shared.oidc import ClientSettings, OidcConfig, client_from_env, config_from_env
 from shared.rate_limits import DEFAULT_RATE_LIMITS, RateLimitError, parse_rate_limits
+from shared.secret_files import create_once
 from shared.snapshots import SNAPSHOTS_KEPT
 
 VARIABLES: dict[str, str] = {
@@ -438,20 +437,12 @@ class Settings:
         if self.jwt_secret:
             return self.jwt_secret
         path = self.data_dir / "jwt.secret"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Created 0600 in one step, and only once even if two processes race here.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as file:
-                file.write(secrets.token_hex(32))
-        for _ in range(50):  # a racing creator may not have written it yet
-            secret = path.read_text().strip()
-            if secret:
-                return secret
-            time.sleep(0.02)
+        if not path.exists():
+            # Created 0600, whole, and only once even if two processes race here.
+            create_once(path, secrets.token_hex(32))
+        secret = path.read_text().strip()
+        if secret:
+            return secret
         raise SettingsError(f"{path} is empty; delete it or set POLKU_JWT_SECRET")
 
 

@@ -22,13 +22,14 @@ therefore decrypts nothing without the master key as well.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shared.secret_files import create_once
 
 MASTER_KEY_BYTES = 32
 WRAPPED_PREFIX = b"lw1"
@@ -63,14 +64,7 @@ class LocalKeyWrapper:
     def from_file(cls, path: Path, *, create: bool) -> LocalKeyWrapper:
         """The master key kept (hex) in ``path``; with ``create``, made once (0600) if missing."""
         if create and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first
-                pass
-            else:
-                with os.fdopen(fd, "w") as file:
-                    file.write(secrets.token_hex(MASTER_KEY_BYTES) + "\n")
+            create_once(path, secrets.token_hex(MASTER_KEY_BYTES) + "\n")
         try:
             text = path.read_text().strip()
         except FileNotFoundError:

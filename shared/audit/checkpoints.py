@@ -29,6 +29,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from shared.secret_files import create_once
+
 CHECKPOINT_TOPIC = "audit.checkpoints"
 """Topic suffix: ``<prefix>.audit.checkpoints``."""
 
@@ -97,15 +99,7 @@ class Signer:
     @classmethod
     def from_file(cls, path: Path, *, create: bool = True) -> Signer:
         if create and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first
-                pass
-            else:
-                raw = Ed25519PrivateKey.generate().private_bytes_raw()
-                with os.fdopen(fd, "w") as file:
-                    file.write(raw.hex() + "\n")
+            create_once(path, Ed25519PrivateKey.generate().private_bytes_raw().hex() + "\n")
         try:
             text = path.read_text().strip()
         except FileNotFoundError:
@@ -119,7 +113,7 @@ class Signer:
         signer = cls(private)
         pub = path.with_name(path.name + ".pub")
         if not pub.exists():
-            pub.write_text(public_hex(signer.public) + "\n")
+            create_once(pub, public_hex(signer.public) + "\n")
         return signer
 
     def sign_bytes(self, data: bytes) -> bytes:
