@@ -141,8 +141,14 @@ def measure_views(
             f"  {name:<28} p50 {details['p50_ms']:9.1f} ms  p95 {percentile(live, 95):9.1f} ms"
             f"  as_of p95 {percentile(timed, 95):9.1f} ms"
         )
-    _after_new_events(run, runtime, client, headers, views, ids, say)
-    _after_new_results(run, runtime, client, headers, views, ids, say)
+    _first_after(
+        run, runtime, client, headers, views, ids, say,
+        _new_person, "a new event", "a person registered, then projected",
+    )  # fmt: skip
+    _first_after(
+        run, runtime, client, headers, views, ids, say,
+        _new_result(runtime, ids), "a new result", "a peer's post result recorded, then projected",
+    )  # fmt: skip
 
 
 NEW_PERSON = {
@@ -154,42 +160,20 @@ NEW_PERSON = {
 }
 
 
-def _after_new_events(
-    run: SizeRun,
-    runtime: Embedded,
-    client: Client,
-    headers: dict[str, str],
-    views: list[tuple[str, str]],
-    ids: dict[str, str],
-    say: Any,
-) -> None:
-    """Each view's first answer after a new event: a person registered (new placements and
-    attributes: the comparison groups of mobility change), then projected, then one request.
-    What a view keeps between requests gives way only to changes of the tables it read, so
-    this is the cost of an answer computed afresh where they changed, kept where not."""
-
-    def person(number: int) -> tuple[str, dict[str, Any]]:
-        employee_number = f"BENCH-NEW-{number:04d}-{uuid.uuid4().hex[:8]}"
-        return "/enrolment/people", {**NEW_PERSON, "employee_number": employee_number}
-
-    _first_after(
-        run, runtime, client, headers, views, ids, say,
-        person, "a new event", "a person registered, then projected",
-    )  # fmt: skip
+def _new_person(number: int) -> tuple[str, dict[str, Any]]:
+    """A person registered (new placements and attributes: the comparison groups of mobility
+    change). What a view keeps between requests gives way only to changes of the tables it
+    read, so the answer after it is computed afresh where they changed, kept where not."""
+    employee_number = f"BENCH-NEW-{number:04d}-{uuid.uuid4().hex[:8]}"
+    return "/enrolment/people", {**NEW_PERSON, "employee_number": employee_number}
 
 
-def _after_new_results(
-    run: SizeRun,
-    runtime: Embedded,
-    client: Client,
-    headers: dict[str, str],
-    views: list[tuple[str, str]],
-    ids: dict[str, str],
-    say: Any,
-) -> None:
-    """Each view's first answer after a new result: one more peer rates the cohort's person
-    after the programme (a growth fact of one cohort: the growth of its programme and of the
-    organisation, and their Kirkpatrick summaries, change), then projected, then one request."""
+def _new_result(
+    runtime: Embedded, ids: dict[str, str]
+) -> Callable[[int], tuple[str, dict[str, Any]]]:
+    """One more peer rates the cohort's person after the programme (a growth fact of one
+    cohort: the growth of its programme and of the organisation, and their Kirkpatrick
+    summaries, change)."""
     database = runtime.tracking.readmodels.database
     with database.transaction(write=False) as cur:
         cur.execute(
@@ -211,10 +195,7 @@ def _after_new_results(
             "scores": {key: 3 + number % 3 for key in keys},
         }
 
-    _first_after(
-        run, runtime, client, headers, views, ids, say,
-        result, "a new result", "a peer's post result recorded, then projected",
-    )  # fmt: skip
+    return result
 
 
 def _first_after(

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from services.runtime import build_tracking, build_write_service
+from shared.feeds import ElsewhereFeed
 from shared.settings import Settings
 
 
@@ -22,7 +23,7 @@ def test_processes_creating_the_schema_at_once_do_not_collide(
         try:
             barrier.wait(timeout=30)
             if kind == "tracking":
-                build_tracking(settings, feed=_NoFeed()).close()
+                build_tracking(settings, feed=ElsewhereFeed("none")).close()
             else:
                 service = build_write_service(settings, "enrolment")
                 service.relay(settings, producer=object())
@@ -38,11 +39,3 @@ def test_processes_creating_the_schema_at_once_do_not_collide(
         thread.join(timeout=60)
     assert not [t for t in threads if t.is_alive()], "a start-up is stuck (a lock never released?)"
     assert errors == []
-
-
-class _NoFeed:
-    kind = "none"
-    waits_for_events = False
-
-    def close(self) -> None:
-        pass

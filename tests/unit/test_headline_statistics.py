@@ -132,6 +132,7 @@ def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
     from collections import Counter
 
     from services.tracking.views.growth_rated import Rated
+    from services.tracking.views.growth_release import shown_cohorts
     from services.tracking.views.headline import headline
     from services.tracking.views.ledger import Releases
     from services.tracking.views.ratings import BASELINE, POST
@@ -150,9 +151,20 @@ def test_a_kept_headline_check_gives_what_a_fresh_one_gives() -> None:
     dimensions = [("d1", False), ("d2", False)]
     rated = Rated(frozenset({"peer"}), frozenset({BASELINE, POST}), frozenset(), counted, Counter())
 
+    def post_pairs(k: int) -> dict[tuple[str, str], frozenset[str]]:
+        """Each dimension's shown pairs to post as members, as the growth plan makes them."""
+        found = {}
+        for d, _ in dimensions:
+            both = set(counted[d, "peer", BASELINE]) & set(counted[d, "peer", POST])
+            shown = shown_cohorts(dict.fromkeys(both, 0.0), k)
+            found[d, "peer"] = frozenset(f"{c}:{p}" for c, p in shown)
+        return found
+
     def answer(k: int, kept: bool) -> dict[str, object]:
         extra = {"improved": rated.improvements, "keep": rated.kept} if kept else {}
-        return headline("i", counted, dimensions, changes, "peer", Releases(), k, **extra)  # type: ignore[arg-type]
+        return headline(  # type: ignore[arg-type]
+            "i", counted, dimensions, changes, "peer", Releases(), k, post_pairs(k), **extra
+        )
 
     fresh = answer(5, kept=False)
     assert fresh["mean_improvement"]["value"] is None  # type: ignore[index]  # 6 against 5

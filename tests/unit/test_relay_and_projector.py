@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ import pytest
 from services.runtime import WriteService, build_tracking, build_write_service
 from services.tracking.projector import Projector
 from shared.events import Envelope
-from shared.feeds import Delivery, HttpFeed, Key, OutboxFeed, Poll, delivery_from_record
+from shared.feeds import Delivery, HttpFeed, OutboxFeed, Poll, delivery_from_record
 from shared.settings import Settings
+from tests.support.scripted_feed import ScriptedFeed
 from tests.unit.factories import meta, person_fields
 
 
@@ -97,28 +98,6 @@ def test_the_relay_stores_its_position_only_after_a_successful_flush(
     subjects = [Envelope.from_json(value).subject for _, _, value in producer.sent]
     assert keys == subjects  # keyed by subject, so one aggregate stays in one partition
     assert {topic for topic, _, _ in producer.sent} == {"polku.enrolment.events"}
-
-
-@dataclass
-class ScriptedFeed:
-    """A feed that hands out prepared polls and records what was acknowledged, in order."""
-
-    polls: list[Poll]
-    log: list[str]
-    kind: str = "fake"
-    waits_for_events: bool = False
-
-    def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
-        return self.polls.pop(0) if self.polls else Poll()
-
-    def commit(self, poll: Poll) -> None:
-        self.log.append("offsets committed")
-
-    def heads(self) -> dict[Key, int]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 def deliveries(service: WriteService) -> list[Delivery]:

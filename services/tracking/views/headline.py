@@ -67,9 +67,9 @@ def headline(
     group: str,
     releases: Releases,
     k: int,
+    post_pairs: Mapping[tuple[str, str], Population],
     improved: Improved | None = None,
     keep: Keep | None = None,
-    post_pairs: Mapping[tuple[str, str], Population] | None = None,
 ) -> dict[str, Any]:
     """The headline of one rater group, over the dimensions whose change to post is shown.
 
@@ -78,7 +78,7 @@ def headline(
     headline's dimensions, group and minimum (both kept by whoever keeps the counted values,
     :class:`~.growth_rated.Rated`, so an organisation's warm request reads none of them).
     ``post_pairs`` gives each (dimension, rater group)'s shown pairs to post as members
-    (``cohort:person``), as the growth plan has them; without it they are worked out here."""
+    (``cohort:person``), as the growth plan made them (its release populations)."""
     to_post = [c for c in changes if c["rater_group"] == group and c["to"] == POST]
     shown = {c["dimension"] for c in to_post if c["improvement"]["value"] is not None}
     used = [(key, reverse) for key, reverse in dimensions if key in shown]
@@ -127,13 +127,8 @@ def headline(
     }
     if n >= k:
         members = kept("members", lambda: [f"{cohort}:{person}" for cohort, person in units])
-
-        def differs() -> str | None:
-            if post_pairs is None:
-                return _differs(units, to_post, counted, k)
-            return _differs_members(members, to_post, post_pairs, k)
-
-        refused = kept("differs", differs) or releases.admit(
+        differs = kept("differs", lambda: _differs(members, to_post, post_pairs, k))
+        refused = differs or releases.admit(
             f"growth:{instrument_id}",
             [f"headline:{','.join(out['dimensions'])}|{group}|{POST}"],
             members,
@@ -145,28 +140,13 @@ def headline(
 
 
 def _differs(
-    units: Iterable[Unit], to_post: list[dict[str, Any]], counted: Counted, k: int
-) -> str | None:
-    """A reason when the headline's people differ from a shown dimension's pairs by 1 to k-1."""
-    mine = set(units)
-    for c in to_post:
-        if c["improvement"]["value"] is None:
-            continue
-        key = (c["dimension"], c["rater_group"])
-        pairs = set(counted.get((*key, BASELINE), {})) & set(counted.get((*key, POST), {}))
-        if 0 < len(mine ^ set(shown_cohorts(dict.fromkeys(pairs, 0.0), k))) < k:
-            return differs_reason(k)
-    return None
-
-
-def _differs_members(
     members: Iterable[str],
     to_post: list[dict[str, Any]],
     post_pairs: Mapping[tuple[str, str], Population],
     k: int,
 ) -> str | None:
-    """:func:`_differs` on members (``cohort:person``), with each dimension's shown pairs to
-    post as the growth plan made them (its release populations)."""
+    """A reason when the headline's members differ from a shown dimension's pairs to post
+    (``post_pairs``, as members) by 1 to k-1."""
     mine = set(members)
     for c in to_post:
         if c["improvement"]["value"] is None:
