@@ -8,6 +8,7 @@ close of a WAL database checkpoints it, which cost more than the transaction its
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sqlite3
@@ -246,6 +247,13 @@ class Database:
             conn.close()
 
 
+@functools.lru_cache(maxsize=256)
+def _numbered(sql: str) -> bytes:
+    """``?`` placeholders as PostgreSQL's own ``$1``, ``$2``, ..., encoded."""
+    numbered = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbered)}", sql).encode()
+
+
 class Dedicated:
     """One connection outside the pool, kept open between uses, for a single hot writer (the
     access log's): each statement then costs neither a pool checkout nor a transaction of its
@@ -290,6 +298,43 @@ class Dedicated:
         except BaseException:
             self.close()  # closing rolls back whatever was begun
             raise
+
+    @property
+    def sends(self) -> bool:
+        """Whether :meth:`send` returns before the statement has run (PostgreSQL)."""
+        return self.database.dialect == "postgresql"
+
+    def send(self, sql: str, params: Sequence[Any]) -> None:
+        """PostgreSQL: sends one statement (committed on its own) and returns without waiting
+        for it; :meth:`collect` waits for its outcome. Nothing else may use the connection in
+        between. ``params`` are ``str``, ``int`` or None, sent as text for the server to read as
+        the columns' types."""
+        from psycopg import generators
+
+        conn = self._connection()
+        try:
+            conn.pgconn.send_query_params(
+                _numbered(sql), [None if p is None else str(p).encode() for p in params]
+            )
+            conn.wait(generators.send(conn.pgconn))
+        except BaseException:
+            self.close()
+            raise
+
+    def collect(self, timeout: float = 30.0) -> None:
+        """Waits for the statement of the last :meth:`send` and raises its error, as
+        ``execute`` would (psycopg's exception for its SQLSTATE)."""
+        from psycopg import errors, generators, pq
+
+        conn = self._connection()
+        try:
+            results = conn.wait(generators.fetch_many(conn.pgconn), timeout=timeout)
+        except BaseException:
+            self.close()
+            raise
+        for result in results:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise errors.error_from_result(result)  # the connection stays usable
 
     def close(self) -> None:
         with self._lock:

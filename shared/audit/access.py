@@ -31,8 +31,11 @@ from shared.sql import Cursor, Database, batches, schema_lock
 BATCH = 5000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Access:
+    """One read of personal data (never changed once made; not frozen only because a frozen
+    dataclass is built several times slower, and one is built per read)."""
+
     at: str
     role: str
     subject: str
@@ -188,9 +191,28 @@ class AccessLog:
 
         Concurrent callers share commits (:class:`~shared.audit.access_writer.Writer`); each
         returns only once the statement holding its own entry has committed."""
+        return self._writer.submit(self._pending(access))
+
+    @property
+    def sends(self) -> bool:
+        """Whether :meth:`begin` returns before the entry is committed (PostgreSQL)."""
+        return self._writer.sends
+
+    def begin(self, access: Access) -> Pending:
+        """Starts appending one entry (on PostgreSQL without waiting for the commit); the
+        caller must pass the result to :meth:`finish` before it lets the data read go."""
+        pending = self._pending(access)
+        self._writer.begin(pending)
+        return pending
+
+    def finish(self, pending: Pending) -> int:
+        """Waits for an entry :meth:`begin` started: its position once committed; raises if it
+        could not be written."""
+        return self._writer.finish(pending)
+
+    def _pending(self, access: Access) -> Pending:
         entry = access if access.service == self.service else replace(access, service=self.service)
-        pending = Pending(entry, entry.row_hash())  # hashed outside the writer's lock
-        return self._writer.submit(pending)
+        return Pending(entry, entry.row_hash())  # hashed outside the writer's lock
 
     def query(self, filters: Filters, after: int, limit: int) -> list[dict[str, Any]]:
         where: list[str] = ["position > ?"]

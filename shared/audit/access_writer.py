@@ -18,6 +18,12 @@
   of them to take the writer's lock writes every queued entry in one multi-row ``INSERT`` and
   marks each done (or failed). Nobody returns before the statement holding their entry has
   committed, so fail-closed holds per entry.
+- **Sent early, collected late (PostgreSQL).** :meth:`Writer.begin` sends the ``INSERT`` and
+  returns without waiting; the server commits it while the reader goes on (serialising its
+  answer), and :meth:`Writer.finish` then waits for the outcome. The connection stays the
+  writer's alone: whoever needs it next (another reader's entry) first collects what was sent.
+  SQLite has no such split (its commit is a local write of some 50 µs), so there ``begin``
+  commits at once.
 - **Hashing outside the lock.** Each entry's row hash is computed by its reader before queueing;
   under the lock only the links (one SHA-256 each) are chained.
 """
@@ -99,19 +105,51 @@ class Writer:
         self._lock = threading.Lock()
         self._head: tuple[int, bytes] | None = None
         self._head_seen = 0.0
+        self._sent: tuple[list[Pending], int, tuple[int, bytes]] | None = None
+        """The batch sent and not yet collected, the position before it and the head after."""
         self.statements = 0
         """Statements committed by this writer (each holds one or more entries)."""
         self.collisions = 0
         """Appends that found their position taken by another writer and were retried."""
 
+    @property
+    def sends(self) -> bool:
+        """Whether :meth:`begin` returns before the entry is committed (PostgreSQL)."""
+        return self._own.sends
+
     def submit(self, pending: Pending) -> int:
-        with self._queue_lock:
-            self._queue.append(pending)
+        """Appends ``pending``'s entry; returns its position once it is committed."""
+        self._enqueue(pending)
+        return self.finish(pending)
+
+    def begin(self, pending: Pending) -> None:
+        """Starts appending ``pending``'s entry, for :meth:`finish` to wait for: on PostgreSQL
+        the statement is sent and this returns at once (the server commits it while the caller
+        goes on), on SQLite it is committed here. Never raises: :meth:`finish` does."""
+        self._enqueue(pending)
+        with self._lock:
+            if pending.done:
+                return
+            self._collect()  # the connection is needed: whoever sent before is answered first
+            if pending.done:
+                return
+            batch = self._take()
+            if self._own.sends and self._head_fresh():
+                self._send(batch)
+            else:
+                self._write(batch)
+
+    def finish(self, pending: Pending) -> int:
+        """Waits until ``pending``'s entry is committed (or failed) and returns its position."""
         with self._lock:
             while not pending.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                self._write(batch)
+                if self._sent is not None:
+                    self._collect()
+                else:
+                    batch = self._take()
+                    if not batch:  # pragma: no cover - an entry is queued, sent or done
+                        raise RuntimeError("an access-log entry was lost by its writer")
+                    self._write(batch)
         if pending.error is not None:
             raise AccessLogUnavailable("the access log could not be written") from pending.error
         return pending.position
@@ -119,26 +157,78 @@ class Writer:
     def forget_head(self) -> None:
         """Makes the next append read the head from the database."""
         with self._lock:
+            self._collect()
             self._head = None
+
+    def _enqueue(self, pending: Pending) -> None:
+        with self._queue_lock:
+            self._queue.append(pending)
+
+    def _take(self) -> list[Pending]:
+        with self._queue_lock:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        return batch
+
+    def _head_fresh(self) -> bool:
+        return self._head is not None and time.monotonic() - self._head_seen < HEAD_TTL
+
+    @staticmethod
+    def _failed(batch: list[Pending], error: BaseException) -> None:
+        for pending in batch:
+            pending.error, pending.done = error, True
+
+    def _done(self, batch: list[Pending], positions: list[int]) -> None:
+        for pending, position in zip(batch, positions, strict=True):
+            pending.position, pending.done = position, True
 
     def _write(self, batch: list[Pending]) -> None:
         """Writes ``batch`` in one statement and marks each entry done; on failure each gets
         the error (nothing of the batch was written)."""
+        self._collect()
         try:
             positions = self._append(batch)
         except BaseException as error:
             self._head = None
-            for pending in batch:
-                pending.error, pending.done = error, True
+            self._failed(batch, error)
             return
-        for pending, position in zip(batch, positions, strict=True):
-            pending.position, pending.done = position, True
+        self._done(batch, positions)
+
+    def _send(self, batch: list[Pending]) -> None:
+        """PostgreSQL: sends ``batch``'s ``INSERT`` on the head in memory, without waiting."""
+        position, previous = self._head  # type: ignore[misc]  # fresh: checked by the caller
+        values, last = self._values(batch, position, previous)
+        try:
+            self._own.send(_insert_sql(self.table, len(batch)), values)
+        except BaseException as error:
+            self._head = None
+            self._failed(batch, error)
+            return
+        self._sent = (batch, position, last)
+
+    def _collect(self) -> None:
+        """Waits for the batch sent, if any: marks it done, or, when another process took its
+        positions meanwhile, appends it again under the table's lock; else each entry fails."""
+        if self._sent is None:
+            return
+        batch, position, last = self._sent
+        self._sent = None
+        try:
+            self._own.collect()
+        except _CONFLICTS:  # another process appended first
+            self.collisions += 1
+            self._head = None
+            self._write(batch)
+        except BaseException as error:
+            self._head = None
+            self._failed(batch, error)
+        else:
+            self._done(batch, self._appended(position, last))
 
     def _append(self, batch: list[Pending]) -> list[int]:
         """Optimistically on the head in memory (one autocommit ``INSERT``); when there is
         none, or another writer took the position, under the table's write lock instead."""
-        if self._head is not None and time.monotonic() - self._head_seen < HEAD_TTL:
-            position, previous = self._head
+        if self._head_fresh():
+            position, previous = self._head  # type: ignore[misc]
             values, last = self._values(batch, position, previous)
             try:
                 with self._own.autocommit() as cur:

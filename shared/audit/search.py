@@ -17,11 +17,11 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.events import Envelope
 from shared.outbox import Outbox
+from shared.web.blueprint import Blueprint
 from shared.web.security import requires
 
 SEARCHERS = ("auditor", "hr_admin")

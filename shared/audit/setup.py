@@ -75,6 +75,9 @@ class Audit:
     ledgers: list[Ledger]
     status: StatusStore
     access: AccessLog
+    corrected: int = 0
+    """Reads whose entry, begun from the view's result, differed from the answer sent (each
+    then has a second entry recording the answer sent; :mod:`shared.audit.web`)."""
 
 
 def service_audit(

@@ -19,10 +19,13 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+from marshmallow import Schema
 
 from shared.audit.access import Access, Filters, now
+from shared.audit.access_writer import Pending
 from shared.audit.checkpoints import public_hex
+from shared.audit.people import people_in, people_of
 from shared.audit.setup import Audit
 from shared.audit.web_schemas import (
     CSV_COLUMNS,
@@ -34,6 +37,7 @@ from shared.audit.web_schemas import (
     StatusPage,
 )
 from shared.auth import AuthError
+from shared.web.blueprint import ANSWER_HOOKS, Blueprint
 from shared.web.problems import problem
 from shared.web.security import max_lifetime, requires, verified_principal
 
@@ -42,6 +46,8 @@ log = logging.getLogger("polku.audit.access")
 AUDIT_EXTENSION = "polku.audit"
 MAX_PURPOSE = 200
 MAX_PEOPLE = 10_000
+PURPOSE_ENVIRON = "HTTP_" + PURPOSE_HEADER.upper().replace("-", "_")
+"""The purpose header as WSGI names it (read from the environment: a tenth of the time)."""
 STATUS_READERS = ("auditor", "hr_admin")
 CHECKPOINT_READERS = ("auditor", "hr_admin", "service")
 ACCESS_READERS = ("auditor", "hr_admin", "participant")
@@ -75,39 +81,6 @@ def _any_match(patterns: tuple[re.Pattern[str], ...], rule: str) -> bool:
     return any(p.search(rule) for p in patterns)
 
 
-_UUID_VALUE = rb'"\s*:\s*"([0-9a-fA-F-]{32,36})"'
-# One pass over the answer for the three kinds of key that name people: ``person_id`` (and any
-# ``*_person_id``), ``participant_id`` and the lists ``person_ids``. The pattern starts with a
-# literal, which the regular-expression engine looks for first.
-_PEOPLE = re.compile(
-    rb"p(?:erson_id"
-    + _UUID_VALUE
-    + rb"|articipant_id"
-    + _UUID_VALUE
-    + rb'|erson_ids"\s*:\s*\[([^\]]*)\])'
-)
-_ID = re.compile(rb'"id' + _UUID_VALUE)
-_UUID = re.compile(rb"[0-9a-fA-F-]{32,36}")
-
-
-def people_in(body: bytes, ids_are_people: bool) -> list[str]:
-    """The person ids an answer names, in first-seen order (at most :data:`MAX_PEOPLE`)."""
-    hits: list[tuple[int, bytes]] = []
-    for match in _PEOPLE.finditer(body):
-        one = match.group(1) or match.group(2)
-        if one:
-            hits.append((match.start(), one))
-        else:  # a list of person ids
-            start = match.start(3)
-            hits += [(start + uuid.start(), uuid.group(0)) for uuid in _UUID.finditer(match[3])]
-    if ids_are_people:
-        hits += [(match.start(), match.group(1)) for match in _ID.finditer(body)]
-    found: dict[str, None] = {}
-    for _, person in sorted(hits):
-        found.setdefault(person.decode().lower(), None)
-    return list(found)[:MAX_PEOPLE]
-
-
 def _caller() -> Any:
     principal = getattr(g, "principal", None)
     if principal is not None:
@@ -132,35 +105,29 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
 
     _document(app.extensions["polku.api"], personal)
 
+    if audit.access.sends:  # PostgreSQL: the entry is sent while the answer is serialised
+        hooks = app.extensions.setdefault(ANSWER_HOOKS, [])
+        hooks.append(functools.partial(_begin_entry, audit, personal))
+
     @app.after_request
     def record_access(response: Response) -> Response:
+        begun: tuple[Pending, Access] | None = g.pop(BEGUN, None)
         req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
         rule = req.url_rule.rule if req.url_rule is not None else None
-        if req.method != "GET" or rule is None or not personal.matches(rule):
-            return response
-        who = _caller()
-        if who is None:  # no valid token: nothing was read
-            return response
-        people: dict[str, None] = {}
-        for name, value in (req.view_args or {}).items():
-            if name.endswith("person_id"):
-                people[str(value)] = None
-        if not response.is_streamed and _is_json(response.content_type):
-            for person in people_in(response.get_data(), personal.ids_are_people(rule)):
-                people.setdefault(person, None)
-        query = req.query_string.decode("utf-8", "replace")
-        entry = Access(
-            service=audit.service,
-            at=now(),
-            role=who.role,
-            subject=who.sub,
-            operation=f"GET {_rule_text(rule)}",
-            resource=(req.path + (f"?{query}" if query else ""))[:2000],
-            person_ids=tuple(people)[:MAX_PEOPLE],
-            outcome=response.status_code,
-            purpose=req.headers.get(PURPOSE_HEADER, "")[:MAX_PURPOSE],
-        )
         try:
+            if begun is not None:  # sent by _begin_entry: committed before anything leaves
+                audit.access.finish(begun[0])
+                if rule is not None and _as_sent(begun[1], req, rule, personal, response):
+                    return response
+            if req.method != "GET" or rule is None or not personal.matches(rule):
+                return response
+            who = _caller()
+            if who is None:  # no valid token: nothing was read
+                return response
+            people = _named(req, rule, personal, response)
+            entry = _access(audit, req, rule, who, people, response.status_code)
+            if begun is not None:
+                _record_differs(audit, begun[1], entry)
             audit.access.write(entry)
         except Exception:
             log.exception("the access log could not be written; the read is refused")
@@ -171,6 +138,93 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
                 "try again later",
             )
         return response
+
+
+def _named(req: Any, rule: str, personal: Personal, response: Response) -> dict[str, None]:
+    """The people a read named: those in its path, then those its JSON answer names (in id
+    order)."""
+    people = _path_people(req.view_args)
+    if not response.is_streamed and _is_json(response.content_type):
+        for person in sorted(people_in(response.get_data(), personal.ids_are_people(rule))):
+            people.setdefault(person, None)
+    return people
+
+
+def _as_sent(begun: Access, req: Any, rule: str, personal: Personal, response: Response) -> bool:
+    """Whether the entry begun from the view's result records the read as it went out: the
+    same outcome and the same people as the answer sent names."""
+    if begun.outcome != response.status_code:
+        return False
+    return set(begun.person_ids) == set(tuple(_named(req, rule, personal, response))[:MAX_PEOPLE])
+
+
+BEGUN = "polku_access_begun"
+"""``flask.g``: the entry :func:`_begin_entry` started and the commit it awaits."""
+
+
+def _begin_entry(
+    audit: Audit, personal: Personal, status: int, result: Any, schema: Schema | None
+) -> None:
+    """The view has its result: sends the read's entry now (people from the result as the view
+    returned it), so PostgreSQL commits it while the answer is dumped and serialised.
+    :func:`record_access` then waits for the commit before the answer leaves, and checks the
+    entry against the answer as sent."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    rule = req.url_rule.rule if req.url_rule is not None else None
+    if req.method != "GET" or rule is None or not personal.matches(rule):
+        return
+    who = _caller()
+    if who is None:
+        return
+    named = people_of(result, schema, personal.ids_are_people(rule))
+    if named is None:  # not foreseeable from the result: logged from the answer sent
+        return
+    people = _path_people(req.view_args)
+    for person in sorted(named):
+        people.setdefault(person, None)
+    entry = _access(audit, req, rule, who, people, status)
+    if BEGUN not in g:
+        g.setdefault(BEGUN, (audit.access.begin(entry), entry))
+
+
+def _path_people(view_args: dict[str, Any] | None) -> dict[str, None]:
+    people: dict[str, None] = {}
+    for name, value in (view_args or {}).items():
+        if name.endswith("person_id"):
+            people[str(value)] = None
+    return people
+
+
+def _access(
+    audit: Audit, req: Any, rule: str, who: Any, people: dict[str, None], outcome: int
+) -> Access:
+    query = req.query_string.decode("utf-8", "replace")
+    return Access(
+        service=audit.service,
+        at=now(),
+        role=who.role,
+        subject=who.sub,
+        operation=f"GET {_rule_text(rule)}",
+        resource=(req.path + (f"?{query}" if query else ""))[:2000],
+        person_ids=tuple(people)[:MAX_PEOPLE],
+        outcome=outcome,
+        purpose=req.environ.get(PURPOSE_ENVIRON, "")[:MAX_PURPOSE],
+    )
+
+
+def _record_differs(audit: Audit, begun: Access, sent: Access) -> None:
+    """The answer sent is not what the view returned (it failed to serialise, or its schema
+    names people the view's result did not): the entry begun stays, as every entry does, and a
+    second one records the read as it went out."""
+    audit.corrected += 1
+    log.error(
+        "the access-log entry written from the view's result (outcome %s, %d people) differs "
+        "from the answer sent (outcome %s, %d people); a second entry records the answer sent",
+        begun.outcome,
+        len(begun.person_ids),
+        sent.outcome,
+        len(sent.person_ids),
+    )
 
 
 def _document(api: Any, personal: Personal) -> None:

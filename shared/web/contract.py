@@ -13,13 +13,14 @@ from typing import Any
 
 from flask import Flask, Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from shared.events import Registry
 from shared.events.asyncapi import asyncapi_document
 from shared.events.jsonschemas import SCHEMA_CONTENT_TYPE, envelope_schema, json_schema, schemas_of
 from shared.kafka import restricted_topic_of, topic_of
 from shared.outbox import Outbox
+from shared.web.blueprint import Blueprint
 
 CONTRACT = "polku.contract"
 """App extension: ``{"prefix": topic prefix, "servers": bootstrap servers or None}``."""

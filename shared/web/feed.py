@@ -19,11 +19,12 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.events import Envelope
 from shared.outbox import Outbox
+from shared.web.blueprint import Blueprint
 from shared.web.contract import cloudevent_component
 from shared.web.pagination import MAX_POSITION
 from shared.web.security import requires

@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from shared.auth import (
     DEFAULT_MAX_LIFETIME,
@@ -26,6 +26,7 @@ from shared.auth import (
 )
 from shared.oidc import OidcVerifier, acting
 from shared.web import jwt_secret, strict
+from shared.web.blueprint import Blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
 

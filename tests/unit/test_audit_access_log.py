@@ -9,8 +9,8 @@ from pathlib import Path
 from shared.audit.access import Access, AccessLog, Filters
 from shared.audit.checkpoints import CheckpointFile, Signer
 from shared.audit.ledger import Ledger
+from shared.audit.people import people_in
 from shared.audit.verify import Kind
-from shared.audit.web import people_in
 from shared.sql import Database
 
 

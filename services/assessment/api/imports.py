@@ -9,12 +9,12 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.assessment.api import survey_schemas as s
 from services.assessment.api.access import INSTRUMENT_WRITERS, app_, catch_up_scope, coach_scope
 from services.assessment.imports import import_results, import_staff_survey
 from shared.imports import ImportResult, Progress, read_table
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import leaves_no_trace
 from shared.web.jobs import ImportJobOut, import_now_or_later, job_view
 from shared.web.problems import problem_doc

@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.assessment.api import schemas as s
 from services.assessment.api.access import INSTRUMENT_WRITERS, READERS, app_, as_page
 from services.assessment.domain.instruments import Instrument
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 from shared.web.versions import VersionArgs, expected_version

@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.assessment.api import survey_schemas as s
 from services.assessment.api.access import (
@@ -25,6 +24,7 @@ from services.assessment.api.access import (
     check_known,
 )
 from services.assessment.domain.reactions import ReactionSurvey
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import leaves_no_trace
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc

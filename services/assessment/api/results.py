@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.assessment.api import schemas as s
 from services.assessment.api.access import (
@@ -34,6 +33,7 @@ from services.assessment.api.access import (
 )
 from services.assessment.domain.results import Result
 from services.assessment.domain.waves import Wave
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 from shared.web.versions import VersionArgs, expected_version

@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import people_schemas as s
 from services.enrolment.api.access import PERSONAL_READERS, WRITERS, app_, check_own, offset_page
 from services.enrolment.api.cohort_schemas import VersionedPageArgs
 from services.enrolment.domain.careers import CareerMove
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 from shared.web.versions import expected_version

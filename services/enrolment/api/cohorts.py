@@ -7,13 +7,13 @@ from uuid import UUID
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import READERS, WRITERS, app_, check_cohort_access
 from services.enrolment.domain.cohorts import Cohort
 from shared.auth import subject_reference
 from shared.web import jwt_secret
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

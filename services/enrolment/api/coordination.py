@@ -12,12 +12,12 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import WRITERS, app_
 from services.enrolment.api.cohorts import cohort_view
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires
 from shared.web.validation import PlausibleDate

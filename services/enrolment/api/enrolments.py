@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import (
@@ -19,6 +18,7 @@ from services.enrolment.api.access import (
 )
 from services.enrolment.api.cohorts import readable_cohort
 from services.enrolment.domain.cohorts import Cohort
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

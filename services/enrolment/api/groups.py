@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import session_schemas as s
 from services.enrolment.api.access import READERS, WRITERS, app_, check_cohort_access, offset_page
 from services.enrolment.api.cohorts import readable_cohort
 from services.enrolment.domain.groups import PeerGroup
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

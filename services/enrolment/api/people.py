@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import people_schemas as s
 from services.enrolment.api.access import (
@@ -21,6 +20,7 @@ from services.enrolment.application.people import PersonRecord
 from services.enrolment.domain.careers import Placement
 from services.enrolment.imports import import_people
 from shared.imports import ImportResult, Progress, read_table
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import Redaction, leaves_no_trace
 from shared.web.jobs import ImportJobOut, import_now_or_later, job_view
 from shared.web.pagination import PageArgs

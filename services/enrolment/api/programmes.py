@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import cohort_schemas as s
 from services.enrolment.api.access import READERS, WRITERS, app_, page
 from services.enrolment.domain.programmes import Programme
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

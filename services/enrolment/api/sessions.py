@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.enrolment.api import session_schemas as s
 from services.enrolment.api.access import (
@@ -21,6 +20,7 @@ from services.enrolment.api.access import (
 from services.enrolment.api.cohorts import readable_cohort
 from services.enrolment.domain.attendance import Mark
 from services.enrolment.domain.sessions import Session
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 from shared.web.problems import problem_doc
 from shared.web.security import event_meta, requires

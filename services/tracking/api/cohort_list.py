@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from services.tracking.api.arguments import ViewArgs, id_filter, text_filter, text_id
@@ -22,6 +21,7 @@ from services.tracking.api.organisation import NOTHING
 from services.tracking.api.schemas import CohortHeader, cell
 from services.tracking.views import cohort_list, pooled_funnel
 from services.tracking.views.cohorts import programme_name
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires

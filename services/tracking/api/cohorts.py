@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs
@@ -20,6 +19,7 @@ from services.tracking.api.base import (
 )
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import funnel
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.tracking.api.arguments import ViewArgs, id_filter, text_filter, text_id
@@ -30,6 +29,7 @@ from services.tracking.api.schemas import cells as cell_map
 from services.tracking.views import growth, trajectory
 from services.tracking.views.privacy import check_difference
 from services.tracking.views.ratings import RATER_GROUPS
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs
@@ -26,6 +25,7 @@ from services.tracking.api.schemas import Cell
 from services.tracking.views import kirkpatrick
 from services.tracking.views.cohorts import cohort, cohorts_of_programme, programme_name
 from services.tracking.views.ledger import Releases
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

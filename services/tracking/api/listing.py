@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import AsOf, as_of_text
@@ -14,6 +14,7 @@ from services.tracking.api.base import VIEWERS, principal, view_cursor
 from services.tracking.views import listing
 from shared.auth import subject_reference
 from shared.sql import Cursor
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs, text_filter
@@ -32,6 +31,7 @@ from services.tracking.api.mobility_figures import (
 from services.tracking.api.schemas import CohortHeader, cell, cells
 from services.tracking.views import mobility, network
 from shared.events.people import SCOPES
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

@@ -7,12 +7,13 @@ from uuid import UUID
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import AsOf, On, as_of_text, on_text
 from services.tracking.api.base import VIEWERS, check_cohort_access, readmodels, view_cursor
 from services.tracking.readmodels import roster_page
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.tracking.api.arguments import ViewArgs, as_of_text
@@ -25,6 +24,7 @@ from services.tracking.api.kirkpatrick import Level
 from services.tracking.api.schemas import cell, cells
 from services.tracking.views import kirkpatrick, pooled_funnel
 from services.tracking.views.cohorts import programme_name
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 

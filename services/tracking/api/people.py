@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import ViewArgs, on_text
@@ -27,6 +26,7 @@ from services.tracking.api.base import (
 from services.tracking.api.erased import GONE_DOC, refuse_erased
 from services.tracking.views import timeline
 from services.tracking.views.timeline_entries import KINDS
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.problems import problem_doc
 from shared.web.security import requires

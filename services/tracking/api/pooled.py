@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.tracking.api.arguments import as_of_text
@@ -31,6 +30,7 @@ from services.tracking.api.surveys import DidInterval
 from services.tracking.views import growth, mobility, pooled, pooled_funnel
 from services.tracking.views.cohorts import programme_name
 from shared.sql import Cursor
+from shared.web.blueprint import Blueprint
 from shared.web.problems import problem_doc
 from shared.web.security import requires
 
