@@ -103,6 +103,8 @@ class AccessLog:
         self.table = f"{service}_access_log"
         self.base_table = f"{service}_access_log_base"
         self._writer = Writer(database, self.table, self.base_table)
+        self.begun = 0
+        """Entries started by :meth:`begin` (sent before the answer was serialised)."""
         # On SQLite an INTEGER PRIMARY KEY is the row id itself: one B-tree less per append.
         key = "INTEGER" if database.dialect == "sqlite" else "BIGINT"
         with schema_lock(database.url), database.transaction() as cur:
@@ -203,6 +205,7 @@ class AccessLog:
         caller must pass the result to :meth:`finish` before it lets the data read go."""
         pending = self._pending(access)
         self._writer.begin(pending)
+        self.begun += 1
         return pending
 
     def finish(self, pending: Pending) -> int:
