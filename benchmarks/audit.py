@@ -475,7 +475,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--commands", type=int, default=1500)
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument(
+        "--samples", type=int, default=1000, help="timeline requests per runtime and kind"
+    )
     parser.add_argument("--writes", type=int, default=2000, help="access-log entries per mode")
     parser.add_argument(
         "--only", action="append", metavar="FIGURE", help="only this figure (repeatable)"

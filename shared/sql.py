@@ -258,7 +258,8 @@ class Dedicated:
     """One connection outside the pool, kept open between uses, for a single hot writer (the
     access log's): each statement then costs neither a pool checkout nor a transaction of its
     own on top of the commit. Its user serialises the calls (it is not shared between threads
-    at once). Statements commit one by one (autocommit); :meth:`transaction` groups several.
+    at once). :meth:`execute` commits each statement on its own; :meth:`transaction` groups
+    several.
     After any error the connection is closed, and the next use opens a new one."""
 
     def __init__(self, database: Database) -> None:
@@ -276,12 +277,14 @@ class Dedicated:
     def _cursor(self, conn: Any) -> Cursor:
         return _PgCursor(conn.cursor()) if self.database.dialect == "postgresql" else conn.cursor()
 
-    @contextmanager
-    def autocommit(self) -> Iterator[Cursor]:
-        """A cursor whose every statement commits on its own."""
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement, committed on its own (the access log's every append)."""
         conn = self._connection()
         try:
-            yield self._cursor(conn)
+            if self.database.dialect == "postgresql":
+                conn.execute(_PLACEHOLDER.sub("%s", sql), tuple(params))
+            else:
+                conn.execute(sql, params)
         except BaseException:
             self.close()
             raise

@@ -29,6 +29,8 @@ from shared.audit.chain import ChainRow
 from shared.sql import Cursor, Database, batches, schema_lock
 
 BATCH = 5000
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per call."""
 
 
 @dataclass(slots=True)
@@ -58,7 +60,7 @@ class Access:
             str(self.outcome),
             self.purpose,
         ]
-        return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).digest()
+        return hashlib.sha256(_COMPACT(fields).encode()).digest()
 
     def to_dict(self, position: int) -> dict[str, Any]:
         return {

@@ -231,8 +231,7 @@ class Writer:
             position, previous = self._head  # type: ignore[misc]
             values, last = self._values(batch, position, previous)
             try:
-                with self._own.autocommit() as cur:
-                    cur.execute(_insert_sql(self.table, len(batch)), values)
+                self._own.execute(_insert_sql(self.table, len(batch)), values)
             except _CONFLICTS:  # another process appended first
                 self.collisions += 1
                 self._head = None
