@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 
 from shared.events import Envelope
 from shared.events.envelope import MAX_POSITION
-from shared.kafka import make_consumer, restricted_topic_of, topic_of
+from shared.kafka import finish_cut_short_join, make_consumer, restricted_topic_of, topic_of
 from shared.outbox import Outbox
 
 log = logging.getLogger("polku.feeds")
@@ -296,6 +296,8 @@ class KafkaFeed:
 
     def poll(self, positions: Mapping[Key, int], max_records: int) -> Poll:
         records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=max_records)
+        if finish_cut_short_join(self.consumer):
+            log.info("a group join was cut short by the poll's timeout; the next poll ends it")
         poll = Poll()
         for tp, batch in records.items():
             source = self.topics[tp.topic]

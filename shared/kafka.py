@@ -94,6 +94,27 @@ def make_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Ka
     return KafkaConsumer(**config)
 
 
+def finish_cut_short_join(consumer: KafkaConsumer) -> bool:
+    """Keeps a group join that a poll's timeout cut short from being forgotten; True if one was.
+
+    kafka-python 3.0.12 drives JoinGroup and SyncGroup in a task that outlives a ``poll`` whose
+    timeout expires mid-join, and the next ``poll`` awaits it again, but only while the
+    coordinator still says it must rejoin. When the rejoin came from a metadata change (the
+    first assignment made before the topic's metadata arrived), the leader's own assignment
+    clears that reason during the join: the next ``poll`` then skips the join loop, the task's
+    outcome is never applied, no partition is fetched again and heartbeats stay off until the
+    broker drops the member. A projector sat there for minutes with records waiting. Marking
+    the rejoin as needed again while such a task exists makes the next ``poll`` finish the
+    join (or, if the task has ended, join once more). Without these internals (another
+    kafka-python), this does nothing.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    if getattr(coordinator, "_join_task", None) is None or coordinator.need_rejoin():  # type: ignore[union-attr]
+        return False
+    coordinator.rejoin_needed = True  # type: ignore[union-attr]
+    return True
+
+
 def ensure_topics(
     bootstrap_servers: str,
     services: tuple[str, ...],
