@@ -112,6 +112,16 @@ def readable(event: dict[str, Any], versions: dict[str, str]) -> bool:
     return wanted is None or event["dataschema"].rsplit("/", 1)[-1] == wanted
 
 
+def finish_cut_short_join(consumer: KafkaConsumer) -> None:
+    """kafka-python 3.0.12 can forget a group join that a poll's timeout cut short (when the
+    reason to rejoin cleared meanwhile): the consumer then fetches nothing until the broker
+    drops it. Asking to rejoin while such a join exists makes the next poll finish it. (Polku's
+    own projector does the same: ``shared.kafka.finish_cut_short_join``.)"""
+    coordinator = getattr(consumer, "_coordinator", None)
+    if getattr(coordinator, "_join_task", None) is not None and not coordinator.need_rejoin():  # type: ignore[union-attr]
+        coordinator.rejoin_needed = True  # type: ignore[union-attr]
+
+
 def handle(event: dict[str, Any]) -> None:
     """This example's processing: one line per event on standard output."""
     print(
@@ -149,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.count and received >= args.count:
                 break
             batches = consumer.poll(timeout_ms=500)
+            finish_cut_short_join(consumer)
             if not batches:
                 continue
             last_record = time.monotonic()
