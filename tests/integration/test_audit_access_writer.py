@@ -20,7 +20,7 @@ from shared.audit.access_writer import AccessLogUnavailable
 from shared.audit.verify import Kind
 from shared.sql import Database
 from tests.support.access_ledger import access_ledger
-from tests.support.postgres_server import create_database, drop_database
+from tests.support.postgres_server import scratch_database
 
 
 def entry(subject: str, at: dt.datetime | None = None) -> Access:
@@ -30,12 +30,8 @@ def entry(subject: str, at: dt.datetime | None = None) -> Access:
 
 @pytest.fixture(scope="module")
 def writer_postgres_url(postgres_url: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    url = create_database(postgres_url, name)
-    try:
+    with scratch_database(postgres_url) as url:
         yield url
-    finally:
-        drop_database(postgres_url, name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

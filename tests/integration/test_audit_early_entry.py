@@ -22,6 +22,7 @@ from shared.audit.people import people_in
 from shared.audit.setup import Audit
 from shared.settings import Settings
 from tests.support.pilot import Pilot, load_pilot
+from tests.support.postgres_server import scratch_database
 
 SECRET = "early-entry-secret-0123456789abcdef"
 SERVICES = ("enrolment", "assessment", "tracking")
@@ -29,14 +30,8 @@ SERVICES = ("enrolment", "assessment", "tracking")
 
 @pytest.fixture(scope="module")
 def early_url(postgres_url: str) -> Iterator[str]:
-    from tests.support.postgres_server import create_database, drop_database
-
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    url = create_database(postgres_url, name)
-    try:
+    with scratch_database(postgres_url) as url:
         yield url
-    finally:
-        drop_database(postgres_url, name)
 
 
 def runtime_on(url: str, data_dir: Path) -> Embedded:

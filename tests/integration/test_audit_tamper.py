@@ -4,7 +4,6 @@ and on a real PostgreSQL, by the library call and by ``polku audit verify``'s ex
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from services.runtime import WriteService, build_write_service
 from shared.audit.access import Access
 from shared.audit.verify import EXIT_CODES, Kind
 from shared.settings import Settings
-from tests.support.postgres_server import create_database, drop_database
+from tests.support.postgres_server import scratch_database
 from tests.support.tamper import Store
 
 META = {"actor_sub": "t", "actor_role": "coordinator", "correlation_id": "c"}
@@ -39,12 +38,8 @@ def _programme(service: WriteService, name: str) -> None:
 @pytest.fixture(scope="module")
 def tamper_postgres_url(postgres_url: str) -> Iterator[str]:
     """One database for the module's PostgreSQL logs, emptied (as a DBA) before each."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    url = create_database(postgres_url, name)
-    try:
+    with scratch_database(postgres_url) as url:
         yield url
-    finally:
-        drop_database(postgres_url, name)
 
 
 def _emptied(url: str) -> str:

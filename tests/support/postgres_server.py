@@ -18,6 +18,9 @@ import stat
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.managed import Managed
@@ -298,6 +301,17 @@ def create_database(server_url: str, name: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return with_dbname(server_url, name)
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server (a random ``t_...`` name), dropped on exit."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
 
 
 def drop_database(server_url: str, name: str) -> None:

@@ -31,10 +31,9 @@ from tests.support.kafka_acls import Principals
 from tests.support.kafka_broker import USERS, KafkaBroker
 from tests.support.postgres_server import (
     PostgresServer,
-    create_database,
     create_owned_database,
-    drop_database,
     drop_owned_database,
+    scratch_database,
 )
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -211,12 +210,8 @@ def postgres_url(polku_postgres_service: PostgresService) -> str:
 @pytest.fixture
 def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
     """URL of a new, empty database on the session's server, dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    url = create_database(postgres_url, name)
-    try:
+    with scratch_database(postgres_url) as url:
         yield url
-    finally:
-        drop_database(postgres_url, name)
 
 
 @pytest.fixture
