@@ -48,6 +48,7 @@ MAX_PURPOSE = 200
 MAX_PEOPLE = 10_000
 PURPOSE_ENVIRON = "HTTP_" + PURPOSE_HEADER.upper().replace("-", "_")
 """The purpose header as WSGI names it (read from the environment: a tenth of the time)."""
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 STATUS_READERS = ("auditor", "hr_admin")
 CHECKPOINT_READERS = ("auditor", "hr_admin", "service")
 ACCESS_READERS = ("auditor", "hr_admin", "participant")
@@ -124,8 +125,17 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
             who = _caller()
             if who is None:  # no valid token: nothing was read
                 return response
+            purpose = _purpose(req)
+            if purpose is None:  # nothing leaves: the read is refused before it is logged
+                message = "holds a control character; give the purpose as plain text"
+                return problem(
+                    400,
+                    "Bad Request",
+                    f"the {PURPOSE_HEADER} header {message}",
+                    [{"field": PURPOSE_HEADER, "location": "headers", "message": message}],
+                )
             people = _named(req, rule, personal, response)
-            entry = _access(audit, req, rule, who, people, response.status_code)
+            entry = _access(audit, req, rule, who, people, response.status_code, purpose)
             if begun is not None:
                 _record_differs(audit, begun[1], entry)
             audit.access.write(entry)
@@ -174,7 +184,8 @@ def _begin_entry(
     if req.method != "GET" or rule is None or not personal.matches(rule):
         return
     who = _caller()
-    if who is None:
+    purpose = _purpose(req)
+    if who is None or purpose is None:
         return
     named = people_of(result, schema, personal.ids_are_people(rule))
     if named is None:  # not foreseeable from the result: logged from the answer sent
@@ -182,7 +193,7 @@ def _begin_entry(
     people = _path_people(req.view_args)
     for person in sorted(named):
         people.setdefault(person, None)
-    entry = _access(audit, req, rule, who, people, status)
+    entry = _access(audit, req, rule, who, people, status, purpose)
     if BEGUN not in g:
         g.setdefault(BEGUN, (audit.access.begin(entry), entry))
 
@@ -195,8 +206,21 @@ def _path_people(view_args: dict[str, Any] | None) -> dict[str, None]:
     return people
 
 
+def _purpose(req: Any) -> str | None:
+    """The purpose the caller gave, cut to :data:`MAX_PURPOSE` characters; None when it holds a
+    control character (PostgreSQL's text cannot hold a NUL, and a log line should be one)."""
+    given: str = req.environ.get(PURPOSE_ENVIRON, "")
+    return None if _CONTROL.search(given) else given[:MAX_PURPOSE]
+
+
 def _access(
-    audit: Audit, req: Any, rule: str, who: Any, people: dict[str, None], outcome: int
+    audit: Audit,
+    req: Any,
+    rule: str,
+    who: Any,
+    people: dict[str, None],
+    outcome: int,
+    purpose: str,
 ) -> Access:
     query = req.query_string.decode("utf-8", "replace")
     return Access(
@@ -208,7 +232,7 @@ def _access(
         resource=(req.path + (f"?{query}" if query else ""))[:2000],
         person_ids=tuple(people)[:MAX_PEOPLE],
         outcome=outcome,
-        purpose=req.environ.get(PURPOSE_ENVIRON, "")[:MAX_PURPOSE],
+        purpose=purpose,
     )
 
 
@@ -228,7 +252,7 @@ def _record_differs(audit: Audit, begun: Access, sent: Access) -> None:
 
 
 def _document(api: Any, personal: Personal) -> None:
-    """Every logged operation documents the purpose header and the fail-closed 503."""
+    """Every logged operation documents the purpose header, its 400 and the fail-closed 503."""
     paths = getattr(api.spec, "_paths", {})
     for path, item in paths.items():
         operation = item.get("get")
@@ -244,14 +268,22 @@ def _document(api: Any, personal: Personal) -> None:
                 "log with who read whose data, when, and the outcome.",
             }
         )
+        problem_content = {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
         operation.setdefault("responses", {}).setdefault(
+            "400",
+            {
+                "description": f"The {PURPOSE_HEADER} header holds a control character.",
+                "content": problem_content,
+            },
+        )
+        operation["responses"].setdefault(
             "503",
             {
                 "description": "The access log could not be written, so the read of personal "
                 "data is refused (docs/audit.md).",
-                "content": {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-                },
+                "content": problem_content,
             },
         )
 

@@ -62,6 +62,27 @@ def test_a_read_of_a_person_is_logged_with_who_whose_and_why(
     assert (entry["person_ids"], entry["outcome"], entry["service"]) == ([first], 200, "enrolment")
 
 
+def test_a_purpose_with_a_control_character_is_refused_and_nothing_leaves(
+    api: Api, people: tuple[str, str]
+) -> None:
+    first, _ = people
+    for purpose in ("case\x0042", "line one\x1fline two", "bell\x07"):
+        read = api.get(
+            f"/enrolment/people/{first}",
+            role="hr_admin",
+            sub="hr-ctl",
+            headers={"X-Purpose": purpose},
+        )
+        body = assert_problem(read, 400, {"X-Purpose"})
+        assert first not in str({k: v for k, v in body.items() if k != "instance"})
+    assert access(api, "enrolment", actor="hr_admin:hr-ctl")["entries"] == []
+    fine = api.get(
+        f"/enrolment/people/{first}", role="hr_admin", sub="hr-ctl", headers={"X-Purpose": "a\tb"}
+    )
+    assert fine.status_code == 200  # a tab is text
+    assert access(api, "enrolment", actor="hr_admin:hr-ctl")["entries"][0]["purpose"] == "a\tb"
+
+
 def test_a_list_logs_every_person_it_shows_and_writes_are_not_reads(
     api: Api, people: tuple[str, str]
 ) -> None:

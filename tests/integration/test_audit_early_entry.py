@@ -20,6 +20,7 @@ from services.runtime import Embedded, build_embedded
 from shared.audit.access import AccessLog, Filters
 from shared.audit.people import people_in
 from shared.audit.setup import Audit
+from shared.auth import issue_token
 from shared.settings import Settings
 from tests.support.pilot import Pilot, load_pilot
 from tests.support.postgres_server import scratch_database
@@ -54,6 +55,10 @@ def audit_of(pilot: Pilot, service: str) -> Audit:
 def last_entry(log: AccessLog) -> dict[str, Any] | None:
     entries = log.query(Filters(), 0, 1_000_000)
     return entries[-1] if entries else None
+
+
+def auth(pilot: Pilot) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(pilot.secret, 'hr-early', 'hr_admin')}"}
 
 
 def personal_paths(pilot: Pilot) -> list[tuple[str, str]]:
@@ -105,6 +110,22 @@ def test_every_personal_read_is_logged_once_with_the_people_it_sent(pilot: Pilot
         audit = audit_of(pilot, service)
         assert audit.corrected == 0, service
         assert audit.access.begun > begun[service], f"{service}: no entry was sent early"
+
+
+def test_a_purpose_postgresql_could_not_store_is_refused_before_anything_is_sent(
+    pilot: Pilot,
+) -> None:
+    person = next(iter(pilot.loaded.people.values()))
+    log = audit_of(pilot, "tracking").access
+    assert pilot.get(f"/tracking/people/{person}/timeline", "hr_admin").status_code == 200
+    before, begun = last_entry(log), log.begun
+    response = pilot.client.get(
+        f"/tracking/people/{person}/timeline",
+        headers={**auth(pilot), "X-Purpose": "case\x0042"},
+    )
+    assert response.status_code == 400
+    assert "entries" not in response.get_json()
+    assert (last_entry(log), log.begun) == (before, begun)
 
 
 def test_a_read_whose_entry_cannot_be_written_is_refused(pilot: Pilot, early_url: str) -> None:
