@@ -5,8 +5,8 @@ through the response schema and serialises it. :class:`Blueprint` lets an app se
 result before that work: each callable in ``app.extensions[ANSWER_HOOKS]`` is called with the
 status the answer will have, the result as the view returned it and the schema that will dump
 it (None: dumped as it is). Never for a view that returns a ready ``Response`` (a CSV), nor for
-a schema given by name. The access log uses it to send its entry to
-PostgreSQL while the answer is dumped and serialised (:mod:`shared.audit.web`).
+a schema given by name. The access log uses it to send its entry to PostgreSQL while the answer
+is dumped and serialised (:mod:`shared.audit.web`).
 
 Every blueprint of the services is this one (ruff's banned-api rule refuses flask-smorest's).
 """
