@@ -112,6 +112,49 @@ def test_many_threads_give_one_gap_free_chain(url: str, service: str, tmp_path: 
         database.close()
 
 
+def test_entries_begun_early_and_written_at_once_interleave_into_one_chain(
+    url: str, service: str, tmp_path: Path
+) -> None:
+    """Readers that send their entry early (``begin`` ... ``finish``, with work between) and
+    readers that write at once share one writer from many threads and from a second log (a
+    second process): every entry gets its own position, each subject's entries keep their
+    order, and the chain verifies."""
+    one, two = Database(url), Database(url)
+    try:
+        log, other = AccessLog(one, service), AccessLog(two, service)
+        log.write(entry("first"))  # the head is known: begin sends on PostgreSQL
+        positions: list[int] = []
+        lock = threading.Lock()
+
+        def reader(n: int) -> None:
+            for i in range(12):
+                if (n + i) % 3 == 0:
+                    position = (other if n == 0 else log).write(entry(f"t{n}-{i}"))
+                else:
+                    pending = log.begin(entry(f"t{n}-{i}"))
+                    time.sleep(0.0005 * (i % 3))  # the answer being serialised
+                    position = log.finish(pending)
+                with lock:
+                    positions.append(position)
+
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(positions) == list(range(2, 74))
+        if log.sends:
+            assert log.begun == sum(1 for n in range(6) for i in range(12) if (n + i) % 3)
+        entries = log.query(Filters(), 0, 100)
+        for n in range(6):
+            mine = [e["subject"] for e in entries if e["subject"].startswith(f"t{n}-")]
+            assert mine == [f"t{n}-{i}" for i in range(12)]
+        verified(log, tmp_path, 73)
+    finally:
+        one.close()
+        two.close()
+
+
 def test_a_writer_behind_another_retries_on_the_new_head(
     url: str, service: str, tmp_path: Path
 ) -> None:
