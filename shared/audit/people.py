@@ -192,17 +192,15 @@ def people_of(result: Any, schema: Schema | None, ids_are_people: bool) -> set[s
     """The person ids a view's result names once ``schema`` dumps it (the whole result searched
     when there is no schema); None when that cannot be told from the result."""
     found: set[str] = set()
-    plan = None if schema is None else plan_of(schema, ids_are_people)
-    if schema is not None and plan is None:
-        return None
     try:
-        if plan is None:
+        if schema is None:
             _search(result, ids_are_people, found)
-        elif schema is not None and schema.many:
-            for item in _items(result):
-                _follow(plan, item, ids_are_people, found)
-        else:
-            _follow(plan, result, ids_are_people, found)
+            return found
+        plan = plan_of(schema, ids_are_people)
+        if plan is None:
+            return None
+        for item in _items(result) if schema.many else (result,):
+            _follow(plan, item, ids_are_people, found)
     except (Unknown, AttributeError):  # AttributeError: a key that is not a string
         return None
     return found

@@ -13,7 +13,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,13 +114,13 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
     def record_access(response: Response) -> Response:
         begun: tuple[Pending, Access] | None = g.pop(BEGUN, None)
         req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
-        rule = req.url_rule.rule if req.url_rule is not None else None
+        rule = _personal_rule(req, personal)
         try:
             if begun is not None:  # sent by _begin_entry: committed before anything leaves
                 audit.access.finish(begun[0])
                 if rule is not None and _as_sent(begun[1], req, rule, personal, response):
                     return response
-            if req.method != "GET" or rule is None or not personal.matches(rule):
+            if rule is None:
                 return response
             who = _caller()
             if who is None:  # no valid token: nothing was read
@@ -150,13 +150,28 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
         return response
 
 
+def _personal_rule(req: Any, personal: Personal) -> str | None:
+    """The route rule of a GET that reads personal data; None for any other request."""
+    rule: str | None = req.url_rule.rule if req.url_rule is not None else None
+    return rule if req.method == "GET" and rule is not None and personal.matches(rule) else None
+
+
 def _named(req: Any, rule: str, personal: Personal, response: Response) -> dict[str, None]:
-    """The people a read named: those in its path, then those its JSON answer names (in id
-    order)."""
-    people = _path_people(req.view_args)
+    """The people a read named: those in its path, then those its JSON answer names."""
+    named: list[str] = []
     if not response.is_streamed and _is_json(response.content_type):
-        for person in sorted(people_in(response.get_data(), personal.ids_are_people(rule))):
-            people.setdefault(person, None)
+        named = people_in(response.get_data(), personal.ids_are_people(rule))
+    return _people(req.view_args, named)
+
+
+def _people(view_args: dict[str, Any] | None, named: Iterable[str]) -> dict[str, None]:
+    """The person ids in the path first, then the others ``named``, in id order."""
+    people: dict[str, None] = {}
+    for name, value in (view_args or {}).items():
+        if name.endswith("person_id"):
+            people[str(value)] = None
+    for person in sorted(named):
+        people.setdefault(person, None)
     return people
 
 
@@ -180,8 +195,8 @@ def _begin_entry(
     :func:`record_access` then waits for the commit before the answer leaves, and checks the
     entry against the answer as sent."""
     req = request._get_current_object()  # type: ignore[attr-defined]
-    rule = req.url_rule.rule if req.url_rule is not None else None
-    if req.method != "GET" or rule is None or not personal.matches(rule):
+    rule = _personal_rule(req, personal)
+    if rule is None or BEGUN in g:
         return
     who = _caller()
     purpose = _purpose(req)
@@ -190,20 +205,8 @@ def _begin_entry(
     named = people_of(result, schema, personal.ids_are_people(rule))
     if named is None:  # not foreseeable from the result: logged from the answer sent
         return
-    people = _path_people(req.view_args)
-    for person in sorted(named):
-        people.setdefault(person, None)
-    entry = _access(audit, req, rule, who, people, status, purpose)
-    if BEGUN not in g:
-        g.setdefault(BEGUN, (audit.access.begin(entry), entry))
-
-
-def _path_people(view_args: dict[str, Any] | None) -> dict[str, None]:
-    people: dict[str, None] = {}
-    for name, value in (view_args or {}).items():
-        if name.endswith("person_id"):
-            people[str(value)] = None
-    return people
+    entry = _access(audit, req, rule, who, _people(req.view_args, named), status, purpose)
+    setattr(g, BEGUN, (audit.access.begin(entry), entry))
 
 
 def _purpose(req: Any) -> str | None:

@@ -46,7 +46,6 @@ class Blueprint(flask_smorest.Blueprint):
                             hook(int(status or status_code), result, dumper)
                 return returned
 
-            answered.answer_schema = dumper  # type: ignore[attr-defined]  # for tests and docs
             return dump(answered)
 
         return decorator

@@ -10,7 +10,7 @@ import multiprocessing
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +45,15 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def service() -> str:
     """A table of its own per test, so the module's PostgreSQL database can be shared."""
     return f"w{uuid.uuid4().hex[:8]}"
+
+
+def run_together(reader: Callable[[int], None], ids: range) -> None:
+    """``reader(n)`` for each ``n`` on a thread of its own, all at once; waits for them all."""
+    threads = [threading.Thread(target=reader, args=(n,)) for n in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
 
 
 def verified(log: AccessLog, tmp_path: Path, expected: int) -> None:
@@ -101,11 +110,7 @@ def test_many_threads_give_one_gap_free_chain(url: str, service: str, tmp_path: 
                 with lock:
                     positions.append(position)
 
-        threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        run_together(reader, range(8))
         assert sorted(positions) == list(range(1, 121))
         verified(log, tmp_path, 120)
     finally:
@@ -137,11 +142,7 @@ def test_entries_begun_early_and_written_at_once_interleave_into_one_chain(
                 with lock:
                     positions.append(position)
 
-        threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        run_together(reader, range(6))
         assert sorted(positions) == list(range(2, 74))
         if log.sends:
             assert log.begun == sum(1 for n in range(6) for i in range(12) if (n + i) % 3)
