@@ -151,7 +151,9 @@ def ensure_topics(
         created = set()
         if wanted:
             try:
-                admin.create_topics(wanted)
+                # Until a new topic is in the broker's metadata, a DescribeConfigs for it fails
+                # (and kafka-python answers that with no configs at all), so wait for it.
+                admin.create_topics(wanted, wait_for_metadata=True)
                 created = set(wanted)
             except TopicAlreadyExistsError:
                 pass  # another process won the race: check what it created like the rest
@@ -160,22 +162,37 @@ def ensure_topics(
         admin.close()
 
 
-def topic_retention(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict[str, int]]:
-    """``{topic: {"retention.ms": n, "retention.bytes": n}}``, the effective values (-1: none)."""
-    if not topics:
-        return {}
-    resources = [
-        ConfigResource(ConfigResourceType.TOPIC, topic, list(TOPIC_CONFIGS)) for topic in topics
-    ]
-    described = admin.describe_configs(resources, config_filter="all")["topic"]
-    return {
-        topic: {
-            key: int(entry["value"])
-            for key, entry in described.get(topic, {}).items()
-            if key in TOPIC_CONFIGS and entry.get("value") is not None
-        }
-        for topic in topics
-    }
+def topic_retention(
+    admin: KafkaAdminClient, topics: list[str], wait_s: float = 10.0
+) -> dict[str, dict[str, int]]:
+    """``{topic: {"retention.ms": n, "retention.bytes": n}}``, the effective values (-1: none).
+
+    kafka-python 3 drops a resource's error code from a DescribeConfigs answer and returns no
+    configs for it instead, which is what a topic created a moment ago gets until the broker
+    knows it. Such topics are asked again for up to ``wait_s`` seconds; one still unknown then
+    maps to ``{}``.
+    """
+    retention: dict[str, dict[str, int]] = {}
+    pending = list(topics)
+    deadline = time.monotonic() + wait_s
+    while pending:
+        resources = [
+            ConfigResource(ConfigResourceType.TOPIC, topic, list(TOPIC_CONFIGS))
+            for topic in pending
+        ]
+        described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+        for topic in pending:
+            retention[topic] = {
+                key: int(entry["value"])
+                for key, entry in described.get(topic, {}).items()
+                if key in TOPIC_CONFIGS and entry.get("value") is not None
+            }
+        pending = [topic for topic in pending if not retention[topic]]
+        if pending and time.monotonic() >= deadline:
+            break
+        if pending:
+            time.sleep(0.2)
+    return {topic: retention[topic] for topic in topics}
 
 
 def _warn_about_finite_retention(admin: KafkaAdminClient, topics: list[str]) -> None:

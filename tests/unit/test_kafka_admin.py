@@ -188,6 +188,8 @@ class FakeAdmin:
     created: dict[str, Any] = {}
     closed = False
     raced_by: dict[str, str] | None = None
+    unknown_for = 0  # DescribeConfigs calls that find no configs, as for a topic just created
+    described = 0
 
     def __init__(self, **config: Any) -> None:
         self.config = config
@@ -195,7 +197,8 @@ class FakeAdmin:
     def list_topics(self) -> list[str]:
         return list(self.topics)
 
-    def create_topics(self, new_topics: dict[str, Any]) -> None:
+    def create_topics(self, new_topics: dict[str, Any], wait_for_metadata: bool) -> None:
+        assert wait_for_metadata  # else the retention check can ask before the broker knows
         if self.raced_by is not None:  # another process created them between list and create
             FakeAdmin.topics = {topic: dict(self.raced_by) for topic in new_topics}
             raise TopicAlreadyExistsError()
@@ -203,6 +206,9 @@ class FakeAdmin:
 
     def describe_configs(self, resources: list[Any], config_filter: str) -> dict[str, Any]:
         assert config_filter == "all"  # "modified" would hide a broker-wide default of 7 days
+        FakeAdmin.described += 1
+        if FakeAdmin.described <= self.unknown_for:  # kafka-python drops the error code
+            return {"topic": {r.name: {} for r in resources}}
         return {
             "topic": {
                 r.name: {key: {"value": value} for key, value in self.topics[r.name].items()}
@@ -220,6 +226,8 @@ def admin(monkeypatch: pytest.MonkeyPatch) -> type[FakeAdmin]:
     monkeypatch.setattr(FakeAdmin, "created", {})
     monkeypatch.setattr(FakeAdmin, "closed", False)
     monkeypatch.setattr(FakeAdmin, "raced_by", None)
+    monkeypatch.setattr(FakeAdmin, "unknown_for", 0)
+    monkeypatch.setattr(FakeAdmin, "described", 0)
     monkeypatch.setattr(kafka, "KafkaAdminClient", FakeAdmin)
     return FakeAdmin
 
@@ -282,3 +290,25 @@ def test_topics_another_process_created_first_are_checked_too(
         kafka.ensure_topics("broker:9092", ("enrolment",), "p")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "retention.bytes=1073741824" in warnings[0], warnings
+
+
+def test_a_topic_the_broker_does_not_know_yet_is_asked_about_again(
+    admin: type[FakeAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kafka.time, "sleep", lambda _s: None)
+    admin.topics = {"p.enrolment.events": {"retention.ms": "-1", "retention.bytes": "-1"}}
+    admin.unknown_for = 2
+    retention = kafka.topic_retention(admin(), ["p.enrolment.events"])  # type: ignore[arg-type]
+    assert retention == {"p.enrolment.events": {"retention.ms": -1, "retention.bytes": -1}}
+    assert admin.described == 3
+
+
+def test_a_topic_still_unknown_after_the_wait_has_no_retention(
+    admin: type[FakeAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kafka.time, "sleep", lambda _s: None)
+    admin.topics = {"p.enrolment.events": {"retention.ms": "-1", "retention.bytes": "-1"}}
+    admin.unknown_for = 10**9
+    assert kafka.topic_retention(admin(), ["p.enrolment.events"], wait_s=0.0) == {  # type: ignore[arg-type]
+        "p.enrolment.events": {}
+    }
