@@ -17,13 +17,12 @@ from shared.sql import Cursor
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
 
-JOURNAL_COLUMNS = "event_id, source, type, position, time, data"
+JOURNAL_COLUMNS = "event_id, source, type, position, time, data, actor"
 """What the ledger (the id), the timeline and the handlers (the rest) read of an event."""
-INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _JSON = compact_json(default=str)
 """An event's data as the journal stores it; made once, as the journal encodes every event."""
 INSERT_PEOPLE = "INSERT INTO tr_event_people (person_id, event_id) VALUES (?, ?)"
-INSERT_ACTORS = "INSERT INTO tr_event_actors (event_id, actor) VALUES (?, ?)"
 
 
 def people_of(data: dict[str, Any]) -> list[str]:
@@ -39,7 +38,6 @@ class Journal:
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
         self.people: list[tuple[str, str]] = []
-        self.actors: list[tuple[str, str]] = []
 
     def add(self, source: str, envelope: Envelope) -> None:
         self.events.append(
@@ -50,10 +48,10 @@ class Journal:
                 envelope.position,
                 utc_text(envelope.time),
                 _JSON(envelope.data),
+                envelope.actor,
             )
         )
         self.people.extend((person, envelope.id) for person in people_of(envelope.data))
-        self.actors.append((envelope.id, envelope.actor))
 
     def write(self, cur: Cursor) -> None:
         """No ``ON CONFLICT``: an id applied meanwhile by another projector fails the batch."""
@@ -61,8 +59,6 @@ class Journal:
             cur.executemany(INSERT_JOURNAL, self.events)
         if self.people:
             cur.executemany(INSERT_PEOPLE, self.people)
-        if self.actors:
-            cur.executemany(INSERT_ACTORS, self.actors)
 
 
 def applied_event_ids(cur: Cursor, event_ids: list[str]) -> set[str]:

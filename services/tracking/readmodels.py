@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.tracking.schema import (
-    SCHEMA,
     SCHEMA_VERSION,
     TABLES,
     VIEW_TABLES,
     LayoutBehind,
     LayoutChanged,
     check_layout,
+    statements,
 )
 from services.tracking.temporal import reading
 from shared.feeds import Key
@@ -87,7 +87,7 @@ class ReadModels:
                     cur.execute(f"DROP TABLE IF EXISTS {table}")
                 cur.execute("DELETE FROM tr_schema")
                 cur.execute("INSERT INTO tr_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-            for statement in SCHEMA:
+            for statement in statements(self.database.dialect):
                 cur.execute(statement)
 
     def _has_tables(self, cur: Cursor) -> bool:

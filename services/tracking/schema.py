@@ -14,10 +14,11 @@ import re
 
 from shared.sql import Cursor
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Raise it whenever a statement below changes: 3 added the journal and every view's facts, 4
 made the facts temporal (:mod:`services.tracking.temporal`) and indexed what views filter by,
-5 cut the journal to the columns that are read."""
+5 cut the journal to the columns that are read, 6 moved each event's actor into the journal
+and keeps whose events they are in key order on SQLite (:data:`KEY_ONLY`)."""
 
 BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS tr_positions (
@@ -59,18 +60,22 @@ BOOKKEEPING = [
 JOURNAL = [
     # Every applied event, in its JSON form: the ledger that makes duplicates harmless, and
     # the participant timeline's history. ``time`` is the envelope's, normalised to UTC: an
-    # event counts as recorded from then (the journal's own recorded time). Only what the
-    # ledger, the timeline and the handlers read: it is written for every event.
+    # event counts as recorded from then (the journal's own recorded time). ``actor`` is who
+    # recorded it (the envelope's, role:subject), for the timeline's ``recorded_by``, shown
+    # only to the roles that may see actors. Only what the ledger, the timeline and the
+    # handlers read: it is written for every event.
     """CREATE TABLE IF NOT EXISTS tr_applied_events (
         event_id TEXT PRIMARY KEY, source TEXT NOT NULL, type TEXT NOT NULL,
-        position BIGINT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL)""",
+        position BIGINT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL,
+        actor TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS tr_event_people (
         person_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (person_id, event_id))""",
-    # Who recorded each event (the envelope's actor, role:subject), for the timeline's
-    # ``recorded_by``, shown only to the roles that may see actors.
-    """CREATE TABLE IF NOT EXISTS tr_event_actors (
-        event_id TEXT PRIMARY KEY, actor TEXT NOT NULL)""",
 ]
+
+KEY_ONLY = frozenset(["tr_event_people"])
+"""Tables that are their primary key and nothing else: on SQLite they are ``WITHOUT ROWID``,
+one B-tree in key order rather than a table and an index of the same columns, so each row is
+written once (a rebuild writes one per person an event is about)."""
 
 # Every fact table is temporal (services/tracking/temporal.py): ``recorded_from`` and
 # ``recorded_to`` bound when tracking held the row, and its key carries ``recorded_from``, as
@@ -241,11 +246,22 @@ conflict on it (``ON CONFLICT ... DO NOTHING``), where the key already holds a r
 SCHEMA = [*BOOKKEEPING, *JOURNAL, *FACTS, *CURRENT_ROWS]
 
 
+def statements(dialect: str) -> list[str]:
+    """:data:`SCHEMA` as run on ``dialect``: on SQLite, the :data:`KEY_ONLY` tables without
+    a rowid (PostgreSQL has no such clause, nor needs one)."""
+    if dialect != "sqlite":
+        return list(SCHEMA)
+    return [
+        f"{statement} WITHOUT ROWID" if KEY_ONLY.intersection(_tables([statement])) else statement
+        for statement in SCHEMA
+    ]
+
+
 def _tables(statements: list[str]) -> tuple[str, ...]:
     return tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(statements)))
 
 
-TABLES = (*_tables(SCHEMA), "tr_enrolments", "tr_populations")
+TABLES = (*_tables(SCHEMA), "tr_enrolments", "tr_populations", "tr_event_actors")
 """Every table to drop when the layout changes, including those earlier layouts had."""
 VIEW_TABLES = _tables([*JOURNAL, *FACTS])
 """What a rebuild produces from the logs alone, so what ``polku replay`` compares and swaps."""

@@ -37,7 +37,7 @@ def recorded_until(cur: Cursor, until: str) -> Iterator[JournalRow]:
         (until,),
     )
     for row in cur.fetchall():
-        event_id, source, type_, position, time, data = row
+        event_id, source, type_, position, time, data, actor = row
         envelope = Envelope(  # what the handlers read; the journal keeps no more
             id=event_id,
             source=f"/polku/{source}",
@@ -47,7 +47,7 @@ def recorded_until(cur: Cursor, until: str) -> Iterator[JournalRow]:
             dataschema="",
             aggregateversion=1,
             position=int(position),
-            actor="",
+            actor=actor,
             correlationid="",
             causationid=None,
             data=json.loads(data),

@@ -122,3 +122,22 @@ def test_a_projector_stops_writing_once_a_newer_release_rebuilt_the_tables(
     finally:
         tracking.close()
         write.close()
+
+
+def test_layout_5_is_dropped_with_its_actor_table_and_people_are_kept_in_key_order(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'tracking.sqlite'}")
+    with database.transaction() as cur:  # what layout 5 left: actors in a table of their own
+        cur.execute("CREATE TABLE tr_schema (version INTEGER NOT NULL)")
+        cur.execute("INSERT INTO tr_schema (version) VALUES (5)")
+        cur.execute("CREATE TABLE tr_event_actors (event_id TEXT PRIMARY KEY, actor TEXT)")
+    ReadModels(database).create()
+    with database.transaction(write=False) as cur:
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        tables = dict(cur.fetchall())
+    assert "tr_event_actors" not in tables
+    assert "actor TEXT NOT NULL" in tables["tr_applied_events"]
+    assert tables["tr_event_people"].endswith("WITHOUT ROWID")
+    assert not tables["tr_applied_events"].endswith("WITHOUT ROWID")
+    database.close()

@@ -133,9 +133,8 @@ def _rows(found: Iterable[tuple[Any, ...]]) -> list[Row]:
 
 def _journal(cur: Cursor, person_id: str) -> list[Row]:
     cur.execute(
-        "SELECT a.source, a.position, a.type, a.time, a.data, r.actor FROM tr_event_people p"
-        " JOIN tr_applied_events a ON a.event_id = p.event_id"
-        " LEFT JOIN tr_event_actors r ON r.event_id = p.event_id WHERE p.person_id = ?",
+        "SELECT a.source, a.position, a.type, a.time, a.data, a.actor FROM tr_event_people p"
+        " JOIN tr_applied_events a ON a.event_id = p.event_id WHERE p.person_id = ?",
         (person_id,),
     )
     return _rows(cur.fetchall())
@@ -179,8 +178,8 @@ def _corrections(cur: Cursor, person_id: str, look: Lookups) -> list[Row]:
         return []
     marks = ", ".join("?" * len(CORRECTIONS))
     cur.execute(
-        f"SELECT a.source, a.position, a.type, a.time, a.data, r.actor FROM tr_applied_events a"
-        f" LEFT JOIN tr_event_actors r ON r.event_id = a.event_id WHERE a.type IN ({marks})",
+        f"SELECT source, position, type, time, data, actor FROM tr_applied_events"
+        f" WHERE type IN ({marks})",
         CORRECTIONS,
     )
     return [
