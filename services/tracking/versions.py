@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from services.tracking.changes import SCOPED, scoped
 from services.tracking.schema import FACT_KEYS, FACTS, REENTERED
@@ -47,6 +47,23 @@ def columns(table: str) -> tuple[str, ...]:
         if found and found.group(1) == table:
             names = [item.split()[0] for item in _items(found.group(2))]
             return tuple(n for n in names if n not in ("PRIMARY", "recorded_from", "recorded_to"))
+    raise KeyError(table)
+
+
+@cache
+def _declared(table: str) -> dict[str, tuple[str, Any]]:
+    """Each column's declared type and the value an insert that leaves it out stores (its
+    ``DEFAULT`` literal, else NULL), in layout order."""
+    for statement in FACTS:
+        found = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$", statement, re.S)
+        if found and found.group(1) == table:
+            declared: dict[str, tuple[str, Any]] = {}
+            for item in _items(found.group(2)):
+                name, kind = item.split()[:2]
+                if name in columns(table):
+                    default = re.search(r"DEFAULT (-?\d+)", item)
+                    declared[name] = (kind.upper(), int(default.group(1)) if default else None)
+            return declared
     raise KeyError(table)
 
 
@@ -101,6 +118,29 @@ def _insert(table: str, names: tuple[str, ...]) -> str:
     )
 
 
+@cache
+def _held_insert(table: str) -> str:
+    """A fact created once, as :class:`Batched` holds it: every column, and when it ended."""
+    names = ", ".join(columns(table))
+    return (
+        f"INSERT INTO {table} ({names}, recorded_from, recorded_to)"
+        f" VALUES ({', '.join('?' * (len(columns(table)) + 2))}) ON CONFLICT DO NOTHING"
+    )
+
+
+_AS_STORED = {"TEXT": (str,), "INTEGER": (int,), "BIGINT": (int,)}
+"""The Python types both databases give back for a column of each declared type."""
+
+
+def _as_stored(table: str, row: Sequence[Any]) -> bool:
+    """Whether each value reads back as it is: text in a TEXT column, a number (not a bool)
+    in an integer one, or NULL. Only then does a held row stand in for the stored one."""
+    for value, (kind, _default) in zip(row, _declared(table).values(), strict=False):
+        if value is not None and (type(value) not in _AS_STORED.get(kind, ())):
+            return False
+    return True
+
+
 class Batched:
     """A cursor that holds back blind inserts and runs each statement's with ``executemany``.
 
@@ -113,6 +153,12 @@ class Batched:
     order. Anything else run through the cursor (or :meth:`flush`, which the projector calls
     before it writes the journal) first runs all that is held, so no statement sees the
     database without the ones deferred before it.
+
+    A fact created once (not :data:`~.schema.REENTERED`) is held whole (:meth:`hold`), and a
+    :func:`revise` of it before the flush changes the held row rather than flushing and
+    asking the database: a person's attributes follow their registration, a batch later or
+    in the same one. Such a fact has no other row under its key (its own aggregate created
+    it, once), so the held row is the current one the database would have found.
     """
 
     def __init__(self, cur: Cursor) -> None:
@@ -125,6 +171,27 @@ class Batched:
         cohort too (:data:`~.changes.SCOPED`): their change counters go up."""
         self.people: dict[str, set[str | None]] = {}
         """Per table of :data:`PERSON_TABLES` written, whose rows were (None: someone's)."""
+        self._rows: dict[tuple[str, tuple[Any, ...]], list[Any] | None] = {}
+        """The current row held for each fact created once, by table and key: its columns'
+        values, ``recorded_from`` and ``recorded_to`` (None: more than one was recorded, so
+        only the database can say which holds)."""
+
+    def hold(self, table: str, values: Mapping[str, Any], at: str, replacing: bool = False) -> None:
+        """Defers the insert of a fact created once, from ``at``, with every column
+        (``replacing``: as the next version of the row held for its key)."""
+        row = {name: default for name, (_kind, default) in _declared(table).items()}
+        row.update(values)
+        params = [*row.values(), at, None]
+        self.defer(_held_insert(table), params, table)
+        key = (table, tuple(row[name] for name in FACT_KEYS[table]))
+        self._rows[key] = params if replacing or key not in self._rows else None
+
+    def held(self, table: str, key: Sequence[Any]) -> list[Any] | None:
+        """The current row held for ``key`` (see :meth:`hold`), if it reads back as it is."""
+        params = self._rows.get((table, tuple(key)))
+        if params is None or not _as_stored(table, params):
+            return None
+        return params
 
     def defer(self, sql: str, params: Sequence[Any], table: str) -> None:
         held = self._shape.get(table)
@@ -138,6 +205,7 @@ class Batched:
             self.cur.executemany(sql, rows)
         self._held.clear()
         self._shape.clear()
+        self._rows.clear()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         self.flush()
@@ -207,7 +275,10 @@ def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
         cur.touched.add(table)
         _note(cur, table, values)
         _touch_scope(cur, table, values)
-        cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
+        if table in REENTERED:
+            cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
+        else:
+            cur.hold(table, values, at)
     else:
         insert(cur, table, values, at)
 
@@ -246,6 +317,10 @@ def revise(
     """
     _touch(cur, table)
     _touch_scope(cur, table, _key_row(table, key))
+    held = cur.held(table, key) if otherwise is None and isinstance(cur, Batched) else None
+    if held is not None:
+        _revise_held(cast(Batched, cur), table, held, change, at)
+        return
     # A fact that may be new (``otherwise``) is usually new: one insert settles it.
     if otherwise is not None and insert(cur, table, otherwise, at):
         return
@@ -276,6 +351,28 @@ def revise(
         sets = ", ".join(f"{name} = ?" for name in changes)
         where = sql.current.split(" WHERE ", 1)[1]
         cur.execute(f"UPDATE {table} SET {sets} WHERE {where}", (*changes.values(), *key))
+
+
+def _revise_held(cur: Batched, table: str, held: list[Any], change: Change, at: str) -> None:
+    """:func:`revise` of a row :class:`Batched` holds: the same outcome as the statements,
+    without running them (the held row is closed and the next version held after it, or it
+    is changed in place)."""
+    names = columns(table)
+    old = dict(zip(names, held, strict=False))
+    _note(cur, table, old)
+    changes = change(old)
+    _touch_scope(cur, table, old)
+    if held[-2] < at:
+        _touch_scope(cur, table, changes)
+        if all(old[name] == value for name, value in changes.items()):
+            return
+        held[-1] = at
+        cur.hold(table, {**old, **changes}, at, replacing=True)
+        return
+    changed = {name: value for name, value in changes.items() if old[name] != value}
+    _touch_scope(cur, table, changed)
+    for name, value in changed.items():
+        held[names.index(name)] = value
 
 
 def retire(cur: Cursor, table: str, key: Sequence[Any], at: str) -> None:

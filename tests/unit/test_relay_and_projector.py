@@ -194,8 +194,8 @@ def test_a_batch_racing_another_projector_rolls_back_whole_and_its_retry_skips_t
     # this interleaving is only reachable on PostgreSQL; the outcome must be the same).
     with tracking.readmodels.database.transaction() as cur:
         cur.execute(
-            "INSERT INTO tr_applied_events (event_id, source, type, position, time, data)"
-            " VALUES (?, 'enrolment', ?, ?, 'then', '{}')",
+            "INSERT INTO tr_applied_events (event_id, source, type, position, time, data, actor)"
+            " VALUES (?, 'enrolment', ?, ?, 'then', '{}', 'system:system')",
             (raced.id, raced.type, raced.position),
         )
     monkeypatch.setattr(projector_module, "applied_event_ids", lookup_before_the_other_commits)
