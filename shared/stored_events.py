@@ -94,16 +94,30 @@ class StoredEventDecoder:
         return found
 
     def _revive(self, value: Any) -> Any:
-        """The library's decoding hook, applied bottom-up to every object of parsed JSON."""
+        """The library's decoding hook, applied bottom-up to every object of parsed JSON.
+
+        A typed value whose data is plain text (an id, a moment, a date: nearly all of them)
+        is revived where it is found, without a call of its own for the object holding it.
+        """
         kind = type(value)
         if kind is dict:
+            revivers = self.revivers
             for key, item in value.items():
-                if type(item) is dict or type(item) is list:
+                kind = type(item)
+                if kind is dict:
+                    if len(item) == 2 and type(item.get("_data_")) is str and "_type_" in item:
+                        reviver = revivers.get(item["_type_"])
+                        if reviver is None:
+                            raise _NotOurs
+                        value[key] = reviver(item["_data_"])
+                    else:
+                        value[key] = self._revive(item)
+                elif kind is list:
                     value[key] = self._revive(item)
             if len(value) == 2 and "_type_" in value:
                 if "_data_" not in value:
                     return value
-                reviver = self.revivers.get(value["_type_"])
+                reviver = revivers.get(value["_type_"])
                 if reviver is None:
                     raise _NotOurs
                 return reviver(value["_data_"])
