@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from services.tracking.projections import HANDLERS
 from services.tracking.projections.base import compact_json, utc_text
 from shared.events import Envelope
@@ -20,8 +22,20 @@ LOOKUP_CHUNK = 500
 JOURNAL_COLUMNS = "event_id, source, type, position, time, data, actor"
 """What the ledger (the id), the timeline and the handlers (the rest) read of an event."""
 INSERT_JOURNAL = f"INSERT INTO tr_applied_events ({JOURNAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_JSON = compact_json(default=str)
-"""An event's data as the journal stores it; made once, as the journal encodes every event."""
+_COMPACT = compact_json(default=str)
+
+
+def _json(data: dict[str, Any]) -> str:
+    """An event's data as the journal stores it: compact JSON from orjson, which is several
+    times faster than the standard encoder and the journal encodes every event (text stays
+    UTF-8, not ``\\u`` escapes). What orjson refuses (an integer beyond 64 bits) gets the
+    standard encoder's form."""
+    try:
+        return orjson.dumps(data, default=str).decode()
+    except orjson.JSONEncodeError:
+        return _COMPACT(data)
+
+
 INSERT_PEOPLE = "INSERT INTO tr_event_people (person_id, event_id) VALUES (?, ?)"
 
 
@@ -47,7 +61,7 @@ class Journal:
                 envelope.type,
                 envelope.position,
                 utc_text(envelope.time),
-                _JSON(envelope.data),
+                _json(envelope.data),
                 envelope.actor,
             )
         )
