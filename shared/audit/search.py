@@ -20,6 +20,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from shared.events import Envelope
+from shared.events.envelope import MAX_POSITION
 from shared.outbox import Outbox
 from shared.web.blueprint import Blueprint
 from shared.web.security import requires
@@ -49,7 +50,7 @@ class SearchArgs(Schema):
     )
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Cursor: positions after this one."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.events.envelope import MAX_POSITION
+
 PURPOSE_HEADER = "X-Purpose"
 
 
@@ -44,7 +46,7 @@ class CheckpointOut(Schema):
 class CheckpointArgs(Schema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Only checkpoints after this position."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -85,7 +87,7 @@ class AccessArgs(Schema):
     )
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Cursor: entries after this position."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

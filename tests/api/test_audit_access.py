@@ -142,6 +142,20 @@ def test_bad_filters_are_named(api: Api) -> None:
         assert_problem(response, 422, {field})
 
 
+def test_a_cursor_past_any_position_is_a_422_not_a_500(api: Api) -> None:
+    """The log's positions are 64-bit integers: a larger cursor cannot be bound in SQL."""
+    for path in ("/enrolment/audit/access", "/tracking/audit/checkpoints"):
+        for after in (str(2**63), str(10**30)):
+            response = api.get(path, role="auditor", query_string={"after": after})
+            assert_problem(response, 422, {"after"})
+        last = api.get(path, role="auditor", query_string={"after": str(2**63 - 1)})
+        assert last.status_code == 200
+    spec = api.get("/enrolment/openapi.json").get_json()
+    for path in ("/enrolment/audit/access", "/enrolment/audit/checkpoints"):
+        after = next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "after")
+        assert after["schema"]["maximum"] == 2**63 - 1
+
+
 def test_a_participant_gets_their_own_access_history_only(
     api: Api, people: tuple[str, str]
 ) -> None:
