@@ -83,6 +83,21 @@ def test_a_purpose_with_a_control_character_is_refused_and_nothing_leaves(
     assert access(api, "enrolment", actor="hr_admin:hr-ctl")["entries"][0]["purpose"] == "a\tb"
 
 
+def test_a_purpose_longer_than_documented_is_refused_not_cut(
+    api: Api, people: tuple[str, str]
+) -> None:
+    """The OpenAPI document says at most 200 characters: a longer purpose is a 400 naming the
+    header, as a control character is, and nothing is logged or leaves."""
+    first, _ = people
+    read = api.get(f"/enrolment/people/{first}", sub="hr-long", headers={"X-Purpose": "x" * 201})
+    body = assert_problem(read, 400, {"X-Purpose"})
+    assert "200" in body["detail"] and first not in str(body.get("errors"))
+    assert access(api, "enrolment", actor="hr_admin:hr-long")["entries"] == []
+    fine = api.get(f"/enrolment/people/{first}", sub="hr-long", headers={"X-Purpose": "y" * 200})
+    assert fine.status_code == 200
+    assert access(api, "enrolment", actor="hr_admin:hr-long")["entries"][0]["purpose"] == "y" * 200
+
+
 def test_a_list_logs_every_person_it_shows_and_writes_are_not_reads(
     api: Api, people: tuple[str, str]
 ) -> None:
