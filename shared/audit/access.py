@@ -89,6 +89,7 @@ class Filters:
     operation: str | None = None
     """A substring of the operation (``GET /enrolment/people/{person_id}``)."""
     since: str | None = None
+    """As :func:`stamp` writes it: compared with ``at`` as text."""
     until: str | None = None
 
 
@@ -352,3 +353,14 @@ class AccessSource:
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def stamp(moment: dt.datetime) -> str:
+    """An aware ``moment`` written as :func:`now` writes ``at`` (UTC, to the microsecond), so
+    comparing the texts compares the times: ``20:00+02:00`` is before ``19:00+00:00`` as text.
+    A moment whose UTC falls outside the years 1 to 9999 is clamped to their first or last."""
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except OverflowError:
+        utc = (dt.datetime.min if moment.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+    return utc.isoformat(timespec="microseconds")

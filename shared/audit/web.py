@@ -22,7 +22,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema
 
-from shared.audit.access import Access, Filters, now
+from shared.audit.access import Access, Filters, now, stamp
 from shared.audit.access_writer import Pending
 from shared.audit.checkpoints import public_hex
 from shared.audit.people import people_in, people_of
@@ -378,8 +378,8 @@ def audit_blueprint(service: str) -> Blueprint:
                 role=args.get("role"),
                 person=person,
                 operation=args.get("operation"),
-                since=args["since"].isoformat() if args.get("since") else None,
-                until=args["until"].isoformat() if args.get("until") else None,
+                since=stamp(args["since"]) if args.get("since") else None,
+                until=stamp(args["until"]) if args.get("until") else None,
             )
             limit = args["limit"]
             entries = _audit().access.query(filters, args["after"], limit + 1)

@@ -5,6 +5,7 @@ chained and verified like the event logs; a read whose entry cannot be written i
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +145,24 @@ def test_filters_pages_and_csv(api: Api, people: tuple[str, str]) -> None:
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["person_ids"] for r in rows] == [first] * 3
+
+
+def test_the_period_is_compared_as_time_whatever_its_offset(
+    api: Api, people: tuple[str, str]
+) -> None:
+    """``at`` is kept in UTC; a bound given at another offset names the same instant."""
+    api.get(f"/enrolment/people/{people[0]}", sub="offset")
+    hour = dt.timedelta(hours=1)
+    moment = dt.datetime.now(dt.UTC)
+    helsinki, new_york = dt.timezone(2 * hour), dt.timezone(-5 * hour)
+    for since, until in (
+        ((moment - hour).astimezone(helsinki), (moment + hour).astimezone(new_york)),
+        ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"),  # past UTC's years
+    ):
+        bounds = {"from": str(since).replace(" ", "T"), "to": str(until).replace(" ", "T")}
+        assert len(access(api, "enrolment", actor="offset", **bounds)["entries"]) == 1, bounds
+    later = (moment + hour).astimezone(helsinki).isoformat()
+    assert access(api, "enrolment", actor="offset", **{"from": later})["entries"] == []
 
 
 def test_bad_filters_are_named(api: Api) -> None:
