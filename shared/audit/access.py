@@ -237,8 +237,8 @@ class AccessLog:
             where.append("person_ids LIKE ?")
             params.append(f"%,{filters.person},%")
         if filters.operation:
-            where.append("operation LIKE ?")
-            params.append(f"%{filters.operation}%")
+            where.append("operation LIKE ? ESCAPE '!'")
+            params.append(f"%{_literal(filters.operation)}%")
         if filters.since:
             where.append("at >= ?")
             params.append(filters.since)
@@ -275,6 +275,12 @@ class AccessLog:
 
     def source(self) -> AccessSource:
         return AccessSource(self)
+
+
+def _literal(text: str) -> str:
+    """``text`` inside a LIKE pattern with ``ESCAPE '!'``: its ``%`` and ``_`` are characters to
+    find, not wildcards (a filter of ``%`` would otherwise match every entry)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _entry(r: Sequence[Any]) -> Access:

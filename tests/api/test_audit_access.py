@@ -147,6 +147,15 @@ def test_filters_pages_and_csv(api: Api, people: tuple[str, str]) -> None:
     assert [r["person_ids"] for r in rows] == [first] * 3
 
 
+def test_the_operation_filter_matches_its_text_literally(api: Api, people: tuple[str, str]) -> None:
+    """``%`` and ``_`` are characters to find, not SQL wildcards matching every entry."""
+    api.get(f"/enrolment/people/{people[0]}", sub="literal")
+    for literal in ("people/{person_id}", "_id"):
+        assert access(api, "enrolment", actor="literal", operation=literal)["entries"]
+    for wildcard in ("%", "GET_/enrolment", "people/{person%}", "person!_id"):
+        assert access(api, "enrolment", actor="literal", operation=wildcard)["entries"] == []
+
+
 def test_the_period_is_compared_as_time_whatever_its_offset(
     api: Api, people: tuple[str, str]
 ) -> None:
