@@ -24,6 +24,7 @@ from shared.events.envelope import MAX_POSITION
 from shared.outbox import Outbox
 from shared.web.blueprint import Blueprint
 from shared.web.security import requires
+from shared.web.validation import Moment
 
 SEARCHERS = ("auditor", "hr_admin")
 MAX_SCAN = 50_000
@@ -42,10 +43,10 @@ class SearchArgs(Schema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Who recorded it: role:subject, or the subject alone."},
     )
-    since = fields.AwareDateTime(
+    since = Moment(
         data_key="from", format="iso", metadata={"description": "Recorded at or after (ISO 8601)."}
     )
-    until = fields.AwareDateTime(
+    until = Moment(
         data_key="to", format="iso", metadata={"description": "Recorded before (ISO 8601)."}
     )
     after = fields.Integer(

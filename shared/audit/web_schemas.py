@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import MAX_POSITION
+from shared.web.validation import Moment
 
 PURPOSE_HEADER = "X-Purpose"
 
@@ -75,12 +76,12 @@ class AccessArgs(Schema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "A part of the operation, e.g. GET /enrolment/people."},
     )
-    since = fields.AwareDateTime(
+    since = Moment(
         data_key="from",
         format="iso",
         metadata={"description": "Entries at or after (ISO 8601 with offset)."},
     )
-    until = fields.AwareDateTime(
+    until = Moment(
         data_key="to",
         format="iso",
         metadata={"description": "Entries before (ISO 8601 with offset)."},
