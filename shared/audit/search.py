@@ -24,7 +24,7 @@ from shared.events.envelope import MAX_POSITION
 from shared.outbox import Outbox
 from shared.web.blueprint import Blueprint
 from shared.web.security import requires
-from shared.web.validation import Moment
+from shared.web.validation import Moment, SingleLine
 
 SEARCHERS = ("auditor", "hr_admin")
 MAX_SCAN = 50_000
@@ -34,13 +34,13 @@ class SearchArgs(Schema):
     aggregate_id = fields.UUID(metadata={"description": "Events of this aggregate (the subject)."})
     person_id = fields.UUID(metadata={"description": "Events about this person."})
     type = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={
             "description": "The integration event type, e.g. polku.enrolment.person.registered.v1."
         },
     )
     actor = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "Who recorded it: role:subject, or the subject alone."},
     )
     since = Moment(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import MAX_POSITION
-from shared.web.validation import Moment
+from shared.web.validation import Moment, SingleLine
 
 PURPOSE_HEADER = "X-Purpose"
 
@@ -62,18 +62,21 @@ class CheckpointPage(Schema):
 
 
 class AccessArgs(Schema):
+    """The filters are compared in SQL, and PostgreSQL's text cannot hold a NUL: a control
+    character in one is refused (422), not a 500."""
+
     actor = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "A token subject, or role:subject."},
     )
-    role = fields.String(validate=validate.Length(min=1, max=40))
+    role = fields.String(validate=[validate.Length(min=1, max=40), SingleLine])
     person = fields.UUID(
         metadata={
             "description": "Entries that read this person's data (a participant: only their own)."
         }
     )
     operation = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "A part of the operation, e.g. GET /enrolment/people."},
     )
     since = Moment(
