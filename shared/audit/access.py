@@ -89,6 +89,7 @@ class Filters:
     operation: str | None = None
     """A substring of the operation (``GET /enrolment/people/{person_id}``)."""
     since: str | None = None
+    """As :func:`stamp` writes it: compared with ``at`` as text."""
     until: str | None = None
 
 
@@ -236,8 +237,8 @@ class AccessLog:
             where.append("person_ids LIKE ?")
             params.append(f"%,{filters.person},%")
         if filters.operation:
-            where.append("operation LIKE ?")
-            params.append(f"%{filters.operation}%")
+            where.append("operation LIKE ? ESCAPE '!'")
+            params.append(f"%{_literal(filters.operation)}%")
         if filters.since:
             where.append("at >= ?")
             params.append(filters.since)
@@ -274,6 +275,12 @@ class AccessLog:
 
     def source(self) -> AccessSource:
         return AccessSource(self)
+
+
+def _literal(text: str) -> str:
+    """``text`` inside a LIKE pattern with ``ESCAPE '!'``: its ``%`` and ``_`` are characters to
+    find, not wildcards (a filter of ``%`` would otherwise match every entry)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _entry(r: Sequence[Any]) -> Access:
@@ -352,3 +359,14 @@ class AccessSource:
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def stamp(moment: dt.datetime) -> str:
+    """An aware ``moment`` written as :func:`now` writes ``at`` (UTC, to the microsecond), so
+    comparing the texts compares the times: ``20:00+02:00`` is before ``19:00+00:00`` as text.
+    A moment whose UTC falls outside the years 1 to 9999 is clamped to their first or last."""
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except OverflowError:
+        utc = (dt.datetime.min if moment.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+    return utc.isoformat(timespec="microseconds")

@@ -29,7 +29,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from shared.audit.access import Access, AccessLog, _entry
+from shared.audit.access import Access, AccessLog, _entry, stamp
 from shared.audit.chain import GENESIS, ChainedLog, ChainRow, row_hash
 from shared.audit.checkpoints import (
     Checkpoint,
@@ -149,7 +149,7 @@ def access_range(
     with log.database.transaction(write=False) as cur:
         cur.execute(
             f"SELECT MIN(position), MAX(position) FROM {log.table} WHERE at >= ? AND at < ?",
-            (since.isoformat(), until.isoformat()),
+            (stamp(since), stamp(until)),
         )
         first, last = cur.fetchone()
     if first is None:

@@ -20,9 +20,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from shared.events import Envelope
+from shared.events.envelope import MAX_POSITION
 from shared.outbox import Outbox
 from shared.web.blueprint import Blueprint
 from shared.web.security import requires
+from shared.web.validation import Moment, SingleLine
 
 SEARCHERS = ("auditor", "hr_admin")
 MAX_SCAN = 50_000
@@ -32,24 +34,24 @@ class SearchArgs(Schema):
     aggregate_id = fields.UUID(metadata={"description": "Events of this aggregate (the subject)."})
     person_id = fields.UUID(metadata={"description": "Events about this person."})
     type = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={
             "description": "The integration event type, e.g. polku.enrolment.person.registered.v1."
         },
     )
     actor = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "Who recorded it: role:subject, or the subject alone."},
     )
-    since = fields.AwareDateTime(
+    since = Moment(
         data_key="from", format="iso", metadata={"description": "Recorded at or after (ISO 8601)."}
     )
-    until = fields.AwareDateTime(
+    until = Moment(
         data_key="to", format="iso", metadata={"description": "Recorded before (ISO 8601)."}
     )
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Cursor: positions after this one."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -22,7 +22,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema
 
-from shared.audit.access import Access, Filters, now
+from shared.audit.access import Access, Filters, now, stamp
 from shared.audit.access_writer import Pending
 from shared.audit.checkpoints import public_hex
 from shared.audit.people import people_in, people_of
@@ -125,9 +125,9 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
             who = _caller()
             if who is None:  # no valid token: nothing was read
                 return response
-            purpose = _purpose(req)
-            if purpose is None:  # nothing leaves: the read is refused before it is logged
-                message = "holds a control character; give the purpose as plain text"
+            purpose: str = req.environ.get(PURPOSE_ENVIRON, "")
+            message = _refusal(purpose)
+            if message is not None:  # nothing leaves: the read is refused before it is logged
                 return problem(
                     400,
                     "Bad Request",
@@ -210,10 +210,20 @@ def _begin_entry(
 
 
 def _purpose(req: Any) -> str | None:
-    """The purpose the caller gave, cut to :data:`MAX_PURPOSE` characters; None when it holds a
-    control character (PostgreSQL's text cannot hold a NUL, and a log line should be one)."""
+    """The purpose the caller gave; None when it is refused (:func:`_refusal`)."""
     given: str = req.environ.get(PURPOSE_ENVIRON, "")
-    return None if _CONTROL.search(given) else given[:MAX_PURPOSE]
+    return None if _refusal(given) else given
+
+
+def _refusal(given: str) -> str | None:
+    """Why a purpose is refused, if it is: one holding a control character (PostgreSQL's text
+    cannot hold a NUL, and a log line should be one), or one longer than the documented
+    :data:`MAX_PURPOSE` characters (cut, the log would keep a purpose the caller never gave)."""
+    if _CONTROL.search(given):
+        return "holds a control character; give the purpose as plain text"
+    if len(given) > MAX_PURPOSE:
+        return f"is longer than {MAX_PURPOSE} characters; give a shorter purpose"
+    return None
 
 
 def _access(
@@ -277,7 +287,8 @@ def _document(api: Any, personal: Personal) -> None:
         operation.setdefault("responses", {}).setdefault(
             "400",
             {
-                "description": f"The {PURPOSE_HEADER} header holds a control character.",
+                "description": f"The {PURPOSE_HEADER} header holds a control character or "
+                f"is longer than {MAX_PURPOSE} characters.",
                 "content": problem_content,
             },
         )
@@ -367,8 +378,8 @@ def audit_blueprint(service: str) -> Blueprint:
                 role=args.get("role"),
                 person=person,
                 operation=args.get("operation"),
-                since=args["since"].isoformat() if args.get("since") else None,
-                until=args["until"].isoformat() if args.get("until") else None,
+                since=stamp(args["since"]) if args.get("since") else None,
+                until=stamp(args["until"]) if args.get("until") else None,
             )
             limit = args["limit"]
             entries = _audit().access.query(filters, args["after"], limit + 1)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.events.envelope import MAX_POSITION
+from shared.web.validation import Moment, SingleLine
+
 PURPOSE_HEADER = "X-Purpose"
 
 
@@ -44,7 +47,7 @@ class CheckpointOut(Schema):
 class CheckpointArgs(Schema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Only checkpoints after this position."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -59,33 +62,36 @@ class CheckpointPage(Schema):
 
 
 class AccessArgs(Schema):
+    """The filters are compared in SQL, and PostgreSQL's text cannot hold a NUL: a control
+    character in one is refused (422), not a 500."""
+
     actor = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "A token subject, or role:subject."},
     )
-    role = fields.String(validate=validate.Length(min=1, max=40))
+    role = fields.String(validate=[validate.Length(min=1, max=40), SingleLine])
     person = fields.UUID(
         metadata={
             "description": "Entries that read this person's data (a participant: only their own)."
         }
     )
     operation = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), SingleLine],
         metadata={"description": "A part of the operation, e.g. GET /enrolment/people."},
     )
-    since = fields.AwareDateTime(
+    since = Moment(
         data_key="from",
         format="iso",
         metadata={"description": "Entries at or after (ISO 8601 with offset)."},
     )
-    until = fields.AwareDateTime(
+    until = Moment(
         data_key="to",
         format="iso",
         metadata={"description": "Entries before (ISO 8601 with offset)."},
     )
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_POSITION),
         metadata={"description": "Cursor: entries after this position."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -28,6 +28,7 @@ from shared.web.blueprint import Blueprint
 from shared.web.contract import cloudevent_component
 from shared.web.pagination import MAX_POSITION
 from shared.web.security import requires
+from shared.web.validation import Moment
 
 FEED_READERS = ("service", "auditor", "hr_admin")
 RESTRICTED_ROLE = "service"
@@ -70,12 +71,12 @@ class FeedArgs(Schema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Only events of this subject (an aggregate's id)."},
     )
-    since = fields.AwareDateTime(
+    since = Moment(
         load_default=None,
         format="iso",
         metadata={"description": "Only events recorded at or after this time (with offset)."},
     )
-    until = fields.AwareDateTime(
+    until = Moment(
         load_default=None,
         format="iso",
         metadata={"description": "Only events recorded before this time (with offset)."},

@@ -6,6 +6,8 @@
   nothing else. A guarded operation checks after the caller is authenticated and admitted
   (:func:`shared.web.security.requires` calls :func:`reject_unknown_query`), so a request
   without a token is still a 401; an open one checks before its view.
+- **A query parameter given twice is a 422** naming it, unless the document makes it a list:
+  which value would count is otherwise up to the parser (webargs takes the first).
 - **A JSON object naming a key twice is a 422** naming the key: which value would count is
   otherwise up to the parser.
 
@@ -17,17 +19,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, request
 from flask_smorest import abort
 
 _OPENAPI_PATH = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 QUERY = "polku.strict.query"
-"""App extension: ``(rule, method) -> allowed query names``, built from the document once."""
+"""App extension: ``(rule, method) -> Query``, built from the document once."""
 GUARDED = "_polku_guarded"
 """Set on a view method wrapped by ``requires``: it checks the query itself, after auth."""
 TWICE = "this key appears more than once in its object"
+
+
+class Query(NamedTuple):
+    """What an operation's document says of its query parameters."""
+
+    allowed: frozenset[str]
+    lists: frozenset[str]
+    """Those of type array: the only ones that may be repeated."""
 
 
 def install(app: Flask) -> None:
@@ -35,8 +45,8 @@ def install(app: Flask) -> None:
     app.before_request(_reject_duplicate_keys)
 
 
-def _allowed(app: Flask) -> dict[tuple[str, str], frozenset[str]]:
-    table: dict[tuple[str, str], frozenset[str]] | None = app.extensions.get(QUERY)
+def _allowed(app: Flask) -> dict[tuple[str, str], Query]:
+    table: dict[tuple[str, str], Query] | None = app.extensions.get(QUERY)
     if table is None:
         api: Any = app.extensions["polku.api"]
         paths = api.spec.to_dict().get("paths", {})
@@ -47,36 +57,37 @@ def _allowed(app: Flask) -> dict[tuple[str, str], frozenset[str]]:
             for method, operation in paths.get(path, {}).items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
-                names = set()
+                allowed, lists = set(), set()
                 for parameter in operation.get("parameters", []):
                     if "$ref" in parameter:
                         parameter = parameters.get(parameter["$ref"].rsplit("/", 1)[-1], {})
                     if parameter.get("in") == "query":
-                        names.add(parameter["name"])
-                table[(rule.rule, method.upper())] = frozenset(names)
+                        allowed.add(parameter["name"])
+                        kind = parameter.get("schema", {}).get("type")
+                        if kind == "array" or (isinstance(kind, list) and "array" in kind):
+                            lists.add(parameter["name"])
+                table[(rule.rule, method.upper())] = Query(frozenset(allowed), frozenset(lists))
         app.extensions[QUERY] = table
     return table
 
 
 def reject_unknown_query() -> None:
-    """422 naming every query parameter the matched operation does not document."""
+    """422 naming every query parameter the matched operation does not document, or that is
+    given twice though the document makes it no list."""
     if request.url_rule is None or not request.args:
         return
-    allowed = _allowed(current_app).get((request.url_rule.rule, request.method))
-    if allowed is None:  # not an operation of the document (docs pages, assets)
+    query = _allowed(current_app).get((request.url_rule.rule, request.method))
+    if query is None:  # not an operation of the document (docs pages, assets)
         return
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        known = ", ".join(sorted(allowed)) or "none"
-        abort(
-            422,
-            errors={
-                "query": {
-                    name: [f"unknown query parameter; this operation takes: {known}"]
-                    for name in unknown
-                }
-            },
-        )
+    known = ", ".join(sorted(query.allowed)) or "none"
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(request.args)):
+        if name not in query.allowed:
+            errors[name] = [f"unknown query parameter; this operation takes: {known}"]
+        elif name not in query.lists and len(request.args.getlist(name)) > 1:
+            errors[name] = ["this parameter appears more than once; give it once"]
+    if errors:
+        abort(422, errors={"query": errors})
 
 
 def _check_open_operation() -> None:

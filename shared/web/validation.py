@@ -92,7 +92,21 @@ class PlausibleDate(fields.Date):
         return day
 
 
-class PlausibleDateTime(fields.AwareDateTime):
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 date-time with an offset, and nothing after it.
+
+    Python's ISO parser stops at a NUL that follows a ``Z``: ``2020-04-01T09:00:00Z`` followed
+    by a NUL and anything else would read as nine o'clock, the rest unseen. A value holding a
+    control character is refused (naming it) before it is parsed.
+    """
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        if isinstance(value, str):
+            SingleLine(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PlausibleDateTime(Moment):
     """An aware date-time whose date is in the configured plausible years."""
 
     def __init__(self, **kwargs: Any) -> None:

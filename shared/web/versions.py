@@ -24,12 +24,16 @@ class VersionArgs(Schema):
 
 
 def expected_version() -> int | None:
-    """The version the request's ``If-Match`` header names, or None when it sends none."""
+    """The version the request's ``If-Match`` header names, or None when it sends none.
+
+    Only the ASCII digits count: ``str.isdigit`` also accepts superscripts (a header's byte
+    0xB2 arrives as Latin-1 ``²``), which ``int`` cannot read.
+    """
     given = request.headers.get(IF_MATCH, "").strip()
     if not given:
         return None
     bare = given.removeprefix("W/").strip('"')
-    if not bare.isdigit() or not 1 <= len(bare) <= 18 or int(bare) < 1:
+    if not (bare.isascii() and bare.isdigit()) or not 1 <= len(bare) <= 18 or int(bare) < 1:
         abort(
             400,
             message=f"{IF_MATCH} must be an aggregate version, a positive whole number such as 3",

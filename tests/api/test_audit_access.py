@@ -5,6 +5,7 @@ chained and verified like the event logs; a read whose entry cannot be written i
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +84,21 @@ def test_a_purpose_with_a_control_character_is_refused_and_nothing_leaves(
     assert access(api, "enrolment", actor="hr_admin:hr-ctl")["entries"][0]["purpose"] == "a\tb"
 
 
+def test_a_purpose_longer_than_documented_is_refused_not_cut(
+    api: Api, people: tuple[str, str]
+) -> None:
+    """The OpenAPI document says at most 200 characters: a longer purpose is a 400 naming the
+    header, as a control character is, and nothing is logged or leaves."""
+    first, _ = people
+    read = api.get(f"/enrolment/people/{first}", sub="hr-long", headers={"X-Purpose": "x" * 201})
+    body = assert_problem(read, 400, {"X-Purpose"})
+    assert "200" in body["detail"] and first not in str(body.get("errors"))
+    assert access(api, "enrolment", actor="hr_admin:hr-long")["entries"] == []
+    fine = api.get(f"/enrolment/people/{first}", sub="hr-long", headers={"X-Purpose": "y" * 200})
+    assert fine.status_code == 200
+    assert access(api, "enrolment", actor="hr_admin:hr-long")["entries"][0]["purpose"] == "y" * 200
+
+
 def test_a_list_logs_every_person_it_shows_and_writes_are_not_reads(
     api: Api, people: tuple[str, str]
 ) -> None:
@@ -131,15 +147,60 @@ def test_filters_pages_and_csv(api: Api, people: tuple[str, str]) -> None:
     assert [r["person_ids"] for r in rows] == [first] * 3
 
 
+def test_the_operation_filter_matches_its_text_literally(api: Api, people: tuple[str, str]) -> None:
+    """``%`` and ``_`` are characters to find, not SQL wildcards matching every entry."""
+    api.get(f"/enrolment/people/{people[0]}", sub="literal")
+    for literal in ("people/{person_id}", "_id"):
+        assert access(api, "enrolment", actor="literal", operation=literal)["entries"]
+    for wildcard in ("%", "GET_/enrolment", "people/{person%}", "person!_id"):
+        assert access(api, "enrolment", actor="literal", operation=wildcard)["entries"] == []
+
+
+def test_the_period_is_compared_as_time_whatever_its_offset(
+    api: Api, people: tuple[str, str]
+) -> None:
+    """``at`` is kept in UTC; a bound given at another offset names the same instant."""
+    api.get(f"/enrolment/people/{people[0]}", sub="offset")
+    hour = dt.timedelta(hours=1)
+    moment = dt.datetime.now(dt.UTC)
+    helsinki, new_york = dt.timezone(2 * hour), dt.timezone(-5 * hour)
+    for since, until in (
+        ((moment - hour).astimezone(helsinki), (moment + hour).astimezone(new_york)),
+        ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"),  # past UTC's years
+    ):
+        bounds = {"from": str(since).replace(" ", "T"), "to": str(until).replace(" ", "T")}
+        assert len(access(api, "enrolment", actor="offset", **bounds)["entries"]) == 1, bounds
+    later = (moment + hour).astimezone(helsinki).isoformat()
+    assert access(api, "enrolment", actor="offset", **{"from": later})["entries"] == []
+
+
 def test_bad_filters_are_named(api: Api) -> None:
     for query, field in (
         ({"person": "nope"}, "person"),
         ({"from": "yesterday"}, "from"),
         ({"format": "xml"}, "format"),
         ({"limit": "0"}, "limit"),
+        # PostgreSQL's text cannot hold a NUL: compared in SQL, it was a 500 there.
+        ({"actor": "hr_admin:a\x00b"}, "actor"),
+        ({"role": "hr\x00admin"}, "role"),
+        ({"operation": "GET\x1f/enrolment"}, "operation"),
     ):
         response = api.get("/enrolment/audit/access", role="auditor", query_string=query)
         assert_problem(response, 422, {field})
+
+
+def test_a_cursor_past_any_position_is_a_422_not_a_500(api: Api) -> None:
+    """The log's positions are 64-bit integers: a larger cursor cannot be bound in SQL."""
+    for path in ("/enrolment/audit/access", "/tracking/audit/checkpoints"):
+        for after in (str(2**63), str(10**30)):
+            response = api.get(path, role="auditor", query_string={"after": after})
+            assert_problem(response, 422, {"after"})
+        last = api.get(path, role="auditor", query_string={"after": str(2**63 - 1)})
+        assert last.status_code == 200
+    spec = api.get("/enrolment/openapi.json").get_json()
+    for path in ("/enrolment/audit/access", "/enrolment/audit/checkpoints"):
+        after = next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "after")
+        assert after["schema"]["maximum"] == 2**63 - 1
 
 
 def test_a_participant_gets_their_own_access_history_only(

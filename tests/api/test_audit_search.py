@@ -89,6 +89,9 @@ def test_bad_filters_are_named_and_only_auditors_and_hr_search(api: Api) -> None
         ({"from": "monday"}, "from"),
         ({"scan": "0"}, "scan"),
         ({"limit": "5000"}, "limit"),
+        ({"after": str(2**63)}, "after"),
+        ({"actor": "hr_admin:a\x00b"}, "actor"),
+        ({"type": "polku.\x00"}, "type"),
     ):
         assert_problem(
             api.get("/enrolment/audit/events", role="auditor", query_string=query), 422, {field}

@@ -114,6 +114,16 @@ def test_if_match_guards_against_stale_writes(api: Api) -> None:
     assert body.get("current_version") == 2
 
 
+@pytest.mark.parametrize("given", ["\u00b2", "1\u00b9", 'W/"\u00b3"', "\u0663", "abc", "0"])
+def test_an_if_match_that_is_no_version_is_a_400_and_writes_nothing(api: Api, given: str) -> None:
+    """A server hands header bytes over as Latin-1: 0xB2 arrives as a superscript two, which
+    ``str.isdigit`` calls a digit but ``int`` cannot read (it was a 500)."""
+    cohort_id = api.cohort()
+    with api.writes_nothing():
+        refused = api.post(f"/enrolment/cohorts/{cohort_id}/open", {}, headers={"If-Match": given})
+        assert "If-Match" in assert_problem(refused, 400)["detail"]
+
+
 def test_an_unknown_cohort_is_not_found(api: Api) -> None:
     for step in ("open", "start", "complete"):
         assert_problem(api.post(f"/enrolment/cohorts/{unknown_id()}/{step}", {}), 404)

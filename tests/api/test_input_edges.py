@@ -170,6 +170,35 @@ def test_free_text_refuses_control_characters(api: Api, field: str, value: Any, 
         assert_problem(api.post("/enrolment/programmes", body), 422, {named})
 
 
+def test_a_moment_with_anything_after_it_is_refused_in_a_body(api: Api) -> None:
+    """Python's ISO parser stops at a NUL after a ``Z``: what follows must not pass unseen."""
+    cohort = api.cohort()
+    body = {"title": "S", "starts_at": "2020-04-01T09:00:00Z\x00junk"}
+    with api.writes_nothing():
+        problem = assert_problem(api.post(f"/enrolment/cohorts/{cohort}/sessions", body), 422)
+    assert [e["field"] for e in problem["errors"]] == ["starts_at"]
+    assert "U+0000" in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/enrolment/audit/access", "from"),
+        ("/tracking/audit/access", "to"),
+        ("/assessment/audit/events", "from"),
+        ("/enrolment/events", "since"),
+        ("/assessment/events", "until"),
+    ],
+)
+def test_a_moment_with_anything_after_it_is_refused_in_a_query(
+    api: Api, path: str, name: str
+) -> None:
+    response = api.get(path, role="auditor", query_string={name: "2020-01-01T00:00:00Z\x00x"})
+    assert_problem(response, 422, {name})
+    fine = api.get(path, role="auditor", query_string={name: "2020-01-01T00:00:00Z"})
+    assert fine.status_code == 200
+
+
 def test_free_text_keeps_tabs_and_line_breaks(api: Api) -> None:
     body = {
         "name": "P",

@@ -78,6 +78,22 @@ def test_unknown_query_parameters_are_a_422_naming_them_everywhere(api: Api) -> 
     assert api.get("/enrolment/cohorts?limit=1").status_code == 200
 
 
+def test_a_query_parameter_given_twice_is_a_422_naming_it(api: Api) -> None:
+    """Which value would count is otherwise up to the parser (it takes the first)."""
+    for path, query in (
+        ("/enrolment/cohorts", "limit=1&limit=2"),
+        ("/enrolment/audit/access", "format=csv&format=json"),
+        ("/tracking/cohorts", "year=2020&q=x&year=2021"),
+    ):
+        problem = assert_problem(api.get(f"{path}?{query}", role="auditor"), 422)
+        assert [e["field"] for e in problem["errors"]] == [query.split("=")[0]]
+        assert "more than once" in problem["errors"][0]["message"]
+    # A list parameter is repeated by design.
+    types = "type=fi.polku.enrolment.CohortPlanned&type=fi.polku.enrolment.ParticipantEnrolled"
+    feed = api.get(f"/enrolment/events?{types}", role="auditor")
+    assert feed.status_code == 200, feed.get_json()
+
+
 def test_a_json_key_given_twice_is_a_422_naming_it(api: Api) -> None:
     raw = b'{"name": "A", "organisation": "TEM", "name": "B"}'
     response = api.client.post(

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from shared.audit.access import Access, AccessLog, Filters
+from shared.audit.bundle import Range, access_range
 from shared.audit.checkpoints import CheckpointFile, Signer
 from shared.audit.ledger import Ledger
 from shared.audit.people import people_in
@@ -47,3 +48,20 @@ def test_people_are_read_from_answers() -> None:
     ).encode()
     assert people_in(body, ids_are_people=False) == [b, c, a]  # first seen first
     assert set(people_in(body, ids_are_people=True)) == {a, b, c}
+
+
+def test_an_export_period_at_any_offset_covers_the_same_entries(tmp_path: Path) -> None:
+    """``polku audit export --from/--to`` with an offset: compared as times, not as texts."""
+    database = Database(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    try:
+        log = AccessLog(database, "x")
+        noon = dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC)
+        for hour in range(3):
+            at = (noon + dt.timedelta(hours=hour)).isoformat(timespec="microseconds")
+            log.write(Access(at, "hr_admin", "hr-1", "GET /x", "/x", (), 200))
+        helsinki = dt.timezone(dt.timedelta(hours=2))
+        since, until = (noon + dt.timedelta(hours=h) for h in (1, 2))
+        span = access_range(log, since.astimezone(helsinki), until.astimezone(helsinki), [])
+        assert span == Range(2, 2)
+    finally:
+        database.close()
