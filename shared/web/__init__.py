@@ -275,11 +275,20 @@ def _first_unstorable(node: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
+def sane_id(given: str) -> bool:
+    """Whether a caller's correlation or causation id may go into events and logs: 1 to 128
+    ASCII letters, digits, ``-`` and ``_`` (``str.isalnum`` alone also takes ``é`` and ``²``)."""
+    return (
+        0 < len(given) <= 128
+        and given.isascii()
+        and given.replace("-", "").replace("_", "").isalnum()
+    )
+
+
 def take_correlation_id() -> None:
     given = request.headers.get(CORRELATION_HEADER, "").strip()
     # Only a sane header is propagated into events and logs; anything else is replaced.
-    valid = 0 < len(given) <= 128 and given.replace("-", "").replace("_", "").isalnum()
-    g.correlation_id = given if valid else str(uuid.uuid4())
+    g.correlation_id = given if sane_id(given) else str(uuid.uuid4())
 
 
 def echo_correlation_id(response: Response) -> Response:

@@ -25,7 +25,7 @@ from shared.auth import (
     verify_token,
 )
 from shared.oidc import OidcVerifier, acting
-from shared.web import jwt_secret, strict
+from shared.web import jwt_secret, sane_id, strict
 from shared.web.blueprint import Blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,6 +162,6 @@ def event_meta() -> dict[str, str]:
         "correlation_id": g.correlation_id,
     }
     causation = request.headers.get("X-Causation-ID", "").strip()
-    if causation and len(causation) <= 128:
+    if sane_id(causation):  # anything else is left out, as a correlation id is replaced
         meta["causation_id"] = causation
     return meta

@@ -466,7 +466,11 @@ def test_a_given_correlation_id_is_echoed_and_recorded(api: Api) -> None:
     }
 
 
-@pytest.mark.parametrize("given_id", [None, "has spaces", "x" * 129], ids=["absent", "bad", "long"])
+@pytest.mark.parametrize(
+    "given_id",
+    [None, "has spaces", "x" * 129, "caf\u00e9", "v\u00b2"],
+    ids=["absent", "bad", "long", "latin letter", "superscript digit"],
+)
 def test_a_correlation_id_is_generated_when_absent_or_unusable(
     api: Api, given_id: str | None
 ) -> None:
@@ -477,6 +481,16 @@ def test_a_correlation_id_is_generated_when_absent_or_unusable(
     generated = response.headers["X-Correlation-ID"]
     uuid.UUID(generated)
     assert last_event_meta(api)["correlation_id"] == generated
+
+
+@pytest.mark.parametrize("given_id", ["has spaces", "x" * 129, "caf\u00e9", "v\u00b2"])
+def test_an_unusable_causation_id_is_left_out_of_the_event(api: Api, given_id: str) -> None:
+    api.post(
+        "/enrolment/programmes",
+        {"name": "P", "organisation": "T"},
+        headers={"X-Causation-ID": given_id},
+    )
+    assert "causation_id" not in last_event_meta(api)
 
 
 def test_a_problem_carries_the_correlation_id(api: Api) -> None:
