@@ -237,8 +237,9 @@ class AccessLog:
             where.append("person_ids LIKE ?")
             params.append(f"%,{filters.person},%")
         if filters.operation:
-            where.append("operation LIKE ? ESCAPE '!'")
-            params.append(f"%{_literal(filters.operation)}%")
+            # LOWER on both sides: SQLite's LIKE ignores case and PostgreSQL's does not.
+            where.append("LOWER(operation) LIKE ? ESCAPE '!'")
+            params.append(f"%{_literal(filters.operation.lower())}%")
         if filters.since:
             where.append("at >= ?")
             params.append(filters.since)

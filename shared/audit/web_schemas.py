@@ -77,7 +77,9 @@ class AccessArgs(Schema):
     )
     operation = fields.String(
         validate=[validate.Length(min=1, max=200), SingleLine],
-        metadata={"description": "A part of the operation, e.g. GET /enrolment/people."},
+        metadata={
+            "description": "A part of the operation, e.g. GET /enrolment/people (case ignored)."
+        },
     )
     since = Moment(
         data_key="from",

@@ -249,3 +249,16 @@ def test_pruning_keeps_the_newest_entry(url: str, service: str, tmp_path: Path) 
         assert [e["position"] for e in log.query(Filters(), 0, 10)] == [3, 4]
     finally:
         database.close()
+
+
+def test_the_operation_filter_ignores_case_on_both_databases(url: str, service: str) -> None:
+    database = Database(url)
+    try:
+        log = AccessLog(database, service)
+        log.write(entry("case"))
+        for given in ("get /x", "GET /X/{PERSON_ID}", "x/{person_id}"):
+            found = log.query(Filters(operation=given), 0, 10)
+            assert [e["subject"] for e in found] == ["case"], given
+        assert log.query(Filters(operation="GET_/x"), 0, 10) == []  # still no wildcard
+    finally:
+        database.close()
