@@ -150,10 +150,14 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
         return response
 
 
+READS = frozenset(["GET", "HEAD"])
+"""Methods that read: a HEAD runs the GET's view and tells whether the person exists."""
+
+
 def _personal_rule(req: Any, personal: Personal) -> str | None:
-    """The route rule of a GET that reads personal data; None for any other request."""
+    """The route rule of a read (GET or HEAD) of personal data; None for any other request."""
     rule: str | None = req.url_rule.rule if req.url_rule is not None else None
-    return rule if req.method == "GET" and rule is not None and personal.matches(rule) else None
+    return rule if req.method in READS and rule is not None and personal.matches(rule) else None
 
 
 def _named(req: Any, rule: str, personal: Personal, response: Response) -> dict[str, None]:
@@ -241,7 +245,7 @@ def _access(
         at=now(),
         role=who.role,
         subject=who.sub,
-        operation=f"GET {_rule_text(rule)}",
+        operation=f"{req.method} {_rule_text(rule)}",
         resource=(req.path + (f"?{query}" if query else ""))[:2000],
         person_ids=tuple(people)[:MAX_PEOPLE],
         outcome=outcome,

@@ -17,7 +17,7 @@ from services.runtime import Embedded
 from shared.audit.checkpoints import Checkpoint, public_key_from_hex, signature_valid
 from shared.audit.verify import Kind
 from shared.audit.web import AUDIT_EXTENSION
-from tests.api.helpers import Api, assert_problem, build
+from tests.api.helpers import Api, assert_problem, bearer, build
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,16 @@ def test_a_read_of_a_person_is_logged_with_who_whose_and_why(
     assert entry["operation"] == "GET /enrolment/people/{person_id}"
     assert (entry["role"], entry["subject"], entry["purpose"]) == ("hr_admin", "hr-9", "case 42")
     assert (entry["person_ids"], entry["outcome"], entry["service"]) == ([first], 200, "enrolment")
+
+
+def test_a_head_request_for_a_person_is_logged_as_one(api: Api, people: tuple[str, str]) -> None:
+    """A HEAD runs the GET's view and tells whether the person exists: it is a read too."""
+    first, _ = people
+    read = api.client.head(f"/enrolment/people/{first}", headers=bearer("hr_admin", "hr-head"))
+    assert read.status_code == 200 and read.get_data() == b""
+    (entry,) = access(api, "enrolment", actor="hr_admin:hr-head")["entries"]
+    assert entry["operation"] == "HEAD /enrolment/people/{person_id}"
+    assert (entry["person_ids"], entry["outcome"]) == ([first], 200)
 
 
 def test_a_purpose_with_a_control_character_is_refused_and_nothing_leaves(
