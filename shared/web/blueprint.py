@@ -22,6 +22,8 @@ from flask import Response, current_app
 from flask_smorest.utils import unpack_tuple_response
 from marshmallow import Schema
 
+from shared.web.validation import strict_query_integers
+
 ANSWER_HOOKS = "polku.answer_hooks"
 """The app extension holding the hooks: a list of ``hook(status, result, schema)``."""
 
@@ -29,6 +31,14 @@ AnswerHook = Callable[[int, Any, Schema | None], None]
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's, with a query string's integers read strictly (ASCII digits and a
+        minus sign: :func:`~shared.web.validation.strict_query_integers`)."""
+        if location == "query":
+            schema = schema() if isinstance(schema, type) else schema
+            strict_query_integers(schema)
+        return super().arguments(schema, location=location, **kwargs)
+
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
         dump = super().response(status_code, schema, **kwargs)
         dumper = schema() if isinstance(schema, type) and issubclass(schema, Schema) else schema

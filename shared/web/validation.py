@@ -4,6 +4,8 @@ plausible dates."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import cache
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -116,3 +118,32 @@ class PlausibleDateTime(Moment):
         moment = super()._deserialize(value, attr, data, **kwargs)
         _plausible(moment.date(), "the date of")
         return moment
+
+
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
+class _DigitsOnly(fields.Integer):
+    """An integer field that reads text only as ASCII digits with an optional minus sign."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not _DIGITS.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+@cache
+def _digits_only(kind: type[fields.Integer]) -> type[fields.Integer]:
+    if issubclass(kind, _DigitsOnly):
+        return kind
+    return type(f"DigitsOnly{kind.__name__}", (_DigitsOnly, kind), {})
+
+
+def strict_query_integers(schema: Any) -> None:
+    """Makes the integer fields of a query-string schema instance read only ASCII digits and a
+    minus sign: ``int()``, which marshmallow calls on text, also takes ``1_0``, ``+5``, `` 5``,
+    ``٣`` (an Arabic-Indic three) and full-width digits. Each field keeps its own kind (its
+    class gains the check)."""
+    for field in schema.fields.values():
+        if isinstance(field, fields.Integer):
+            field.__class__ = _digits_only(type(field))

@@ -292,3 +292,12 @@ def test_the_root_still_answers_unknown_paths_with_where_the_services_are(api: A
     body = assert_problem(api.client.get("/nope"), 404)
     assert "/enrolment" in body["detail"]
     assert body["instance"] == "/nope"
+
+
+@pytest.mark.parametrize("given", ["1_0", "+5", " 5", "5 ", "\u0663", "\uff11", "0x10"])
+def test_a_query_integer_is_ascii_digits_only(api: Api, given: str) -> None:
+    """``int()`` alone would read each of these as a number."""
+    problem = assert_problem(api.get("/enrolment/cohorts", query_string={"limit": given}), 422)
+    assert [(e["location"], e["field"]) for e in problem["errors"]] == [("query", "limit")]
+    assert api.get("/enrolment/cohorts", query_string={"limit": "5"}).status_code == 200
+    assert api.get("/enrolment/cohorts", query_string={"limit": "-1"}).status_code == 422  # range
