@@ -42,25 +42,20 @@ __all__ = [
 @cache
 def columns(table: str) -> tuple[str, ...]:
     """A fact table's columns without the two recorded-time ones, in layout order."""
-    for statement in FACTS:
-        found = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$", statement, re.S)
-        if found and found.group(1) == table:
-            names = [item.split()[0] for item in _items(found.group(2))]
-            return tuple(n for n in names if n not in ("PRIMARY", "recorded_from", "recorded_to"))
-    raise KeyError(table)
+    return tuple(_declared(table))
 
 
 @cache
 def _declared(table: str) -> dict[str, tuple[str, Any]]:
-    """Each column's declared type and the value an insert that leaves it out stores (its
-    ``DEFAULT`` literal, else NULL), in layout order."""
+    """Each column but the two recorded-time ones, in layout order: its declared type and the
+    value an insert that leaves it out stores (its ``DEFAULT`` literal, else NULL)."""
     for statement in FACTS:
         found = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$", statement, re.S)
         if found and found.group(1) == table:
             declared: dict[str, tuple[str, Any]] = {}
             for item in _items(found.group(2)):
                 name, kind = item.split()[:2]
-                if name in columns(table):
+                if name not in ("PRIMARY", "recorded_from", "recorded_to"):
                     default = re.search(r"DEFAULT (-?\d+)", item)
                     declared[name] = (kind.upper(), int(default.group(1)) if default else None)
             return declared
