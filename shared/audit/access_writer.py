@@ -119,7 +119,16 @@ class Writer:
 
     def submit(self, pending: Pending) -> int:
         """Appends ``pending``'s entry; returns its position once it is committed."""
-        self._enqueue(pending)
+        if self._lock.acquire(blocking=False):  # no write under way: no queue to share
+            try:
+                if self._sent is None and not self._queue:
+                    self._write([pending])
+                    return self._outcome(pending)
+                self._enqueue(pending)
+            finally:
+                self._lock.release()
+        else:
+            self._enqueue(pending)
         return self.finish(pending)
 
     def begin(self, pending: Pending) -> None:
@@ -150,6 +159,10 @@ class Writer:
                     if not batch:  # pragma: no cover - an entry is queued, sent or done
                         raise RuntimeError("an access-log entry was lost by its writer")
                     self._write(batch)
+        return self._outcome(pending)
+
+    @staticmethod
+    def _outcome(pending: Pending) -> int:
         if pending.error is not None:
             raise AccessLogUnavailable("the access log could not be written") from pending.error
         return pending.position

@@ -4,9 +4,13 @@ and the person filter matches whole ids only."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
-from shared.audit.access import Access, AccessLog, Filters
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.audit.access import Access, AccessLog, Filters, canonical, now
 from shared.audit.bundle import Range, access_range
 from shared.audit.checkpoints import CheckpointFile, Signer
 from shared.audit.ledger import Ledger
@@ -65,3 +69,32 @@ def test_an_export_period_at_any_offset_covers_the_same_entries(tmp_path: Path) 
         assert span == Range(2, 2)
     finally:
         database.close()
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=30) | st.text(
+    st.characters(max_codepoint=0x7F), max_size=30
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=9))
+def test_the_row_hash_bytes_are_the_standard_compact_json(fields: list[str]) -> None:
+    """orjson's fast form is taken only where it writes what ``json.dumps`` writes: the row
+    hashes of every log already written, and every verifier, depend on these bytes."""
+    assert canonical(fields) == json.dumps(fields, separators=(",", ":")).encode()
+
+
+def test_the_row_hash_bytes_of_text_either_encoder_writes_differently() -> None:
+    for odd in ["é", "\x7f", "\U0001f600", "a\u2028b", '"\\\n\x00']:
+        assert canonical([odd]) == json.dumps([odd], separators=(",", ":")).encode(), odd
+
+
+def test_now_is_utc_to_the_microsecond_as_isoformat_writes_it() -> None:
+    before = dt.datetime.now(dt.UTC)
+    taken = [now() for _ in range(2000)]
+    after = dt.datetime.now(dt.UTC)
+    for text in taken[::97] + taken[-1:]:
+        moment = dt.datetime.fromisoformat(text)
+        assert moment.isoformat(timespec="microseconds") == text
+        assert before <= moment <= after
+    assert taken == sorted(taken)
