@@ -22,7 +22,7 @@ from services.tracking import changes
 from services.tracking.journal import Journal, applied_event_ids, handle
 from services.tracking.readmodels import ReadModels, now, one_writer_at_a_time, store_cursor
 from services.tracking.schema import check_layout
-from services.tracking.versions import Batched, Touched
+from services.tracking.versions import Batched, Touched, Written
 from shared.events import Envelope, Registry
 from shared.feeds import Delivery, Feed, Key, Poll
 from shared.polling import run_until_stopped
@@ -62,6 +62,8 @@ class Projector:
         self._pending: Poll | None = None
         self._attempts = 0
         self.stats = ProjectorStats()
+        self.written: Written | None = None
+        """Set only for read models that began empty (a rebuild's): see ``versions.Written``."""
         self.wakeup = threading.Event()
         self.heads: dict[tuple[str, int], int] = {}
         self.heads_at: str | None = None
@@ -130,7 +132,7 @@ class Projector:
             cur, [d.envelope.id for d in poll.deliveries if d.envelope is not None]
         )
         journal = Journal()
-        batched = Batched(cur)  # runs of the same insert go in one executemany
+        batched = Batched(cur, self.written)  # runs of the same insert: one executemany
         applied: list[Key] = []
         for delivery in poll.deliveries:
             envelope = self._readable(cur, delivery)
@@ -198,7 +200,7 @@ class Projector:
         if applied_event_ids(cur, [envelope.id]):
             self.stats.duplicates += 1
             return False
-        batched = Batched(cur)
+        batched = Batched(cur, self.written)
         handle(batched, envelope)
         batched.flush()
         touched.merge(batched)

@@ -25,7 +25,8 @@ from services.tracking import changes
 from services.tracking.comparison import BATCH, IGNORED, layouts, positions
 from services.tracking.projector import Projector
 from services.tracking.readmodels import ReadModels
-from services.tracking.schema import VIEW_TABLES, check_layout
+from services.tracking.schema import REENTERED, VIEW_TABLES, check_layout
+from services.tracking.versions import Written
 from shared.events import restricted_registry
 from shared.feeds import Feed, Key, Poll
 from shared.sql import Cursor, Database, batches
@@ -150,6 +151,16 @@ class Rebuild:
         self.projector = Projector(
             self.readmodels, Unacknowledged(self.feed), restricted_registry(), self.batch_size
         )
+        if self._empty():  # fresh read models: a first write of a key needs no question
+            self.projector.written = Written()
+
+    def _empty(self) -> bool:
+        with self.readmodels.database.transaction(write=False) as cur:
+            for table in REENTERED:
+                cur.execute(f"SELECT 1 FROM {table} LIMIT 1")
+                if cur.fetchone() is not None:
+                    return False
+        return True
 
     @property
     def rate(self) -> float:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from services.tracking.changes import SCOPED, scoped
 from services.tracking.schema import FACT_KEYS, FACTS, REENTERED
@@ -29,6 +29,7 @@ __all__ = [
     "Batched",
     "Change",
     "Touched",
+    "Written",
     "columns",
     "insert",
     "record",
@@ -115,12 +116,49 @@ def _insert(table: str, names: tuple[str, ...]) -> str:
 
 @cache
 def _held_insert(table: str) -> str:
-    """A fact created once, as :class:`Batched` holds it: every column, and when it ended."""
+    """A fact as :class:`Batched` holds it: every column, and when it ended. A fact created
+    once may meet its own row again (a duplicate delivery): the key keeps it out. A re-entered
+    fact is held only when :class:`Written` knows its key was never written, so a conflict
+    there would be a fault, and it fails the batch rather than lose the row."""
     names = ", ".join(columns(table))
+    conflict = "" if table in REENTERED else " ON CONFLICT DO NOTHING"
     return (
         f"INSERT INTO {table} ({names}, recorded_from, recorded_to)"
-        f" VALUES ({', '.join('?' * (len(columns(table)) + 2))}) ON CONFLICT DO NOTHING"
+        f" VALUES ({', '.join('?' * (len(columns(table)) + 2))}){conflict}"
     )
+
+
+class Written:
+    """The keys of re-entered facts (:data:`~.schema.REENTERED`) written into read models that
+    began empty, as a rebuild's do: a filter of fixed size (2 MiB, whatever the number of keys)
+    that never forgets a key written and rarely (about 1% at a million keys) cannot rule out
+    one that never was.
+
+    A key it rules out has no row at all, so the first event of it (an invitation, a session's
+    first mark for someone) is certainly an insert: :class:`Batched` holds that row like a fact
+    created once instead of asking the database. Every write of a re-entered key through
+    :func:`record`, :func:`insert` and the held rows adds it; a write rolled back leaves it in,
+    which only costs the statement the filter saved."""
+
+    BITS = 1 << 24
+    _MASK = BITS - 1
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+
+    def _spots(self, table: str, key: Sequence[Any]) -> tuple[int, int]:
+        # Key values as text, so a UUID and its text are the same key, as in the database.
+        found = hash((table, *map(str, key)))
+        return found & self._MASK, (found >> 32) & self._MASK
+
+    def add(self, table: str, key: Sequence[Any]) -> None:
+        for spot in self._spots(table, key):
+            self._bits[spot >> 3] |= 1 << (spot & 7)
+
+    def never(self, table: str, key: Sequence[Any]) -> bool:
+        """Whether no row of ``key`` was ever written (False: maybe one was)."""
+        bits = self._bits
+        return any(not bits[spot >> 3] & (1 << (spot & 7)) for spot in self._spots(table, key))
 
 
 _AS_STORED = {"TEXT": (str,), "INTEGER": (int,), "BIGINT": (int,)}
@@ -156,8 +194,10 @@ class Batched:
     it, once), so the held row is the current one the database would have found.
     """
 
-    def __init__(self, cur: Cursor) -> None:
+    def __init__(self, cur: Cursor, written: Written | None = None) -> None:
         self.cur = cur
+        self.written = written
+        """Set when the read models began empty (a rebuild): see :class:`Written`."""
         self._held: dict[str, list[Sequence[Any]]] = {}
         self._shape: dict[str, str] = {}
         """The statement held for each table."""
@@ -180,6 +220,14 @@ class Batched:
         self.defer(_held_insert(table), params, table)
         key = (table, tuple(row[name] for name in FACT_KEYS[table]))
         self._rows[key] = params if replacing or key not in self._rows else None
+
+    def fresh(self, table: str, key: Sequence[Any]) -> bool:
+        """Whether a re-entered fact's ``key`` certainly has no row yet (see :class:`Written`)."""
+        return self.written is not None and table in REENTERED and self.written.never(table, key)
+
+    def wrote(self, table: str, key: Sequence[Any]) -> None:
+        if self.written is not None and table in REENTERED:
+            self.written.add(table, key)
 
     def held(self, table: str, key: Sequence[Any]) -> list[Any] | None:
         """The current row held for ``key`` (see :meth:`hold`), if it reads back as it is."""
@@ -271,6 +319,7 @@ def record(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> None:
         _note(cur, table, values)
         _touch_scope(cur, table, values)
         if table in REENTERED:
+            cur.wrote(table, _key_of(table, values))
             cur.defer(_insert(table, tuple(values)), (*values.values(), at), table)
         else:
             cur.hold(table, values, at)
@@ -287,8 +336,14 @@ def insert(cur: Cursor, table: str, values: Mapping[str, Any], at: str) -> bool:
     _touch(cur, table)
     _note(cur, table, values)
     _touch_scope(cur, table, values)
+    if isinstance(cur, Batched):
+        cur.wrote(table, _key_of(table, values))
     cur.execute(_insert(table, tuple(values)), (*values.values(), at))
     return bool(cur.rowcount)
+
+
+def _key_of(table: str, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(values[name] for name in FACT_KEYS[table])
 
 
 Change = Callable[[dict[str, Any]], Mapping[str, Any]]
@@ -312,10 +367,18 @@ def revise(
     """
     _touch(cur, table)
     _touch_scope(cur, table, _key_row(table, key))
-    held = cur.held(table, key) if otherwise is None and isinstance(cur, Batched) else None
-    if held is not None:
-        _revise_held(cast(Batched, cur), table, held, change, at)
-        return
+    if isinstance(cur, Batched):
+        held = cur.held(table, key)
+        if held is not None:
+            _revise_held(cur, table, held, change, at)
+            return
+        if otherwise is not None and cur.fresh(table, key):  # certainly new: held, not asked
+            cur.touched.add(table)
+            _note(cur, table, otherwise)
+            _touch_scope(cur, table, otherwise)
+            cur.wrote(table, key)
+            cur.hold(table, otherwise, at)
+            return
     # A fact that may be new (``otherwise``) is usually new: one insert settles it.
     if otherwise is not None and insert(cur, table, otherwise, at):
         return

@@ -4,13 +4,16 @@ statements give, without running them (services/tracking/versions.py, ``Batched`
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.tracking.schema import SCHEMA
-from services.tracking.versions import Batched, record, revise
+from services.tracking.versions import Batched, Written, record, retire, revise
 
 Writes = Callable[[Any], None]
 
@@ -104,3 +107,99 @@ def test_the_held_row_is_used_without_a_statement() -> None:
     # One executemany: a row per version (the first closed where the second begins).
     assert [s.split(" (")[0] for s in statements] == ["INSERT INTO tr_people"] * 2
     conn.close()
+
+
+# Re-entered facts (a session's marks) in read models that began empty: the first mark of a
+# key that ``Written`` rules out is held, not asked of the database. Any sequence of marks,
+# ends and flushes gives the rows the statements give.
+
+KEYS = [("s1", "p"), ("s1", "q"), ("s2", "p")]
+MOMENTS = [T1, T2, T3]
+
+
+def mark(cur: Any, key: tuple[str, str], at: str, status: str) -> None:
+    first = {"session_id": key[0], "person_id": key[1], "cohort_id": "c", "status": status}
+    revise(
+        cur,
+        "tr_attendance",
+        key,
+        lambda old: {"status": status, "corrections": int(old["corrections"]) + 1},
+        at,
+        otherwise={**first, "corrections": 0},
+    )
+
+
+def attendance(steps: list[tuple[str, int, int, str]], written: Written | None) -> list[Any]:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in SCHEMA:
+        conn.execute(statement)
+    plain: Any = conn.cursor()
+    cur = Batched(plain, written) if written is not None else plain
+    try:
+        for step, key, moment, status in steps:
+            if step == "mark":
+                mark(cur, KEYS[key], MOMENTS[moment], status)
+            elif step == "end":
+                retire(cur, "tr_attendance", KEYS[key], MOMENTS[moment])
+            elif written is not None:
+                cur.flush()
+        if written is not None:
+            cur.flush()
+    except sqlite3.IntegrityError as error:  # a mark at the very moment of an ended row
+        conn.close()
+        return [str(error)]  # the projector then applies the batch event by event
+    found = conn.execute(
+        "SELECT * FROM tr_attendance ORDER BY session_id, person_id, recorded_from"
+    ).fetchall()
+    conn.close()
+    return found
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["mark", "mark", "mark", "end", "flush"]),
+        st.integers(0, len(KEYS) - 1),
+        st.integers(0, len(MOMENTS) - 1),
+        st.sampled_from(["present", "absent"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(STEPS)
+def test_a_first_mark_held_gives_the_rows_the_statements_give(
+    steps: list[tuple[str, int, int, str]],
+) -> None:
+    assert attendance(steps, Written()) == attendance(steps, None)
+
+
+def test_a_first_mark_is_held_and_a_later_one_asks_the_database() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in SCHEMA:
+        conn.execute(statement)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    cur = Batched(conn.cursor(), Written())
+    mark(cur, KEYS[0], T1, "present")
+    mark(cur, KEYS[0], T2, "absent")  # the held row is closed, the next version held
+    assert statements == []
+    cur.flush()
+    assert [s.split(" (")[0] for s in statements] == ["INSERT INTO tr_attendance"] * 2
+    statements.clear()
+    mark(cur, KEYS[0], T3, "present")  # written before: only the database knows its row now
+    assert statements and statements[0].startswith("INSERT INTO tr_attendance")
+    assert "ON CONFLICT" in statements[0]
+    conn.close()
+
+
+def test_written_never_forgets_a_key_and_reads_ids_as_text() -> None:
+    written = Written()
+    ids = [str(uuid.UUID(int=i)) for i in range(5000)]
+    assert all(written.never("tr_attendance", (i, "p")) for i in ids)
+    for i in ids[:2500]:
+        written.add("tr_attendance", (uuid.UUID(i), "p"))
+    assert not any(written.never("tr_attendance", (i, "p")) for i in ids[:2500])
+    ruled_out = sum(written.never("tr_attendance", (i, "p")) for i in ids[2500:])
+    assert ruled_out > 2400  # rarely unsure about a key never written
+    assert written.never("tr_participation", (ids[0], "p"))  # per table
