@@ -63,6 +63,12 @@ def _declared(table: str) -> dict[str, tuple[str, Any]]:
     raise KeyError(table)
 
 
+@cache
+def _blank(table: str) -> dict[str, Any]:
+    """A fact table's row before any value is given: each column's default, in layout order."""
+    return {name: default for name, (_kind, default) in _declared(table).items()}
+
+
 def _items(body: str) -> Iterator[str]:
     depth, start = 0, 0
     for i, char in enumerate(body):
@@ -214,8 +220,7 @@ class Batched:
     def hold(self, table: str, values: Mapping[str, Any], at: str, replacing: bool = False) -> None:
         """Defers the insert of a fact created once, from ``at``, with every column
         (``replacing``: as the next version of the row held for its key)."""
-        row = {name: default for name, (_kind, default) in _declared(table).items()}
-        row.update(values)
+        row = {**_blank(table), **values}
         params = [*row.values(), at, None]
         self.defer(_held_insert(table), params, table)
         key = (table, tuple(row[name] for name in FACT_KEYS[table]))
