@@ -18,10 +18,15 @@ from services.tracking.versions import Batched, Written, record, retire, revise
 Writes = Callable[[Any], None]
 
 
-def rows(write: Writes, batched: bool) -> list[tuple[Any, ...]]:
+def empty_read_models() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     for statement in SCHEMA:
         conn.execute(statement)
+    return conn
+
+
+def rows(write: Writes, batched: bool) -> list[tuple[Any, ...]]:
+    conn = empty_read_models()
     cur: Any = conn.cursor()
     held = Batched(cur) if batched else cur
     write(held)
@@ -94,9 +99,7 @@ def test_revising_a_held_row_gives_the_rows_the_statements_give(case: str) -> No
 
 
 def test_the_held_row_is_used_without_a_statement() -> None:
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    for statement in SCHEMA:
-        conn.execute(statement)
+    conn = empty_read_models()
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     cur = Batched(conn.cursor())
@@ -130,9 +133,7 @@ def mark(cur: Any, key: tuple[str, str], at: str, status: str) -> None:
 
 
 def attendance(steps: list[tuple[str, int, int, str]], written: Written | None) -> list[Any]:
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    for statement in SCHEMA:
-        conn.execute(statement)
+    conn = empty_read_models()
     plain: Any = conn.cursor()
     cur = Batched(plain, written) if written is not None else plain
     try:
@@ -175,9 +176,7 @@ def test_a_first_mark_held_gives_the_rows_the_statements_give(
 
 
 def test_a_first_mark_is_held_and_a_later_one_asks_the_database() -> None:
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    for statement in SCHEMA:
-        conn.execute(statement)
+    conn = empty_read_models()
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     cur = Batched(conn.cursor(), Written())
