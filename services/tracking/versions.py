@@ -225,6 +225,7 @@ class Batched:
         self.defer(_held_insert(table), params, table)
         key = (table, tuple(row[name] for name in FACT_KEYS[table]))
         self._rows[key] = params if replacing or key not in self._rows else None
+        self.wrote(table, key[1])
 
     def fresh(self, table: str, key: Sequence[Any]) -> bool:
         """Whether a re-entered fact's ``key`` certainly has no row yet (see :class:`Written`)."""
@@ -377,12 +378,15 @@ def revise(
         if held is not None:
             _revise_held(cur, table, held, change, at)
             return
-        if otherwise is not None and cur.fresh(table, key):  # certainly new: held, not asked
+        if (
+            otherwise is not None
+            and cur.fresh(table, key)  # certainly new: held, not asked
+            and _key_of(table, otherwise) == tuple(key)
+        ):
             cur.touched.add(table)
             _note(cur, table, otherwise)
             _touch_scope(cur, table, otherwise)
-            cur.wrote(table, key)
-            cur.hold(table, otherwise, at)
+            cur.hold(table, otherwise, at)  # which notes the key as written
             return
     # A fact that may be new (``otherwise``) is usually new: one insert settles it.
     if otherwise is not None and insert(cur, table, otherwise, at):
