@@ -213,13 +213,14 @@ class Batched:
         self.people: dict[str, set[str | None]] = {}
         """Per table of :data:`PERSON_TABLES` written, whose rows were (None: someone's)."""
         self._rows: dict[tuple[str, tuple[Any, ...]], list[Any] | None] = {}
-        """The current row held for each fact created once, by table and key: its columns'
-        values, ``recorded_from`` and ``recorded_to`` (None: more than one was recorded, so
-        only the database can say which holds)."""
+        """The current row held for each fact held (:meth:`hold`), by table and key: its
+        columns' values, ``recorded_from`` and ``recorded_to`` (None: more than one was
+        recorded, so only the database can say which holds)."""
 
     def hold(self, table: str, values: Mapping[str, Any], at: str, replacing: bool = False) -> None:
-        """Defers the insert of a fact created once, from ``at``, with every column
-        (``replacing``: as the next version of the row held for its key)."""
+        """Defers the insert of a fact created once, or of a re-entered fact's first row when
+        :meth:`fresh`, from ``at``, with every column (``replacing``: as the next version of the
+        row held for its key)."""
         row = {**_blank(table), **values}
         params = [*row.values(), at, None]
         self.defer(_held_insert(table), params, table)
@@ -383,8 +384,7 @@ def revise(
             and cur.fresh(table, key)  # certainly new: held, not asked
             and _key_of(table, otherwise) == tuple(key)
         ):
-            cur.touched.add(table)
-            _note(cur, table, otherwise)
+            _note(cur, table, otherwise)  # as insert() would (the table is touched above)
             _touch_scope(cur, table, otherwise)
             cur.hold(table, otherwise, at)  # which notes the key as written
             return
