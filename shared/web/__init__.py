@@ -186,6 +186,15 @@ def _check_json_body() -> None:
     or holding an integer too long for Python to convert."""
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
+    encoding = _content_encoding()
+    if encoding:
+        # Compressed bytes would be read as JSON and fail as "invalid JSON", or worse, a body
+        # declared compressed but sent plain would be taken as it is: refuse both (RFC 7694).
+        abort(
+            415,
+            message=f"Content-Encoding {encoding} is not accepted: send the body uncompressed",
+            headers={"Accept-Encoding": "identity"},
+        )
     if not request.is_json:
         if request.content_length or request.headers.get("Transfer-Encoding"):
             abort(415, message="send the body as JSON (Content-Type: application/json)")
@@ -212,6 +221,16 @@ def _check_json_body() -> None:
         where, message = found
         # "_schema" is marshmallow's name for the body as a whole (a field of null).
         abort(422, errors={"json": {where or "_schema": [message]}})
+
+
+def _content_encoding() -> str:
+    """The request body's ``Content-Encoding`` unless none or ``identity`` (``""`` then)."""
+    declared = request.headers.get("Content-Encoding", "")
+    codings = [c.strip() for c in declared.split(",") if c.strip()]
+    if all(c.lower() == "identity" for c in codings):
+        return ""
+    named = ", ".join(c for c in codings if c.lower() != "identity")
+    return named if len(named) <= 60 else named[:57] + "..."
 
 
 def _has_long_digit_run(raw: bytes) -> bool:

@@ -7,6 +7,8 @@ and an unchanged event log: bad input is never half-written.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -704,3 +706,41 @@ def test_random_person_bodies_never_crash(shared_api: Api, data: Any) -> None:
         )
     )
     assert_no_crash(shared_api, "/enrolment/people", body)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress", "named"),
+    [
+        ("gzip", True, "gzip"),
+        ("gzip", False, "gzip"),  # declared compressed but sent plain: not taken as it is
+        ("br", False, "br"),
+        ("identity, gzip", True, "gzip"),
+        ("x-" + "a" * 200, False, "x-aaaa"),
+    ],
+    ids=["gzip", "gzip-plain", "br", "identity-then-gzip", "long"],
+)
+def test_a_compressed_body_is_an_unsupported_media_type(
+    api: Api, encoding: str, compress: bool, named: str
+) -> None:
+    body = json.dumps({"name": "TEMPO", "organisation": "TEM"}).encode()
+    with api.writes_nothing():
+        response = api.client.post(
+            "/enrolment/programmes",
+            data=gzip.compress(body) if compress else body,
+            content_type="application/json",
+            headers={**bearer(), "Content-Encoding": encoding},
+        )
+        problem = assert_problem(response, 415)
+    assert named in problem["detail"] and len(problem["detail"]) < 140
+    assert response.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize("encoding", ["identity", "IDENTITY", ""])
+def test_an_identity_encoded_body_is_read(api: Api, encoding: str) -> None:
+    response = api.client.post(
+        "/enrolment/programmes",
+        data=json.dumps({"name": "TEMPO", "organisation": "TEM"}),
+        content_type="application/json",
+        headers={**bearer(), "Content-Encoding": encoding},
+    )
+    assert response.status_code == 201, response.get_json()
