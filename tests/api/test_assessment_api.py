@@ -548,3 +548,19 @@ def test_numbers_given_as_text_are_refused_not_reinterpreted(api: Api) -> None:
             422,
             {"indices.leadership.value"},
         )
+
+
+@pytest.mark.parametrize(
+    "wave",
+    ["a\x00b", "sometime", "follow_up", "follow_up:x", "follow_up:06", "follow_up:601",
+     "custom:", "custom: spring ", "post:extra", "post\u202e"],
+)  # fmt: skip
+def test_a_results_filter_no_wave_can_match_names_wave(api: Api, wave: str) -> None:
+    problem = assert_problem(api.get("/assessment/results", query_string={"wave": wave}), 422)
+    assert {e["field"] for e in problem["errors"]} == {"wave"}
+
+
+@pytest.mark.parametrize("wave", ["baseline", "follow_up:6", "custom:spring check"])
+def test_a_results_filter_by_any_wave_key_is_read(api: Api, wave: str) -> None:
+    response = api.get("/assessment/results", query_string={"wave": wave})
+    assert response.status_code == 200 and response.get_json()["items"] == []

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.assessment.domain.instruments import KINDS, PRIVACY, RATER_GROUPS
-from services.assessment.domain.waves import WAVES
+from services.assessment.domain.waves import WAVES, Wave, WaveInvalid
 from shared.web.pagination import PageArgs, PageSchema
 from shared.web.validation import FreeText, PlausibleDate, SingleLine
 
@@ -206,9 +206,21 @@ class ResultFilter(PageArgs):
     cohort_id = fields.UUID()
     instrument_id = fields.UUID()
     wave = fields.String(
-        validate=validate.Length(min=1, max=120),
+        validate=[validate.Length(min=1, max=120), SingleLine, lambda key: _wave_key(key)],
         metadata={"description": "A wave (post) or a wave key (follow_up:6, custom:<label>)."},
     )
+
+
+def _wave_key(key: str) -> None:
+    """Refuses a filter no result's wave can ever match: an unknown wave, a follow-up without
+    its months (``follow_up:6``), a custom wave without its label (``custom:<label>``), or a
+    key not written as stored ones are."""
+    try:
+        canonical = Wave.from_key(key).key
+    except WaveInvalid as exc:
+        raise ValidationError(f"{exc}; a wave key is post, follow_up:6 or custom:<label>") from None
+    if canonical != key:  # "post:x", "follow_up:06", "custom: x ": stored keys are canonical
+        raise ValidationError(f"not a wave key as results are stored: did you mean {canonical}?")
 
 
 class GroupSummary(Schema):
