@@ -48,7 +48,7 @@ MAX_PURPOSE = 200
 MAX_PEOPLE = 10_000
 PURPOSE_ENVIRON = "HTTP_" + PURPOSE_HEADER.upper().replace("-", "_")
 """The purpose header as WSGI names it (read from the environment: a tenth of the time)."""
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 STATUS_READERS = ("auditor", "hr_admin")
 CHECKPOINT_READERS = ("auditor", "hr_admin", "service")
 ACCESS_READERS = ("auditor", "hr_admin", "participant")
@@ -125,7 +125,7 @@ def install(app: Flask, audit: Audit, personal: Personal) -> None:
             who = _caller()
             if who is None:  # no valid token: nothing was read
                 return response
-            purpose: str = req.environ.get(PURPOSE_ENVIRON, "")
+            purpose = _given_purpose(req)
             message = _refusal(purpose)
             if message is not None:  # nothing leaves: the read is refused before it is logged
                 return problem(
@@ -215,8 +215,23 @@ def _begin_entry(
 
 def _purpose(req: Any) -> str | None:
     """The purpose the caller gave; None when it is refused (:func:`_refusal`)."""
-    given: str = req.environ.get(PURPOSE_ENVIRON, "")
+    given = _given_purpose(req)
     return None if _refusal(given) else given
+
+
+def _given_purpose(req: Any) -> str:
+    """The purpose header as the caller wrote it.
+
+    WSGI hands a header's bytes over as Latin-1 text, so a UTF-8 purpose ("henkilöstöraportti")
+    would be logged as mojibake and counted in bytes. Bytes that are UTF-8 are read as such;
+    anything else stays as Latin-1 read it."""
+    given: str = req.environ.get(PURPOSE_ENVIRON, "")
+    if given.isascii():
+        return given
+    try:
+        return given.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return given
 
 
 def _refusal(given: str) -> str | None:
@@ -282,7 +297,8 @@ def _document(api: Any, personal: Personal) -> None:
                 "required": False,
                 "schema": {"type": "string", "maxLength": MAX_PURPOSE},
                 "description": "Why the caller reads this personal data; kept in the access "
-                "log with who read whose data, when, and the outcome.",
+                "log with who read whose data, when, and the outcome. Its bytes are read as "
+                "UTF-8 (as Latin-1 when they are not UTF-8), and counted in characters.",
             }
         )
         problem_content = {

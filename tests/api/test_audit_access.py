@@ -278,3 +278,27 @@ def test_a_read_is_refused_when_its_entry_cannot_be_written(tmp_path: Path) -> N
         assert "Kaisa" not in response.get_data(as_text=True)
     finally:
         embedded.close()
+
+
+def test_a_utf8_purpose_is_logged_as_written_and_counted_in_characters(
+    api: Api, people: tuple[str, str]
+) -> None:
+    """WSGI gives header bytes as Latin-1 text: a Finnish purpose must not become mojibake, and
+    200 characters of it (400 bytes) are within the documented limit."""
+    first, _ = people
+    for purpose in ("henkilöstöraportti §7", "ä" * 200):
+        sent = purpose.encode().decode("latin-1")  # the header's bytes, as a client sends them
+        read = api.get(f"/enrolment/people/{first}", sub="hr-utf8", headers={"X-Purpose": sent})
+        assert read.status_code == 200, read.get_json()
+    logged = access(api, "enrolment", actor="hr_admin:hr-utf8")["entries"]
+    assert [e["purpose"] for e in logged] == ["henkilöstöraportti §7", "ä" * 200]
+    too_long = ("ä" * 201).encode().decode("latin-1")
+    read = api.get(f"/enrolment/people/{first}", sub="hr-utf8", headers={"X-Purpose": too_long})
+    assert_problem(read, 400, {"X-Purpose"})
+    c1 = "\u0085".encode().decode("latin-1")  # NEL, a control character once read as UTF-8
+    read = api.get(f"/enrolment/people/{first}", sub="hr-utf8", headers={"X-Purpose": c1})
+    assert_problem(read, 400, {"X-Purpose"})
+    latin = "caf\xe9"  # not UTF-8: kept as Latin-1 read it
+    read = api.get(f"/enrolment/people/{first}", sub="hr-utf8", headers={"X-Purpose": latin})
+    assert read.status_code == 200
+    assert access(api, "enrolment", actor="hr_admin:hr-utf8")["entries"][-1]["purpose"] == "café"
