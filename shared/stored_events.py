@@ -22,6 +22,8 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, find_id_convertor
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 
+from shared.events.registry import remember_text
+
 UUIDS_KEPT = 16384
 """How many ids' ``UUID`` objects a decoder keeps by their text; then it starts over."""
 
@@ -91,6 +93,7 @@ class StoredEventDecoder:
             if len(self._uuids) >= UUIDS_KEPT:
                 self._uuids.clear()
             found = self._uuids[data] = uuid.UUID(data)
+            remember_text(found, data)  # an id met once (a result's) is turned into text next
         return found
 
     def _revive(self, value: Any) -> Any:

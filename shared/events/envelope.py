@@ -50,11 +50,12 @@ def event_id(subject: str, version: int) -> str:
     """
     digest = _NAMESPACED.copy()
     digest.update(f"{subject}/{version}".encode())
-    raw = bytearray(digest.digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    hexed = raw.hex()
-    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+    h = digest.hexdigest()  # the first 32 of its 40 digits, with the version and variant set
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}
+"""The digit of the RFC 4122 variant (binary 10xx) for each hex digit of the hash."""
 
 
 class Envelope(NamedTuple):

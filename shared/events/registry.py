@@ -72,7 +72,21 @@ def text(value: Any) -> str:
     return found
 
 
+def remember_text(value: uuid.UUID, written: str) -> None:
+    """Keeps ``written`` as the text of ``value`` when it is ``str(value)``'s form (a stored
+    event's originator id is): :func:`text` then finds it instead of formatting it."""
+    if len(written) == 36 and written[8] == "-" and written == written.lower():
+        if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
+            _ID_TEXTS.clear()
+        _ID_TEXTS[value.int] = written
+
+
 def _text(value: Any) -> Any:
+    """:func:`text` of a field's value, or None; a kept id's text without a second call."""
+    if type(value) is uuid.UUID:
+        found = _ID_TEXTS.get(value.int)
+        if found is not None:
+            return found
     return None if value is None else text(value)
 
 
@@ -126,7 +140,10 @@ def _structured_converter(schema_field: fields.Field) -> Converter | None:
             return None
         return lambda value: None if value is None else [item(v) for v in value]
     if type(schema_field) is fields.Dict and type(schema_field.key_field) is fields.String:
-        inner = _converter(schema_field.value_field) if schema_field.value_field else _same
+        values = schema_field.value_field
+        if type(values) is fields.Float and not values.as_string:  # scores: the common case
+            return _float_dict
+        inner = _converter(values) if values else _same
         if inner is None:
             return None
         return lambda value: None if value is None else {str(k): inner(v) for k, v in value.items()}
@@ -141,6 +158,17 @@ def _structured_converter(schema_field: fields.Field) -> Converter | None:
             else {name: convert(value[name]) for name, convert in members.items() if name in value}
         )
     return None
+
+
+def _float_dict(value: Any) -> Any:
+    """A dict of numbers by text (scores, indices) as marshmallow dumps it, without a call per
+    item: most keys are text and many values floats already."""
+    if value is None:
+        return None
+    return {
+        (k if type(k) is str else str(k)): (v if type(v) is float or v is None else float(v))
+        for k, v in value.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -172,6 +200,12 @@ class EventType:
         return {
             name: convert(data[name]) for name, convert in self.converters.items() if name in data
         }
+
+    def dump_declared(self, data: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`dump` of data holding every declared field and nothing else."""
+        if self.converters is None:
+            return self.instance.dump(data)  # type: ignore[no-any-return]
+        return {name: convert(data[name]) for name, convert in self.converters.items()}
 
     @property
     def dataschema(self) -> str:
@@ -310,7 +344,7 @@ class Registry:
         """
         event_type = self[type_]
         if data.keys() == event_type.declared:  # the usual case: every field, nothing else
-            return event_type.dump(data)
+            return event_type.dump_declared(data)
         keys = set(data)
         undeclared = sorted(keys - event_type.declared)
         missing = sorted(event_type.required - keys)

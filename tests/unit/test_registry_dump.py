@@ -64,7 +64,35 @@ def test_every_published_type_takes_the_fast_path(event_type: EventType) -> None
 @given(data=st.data())
 def test_fast_dump_equals_marshmallow_dump(event_type: EventType, data: st.DataObject) -> None:
     value = data.draw(data_for(event_type))
-    assert event_type.dump(value) == event_type.instance.dump(value)
+    expected = event_type.instance.dump(value)
+    assert event_type.dump(value) == expected
+    assert event_type.dump_declared(value) == expected  # every field is drawn
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(),
+        st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats()),
+        max_size=6,
+    )
+)
+def test_a_dict_of_numbers_dumps_as_marshmallow_dumps_it(scores: dict[str, Any]) -> None:
+    """Scores arrive as ints or floats (and may hold None or a bool): the same values, and the
+    same types, as marshmallow's Float gives."""
+
+    class Scored(Schema):
+        scores = fields.Dict(keys=fields.String(), values=fields.Float())
+
+    event_type = EventType("t.Scored", 1, Scored, "scored")
+    assert event_type.converters is not None
+    dumped = event_type.dump({"scores": scores})["scores"]
+    expected = Scored().dump({"scores": scores})["scores"]
+    assert dumped.keys() == expected.keys()
+    for key, value in expected.items():
+        got = dumped[key]
+        assert type(got) is type(value)
+        assert got == value or (value != value and got != got)  # NaN is not equal to itself
 
 
 def test_schemas_with_renamed_or_unusual_fields_keep_marshmallow_dump() -> None:
@@ -98,3 +126,21 @@ def test_the_text_of_an_id_is_its_str_and_the_kept_texts_stay_bounded(
         assert len(registry._ID_TEXTS) <= 3
     assert registry.text("already text") == "already text"
     assert registry.text(7) == "7"
+
+
+def test_a_remembered_text_is_used_only_when_it_is_the_str_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "ID_TEXTS_KEPT", 4)
+    monkeypatch.setattr(registry, "_ID_TEXTS", {})
+    value = uuid.uuid4()
+    for other_form in (str(value).upper(), value.hex, "{" + str(value) + "}"):
+        registry.remember_text(value, other_form)
+        assert registry._ID_TEXTS == {}
+    registry.remember_text(value, str(value))
+    kept = registry._ID_TEXTS
+    assert kept == {value.int: str(value)}
+    assert registry.text(uuid.UUID(str(value))) == str(value)
+    for _ in range(9):
+        registry.remember_text(uuid.uuid4(), str(uuid.uuid4()).lower())
+        assert len(registry._ID_TEXTS) <= 4

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.tracking.schema import SCHEMA
 from services.tracking.temporal import Timeframe, utc_text
@@ -108,3 +110,20 @@ def test_every_fact_table_a_query_names_is_filtered_and_nothing_else() -> None:
 def test_only_a_moment_in_the_recorded_form_reaches_the_sql(moment: str) -> None:
     with pytest.raises(ValueError, match="not a recorded moment"):
         Timeframe(moment)
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-3, minutes=-30))]),
+    ),
+    st.booleans(),
+)
+def test_a_moment_is_written_in_one_sortable_width(moment: dt.datetime, whole: bool) -> None:
+    """What ``isoformat(timespec="microseconds")`` gives in UTC: a zero fraction written out."""
+    if whole:
+        moment = moment.replace(microsecond=0)
+    expected = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    assert utc_text.__wrapped__(moment) == expected
+    assert len(expected) == 32
