@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from services.tracking.replay import REBUILD_GC_THRESHOLD, fewer_collections
+from services.tracking.collector import REBUILD_GC_THRESHOLD, fewer_collections
 
 
 def test_settings_are_changed_inside_and_restored_after_even_on_error() -> None:

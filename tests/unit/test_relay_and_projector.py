@@ -376,3 +376,34 @@ def test_records_postgresql_cannot_store_are_parked_and_never_stop_projection(
         assert tracking.readmodels.count("tr_participation") == 2
     finally:
         tracking.close()
+
+
+def test_a_projector_behind_polls_larger_batches_until_it_has_caught_up(
+    service: WriteService, tmp_path: Path
+) -> None:
+    """A full poll means more is waiting: the next asks for the catch-up size, and a poll
+    that comes back short (caught up) returns it to the normal size. Every event is applied
+    once, in order."""
+    total = fill(service, 20)  # 42 events
+    feed = OutboxFeed({"enrolment": service.tracking_outbox})
+    asked: list[int] = []
+    poll = feed.poll
+
+    def recording(positions: Any, max_records: int) -> Poll:
+        asked.append(max_records)
+        return poll(positions, max_records)
+
+    feed.poll = recording  # type: ignore[method-assign]
+    tracking = build_tracking(
+        Settings(data_dir=tmp_path / "t"), feed, batch_size=4, catch_up_batch_size=16
+    )
+    try:
+        assert tracking.projector.drain() == total
+        # 4 (full) -> 16 (full) -> 16 (full) -> 16 (6 left: short) -> 4 (nothing)
+        assert asked == [4, 16, 16, 16, 4]
+        fill_more = service.application.register_person(person_fields(employee_number="X"), meta())
+        assert fill_more is not None and tracking.projector.drain() == 1
+        assert asked[-2:] == [4, 4]  # caught up: back to the normal size
+        assert tracking.readmodels.count("tr_participation") == 20
+    finally:
+        tracking.close()

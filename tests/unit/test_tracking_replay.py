@@ -278,7 +278,7 @@ def test_the_pilot_projected_a_few_events_at_a_time_while_loading_equals_a_rebui
     runtime = build(tmp_path / "live")
     try:
         projector = runtime.tracking.projector
-        projector.batch_size = 3
+        projector.batch_size = projector.catch_up_batch_size = 3
         during_load: list[int | None] = []
         for service in runtime.services.values():
             service.application.on_saved(lambda: during_load.append(projector.run_once()))
