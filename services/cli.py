@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from services.enrolment.keywrap import MasterKeyError
+from shared import heap
 from shared.auth import ROLES, issue_token
 from shared.settings import VARIABLES, WRITE_SERVICES, Settings, SettingsError
 
@@ -125,6 +126,7 @@ def up(host: str, port: int, demo: bool) -> None:
         _no_issuer_for_the_demo(settings)
     with reachable(settings):
         embedded = build_embedded(settings)
+    heap.settle()  # this process's start-up heap, out of every later full collection's way
     embedded.start()
 
     def announce(base: str) -> None:

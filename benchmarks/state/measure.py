@@ -21,6 +21,7 @@ from benchmarks.state.kept import Kept, write_manifest
 from benchmarks.state.plan import Administration, ViewPlan, administration
 from benchmarks.state.views import measure_views
 from services.runtime import Embedded, build_embedded
+from shared import heap
 from shared.settings import Settings
 from tests.support.slice import SECRET
 
@@ -42,6 +43,7 @@ def run_size(
     database = "postgresql" if database_url else "sqlite"
     plan = administration(people, seed)
     runtime = build_embedded(settings)
+    heap.settle()  # as a server process does once it has built its service
     try:
         run = SizeRun(database, people, 0)
         began = time.perf_counter()
@@ -73,6 +75,7 @@ def retime_size(
     say = say or functools.partial(print, flush=True)
     settings = Settings(data_dir=kept.workdir, jwt_secret=SECRET, database_url=database_url)
     runtime = build_embedded(settings)
+    heap.settle()
     try:
         run = SizeRun(kept.database, kept.people, 0)
         run.events = sum(s.application.head() for s in runtime.services.values())

@@ -29,6 +29,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from shared import heap
 from shared.web.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, SLUGS
 
 log = logging.getLogger("polku.server")
@@ -249,6 +250,7 @@ class Server(BaseApplication):
 
     def load(self) -> WSGIApp:
         self.built = self.build()
+        heap.settle()  # the worker's start-up heap, out of every later full collection's way
         return self.built.wsgi
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
