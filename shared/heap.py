@@ -17,9 +17,19 @@ from __future__ import annotations
 
 import gc
 
+_settled = False
+
 
 def settle() -> int:
     """Collects, then freezes the surviving heap; returns how many objects are frozen."""
+    global _settled
     gc.collect()
     gc.freeze()
+    _settled = True
     return gc.get_freeze_count()
+
+
+def settled() -> bool:
+    """Whether this process froze its start-up heap: then nothing may unfreeze it (``gc``
+    has one frozen set, and ``gc.unfreeze`` empties all of it)."""
+    return _settled

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from shared import heap
+
 REBUILD_GC_THRESHOLD = 20_000
 """Allocations between sweeps of the youngest generation during a rebuild (CPython's is 700)."""
 _collections_lock = threading.Lock()
@@ -26,13 +28,15 @@ def fewer_collections() -> Iterator[None]:
     collector's reach (``gc.freeze``), and the youngest generation is swept every
     :data:`REBUILD_GC_THRESHOLD` allocations. Cycles are still collected, less often. The
     settings are the process's: nested or concurrent rebuilds share one freeze, undone when
-    the last ends."""
+    the last ends. A server process that settled its heap (:func:`shared.heap.settle`) keeps
+    it frozen: ``gc.unfreeze`` would undo the settling too, so there only the threshold moves."""
     global _collections_depth, _saved_threshold
     with _collections_lock:
         _collections_depth += 1
         if _collections_depth == 1:
             _saved_threshold = gc.get_threshold()
-            gc.freeze()
+            if not heap.settled():
+                gc.freeze()
             gc.set_threshold(REBUILD_GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
         yield
@@ -41,4 +45,5 @@ def fewer_collections() -> Iterator[None]:
             _collections_depth -= 1
             if _collections_depth == 0:
                 gc.set_threshold(*_saved_threshold)
-                gc.unfreeze()
+                if not heap.settled():
+                    gc.unfreeze()

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
+from services.tracking.collector import fewer_collections
 from shared import heap
 from shared.web.server import Built, Server, ServerOptions
 
 
 @pytest.fixture
-def unfrozen() -> Iterator[None]:
+def unfrozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     gc.unfreeze()
+    monkeypatch.setattr(heap, "_settled", False)
     yield
     gc.unfreeze()  # the test process's own heap must stay collectable
 
@@ -51,3 +53,18 @@ def test_a_server_worker_settles_its_heap_once_its_service_is_built(
     server = Server(build, options)
     assert server.load() is built.wsgi
     assert settled == ["built", "settled"]
+
+
+def test_a_catch_up_in_a_settled_process_leaves_its_heap_frozen(unfrozen: None) -> None:
+    """``gc`` has one frozen set: a catch-up's collector pause must not unfreeze the settled
+    start-up heap when it ends (nor when a worker settles while a catch-up runs)."""
+    frozen = heap.settle()
+    with fewer_collections():
+        assert gc.get_freeze_count() > frozen // 2
+    assert gc.get_freeze_count() > frozen // 2  # unfrozen, it would be 0
+
+    gc.unfreeze()
+    heap._settled = False  # type: ignore[attr-defined]
+    with fewer_collections():  # a projector catching up while the worker builds ...
+        again = heap.settle()  # ... and the worker settles meanwhile
+    assert gc.get_freeze_count() > again // 2 > 0
