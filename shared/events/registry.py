@@ -63,22 +63,23 @@ def text(value: Any) -> str:
     """
     if type(value) is not uuid.UUID:
         return str(value)
-    number = value.int
-    found = _ID_TEXTS.get(number)
-    if found is None:
-        if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
-            _ID_TEXTS.clear()
-        found = _ID_TEXTS[number] = str(value)
-    return found
+    found = _ID_TEXTS.get(value.int)
+    return _keep(value.int, str(value)) if found is None else found
 
 
 def remember_text(value: uuid.UUID, written: str) -> None:
     """Keeps ``written`` as the text of ``value`` when it is ``str(value)``'s form (a stored
     event's originator id is): :func:`text` then finds it instead of formatting it."""
     if len(written) == 36 and written[8] == "-" and written == written.lower():
-        if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
-            _ID_TEXTS.clear()
-        _ID_TEXTS[value.int] = written
+        _keep(value.int, written)
+
+
+def _keep(number: int, written: str) -> str:
+    """Keeps an id's text by its number, starting over once :data:`ID_TEXTS_KEPT` are kept."""
+    if len(_ID_TEXTS) >= ID_TEXTS_KEPT:
+        _ID_TEXTS.clear()
+    _ID_TEXTS[number] = written
+    return written
 
 
 def _text(value: Any) -> Any:
