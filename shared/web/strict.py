@@ -124,14 +124,27 @@ def _reject_duplicate_keys() -> None:
         )
 
 
+UNSUPPORTED_BODY = {
+    "description": "The body is not JSON (Content-Type: application/json), or it is compressed "
+    "(any Content-Encoding but identity; the answer carries Accept-Encoding: identity).",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+"""What every operation that takes a body may answer before reading it (``shared.web``)."""
+
+
 def document(app: Flask) -> None:
-    """Every operation documents the 422 the checks above may answer."""
+    """Every operation documents the 422 the checks above may answer, and every one taking a
+    body the 415 of a body that is not plain JSON."""
     api: Any = app.extensions["polku.api"]
     for operations in api.spec._paths.values():  # apispec keeps registered paths here
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.get("responses") if isinstance(operation, dict) else None
-            if responses is not None and "422" not in responses:
+            if responses is None:
+                continue
+            if "422" not in responses:
                 responses["422"] = api.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY")
+            if method in ("post", "put", "patch") and "415" not in responses:
+                responses["415"] = UNSUPPORTED_BODY
 
 
 def guarded(wrapper: Callable[..., Any]) -> Callable[..., Any]:

@@ -744,3 +744,16 @@ def test_an_identity_encoded_body_is_read(api: Api, encoding: str) -> None:
         headers={**bearer(), "Content-Encoding": encoding},
     )
     assert response.status_code == 201, response.get_json()
+
+
+def test_every_operation_taking_a_body_documents_its_415(api: Api) -> None:
+    spec = api.client.get("/enrolment/openapi.json").get_json()
+    bodied = [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("post", "put", "patch")
+    ]
+    assert bodied
+    for path, method, operation in bodied:
+        assert "Content-Encoding" in operation["responses"]["415"]["description"], (path, method)
