@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
 
 from services.enrolment.keystore import KEYS_TABLE
 from services.enrolment.personal import SEAL_PREFIX
@@ -34,6 +33,7 @@ from shared.settings import WRITE_SERVICES, Settings
 from shared.sql import Database
 from tests.support.kafka_acls import Principals
 from tests.support.slice import SECRET, Http, roster_when, wait_for
+from tests.support.topics import records_to_end
 
 Start = Callable[[Settings], Embedded]
 
@@ -91,22 +91,10 @@ def topic_bytes(settings: Settings) -> bytes:
     """Every record on the product's topics: keys, values and headers, as raw bytes."""
     assert settings.kafka_bootstrap_servers
     topics = kafka.topics_of(WRITE_SERVICES, settings.kafka_topic_prefix)
-    consumer = KafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        **settings.kafka_security(),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-        group_id=None,
-    )
-    try:
-        chunks = []
-        for record in consumer:
-            chunks += [record.key or b"", record.value or b""]
-            chunks += [name.encode() + (value or b"") for name, value in record.headers]
-    finally:
-        consumer.close()
+    chunks = []
+    for record in records_to_end(settings, topics):
+        chunks += [record.key or b"", record.value or b""]
+        chunks += [name.encode() + (value or b"") for name, value in record.headers]
     assert chunks, "nothing was read from the topics"
     return b"\n".join(chunks)
 

@@ -138,7 +138,7 @@ def test_the_kafka_example_consumes_in_a_group_commits_and_skips_duplicates(
     published = feed(base)
     args = [*polku["kafka"].split(), "--topic", polku["topic"], "--group", polku["group"]]
     # --idle bounds a run that never receives what it waits for; --count ends it on time.
-    state = ["--state", str(tmp_path / "consumer.sqlite"), "--idle", "20", "--validate"]
+    state = ["--state", str(tmp_path / "consumer.sqlite"), "--idle", "60", "--validate"]
     first, summary = run_example(
         "kafka_consumer.py", [*args, *state, "--count", str(len(published))]
     )

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer
 from werkzeug.test import Client
 
 from services.runtime import Embedded
@@ -23,6 +22,7 @@ from shared import kafka
 from shared.settings import WRITE_SERVICES, Settings
 from tests.support.scenario import ClientCall
 from tests.support.slice import SECRET, wait_for
+from tests.support.topics import records_to_end
 
 Start = Callable[[Settings], Embedded]
 
@@ -47,20 +47,8 @@ def outbox_events(call: ClientCall, service: str) -> list[dict[str, Any]]:
 
 
 def topic_events(settings: Settings, service: str) -> list[dict[str, Any]]:
-    assert settings.kafka_bootstrap_servers
-    consumer = KafkaConsumer(
-        kafka.topic_of(service, settings.kafka_topic_prefix),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        **settings.kafka_security(),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-        group_id=None,
-    )
-    try:
-        return [json.loads(record.value) for record in consumer]
-    finally:
-        consumer.close()
+    topic = kafka.topic_of(service, settings.kafka_topic_prefix)
+    return [json.loads(record.value) for record in records_to_end(settings, [topic])]
 
 
 def roster_by_key(call: ClientCall, loaded: enrolment.Loaded) -> Counter[tuple[str, str]]:
@@ -69,7 +57,12 @@ def roster_by_key(call: ClientCall, loaded: enrolment.Loaded) -> Counter[tuple[s
 
     def complete() -> dict[str, Any] | None:
         roster = call("GET", f"/tracking/cohorts/{loaded.cohort_id}/roster?limit=500")
-        return roster if roster["count"] == len(PARTICIPANTS) else None
+        # A person's registration may be on another partition than the enrolment: wait for
+        # every department too.
+        complete = roster["count"] == len(PARTICIPANTS) and all(
+            p["department"] for p in roster["participants"]
+        )
+        return roster if complete else None
 
     roster = wait_for(complete, 120, "the pilot's roster in tracking")
     return Counter((key_of[p["person_id"]], p["department"]) for p in roster["participants"])

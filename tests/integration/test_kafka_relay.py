@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -48,20 +49,29 @@ def service(settings: Settings) -> Iterator[WriteService]:
 
 
 def consume_all(settings: Settings, expected: int) -> list[Envelope]:
+    """The enrolment topic from its start: at least ``expected`` records, read within a minute.
+
+    One pass stops after 3 s without a record, and on a busy machine the metadata, assignment
+    and first fetch may take longer than that: read again from the start until all are in.
+    """
     assert settings.kafka_bootstrap_servers
-    consumer = KafkaConsumer(
-        kafka.topic_of("enrolment", settings.kafka_topic_prefix),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        **settings.kafka_security(),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,  # stop iterating once nothing more arrives
-        group_id=None,
-    )
-    try:
-        received = [Envelope.from_json(record.value) for record in consumer]
-    finally:
-        consumer.close()
+    deadline = time.monotonic() + 60
+    while True:
+        consumer = KafkaConsumer(
+            kafka.topic_of("enrolment", settings.kafka_topic_prefix),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **settings.kafka_security(),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            consumer_timeout_ms=3000,  # stop iterating once nothing more arrives
+            group_id=None,
+        )
+        try:
+            received = [Envelope.from_json(record.value) for record in consumer]
+        finally:
+            consumer.close()
+        if len(received) >= expected or time.monotonic() > deadline:
+            break
     assert len(received) >= expected or not expected, f"only {len(received)} of {expected}"
     return received
 
@@ -151,7 +161,8 @@ def project_from_kafka(
     """Projects until ``expected`` events were handled; returns (applied, dead-lettered)."""
     tracking = build_tracking(settings.with_changes(data_dir=data_dir), **projector_args)
     try:
-        for _ in range(100):  # until the group has formed and everything is in
+        deadline = time.monotonic() + DRAIN_SECONDS  # a group join is slow on a busy machine
+        while time.monotonic() < deadline:  # until the group has formed and everything is in
             tracking.projector.run_once()
             stats = tracking.projector.stats
             if stats.applied + stats.dead_lettered >= expected:

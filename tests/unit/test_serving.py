@@ -209,10 +209,12 @@ def test_metrics_count_the_import_jobs_of_a_write_service(tmp_path: Path) -> Non
         job = app.extensions[JOBS].start("people", "hr_admin:me", 1, held)
         assert served._import_jobs(app) == {"running": 1}
         release.set()
+        # The job's thread finishes the job in memory, then stores it: wait for the store.
         for _ in range(1000):
-            if job.state != "running":
+            if served._import_jobs(app) != {"running": 1}:
                 break
             threading.Event().wait(0.01)
-        assert served._import_jobs(app) == {job.state: 1} and job.state != "running"
+        assert job.state == "succeeded"
+        assert served._import_jobs(app) == {"succeeded": 1}
     finally:
         runtime.close()
