@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from services.cli import main
 from services.runtime import Embedded
 from services.tracking.replay import REPLAY_FILE
+from services.tracking.schema import VIEW_TABLES
 from shared.settings import WRITE_SERVICES, Settings
 from tests.support.pilot import load_pilot
 from tests.support.slice import SECRET, wait_for
@@ -97,6 +98,13 @@ def test_a_replay_from_kafka_equals_the_live_postgresql_read_models_and_swap_rep
     after = swapped.stdout[swapped.stdout.index("after the swap:") :]
     assert "identical: all" in after
     with live.database.transaction(write=False) as cur:
+        # Every swapped table was vacuumed and analyzed at once, not left to autovacuum.
+        cur.execute(
+            "SELECT relname FROM pg_stat_user_tables"
+            " WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+        )
+        vacuumed = {row[0] for row in cur.fetchall()}
+        assert set(VIEW_TABLES) <= vacuumed, set(VIEW_TABLES) - vacuumed
         cur.execute("SELECT voided FROM tr_results WHERE result_id = ?", (result_id,))
         assert cur.fetchone()[0] == 0
         cur.execute(
