@@ -25,7 +25,7 @@ from services.runtime import Embedded
 from shared import kafka
 from shared.auth import issue_token
 from shared.settings import Settings
-from tests.support.slice import SECRET
+from tests.support.slice import SECRET, wait_for
 from tests.unit.assessment_builders import reaction
 
 ANSWERS = {"overall": 5, "virtual": 4}
@@ -97,6 +97,20 @@ def needles(survey: dict[str, Any]) -> dict[str, bytes]:
     return found
 
 
+def projected(runtime: Embedded) -> None:
+    """Waits until tracking has applied every event it subscribes to, so that the search of
+    its read model below covers the survey, not a read model that has not seen it yet."""
+    expected = sum(
+        len({e.id for e in service.tracking_outbox.read(0, 100_000).envelopes})
+        for service in runtime.services.values()
+    )
+    applied = lambda: runtime.tracking.readmodels.count("tr_applied_events")  # noqa: E731
+    wait_for(lambda: applied() >= expected, 120, "tracking to apply the survey")
+    with runtime.tracking.readmodels.database.transaction(write=False) as cur:
+        cur.execute("SELECT COUNT(*) FROM tr_reaction_responses")
+        assert cur.fetchone()[0] > 0, "no response reached tracking's read model"
+
+
 def assert_absent(haystack: bytes, wanted: dict[str, bytes], where: str) -> None:
     present = [name for name, needle in wanted.items() if needle in haystack]
     assert not present, f"found in {where}: {present}"
@@ -107,6 +121,7 @@ def test_embedded_sqlite_files_hold_no_link(
 ) -> None:
     runtime = start(embedded_settings)
     survey = run_survey(runtime)
+    projected(runtime)
     app = runtime.services["assessment"].application
     assert COMMENT.encode() in b"".join(n.state for n in app.notifications_after(0, 100))
     files = b"".join(
@@ -168,6 +183,7 @@ def test_postgres_rows_and_kafka_bytes_hold_no_link(
 ) -> None:
     runtime = start(kafka_settings)
     survey = run_survey(runtime)
+    projected(runtime)
     published = topic_bytes(kafka_settings, expected=len(survey["people"]))
     assert COMMENT.encode() in published
     assert_absent(published, needles(survey), "the Kafka topic")
