@@ -17,6 +17,7 @@ many times the view's p95 is the floor's.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import time
 import uuid
@@ -33,6 +34,28 @@ from shared.auth import issue_token
 from tests.support.slice import SECRET
 
 OPERATIONAL = ("status", "audit", "docs", "openapi.json", "swagger-ui", "redoc")
+PAUSE_MS = 5.0
+"""A collection at least this long is reported with the sample it fell in."""
+
+
+class Pauses:
+    """The garbage collector's pauses (generation, ms) from a ``gc.callbacks`` hook, so that a
+    slow sample can be told apart: the collector's, or the query's."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, float]] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seen.append((info["generation"], (time.perf_counter() - self._began) * 1000))
+
+    def since(self, mark: int) -> list[list[float]]:
+        return [[g, round(ms, 1)] for g, ms in self.seen[mark:] if ms >= PAUSE_MS]
+
+
 BASELINE_SAMPLES = 50
 """Hand-written SQL takes well under a millisecond: enough samples that one collector pause
 does not become the p95."""
@@ -61,14 +84,43 @@ def measure_views(
 ) -> None:
     client = Client(runtime.wsgi)
     headers = {"Authorization": f"Bearer {issue_token(SECRET, 'bench-state', 'hr_admin')}"}
+    pauses = Pauses()
+    gc.callbacks.append(pauses)
+    try:
+        _measure_views(run, runtime, plan, samples, say, client, headers, pauses)
+    finally:
+        gc.callbacks.remove(pauses)
+
+
+def _measure_views(
+    run: SizeRun,
+    runtime: Embedded,
+    plan: ViewPlan,
+    samples: int,
+    say: Any,
+    client: Client,
+    headers: dict[str, str],
+    pauses: Pauses,
+) -> None:
+    slow: list[Any] = []
 
     def latency(path: str, **query: str) -> float:
+        mark = len(pauses.seen)
         began = time.perf_counter()
         response = client.get(path, query_string=query, headers=headers)
         elapsed = (time.perf_counter() - began) * 1000
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} {query}: {response.status_code} {response.text}")
+        slow[:] = [round(elapsed, 1), pauses.since(mark)]
         return elapsed
+
+    def sample(path: str, count: int, **query: str) -> tuple[list[float], list[Any]]:
+        """``count`` timings, and each with the collector's pauses in it (gen, ms)."""
+        timings, seen = [], []
+        for _ in range(count):
+            timings.append(latency(path, **query))
+            seen.append(list(slow))
+        return timings, seen
 
     ids = {
         "cohort_id": plan.cohort_id,
@@ -95,13 +147,14 @@ def measure_views(
         name = f"{scope} {rule.rsplit('/', 1)[-1]}"
         count = samples if scope in ("cohort", "person") else max(2, samples // 3)
         latency(path)  # warm-up
-        live = [latency(path) for _ in range(count)]
+        live, live_samples = sample(path, count)
         baseline = _baseline(database, name, plan, count)
         details: dict[str, Any] = {
             "p50_ms": percentile(live, 50),
             "samples": len(live),
             "path": rule,
             "baseline_p50_ms": percentile(baseline, 50) if baseline else None,
+            "samples_ms": live_samples,
         }
         if scope == "programme":
             details["cohorts"] = plan.cohorts_in_programme
@@ -126,7 +179,7 @@ def measure_views(
             first_as_of = False
         else:
             latency(path, as_of=moment)  # warm-up
-        timed = [latency(path, as_of=moment) for _ in range(count)]
+        timed, timed_samples = sample(path, count, as_of=moment)
         run.add(
             Figure(
                 f"{name} as_of p95",
@@ -134,7 +187,11 @@ def measure_views(
                 percentile(timed, 95),
                 percentile(live, 95),
                 "live p95",
-                {"p50_ms": percentile(timed, 50), "samples": len(timed)},
+                {
+                    "p50_ms": percentile(timed, 50),
+                    "samples": len(timed),
+                    "samples_ms": timed_samples,
+                },
             )
         )
         say(
