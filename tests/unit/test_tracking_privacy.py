@@ -4,6 +4,8 @@ and the Kaplan-Meier figures that only the few still followed are behind."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -101,6 +103,27 @@ def release(cur: Cursor, members: set[str]) -> str | None:
 
 
 SHARED = {f"p{n}" for n in range(10)}
+
+
+def test_one_population_released_on_several_measures_and_another_are_each_recorded(
+    cur: Cursor,
+) -> None:
+    releases = Releases(lambda family: ledger.load(cur, family))
+    other = SHARED | {"a", "b", "c", "d", "e"}
+    assert releases.admit("growth:org", ["mean", "sd", "n"], SHARED, 5) is None
+    assert releases.admit("growth:org", ["mean"], other, 5) is None
+    releases.record(cur)
+    cur.execute("SELECT measure, population, members, size FROM tr_releases ORDER BY 1, 4")
+    rows = [tuple(row) for row in cur.fetchall()]
+    expected = []
+    for measure, members in [("mean", SHARED), ("mean", other), ("n", SHARED), ("sd", SHARED)]:
+        text = json.dumps(sorted(members))
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        expected.append((measure, digest, text, len(members)))
+    assert rows == expected
+    # Read back, each measure holds its own population again.
+    loaded = Counter((m, len(p)) for m, p in ledger.load(cur, "growth:org"))
+    assert loaded == {("mean", 10): 1, ("mean", 15): 1, ("n", 10): 1, ("sd", 10): 1}
 
 
 def test_overlapping_populations_that_each_hold_a_few_others_are_withheld(cur: Cursor) -> None:

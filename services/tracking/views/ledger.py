@@ -185,10 +185,19 @@ class Releases:
 
     def record(self, cur: Cursor) -> None:
         at = dt.datetime.now(dt.UTC).isoformat()
+        # Each population's member list and digest, made once: an answer releases one
+        # population on many measures, and a comparison group's list is 100,000 ids long.
+        encoded: dict[Population, tuple[str, str]] = {}
         for family, measure, population in self.new:
-            members = json.dumps(sorted(population))
-            # Keyed by a digest: a comparison group's member list outgrows an index entry.
-            digest = hashlib.sha256(members.encode()).hexdigest()
+            found = encoded.get(population)
+            if found is None:
+                members = json.dumps(sorted(population))
+                # Keyed by a digest: a comparison group's member list outgrows an index entry.
+                found = encoded[population] = (
+                    members,
+                    hashlib.sha256(members.encode()).hexdigest(),
+                )
+            members, digest = found
             cur.execute(
                 "INSERT INTO tr_releases (family, measure, population, members, size, at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (family, measure, population) DO NOTHING",
