@@ -71,6 +71,9 @@ class RowSpace:
         self.index: dict[str, int] = {}
         self.basis = np.zeros((0, 0))
         self.leverage = np.zeros(0)
+        self._checked: tuple[Population, int, np.ndarray | None] | None = None
+        """The last population :meth:`singles_out` checked, the rank it was checked at, and
+        its direction: :meth:`add` of the same population next reuses it."""
 
     @classmethod
     def of(cls, populations: Iterable[Population]) -> RowSpace:
@@ -92,8 +95,9 @@ class RowSpace:
         return {p for p, i in self.index.items() if self.leverage[i] > PINNED}
 
     def _widen(self, people: Iterable[str]) -> None:
-        for person in sorted(set(people) - set(self.index)):
-            self.index[person] = len(self.index)
+        index = self.index
+        for person in sorted({p for p in people if p not in index}):
+            index[person] = len(index)
         extra = len(self.index) - self.basis.shape[1]
         if extra:
             self.basis = np.pad(self.basis, ((0, 0), (0, extra)))
@@ -112,13 +116,23 @@ class RowSpace:
     def singles_out(self, population: Population) -> bool:
         """Whether adding ``population`` would pin down someone not pinned before."""
         direction = self._direction(population)
+        self._checked = (population, self.basis.shape[0], direction)
         if direction is None:
             return False
         after = self.leverage + direction**2
         return bool(((after > PINNED) & (self.leverage <= PINNED)).any())
 
     def add(self, population: Population) -> None:
-        direction = self._direction(population)
+        checked, self._checked = self._checked, None
+        if (
+            checked is not None
+            and checked[0] is population
+            and checked[1] == self.basis.shape[0]
+            and (checked[2] is None or len(checked[2]) == len(self.index))
+        ):
+            direction = checked[2]  # the space has not changed since it was checked
+        else:
+            direction = self._direction(population)
         if direction is not None:
             self.basis = np.vstack([self.basis, direction])
             self.leverage = self.leverage + direction**2
