@@ -33,3 +33,11 @@ def settled() -> bool:
     """Whether this process froze its start-up heap: then nothing may unfreeze it (``gc``
     has one frozen set, and ``gc.unfreeze`` empties all of it)."""
     return _settled
+
+
+def unsettle() -> None:
+    """Makes the heap collectable again: for a process that ran an entry point in-process
+    (a test invoking ``polku up``) and goes on building and closing runtimes."""
+    global _settled
+    gc.unfreeze()
+    _settled = False
