@@ -64,6 +64,11 @@ class ReadModels:
         empty ones, and the rebuild would then skip everything before them.
         """
         with schema_lock(self.database.url), self.database.transaction() as cur:
+            # A projector already started may be applying a batch: its inserts hold the view
+            # tables in one order while ``CREATE INDEX IF NOT EXISTS`` would take them in
+            # another (a deadlock when two projectors start together). Its batches take this
+            # lock first, so waiting for it here orders the two.
+            one_writer_at_a_time(self.database, cur)
             cur.execute("CREATE TABLE IF NOT EXISTS tr_schema (version INTEGER NOT NULL)")
             cur.execute("SELECT version FROM tr_schema")
             row = cur.fetchone()
