@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
 
 from services.runtime import WriteService, build_tracking, build_write_service
 from services.tracking.projector import Projector
@@ -22,6 +21,7 @@ from shared.settings import Settings
 from shared.sql import Database
 from tests.support.cohort_events import enrol_cohort
 from tests.support.kafka_acls import Principals
+from tests.support.topics import records_to_end
 
 DRAIN_SECONDS = 180
 """A bound for a drain, never a measure: a group join takes seconds when the machine is idle,
@@ -49,29 +49,9 @@ def service(settings: Settings) -> Iterator[WriteService]:
 
 
 def consume_all(settings: Settings, expected: int) -> list[Envelope]:
-    """The enrolment topic from its start: at least ``expected`` records, read within a minute.
-
-    One pass stops after 3 s without a record, and on a busy machine the metadata, assignment
-    and first fetch may take longer than that: read again from the start until all are in.
-    """
-    assert settings.kafka_bootstrap_servers
-    deadline = time.monotonic() + 60
-    while True:
-        consumer = KafkaConsumer(
-            kafka.topic_of("enrolment", settings.kafka_topic_prefix),
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            **settings.kafka_security(),
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            consumer_timeout_ms=3000,  # stop iterating once nothing more arrives
-            group_id=None,
-        )
-        try:
-            received = [Envelope.from_json(record.value) for record in consumer]
-        finally:
-            consumer.close()
-        if len(received) >= expected or time.monotonic() > deadline:
-            break
+    """The enrolment topic from its start to its end offsets: at least ``expected`` records."""
+    topic = kafka.topic_of("enrolment", settings.kafka_topic_prefix)
+    received = [Envelope.from_json(r.value) for r in records_to_end(settings, [topic])]
     assert len(received) >= expected or not expected, f"only {len(received)} of {expected}"
     return received
 

@@ -15,10 +15,9 @@ from shared.web.server import Built, Server, ServerOptions
 
 @pytest.fixture
 def unfrozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    gc.unfreeze()
-    monkeypatch.setattr(heap, "_settled", False)
+    heap.unsettle()
     yield
-    gc.unfreeze()  # the test process's own heap must stay collectable
+    heap.unsettle()  # the test process's own heap must stay collectable
 
 
 def test_settling_freezes_the_survivors_and_leaves_later_objects_collectable(
